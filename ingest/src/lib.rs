@@ -1,1 +1,23 @@
-//! placeholder
+//! Ingest: from clients to the event stream, and from the stream to the lake.
+//!
+//! Module map:
+//! - [`collector`] — `POST /v1/events` (axum router): validate, publish, ack;
+//! - [`publish`] — pipelined JetStream publishing with `Nats-Msg-Id`;
+//! - [`consumer`] — `showrunner ingest`: durable pull consumer, batching,
+//!   commit-then-ack into the lake;
+//! - [`sinks::parquet`] — lake layout, atomic commits, exactly-once lookups;
+//! - [`deadletter`] — the `DEADLETTER` stream: publish, list, replay;
+//! - [`nats`] — connecting, stream creation, a local nats-server process;
+//! - [`metrics`] — Prometheus counters;
+//! - [`error`] — this crate's [`Error`].
+
+pub mod collector;
+pub mod consumer;
+pub mod deadletter;
+pub mod error;
+pub mod metrics;
+pub mod nats;
+pub mod publish;
+pub mod sinks;
+
+pub use error::{Error, Result};

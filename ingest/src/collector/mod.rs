@@ -1,0 +1,148 @@
+//! The collector: `POST /v1/events` takes a JSON array or NDJSON of events,
+//! validates each, assigns `event_id` and `received_at` where missing,
+//! publishes the valid ones with `Nats-Msg-Id = event_id` and answers only
+//! after JetStream acked them. Status codes:
+//! 200 all accepted, 207 some refused, 400 none accepted or unparseable,
+//! 401 bad ingest key, 413 over the size limits, 503 (+ `Retry-After`) when
+//! the stream cannot be reached — never a 2xx for an unstored event.
+
+pub mod response;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use showrunner_events::batch::parse_body;
+use showrunner_events::{SCHEMA_VERSION, Timestamp, Validator};
+
+use self::response::{EventResult, error_response, results_response};
+use crate::metrics::Metrics;
+use crate::nats::StreamSettings;
+use crate::publish::{Outgoing, publish_each};
+
+/// What the collector needs.
+#[derive(Clone)]
+pub struct CollectorState {
+    /// NATS client (connection state for fast 503s).
+    pub client: async_nats::Client,
+    /// JetStream context used to publish.
+    pub js: jetstream::Context,
+    /// Event rules.
+    pub validator: Arc<Validator>,
+    /// Accepted ingest keys (`Authorization: Bearer <key>`).
+    pub ingest_keys: Arc<Vec<String>>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Stream names.
+    pub streams: StreamSettings,
+}
+
+/// The collector's routes.
+pub fn router(state: CollectorState) -> Router {
+    let limit = state.validator.limits.max_batch_bytes;
+    Router::new()
+        .route("/v1/events", post(post_events))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Constant-time check of a bearer token against a set of keys.
+pub fn bearer_ok(headers: &HeaderMap, keys: &[String]) -> bool {
+    let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    keys.iter().any(|k| {
+        k.len() == token.len()
+            && k.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    })
+}
+
+async fn post_events(
+    State(st): State<CollectorState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    if !bearer_ok(&headers, &st.ingest_keys) {
+        return error_response(StatusCode::UNAUTHORIZED, "missing or invalid ingest key");
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return error_response(r.status(), &r.body_text()),
+    };
+    let elements = match parse_body(&body, &st.validator.limits) {
+        Ok(e) => e,
+        Err(showrunner_events::Error::BatchTooLarge(m)) => {
+            return error_response(StatusCode::PAYLOAD_TOO_LARGE, &m);
+        }
+        Err(e) => return error_response(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let now = Timestamp::now();
+    let mut results: Vec<EventResult> = Vec::with_capacity(elements.len());
+    let mut outgoing = Vec::new();
+    let mut slots = Vec::new();
+    for (index, el) in elements.into_iter().enumerate() {
+        let checked = el.and_then(|mut w| {
+            w.event_id.get_or_insert_with(|| uuid::Uuid::now_v7().to_string());
+            w.received_at.get_or_insert(now);
+            w.schema_version.get_or_insert(SCHEMA_VERSION);
+            st.validator.validate(&w)
+        });
+        match checked {
+            Ok(event) => {
+                results.push(EventResult::accepted(index, event.envelope.event_id.to_string()));
+                slots.push(index);
+                outgoing.push(Outgoing::event(&event));
+            }
+            Err(e) => results.push(EventResult::rejected(index, e)),
+        }
+    }
+    if !outgoing.is_empty() {
+        if st.client.connection_state() != async_nats::connection::State::Connected {
+            for &i in &slots {
+                results[i].unavailable();
+            }
+            return results_response(StatusCode::SERVICE_UNAVAILABLE, results, Some(Duration::from_secs(1)));
+        }
+        let acks = publish_each(&st.js, outgoing).await;
+        let mut failed = false;
+        for (slot, ack) in slots.iter().zip(acks) {
+            if let Err(e) = ack {
+                tracing::warn!(error = %e, "publish failed");
+                results[*slot].unavailable();
+                failed = true;
+            }
+        }
+        if failed {
+            return results_response(StatusCode::SERVICE_UNAVAILABLE, results, Some(Duration::from_secs(1)));
+        }
+    }
+    let accepted = results.iter().filter(|r| r.is_accepted()).count() as u64;
+    let rejected = results.len() as u64 - accepted;
+    Metrics::add(&st.metrics.events_accepted, accepted);
+    Metrics::add(&st.metrics.events_rejected, rejected);
+    let status = match (accepted, rejected) {
+        (_, 0) => StatusCode::OK,
+        (0, _) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::MULTI_STATUS,
+    };
+    results_response(status, results, None)
+}
+
+/// True when NATS is connected and the event stream answers.
+pub async fn ready(st: &CollectorState) -> bool {
+    if st.client.connection_state() != async_nats::connection::State::Connected {
+        return false;
+    }
+    let probe = st.js.get_stream(&st.streams.events);
+    matches!(tokio::time::timeout(Duration::from_secs(2), probe).await, Ok(Ok(_)))
+}

@@ -1,0 +1,77 @@
+//! JSON bodies of the collector's answers.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use showrunner_events::FieldError;
+
+/// The outcome of one event of a request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EventResult {
+    /// Position in the request.
+    pub index: usize,
+    /// `accepted`, `rejected`, or `unavailable` (not stored: retry).
+    pub status: &'static str,
+    /// The event id (assigned when the client sent none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// The field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl EventResult {
+    /// Stored.
+    pub fn accepted(index: usize, event_id: String) -> Self {
+        Self { index, status: "accepted", event_id: Some(event_id), field: None, reason: None }
+    }
+
+    /// Refused for a rule.
+    pub fn rejected(index: usize, e: FieldError) -> Self {
+        Self { index, status: "rejected", event_id: None, field: Some(e.field), reason: Some(e.reason) }
+    }
+
+    /// Valid but not stored: the stream was unreachable.
+    pub fn unavailable(&mut self) {
+        self.status = "unavailable";
+        self.reason = Some("event stream unavailable; retry with the same event_id".into());
+    }
+
+    /// True when stored.
+    pub fn is_accepted(&self) -> bool {
+        self.status == "accepted"
+    }
+}
+
+#[derive(Serialize)]
+struct Body {
+    accepted: usize,
+    rejected: usize,
+    results: Vec<EventResult>,
+}
+
+/// A response listing per-event results.
+pub fn results_response(status: StatusCode, results: Vec<EventResult>, retry_after: Option<Duration>) -> Response {
+    let accepted = results.iter().filter(|r| r.is_accepted()).count();
+    let rejected = results.iter().filter(|r| r.status == "rejected").count();
+    let mut r = (status, Json(Body { accepted, rejected, results })).into_response();
+    if let Some(d) = retry_after {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(d.as_secs().max(1)));
+    }
+    r
+}
+
+/// A JSON error `{"error": "..."}`.
+pub fn error_response(status: StatusCode, message: &str) -> Response {
+    let mut r = (status, Json(serde_json::json!({ "error": message }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    r
+}

@@ -1,0 +1,250 @@
+//! `showrunner ingest`: a durable JetStream pull consumer on `EVENTS` that
+//! batches messages, commits them to the Parquet lake ([`process`]) and only
+//! then acks them. Several processes may share the durable consumer.
+//!
+//! Pipeline: this task pulls and batches; a second task runs each batch on
+//! a blocking thread, then publishes dead letters and sends the acks, so
+//! pulling overlaps with writing.
+
+pub mod process;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::consumer::{AckPolicy, pull};
+use async_nats::jetstream::{self, AckKind};
+use futures::StreamExt;
+use showrunner_events::Validator;
+use tokio::sync::mpsc;
+
+use self::process::{Incoming, Outcome};
+use crate::deadletter;
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::nats::{self, StreamSettings};
+use crate::sinks::parquet::ParquetSink;
+
+/// Settings of an ingest worker.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// NATS URL.
+    pub nats_url: String,
+    /// Lake root directory.
+    pub lake: PathBuf,
+    /// Stream names and retention.
+    pub streams: StreamSettings,
+    /// Durable consumer name, shared by cooperating workers.
+    pub durable: String,
+    /// Most messages per batch (and per lake file).
+    pub batch_max: usize,
+    /// Longest a batch waits for more messages.
+    pub batch_wait: Duration,
+    /// How long the server waits for an ack before redelivering.
+    pub ack_wait: Duration,
+    /// Exit once the consumer has nothing pending.
+    pub drain: bool,
+}
+
+impl IngestSettings {
+    /// Defaults for a NATS URL and a lake.
+    pub fn new(nats_url: &str, lake: PathBuf) -> Self {
+        Self {
+            nats_url: nats_url.to_owned(),
+            lake,
+            streams: StreamSettings::default(),
+            durable: "ingest".into(),
+            batch_max: 20_000,
+            batch_wait: Duration::from_secs(1),
+            ack_wait: Duration::from_secs(60),
+            drain: false,
+        }
+    }
+}
+
+/// Totals of one ingest run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReport {
+    /// Messages settled (acked).
+    pub messages: u64,
+    /// Rows committed to the lake.
+    pub ingested: u64,
+    /// Redelivered messages found already in the lake.
+    pub duplicates: u64,
+    /// Messages dead-lettered.
+    pub deadlettered: u64,
+    /// Files committed.
+    pub files: u64,
+}
+
+/// Creates (if missing) and returns the durable pull consumer.
+pub async fn durable_consumer(js: &jetstream::Context, s: &IngestSettings) -> Result<jetstream::consumer::Consumer<pull::Config>> {
+    let stream = nats::ensure_streams(js, &s.streams).await?;
+    stream
+        .get_or_create_consumer(
+            &s.durable,
+            pull::Config {
+                durable_name: Some(s.durable.clone()),
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: s.ack_wait,
+                max_ack_pending: (s.batch_max * 4).max(1_000) as i64,
+                filter_subject: "events.>".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| Error::Nats(format!("consumer {}: {e}", s.durable)))
+}
+
+/// Runs an ingest worker until `shutdown` resolves (then flushes the batch
+/// in hand) or, with `drain`, until nothing is pending.
+pub async fn run(
+    s: IngestSettings,
+    validator: Validator,
+    metrics: Arc<Metrics>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<IngestReport> {
+    let client = nats::connect(&s.nats_url, Duration::from_secs(10)).await?;
+    let js = nats::context(client.clone(), Duration::from_secs(10), 4_096);
+    let consumer = durable_consumer(&js, &s).await?;
+    let lake = s.lake.clone();
+    let stale = s.ack_wait * 2;
+    let stream_name = s.streams.events.clone();
+    let sink = tokio::task::spawn_blocking(move || ParquetSink::open(&lake, &stream_name, stale))
+        .await
+        .map_err(|e| Error::Nats(format!("sink task: {e}")))??;
+    tracing::info!(durable = %s.durable, lake = %s.lake.display(), high_water = sink.high_water(), "ingest started");
+
+    let (tx, rx) = mpsc::channel::<Vec<Incoming>>(1);
+    let writer = tokio::spawn(write_loop(sink, validator, rx, js.clone(), s.clone(), metrics));
+
+    let pull = (s.batch_max / 2).clamp(1, 5_000);
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(pull)
+        .expires(Duration::from_secs(5))
+        .heartbeat(Duration::from_secs(2))
+        .messages()
+        .await
+        .map_err(Error::nats)?;
+
+    tokio::pin!(shutdown);
+    let mut batch: Vec<Incoming> = Vec::with_capacity(s.batch_max);
+    let mut first_at: Option<Instant> = None;
+    let mut idle_ticks = 0u32;
+    let tick = s.batch_wait.min(Duration::from_millis(250));
+    loop {
+        let flush_due = first_at.is_some_and(|t| t.elapsed() >= s.batch_wait);
+        if batch.len() >= s.batch_max || flush_due {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(s.batch_max));
+            first_at = None;
+            if tx.send(full).await.is_err() {
+                break;
+            }
+            continue;
+        }
+        tokio::select! {
+            biased;
+            () = &mut shutdown => {
+                tracing::info!("shutdown requested: flushing");
+                break;
+            }
+            next = messages.next() => match next {
+                Some(Ok(m)) => {
+                    idle_ticks = 0;
+                    let info = m.info().map_err(Error::nats)?;
+                    let incoming = Incoming {
+                        seq: info.stream_sequence,
+                        delivered: info.delivered,
+                        subject: m.subject.to_string(),
+                        payload: m.payload.clone(),
+                        reply: m.reply.clone(),
+                        received: Instant::now(),
+                    };
+                    first_at.get_or_insert(incoming.received);
+                    batch.push(incoming);
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "pull failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                None => return Err(Error::Nats("message stream ended".into())),
+            },
+            () = tokio::time::sleep(tick) => {
+                if s.drain && batch.is_empty() {
+                    idle_ticks += 1;
+                    if idle_ticks >= 2 && nothing_pending(&consumer).await {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch).await;
+    }
+    drop(tx);
+    let report = writer.await.map_err(|e| Error::Nats(format!("writer task: {e}")))??;
+    client.flush().await.map_err(Error::nats)?;
+    tracing::info!(?report, "ingest stopped");
+    Ok(report)
+}
+
+async fn nothing_pending(consumer: &jetstream::consumer::Consumer<pull::Config>) -> bool {
+    let mut c = consumer.clone();
+    match c.info().await {
+        Ok(info) => info.num_pending == 0 && info.num_ack_pending == 0,
+        Err(_) => false,
+    }
+}
+
+async fn write_loop(
+    mut sink: ParquetSink,
+    validator: Validator,
+    mut rx: mpsc::Receiver<Vec<Incoming>>,
+    js: jetstream::Context,
+    s: IngestSettings,
+    metrics: Arc<Metrics>,
+) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    let deadline = s.ack_wait / 2;
+    let client = js.client();
+    while let Some(batch) = rx.recv().await {
+        let v = validator.clone();
+        let (back, batch, outcome) = tokio::task::spawn_blocking(move || {
+            let r = process::process(&mut sink, &v, &batch, deadline);
+            (sink, batch, r)
+        })
+        .await
+        .map_err(|e| Error::Nats(format!("batch task: {e}")))?;
+        sink = back;
+        let outcome: Outcome = outcome?;
+        deadletter::publish(&js, &s.streams.events, &batch, &outcome.dead).await?;
+        for &i in outcome.ack.iter().chain(outcome.dead.iter().map(|(i, _)| i)) {
+            if let Some(reply) = &batch[i].reply {
+                client.publish(reply.clone(), bytes::Bytes::new()).await.map_err(Error::nats)?;
+            }
+        }
+        for &i in &outcome.expired {
+            if let Some(reply) = &batch[i].reply {
+                let nak: bytes::Bytes = AckKind::Nak(None).into();
+                client.publish(reply.clone(), nak).await.map_err(Error::nats)?;
+            }
+        }
+        let bytes: usize = outcome.files.iter().map(|f| f.bytes).sum();
+        Metrics::add(&metrics.events_ingested, outcome.ingested);
+        Metrics::add(&metrics.events_duplicate, outcome.duplicates);
+        Metrics::add(&metrics.events_deadlettered, outcome.dead.len() as u64);
+        Metrics::add(&metrics.events_expired, outcome.expired.len() as u64);
+        Metrics::add(&metrics.batches, 1);
+        Metrics::add(&metrics.files, outcome.files.len() as u64);
+        Metrics::add(&metrics.bytes, bytes as u64);
+        report.messages += (outcome.ack.len() + outcome.dead.len()) as u64;
+        report.ingested += outcome.ingested;
+        report.duplicates += outcome.duplicates;
+        report.deadlettered += outcome.dead.len() as u64;
+        report.files += outcome.files.len() as u64;
+        tracing::debug!(rows = outcome.ingested, files = outcome.files.len(), "batch committed");
+    }
+    Ok(report)
+}

@@ -1,0 +1,61 @@
+//! The ingest crate's error type.
+
+use std::path::PathBuf;
+
+/// Errors of the collector, the consumer, the sinks and dead letters.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// NATS could not be reached or refused an operation.
+    #[error("nats: {0}")]
+    Nats(String),
+    /// The nats-server binary is not installed.
+    #[error("`{0}` not found on PATH: install it with `apt-get install -y nats-server`")]
+    NatsServerMissing(String),
+    /// A local nats-server did not start.
+    #[error("nats-server did not start: {0}")]
+    NatsServerStart(String),
+    /// A file-system operation failed.
+    #[error("{op} `{path}`: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing or reading Parquet failed.
+    #[error("parquet: {0}")]
+    Parquet(String),
+    /// The event contract refused something.
+    #[error(transparent)]
+    Events(#[from] showrunner_events::Error),
+    /// A dead-letter record could not be handled.
+    #[error("dead letter: {0}")]
+    DeadLetter(String),
+}
+
+impl Error {
+    /// A NATS error from anything displayable.
+    pub fn nats(e: impl std::fmt::Display) -> Self {
+        Error::Nats(e.to_string())
+    }
+
+    /// An I/O error on a path.
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        Error::Parquet(e.to_string())
+    }
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

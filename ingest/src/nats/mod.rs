@@ -1,0 +1,89 @@
+//! NATS JetStream plumbing: connecting, and the `EVENTS` and `DEADLETTER`
+//! streams that whoever touches NATS first creates.
+
+pub mod server;
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+
+use crate::error::{Error, Result};
+
+/// Names and retention of the streams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSettings {
+    /// The event stream (subjects `events.>`).
+    pub events: String,
+    /// The dead-letter stream (subjects `deadletter.>`).
+    pub deadletter: String,
+    /// Window in which a repeated `Nats-Msg-Id` is dropped by the server.
+    pub duplicate_window: Duration,
+    /// How long events are kept in the stream (0 = forever).
+    pub max_age: Duration,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            events: "EVENTS".into(),
+            deadletter: "DEADLETTER".into(),
+            duplicate_window: Duration::from_secs(120),
+            max_age: Duration::ZERO,
+        }
+    }
+}
+
+/// Connects to NATS; retries the first connection for up to `wait`.
+pub async fn connect(url: &str, wait: Duration) -> Result<async_nats::Client> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match async_nats::ConnectOptions::new()
+            .name("showrunner")
+            .connection_timeout(Duration::from_secs(2))
+            .connect(url)
+            .await
+        {
+            Ok(c) => return Ok(c),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                return Err(Error::Nats(format!("cannot connect to {url}: {e}")));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// A JetStream context whose publishes wait at most `timeout` for an ack
+/// and keep at most `inflight` acks outstanding (back-pressure beyond).
+pub fn context(client: async_nats::Client, timeout: Duration, inflight: usize) -> jetstream::Context {
+    jetstream::ContextBuilder::new()
+        .timeout(timeout)
+        .max_ack_inflight(inflight)
+        .backpressure_on_inflight(true)
+        .build(client)
+}
+
+/// Creates the `EVENTS` and `DEADLETTER` streams when missing; returns the
+/// events stream.
+pub async fn ensure_streams(js: &jetstream::Context, s: &StreamSettings) -> Result<stream::Stream> {
+    let events = js
+        .get_or_create_stream(stream::Config {
+            name: s.events.clone(),
+            subjects: vec!["events.>".into()],
+            storage: stream::StorageType::File,
+            duplicate_window: s.duplicate_window,
+            max_age: s.max_age,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::Nats(format!("stream {}: {e}", s.events)))?;
+    js.get_or_create_stream(stream::Config {
+        name: s.deadletter.clone(),
+        subjects: vec!["deadletter.>".into()],
+        storage: stream::StorageType::File,
+        duplicate_window: Duration::from_secs(24 * 3600),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| Error::Nats(format!("stream {}: {e}", s.deadletter)))?;
+    Ok(events)
+}

@@ -1,0 +1,3 @@
+//! Where ingested events are written. Today: the Parquet lake.
+
+pub mod parquet;

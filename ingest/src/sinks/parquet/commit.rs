@@ -1,0 +1,79 @@
+//! Atomic, durable file commits: write a hidden temp file, fsync it, rename
+//! it into place, fsync the directory. A reader sees a file whole or not at
+//! all; a crash leaves at most a hidden temp file, removed at the next start.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Error, Result};
+
+/// Prefix of temp files: hidden, so Spark, DuckDB and polars globs skip them.
+pub const TEMP_PREFIX: &str = ".tmp-";
+
+/// Writes `bytes` to `dir/name` atomically and durably.
+pub fn commit_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    fs::create_dir_all(dir).map_err(|e| Error::io("create dir", dir, e))?;
+    let tmp = dir.join(format!("{TEMP_PREFIX}{name}"));
+    let dest = dir.join(name);
+    let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io("write", &tmp, e))?;
+    f.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
+    drop(f);
+    fs::rename(&tmp, &dest).map_err(|e| Error::io("rename", &tmp, e))?;
+    sync_dir(dir)?;
+    Ok(dest)
+}
+
+/// Fsyncs a directory so a rename in it is durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("fsync dir", dir, e))
+}
+
+/// Removes temp files under `root` older than `min_age` (left by crashed
+/// writers; younger ones may belong to a live writer). Returns how many.
+pub fn remove_stale_temps(root: &Path, min_age: Duration) -> Result<usize> {
+    let mut removed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    let now = SystemTime::now();
+    while let Some(dir) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok());
+                if age.is_none_or(|a| a >= min_age) {
+                    fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+                    removed += 1;
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_is_visible_whole_and_temps_are_swept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = commit_file(dir.path(), "a.parquet", b"hello").expect("commit");
+        assert_eq!(fs::read(&p).expect("read"), b"hello");
+        fs::write(dir.path().join(format!("{TEMP_PREFIX}b.parquet")), b"x").expect("write");
+        assert_eq!(remove_stale_temps(dir.path(), Duration::from_secs(3600)).expect("sweep"), 0);
+        assert_eq!(remove_stale_temps(dir.path(), Duration::ZERO).expect("sweep"), 1);
+        assert!(p.exists());
+    }
+}

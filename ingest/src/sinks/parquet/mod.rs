@@ -1,0 +1,185 @@
+//! The Parquet lake sink: `<lake>/events/<family>/date=YYYY-MM-DD/*.parquet`.
+//!
+//! Exactly-once in the files: every file records, in its footer, the stream
+//! and the JetStream sequences of its rows, and is committed atomically
+//! ([`commit`]) before any of them is acked. A message that may already be
+//! in the lake — redelivered (`delivered > 1`) or at or below the highest
+//! sequence found in the lake at start-up — is looked up in its own
+//! partition (its family and date are known once decoded) before writing:
+//! files whose name range covers the sequence have their footer read
+//! (cached). See `docs/ingest.md` for the full argument.
+
+pub mod commit;
+pub mod seqs;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_array::RecordBatch;
+use showrunner_events::Family;
+
+use self::seqs::SeqSet;
+use crate::error::{Error, Result};
+
+/// The directory of one partition.
+pub fn partition_dir(lake: &Path, family: Family, date: &str) -> PathBuf {
+    lake.join("events").join(family.as_str()).join(format!("date={date}"))
+}
+
+/// A committed lake file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Rows in it.
+    pub rows: usize,
+    /// Bytes.
+    pub bytes: usize,
+}
+
+/// File name of a committed file: `part-<first>-<last>-<writer>.parquet`.
+fn file_name(first: u64, last: u64, writer: &str, n: u64) -> String {
+    format!("part-{first}-{last}-{writer}{n:04}.parquet")
+}
+
+/// Parses the sequence span out of a committed file's name.
+fn name_span(name: &str) -> Option<(u64, u64)> {
+    let rest = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    let mut it = rest.splitn(3, '-');
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// The Parquet sink of one stream.
+pub struct ParquetSink {
+    lake: PathBuf,
+    stream: String,
+    writer: String,
+    files_written: u64,
+    high_water: u64,
+    footers: HashMap<PathBuf, Arc<SeqSet>>,
+}
+
+impl ParquetSink {
+    /// Opens the lake for the stream `stream`: sweeps temp files older than
+    /// `stale_after` and finds the highest sequence already committed.
+    pub fn open(lake: &Path, stream: &str, stale_after: Duration) -> Result<Self> {
+        let events = lake.join("events");
+        fs::create_dir_all(&events).map_err(|e| Error::io("create dir", &events, e))?;
+        let swept = commit::remove_stale_temps(&events, stale_after)?;
+        if swept > 0 {
+            tracing::info!(files = swept, "removed temp files of interrupted commits");
+        }
+        let high_water = highest_committed(&events)?;
+        Ok(Self {
+            lake: lake.to_path_buf(),
+            stream: stream.to_owned(),
+            writer: uuid::Uuid::now_v7().simple().to_string()[20..].to_owned(),
+            files_written: 0,
+            high_water,
+            footers: HashMap::new(),
+        })
+    }
+
+    /// The highest sequence in any lake file name at start-up.
+    pub fn high_water(&self) -> u64 {
+        self.high_water
+    }
+
+    /// The lake root.
+    pub fn lake(&self) -> &Path {
+        &self.lake
+    }
+
+    /// Whether a message needs a lake lookup before being written.
+    pub fn may_be_committed(&self, seq: u64, delivered: i64) -> bool {
+        delivered > 1 || seq <= self.high_water
+    }
+
+    /// The sequences among `seqs` already committed in one partition by
+    /// this stream.
+    pub fn committed_in(&mut self, family: Family, date: &str, seqs: &[u64]) -> Result<Vec<u64>> {
+        let dir = partition_dir(&self.lake, family, date);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        let mut found = Vec::new();
+        let mut candidates: Vec<(PathBuf, (u64, u64))> = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(span) = name.to_str().and_then(name_span) else { continue };
+            if seqs.iter().any(|s| (span.0..=span.1).contains(s)) {
+                candidates.push((entry.path(), span));
+            }
+        }
+        for (path, _) in candidates {
+            let set = match self.footers.get(&path) {
+                Some(s) => s.clone(),
+                None => {
+                    let Some((stream, set)) = writer::read_provenance(&path)? else { continue };
+                    if stream != self.stream {
+                        continue;
+                    }
+                    let set = Arc::new(set);
+                    self.footers.insert(path.clone(), set.clone());
+                    set
+                }
+            };
+            found.extend(seqs.iter().copied().filter(|s| set.contains(*s)));
+        }
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// Encodes and commits one partition's rows; `seqs` are the stream
+    /// sequences of the rows.
+    pub fn write(&mut self, family: Family, date: &str, batch: &RecordBatch, seqs: &[u64]) -> Result<CommittedFile> {
+        let set = SeqSet::from_seqs(seqs);
+        let (first, last) = set.bounds().unwrap_or((0, 0));
+        let bytes = writer::encode(batch, writer::properties(&self.stream, &set)?)?;
+        self.files_written += 1;
+        let name = file_name(first, last, &self.writer, self.files_written);
+        let dir = partition_dir(&self.lake, family, date);
+        let path = commit::commit_file(&dir, &name, &bytes)?;
+        self.footers.insert(path.clone(), Arc::new(set));
+        Ok(CommittedFile {
+            path,
+            rows: batch.num_rows(),
+            bytes: bytes.len(),
+        })
+    }
+}
+
+/// The highest sequence named by any committed file under `events`.
+fn highest_committed(events: &Path) -> Result<u64> {
+    let mut max = 0;
+    let mut stack = vec![events.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Some((_, hi)) = entry.file_name().to_str().and_then(name_span) {
+                max = max.max(hi);
+            }
+        }
+    }
+    Ok(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_the_span() {
+        assert_eq!(name_span(&file_name(7, 42, "abc", 3)), Some((7, 42)));
+        assert_eq!(name_span(".tmp-part-1-2-x.parquet"), None);
+    }
+}

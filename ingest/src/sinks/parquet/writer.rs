@@ -1,0 +1,62 @@
+//! Encoding one family batch as a Parquet file (zstd), with the stream name
+//! and the set of stream sequences it holds in the footer.
+
+use std::fs::File;
+use std::path::Path;
+
+use arrow_array::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use super::seqs::SeqSet;
+use crate::error::{Error, Result};
+
+/// Footer key: the JetStream stream the rows came from.
+pub const META_STREAM: &str = "showrunner.stream";
+/// Footer key: the stream sequences of the rows ([`SeqSet::encode`]).
+pub const META_SEQS: &str = "showrunner.seqs";
+
+/// Writer properties of lake files: zstd level 1, statistics, and the
+/// provenance metadata.
+pub fn properties(stream: &str, seqs: &SeqSet) -> Result<WriterProperties> {
+    let level = ZstdLevel::try_new(1).map_err(|e| Error::Parquet(e.to_string()))?;
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_created_by(format!("showrunner {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new(META_STREAM.into(), stream.to_owned()),
+            KeyValue::new(META_SEQS.into(), seqs.encode()),
+        ]))
+        .build())
+}
+
+/// Encodes `batch` as a complete Parquet file in memory.
+pub fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(batch.get_array_memory_size() / 4 + 4096);
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    w.write(batch)?;
+    w.close()?;
+    Ok(buf)
+}
+
+/// Reads the provenance of a lake file from its footer: stream and sequences.
+pub fn read_provenance(path: &Path) -> Result<Option<(String, SeqSet)>> {
+    let f = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let reader = SerializedFileReader::new(f)?;
+    let kv = reader.metadata().file_metadata().key_value_metadata();
+    let get = |k: &str| {
+        kv.and_then(|kv| kv.iter().find(|x| x.key == k))
+            .and_then(|x| x.value.clone())
+    };
+    match (get(META_STREAM), get(META_SEQS)) {
+        (Some(stream), Some(seqs)) => {
+            let seqs = SeqSet::decode(&seqs)
+                .ok_or_else(|| Error::Parquet(format!("{}: bad {META_SEQS}", path.display())))?;
+            Ok(Some((stream, seqs)))
+        }
+        _ => Ok(None),
+    }
+}
