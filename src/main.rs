@@ -1,1 +1,70 @@
-fn main() {}
+//! The `showrunner` binary: command-line parsing and wiring only.
+
+mod bench;
+mod config;
+mod run;
+mod simulate;
+mod standalone;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Event-sourced analytics and recommendations for OTT streaming services.
+#[derive(Parser)]
+#[command(name = "showrunner", version, about)]
+struct Cli {
+    /// Configuration file (default: ./showrunner.toml when present).
+    #[arg(long, global = true, env = "SHOWRUNNER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate an OTT audience into NATS or an NDJSON file.
+    Simulate(simulate::SimulateArgs),
+    /// Consume the event stream into the Parquet lake.
+    Ingest(run::IngestArgs),
+    /// Serve HTTP: the collector, health, readiness, metrics.
+    Serve(run::ServeArgs),
+    /// Everything on one machine: local NATS, simulated audience, ingest, HTTP.
+    Standalone(standalone::StandaloneArgs),
+    /// Inspect and replay dead letters.
+    Deadletter {
+        #[command(subcommand)]
+        command: run::DeadletterCommand,
+    },
+    /// Benchmarks (print JSON).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHOWRUNNER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Simulate(a) => simulate::run(&cfg, a).await,
+            Command::Ingest(a) => run::ingest(&cfg, a).await,
+            Command::Serve(a) => run::serve(&cfg, a).await,
+            Command::Standalone(a) => standalone::run(&cfg, a).await,
+            Command::Deadletter { command } => run::deadletter(&cfg, command).await,
+            Command::Bench { command } => bench::run(command).await,
+        }
+    })
+}

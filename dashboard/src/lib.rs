@@ -1,1 +1,75 @@
-//! placeholder
+//! The HTTP application: composes the crates' routers and serves the
+//! operator endpoints.
+//!
+//! Module map:
+//! - [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
+//!   `/metrics` (Prometheus), and the collector's `/v1/events`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use showrunner_ingest::collector::{self, CollectorState};
+use showrunner_ingest::metrics::{Metrics, render_gauge};
+
+/// Shared state of the app.
+#[derive(Clone)]
+pub struct AppState {
+    /// The collector (and its NATS handles).
+    pub collector: CollectorState,
+    /// Durable consumer whose lag `/metrics` reports.
+    pub ingest_durable: String,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
+/// The whole HTTP app.
+pub fn router(state: AppState) -> Router {
+    let ops = Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state.clone());
+    ops.merge(collector::router(state.collector))
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    if collector::ready(&st.collector).await {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "nats unreachable\n").into_response()
+    }
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let mut out = String::new();
+    st.metrics.render(&mut out);
+    let lag = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let stream = st.collector.js.get_stream(&st.collector.streams.events).await.ok()?;
+        stream.consumer_info(&st.ingest_durable).await.ok()
+    })
+    .await
+    .ok()
+    .flatten();
+    if let Some(info) = lag {
+        render_gauge(
+            &mut out,
+            "showrunner_ingest_lag_messages",
+            "messages in the event stream not yet committed to the lake (pending + unacked)",
+            (info.num_pending + info.num_ack_pending as u64) as f64,
+        );
+    }
+    let up = f64::from(u8::from(
+        st.collector.client.connection_state() == async_nats::connection::State::Connected,
+    ));
+    render_gauge(&mut out, "showrunner_nats_up", "1 when connected to NATS", up);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+async fn index() -> Html<&'static str> {
+    Html(include_str!("index.html"))
+}

@@ -52,6 +52,19 @@ pub async fn connect(url: &str, wait: Duration) -> Result<async_nats::Client> {
     }
 }
 
+/// Connects in the background: returns at once, and the client keeps
+/// (re)connecting for as long as it lives. For servers that must start and
+/// answer (503) while NATS is down.
+pub async fn connect_lazy(url: &str) -> Result<async_nats::Client> {
+    async_nats::ConnectOptions::new()
+        .name("showrunner")
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(2))
+        .connect(url)
+        .await
+        .map_err(|e| Error::Nats(format!("cannot connect to {url}: {e}")))
+}
+
 /// A JetStream context whose publishes wait at most `timeout` for an ack
 /// and keep at most `inflight` acks outstanding (back-pressure beyond).
 pub fn context(client: async_nats::Client, timeout: Duration, inflight: usize) -> jetstream::Context {

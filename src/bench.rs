@@ -1,0 +1,140 @@
+//! `showrunner bench ingest`: the bare-consumer ceiling against real ingest
+//! to Parquet, on the same pre-filled stream of simulated events, in one
+//! run. Prints one JSON object.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use async_nats::jetstream::consumer::{AckPolicy, pull};
+use clap::Subcommand;
+use futures::StreamExt;
+use showrunner_events::Validator;
+use showrunner_ingest::consumer::{self, IngestSettings};
+use showrunner_ingest::metrics::Metrics;
+use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
+use showrunner_ingest::publish::{Outgoing, publish_all};
+use showrunner_simulator::{SimConfig, Simulator};
+
+/// Benchmarks.
+#[derive(Subcommand, Debug, Clone)]
+pub enum BenchCommand {
+    /// Ingest throughput: bare consumer vs ingest into Parquet.
+    Ingest {
+        /// Events to publish and consume.
+        #[arg(long, default_value_t = 2_000_000)]
+        events: usize,
+        /// Ingest batch size.
+        #[arg(long, default_value_t = 20_000)]
+        batch_max: usize,
+        /// Pull batch of the bare consumer.
+        #[arg(long, default_value_t = 1_000)]
+        pull: usize,
+    },
+}
+
+/// Runs a benchmark.
+pub async fn run(c: BenchCommand) -> Result<()> {
+    match c {
+        BenchCommand::Ingest { events, batch_max, pull } => ingest(events, batch_max, pull).await,
+    }
+}
+
+/// Simulated events, serialized, at least `n` (truncated to `n`).
+fn messages(n: usize) -> Vec<Outgoing> {
+    let users = (n / 2_500).max(200) as u32;
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    let mut cfg = SimConfig::new(users, 60, 7, start);
+    cfg.heartbeat_secs = 60;
+    let mut out = Vec::with_capacity(n);
+    for day in Simulator::new(cfg) {
+        out.extend(day.iter().map(Outgoing::event));
+        if out.len() >= n {
+            break;
+        }
+    }
+    out.truncate(n);
+    out
+}
+
+async fn ingest(n: usize, batch_max: usize, pull_batch: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = LocalNatsServer::start(&dir.path().join("nats"), 0)?;
+    let url = server.url();
+    let t = Instant::now();
+    let msgs = messages(n);
+    let gen_secs = t.elapsed().as_secs_f64();
+    if msgs.len() < n {
+        bail!("the simulation yielded only {} events", msgs.len());
+    }
+    let avg_bytes = msgs.iter().map(|m| m.payload.len()).sum::<usize>() as f64 / n as f64;
+    let client = nats::connect(&url, Duration::from_secs(10)).await?;
+    let js = nats::context(client.clone(), Duration::from_secs(30), 8_192);
+    let streams = StreamSettings::default();
+    let stream = nats::ensure_streams(&js, &streams).await?;
+    let t = Instant::now();
+    publish_all(&js, msgs, 8_192, |_| {}).await?;
+    let publish_secs = t.elapsed().as_secs_f64();
+
+    // (a) bare consumer: fetch and ack each message, nothing else
+    let bare = stream
+        .get_or_create_consumer("bench-bare", pull::Config {
+            durable_name: Some("bench-bare".into()),
+            ack_policy: AckPolicy::Explicit,
+            max_ack_pending: 80_000,
+            ..Default::default()
+        })
+        .await?;
+    let t = Instant::now();
+    let mut msgs = bare.stream().max_messages_per_batch(pull_batch).messages().await?;
+    let mut seen = 0usize;
+    while let Some(m) = msgs.next().await {
+        let m = m.map_err(|e| anyhow::anyhow!("{e}"))?;
+        m.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        seen += 1;
+        if seen == n {
+            break;
+        }
+    }
+    client.flush().await?;
+    let bare_secs = t.elapsed().as_secs_f64();
+    drop(msgs);
+
+    // (b) real ingest into a Parquet lake, same ack policy
+    let lake = dir.path().join("lake");
+    let mut s = IngestSettings::new(&url, lake.clone());
+    s.durable = "bench-ingest".into();
+    s.batch_max = batch_max;
+    let metrics = Arc::new(Metrics::default());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let t = Instant::now();
+    let task = tokio::spawn(consumer::run(s, Validator::default(), metrics.clone(), async move {
+        let _ = rx.await;
+    }));
+    while (metrics.events_ingested.load(Ordering::Relaxed) as usize) < n {
+        if task.is_finished() {
+            bail!("ingest stopped early");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let ingest_secs = t.elapsed().as_secs_f64();
+    let _ = tx.send(());
+    task.await??;
+    let bare_rate = n as f64 / bare_secs;
+    let ingest_rate = n as f64 / ingest_secs;
+    let out = serde_json::json!({
+        "bench": "ingest",
+        "events": n,
+        "avg_event_bytes": avg_bytes.round(),
+        "simulate_seconds": gen_secs,
+        "publish_events_per_sec": (n as f64 / publish_secs).round(),
+        "bare_consumer": { "ack": "explicit, each message", "pull_batch": pull_batch, "seconds": bare_secs, "events_per_sec": bare_rate.round() },
+        "ingest_parquet": { "ack": "explicit, each message", "batch_max": batch_max, "seconds": ingest_secs, "events_per_sec": ingest_rate.round(),
+            "files": metrics.files.load(Ordering::Relaxed), "parquet_bytes": metrics.bytes.load(Ordering::Relaxed) },
+        "ratio": ingest_rate / bare_rate,
+    });
+    println!("{out}");
+    drop(server);
+    Ok(())
+}

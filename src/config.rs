@@ -1,0 +1,318 @@
+//! `showrunner.toml`: every setting, its default, `SHOWRUNNER_<SECTION>_<FIELD>`
+//! environment overrides, and validation at start-up (errors name the field).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+use showrunner_events::Limits;
+use showrunner_ingest::nats::StreamSettings;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// NATS connection and streams.
+    pub nats: NatsConfig,
+    /// The Parquet lake.
+    pub lake: LakeConfig,
+    /// The HTTP server.
+    pub http: HttpConfig,
+    /// The ingest worker.
+    pub ingest: IngestConfig,
+    /// Event validation limits.
+    pub limits: LimitsConfig,
+    /// The audience `standalone` simulates on first run.
+    pub simulator: SimulatorConfig,
+}
+
+/// `[nats]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsConfig {
+    /// NATS server URL.
+    pub url: String,
+    /// JetStream stream of events (subjects `events.>`).
+    pub stream: String,
+    /// JetStream stream of dead letters (subjects `deadletter.>`).
+    pub deadletter_stream: String,
+    /// Window in which a repeated event id is dropped by the stream, seconds.
+    pub duplicate_window_secs: u64,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self {
+            url: "nats://127.0.0.1:4222".into(),
+            stream: "EVENTS".into(),
+            deadletter_stream: "DEADLETTER".into(),
+            duplicate_window_secs: 120,
+        }
+    }
+}
+
+/// `[lake]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LakeConfig {
+    /// Root directory of the lake.
+    pub path: PathBuf,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("showrunner-data/lake") }
+    }
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address the server listens on.
+    pub bind: String,
+    /// Keys accepted by `POST /v1/events` (`Authorization: Bearer <key>`).
+    pub ingest_keys: Vec<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            ingest_keys: vec!["dev-ingest-key".into()],
+        }
+    }
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Durable consumer name shared by ingest workers.
+    pub durable: String,
+    /// Most events per batch (and per lake file).
+    pub batch_max: usize,
+    /// Longest a batch waits for more events, milliseconds.
+    pub batch_wait_ms: u64,
+    /// Time the stream waits for an ack before redelivering, seconds.
+    pub ack_wait_secs: u64,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            durable: "ingest".into(),
+            batch_max: 20_000,
+            batch_wait_ms: 1_000,
+            ack_wait_secs: 60,
+        }
+    }
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest event, bytes.
+    pub max_event_bytes: usize,
+    /// Most events per request.
+    pub max_batch_events: usize,
+    /// Largest request body, bytes.
+    pub max_batch_bytes: usize,
+    /// How late an event may arrive (`received_at − occurred_at`), days.
+    pub max_age_days: i64,
+    /// How far `occurred_at` may run ahead of `received_at`, seconds.
+    pub max_skew_secs: i64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let l = Limits::default();
+        Self {
+            max_event_bytes: l.max_event_bytes,
+            max_batch_events: l.max_batch_events,
+            max_batch_bytes: l.max_batch_bytes,
+            max_age_days: l.max_age_ms / 86_400_000,
+            max_skew_secs: l.max_skew_ms / 1_000,
+        }
+    }
+}
+
+/// `[simulator]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorConfig {
+    /// Users who sign up over the period.
+    pub users: u32,
+    /// Days simulated, ending today.
+    pub days: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Seconds between player heartbeats.
+    pub heartbeat_secs: u32,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self { users: 3_000, days: 90, seed: 42, heartbeat_secs: 300 }
+    }
+}
+
+/// Environment variables that are not config overrides.
+const NOT_OVERRIDES: &[&str] = &["SHOWRUNNER_CONFIG", "SHOWRUNNER_NATS_SERVER", "SHOWRUNNER_LOG"];
+
+impl Config {
+    /// Loads `path` (if given, else `showrunner.toml` when present), applies
+    /// `SHOWRUNNER_*` overrides from `env`, and validates.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?,
+            None => std::fs::read_to_string("showrunner.toml").unwrap_or_default(),
+        };
+        let mut doc: toml::Table = toml::from_str(&text).map_err(|e| anyhow!("config: {}", e.message()))?;
+        let defaults = toml::Table::try_from(Config::default())?;
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("SHOWRUNNER_") else { continue };
+            if NOT_OVERRIDES.contains(&k.as_str()) {
+                continue;
+            }
+            let lower = rest.to_ascii_lowercase();
+            let (section, field) = lower
+                .split_once('_')
+                .ok_or_else(|| anyhow!("environment override `{k}` names no config field"))?;
+            let default = defaults
+                .get(section)
+                .and_then(|s| s.get(field))
+                .ok_or_else(|| anyhow!("environment override `{k}`: no config field `{section}.{field}`"))?;
+            let value = match default {
+                toml::Value::Integer(_) => toml::Value::Integer(
+                    v.parse().map_err(|_| anyhow!("environment override `{k}`: `{v}` is not an integer"))?,
+                ),
+                toml::Value::Boolean(_) => toml::Value::Boolean(
+                    v.parse().map_err(|_| anyhow!("environment override `{k}`: `{v}` is not true or false"))?,
+                ),
+                toml::Value::Array(_) => toml::Value::Array(
+                    v.split(',').map(|s| toml::Value::String(s.trim().to_owned())).collect(),
+                ),
+                _ => toml::Value::String(v),
+            };
+            let table = doc
+                .entry(section.to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = table {
+                t.insert(field.to_owned(), value);
+            }
+        }
+        let cfg: Config = Config::deserialize(doc).map_err(|e| anyhow!("config: {e}"))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks values; the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.nats.url.starts_with("nats://") || self.nats.url.starts_with("tls://")) {
+            bail!("config field `nats.url` must start with nats:// or tls://, got `{}`", self.nats.url);
+        }
+        for (name, v) in [("nats.stream", &self.nats.stream), ("nats.deadletter_stream", &self.nats.deadletter_stream), ("ingest.durable", &self.ingest.durable)] {
+            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                bail!("config field `{name}` must be a non-empty name of letters, digits, `_` or `-`, got `{v}`");
+            }
+        }
+        self.http
+            .bind
+            .parse::<SocketAddr>()
+            .map_err(|_| anyhow!("config field `http.bind` must be an address like 127.0.0.1:8080, got `{}`", self.http.bind))?;
+        if self.http.ingest_keys.is_empty() || self.http.ingest_keys.iter().any(|k| k.len() < 8) {
+            bail!("config field `http.ingest_keys` needs at least one key of 8 or more characters");
+        }
+        if self.ingest.batch_max == 0 {
+            bail!("config field `ingest.batch_max` must be > 0");
+        }
+        if self.ingest.ack_wait_secs * 1_000 < 4 * self.ingest.batch_wait_ms.max(1) {
+            bail!("config field `ingest.ack_wait_secs` must be at least 4 × ingest.batch_wait_ms");
+        }
+        if self.limits.max_event_bytes == 0 || self.limits.max_batch_events == 0 || self.limits.max_batch_bytes < self.limits.max_event_bytes {
+            bail!("config field `limits.max_batch_bytes` must be ≥ limits.max_event_bytes > 0, and limits.max_batch_events > 0");
+        }
+        if self.limits.max_age_days < 0 || self.limits.max_skew_secs < 0 {
+            bail!("config field `limits.max_age_days` and `limits.max_skew_secs` must not be negative");
+        }
+        if self.simulator.heartbeat_secs == 0 {
+            bail!("config field `simulator.heartbeat_secs` must be > 0");
+        }
+        Ok(())
+    }
+
+    /// The validation limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_event_bytes: self.limits.max_event_bytes,
+            max_batch_events: self.limits.max_batch_events,
+            max_batch_bytes: self.limits.max_batch_bytes,
+            max_age_ms: self.limits.max_age_days * 86_400_000,
+            max_skew_ms: self.limits.max_skew_secs * 1_000,
+            ..Limits::default()
+        }
+    }
+
+    /// Stream settings.
+    pub fn streams(&self) -> StreamSettings {
+        StreamSettings {
+            events: self.nats.stream.clone(),
+            deadletter: self.nats.deadletter_stream.clone(),
+            duplicate_window: Duration::from_secs(self.nats.duplicate_window_secs),
+            ..StreamSettings::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml_text: &str, env: &[(&str, &str)]) -> Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, toml_text)?;
+        Config::load(Some(&p), env.iter().map(|(a, b)| (a.to_string(), b.to_string())))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(load("", &[]).expect("valid"), Config::default());
+    }
+
+    #[test]
+    fn file_and_env_override_in_that_order() {
+        let c = load("[http]\nbind = \"127.0.0.1:9000\"\n[ingest]\nbatch_max = 10\n", &[
+            ("SHOWRUNNER_INGEST_BATCH_MAX", "500"),
+            ("SHOWRUNNER_HTTP_INGEST_KEYS", "key-one-long, key-two-long"),
+            ("SHOWRUNNER_CONFIG", "ignored"),
+            ("PATH", "ignored"),
+        ])
+        .expect("valid");
+        assert_eq!(c.http.bind, "127.0.0.1:9000");
+        assert_eq!(c.ingest.batch_max, 500);
+        assert_eq!(c.http.ingest_keys, vec!["key-one-long", "key-two-long"]);
+    }
+
+    #[test]
+    fn bad_config_names_the_field() {
+        let e = load("[ingest]\nbatch_max = 0\n", &[]).expect_err("refused").to_string();
+        assert!(e.contains("ingest.batch_max"), "{e}");
+        let e = load("[http]\nbind = \"nowhere\"\n", &[]).expect_err("refused").to_string();
+        assert!(e.contains("http.bind"), "{e}");
+        let e = load("[ingest]\nbatch_size = 3\n", &[]).expect_err("refused").to_string();
+        assert!(e.contains("batch_size"), "{e}");
+        let e = load("[nats]\nurl = 5\n", &[]).expect_err("refused").to_string();
+        assert!(e.contains("url"), "{e}");
+        let e = load("", &[("SHOWRUNNER_INGEST_BATCH_MAX", "many")]).expect_err("refused").to_string();
+        assert!(e.contains("SHOWRUNNER_INGEST_BATCH_MAX"), "{e}");
+        let e = load("", &[("SHOWRUNNER_HTTP_PORT", "1")]).expect_err("refused").to_string();
+        assert!(e.contains("http.port"), "{e}");
+    }
+}

@@ -1,0 +1,236 @@
+//! `ingest`, `serve` and `deadletter` commands, and the pieces `standalone`
+//! reuses: the shutdown signal, the HTTP server.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use showrunner_dashboard::AppState;
+use showrunner_events::Validator;
+use showrunner_ingest::collector::CollectorState;
+use showrunner_ingest::consumer::{self, IngestSettings};
+use showrunner_ingest::deadletter::{self, DeadLetter};
+use showrunner_ingest::metrics::Metrics;
+use showrunner_ingest::nats;
+
+use crate::config::Config;
+
+/// Arguments of `ingest`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct IngestArgs {
+    /// NATS URL (default: config `nats.url`).
+    #[arg(long)]
+    pub nats: Option<String>,
+    /// Lake directory (default: config `lake.path`).
+    #[arg(long)]
+    pub lake: Option<PathBuf>,
+    /// Event stream name (default: config `nats.stream`).
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// Durable consumer name (default: config `ingest.durable`).
+    #[arg(long)]
+    pub durable: Option<String>,
+    /// Most events per batch (default: config `ingest.batch_max`).
+    #[arg(long)]
+    pub batch_max: Option<usize>,
+    /// Longest a batch waits, ms (default: config `ingest.batch_wait_ms`).
+    #[arg(long)]
+    pub batch_wait_ms: Option<u64>,
+    /// Ack wait, seconds (default: config `ingest.ack_wait_secs`).
+    #[arg(long)]
+    pub ack_wait_secs: Option<u64>,
+    /// Exit once nothing is pending.
+    #[arg(long)]
+    pub drain: bool,
+}
+
+/// Ingest settings from the config and flags.
+pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> IngestSettings {
+    let mut s = IngestSettings::new(
+        a.nats.as_deref().unwrap_or(&cfg.nats.url),
+        a.lake.clone().unwrap_or_else(|| cfg.lake.path.clone()),
+    );
+    s.streams = cfg.streams();
+    if let Some(x) = &a.stream {
+        s.streams.events = x.clone();
+    }
+    s.durable = a.durable.clone().unwrap_or_else(|| cfg.ingest.durable.clone());
+    s.batch_max = a.batch_max.unwrap_or(cfg.ingest.batch_max).max(1);
+    s.batch_wait = Duration::from_millis(a.batch_wait_ms.unwrap_or(cfg.ingest.batch_wait_ms));
+    s.ack_wait = Duration::from_secs(a.ack_wait_secs.unwrap_or(cfg.ingest.ack_wait_secs).max(1));
+    s.drain = a.drain;
+    s
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Runs `ingest`.
+pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
+    let s = ingest_settings(cfg, &a);
+    let report = consumer::run(s, Validator::new(cfg.limits()), Arc::new(Metrics::default()), shutdown_signal()).await?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+/// Arguments of `serve`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// NATS URL (default: config `nats.url`).
+    #[arg(long)]
+    pub nats: Option<String>,
+    /// Listen address (default: config `http.bind`).
+    #[arg(long)]
+    pub bind: Option<String>,
+}
+
+/// Builds the app state: a NATS client that connects (and reconnects) in
+/// the background, and stream creation retried until NATS answers.
+pub async fn app_state(cfg: &Config, nats_url: &str, metrics: Arc<Metrics>) -> Result<AppState> {
+    let client = nats::connect_lazy(nats_url).await?;
+    let js = nats::context(client.clone(), Duration::from_secs(5), 8_192);
+    let streams = cfg.streams();
+    {
+        let (js, streams) = (js.clone(), streams.clone());
+        tokio::spawn(async move {
+            while let Err(e) = nats::ensure_streams(&js, &streams).await {
+                tracing::warn!(error = %e, "streams not ready; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+    Ok(AppState {
+        collector: CollectorState {
+            client,
+            js,
+            validator: Arc::new(Validator::new(cfg.limits())),
+            ingest_keys: Arc::new(cfg.http.ingest_keys.clone()),
+            metrics: metrics.clone(),
+            streams,
+        },
+        ingest_durable: cfg.ingest.durable.clone(),
+        metrics,
+    })
+}
+
+/// Binds and serves the app until `shutdown` resolves.
+pub async fn serve_app(
+    addr: &str,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    let app = showrunner_dashboard::router(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("http server")
+    });
+    Ok((local, task))
+}
+
+/// Runs `serve`.
+pub async fn serve(cfg: &Config, a: ServeArgs) -> Result<()> {
+    let url = a.nats.unwrap_or_else(|| cfg.nats.url.clone());
+    let state = app_state(cfg, &url, Arc::new(Metrics::default())).await?;
+    let bind = a.bind.unwrap_or_else(|| cfg.http.bind.clone());
+    let (addr, task) = serve_app(&bind, state, shutdown_signal()).await?;
+    eprintln!("listening on http://{addr}");
+    task.await?
+}
+
+/// `deadletter` subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum DeadletterCommand {
+    /// Print dead letters as NDJSON (seq, source subject, field, reason, payload).
+    List {
+        /// NATS URL (default: config `nats.url`).
+        #[arg(long)]
+        nats: Option<String>,
+        /// Write to this file instead of stdout (edit it, then `replay --file`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Re-validate dead letters and re-publish those that pass.
+    Replay {
+        /// NATS URL (default: config `nats.url`).
+        #[arg(long)]
+        nats: Option<String>,
+        /// NDJSON of dead letters as printed by `list`, with fixed payloads
+        /// (default: every dead letter as stored).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+/// Runs `deadletter`.
+pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
+    let url = match &c {
+        DeadletterCommand::List { nats, .. } | DeadletterCommand::Replay { nats, .. } => nats.clone().unwrap_or_else(|| cfg.nats.url.clone()),
+    };
+    let client = nats::connect(&url, Duration::from_secs(10)).await?;
+    let js = nats::context(client, Duration::from_secs(10), 1_024);
+    let streams = cfg.streams();
+    nats::ensure_streams(&js, &streams).await?;
+    match c {
+        DeadletterCommand::List { out, .. } => {
+            let letters = deadletter::list(&js, &streams.deadletter).await?;
+            let mut w: Box<dyn Write> = match out {
+                Some(p) => Box::new(std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            for l in &letters {
+                writeln!(w, "{}", serde_json::to_string(l)?)?;
+            }
+            eprintln!("{} dead letters", letters.len());
+        }
+        DeadletterCommand::Replay { file, .. } => {
+            let letters: Vec<DeadLetter> = match file {
+                Some(p) => {
+                    let f = std::fs::File::open(&p).with_context(|| format!("opening {}", p.display()))?;
+                    let mut v = Vec::new();
+                    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+                        let line = line?;
+                        if line.trim().is_empty() {
+                            continue;
+                        }
+                        v.push(serde_json::from_str(&line).with_context(|| format!("{} line {}", p.display(), n + 1))?);
+                    }
+                    v
+                }
+                None => deadletter::list(&js, &streams.deadletter).await?,
+            };
+            let results = deadletter::replay(&js, &streams.deadletter, letters, &Validator::new(cfg.limits())).await?;
+            for r in &results {
+                println!("{}", serde_json::to_string(r)?);
+            }
+            let ok = results.iter().filter(|r| r.status == "republished").count();
+            eprintln!("{ok} republished, {} still invalid", results.len() - ok);
+        }
+    }
+    Ok(())
+}

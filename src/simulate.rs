@@ -1,0 +1,113 @@
+//! `showrunner simulate`: a simulated audience into NATS or NDJSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use showrunner_ingest::nats;
+use showrunner_ingest::publish::{Outgoing, publish_all};
+use showrunner_simulator::{SimConfig, Simulator};
+
+use crate::config::Config;
+
+/// Arguments of `simulate`.
+#[derive(Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Users who sign up over the period.
+    #[arg(long, default_value_t = 1_000)]
+    pub users: u32,
+    /// Days to simulate.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Seed: the same seed gives the same events.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First day, YYYY-MM-DD (default: so that the last day is today).
+    #[arg(long)]
+    pub start: Option<NaiveDate>,
+    /// Seconds between player heartbeats.
+    #[arg(long, default_value_t = 60)]
+    pub heartbeat_secs: u32,
+    /// Publish to this NATS server.
+    #[arg(long, conflicts_with = "out")]
+    pub nats: Option<String>,
+    /// Write NDJSON to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The simulation configuration of the arguments.
+pub fn sim_config(a: &SimulateArgs) -> SimConfig {
+    let start = a.start.unwrap_or_else(|| {
+        let today = chrono::Utc::now().date_naive();
+        today - chrono::Days::new(u64::from(a.days.saturating_sub(1)))
+    });
+    let mut c = SimConfig::new(a.users, a.days, a.seed, start);
+    c.heartbeat_secs = a.heartbeat_secs;
+    c
+}
+
+fn bar(days: u32) -> ProgressBar {
+    let pb = ProgressBar::new(u64::from(days));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} simulating [{bar:30}] day {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb
+}
+
+/// Publishes a simulation to NATS; returns (events, seconds).
+pub async fn publish(cfg: &Config, url: &str, sim: SimConfig) -> Result<(u64, f64)> {
+    let client = nats::connect(url, Duration::from_secs(10)).await?;
+    let js = nats::context(client.clone(), Duration::from_secs(30), 8_192);
+    nats::ensure_streams(&js, &cfg.streams()).await?;
+    let pb = bar(sim.days);
+    let started = Instant::now();
+    let mut total = 0u64;
+    for day in Simulator::new(sim) {
+        let out: Vec<Outgoing> = day.iter().map(Outgoing::event).collect();
+        let stats = publish_all(&js, out, 4_096, |_| {}).await?;
+        total += stats.stored + stats.duplicates;
+        pb.inc(1);
+        pb.set_message(format!("{total} events"));
+    }
+    client.flush().await?;
+    pb.finish_and_clear();
+    Ok((total, started.elapsed().as_secs_f64()))
+}
+
+/// Runs `simulate`.
+pub async fn run(cfg: &Config, a: SimulateArgs) -> Result<()> {
+    let sim = sim_config(&a);
+    let started = Instant::now();
+    let total = match (&a.nats, &a.out) {
+        (Some(url), None) => publish(cfg, url, sim).await?.0,
+        (None, Some(path)) => {
+            let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            let pb = bar(sim.days);
+            let mut total = 0u64;
+            for day in Simulator::new(sim) {
+                for e in &day {
+                    w.write_all(&e.to_wire().to_json())?;
+                    w.write_all(b"\n")?;
+                }
+                total += day.len() as u64;
+                pb.inc(1);
+                pb.set_message(format!("{total} events"));
+            }
+            w.flush()?;
+            pb.finish_and_clear();
+            total
+        }
+        _ => bail!("give exactly one of --nats URL or --out FILE"),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!("simulated {total} events in {secs:.1} s ({:.0} events/s)", total as f64 / secs.max(1e-9));
+    Ok(())
+}

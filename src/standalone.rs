@@ -1,0 +1,129 @@
+//! `showrunner standalone`: the main job on one machine — a managed
+//! nats-server, a simulated audience on first run, ingest into the lake,
+//! and the HTTP server on 127.0.0.1; Ctrl-C stops everything cleanly.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use showrunner_events::Validator;
+use showrunner_ingest::consumer::{self, IngestSettings};
+use showrunner_ingest::metrics::Metrics;
+use showrunner_ingest::nats::{self, server::LocalNatsServer};
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::run;
+use crate::simulate::{self, SimulateArgs};
+
+/// Arguments of `standalone`.
+#[derive(Args, Debug, Clone)]
+pub struct StandaloneArgs {
+    /// Data directory (NATS store and lake).
+    #[arg(long, default_value = "showrunner-data")]
+    pub data: PathBuf,
+    /// HTTP port on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Users to simulate on first run (default: config `simulator.users`).
+    #[arg(long)]
+    pub users: Option<u32>,
+    /// Days to simulate on first run (default: config `simulator.days`).
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Exit after the first run is ingested (for scripts and tests).
+    #[arg(long)]
+    pub exit_when_ingested: bool,
+}
+
+/// Runs `standalone`.
+pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
+    std::fs::create_dir_all(&a.data).with_context(|| format!("creating {}", a.data.display()))?;
+    let lake = a.data.join("lake");
+    let nats_store = a.data.join("nats");
+    let server = LocalNatsServer::start(&nats_store, 0)?;
+    let url = server.url();
+    eprintln!("nats-server running at {url} (store {})", nats_store.display());
+
+    let client = nats::connect(&url, Duration::from_secs(10)).await?;
+    let js = nats::context(client.clone(), Duration::from_secs(10), 1_024);
+    let mut stream = nats::ensure_streams(&js, &cfg.streams()).await?;
+    let existing = stream.info().await?.state.messages;
+    if existing == 0 {
+        let args = SimulateArgs {
+            users: a.users.unwrap_or(cfg.simulator.users),
+            days: a.days.unwrap_or(cfg.simulator.days),
+            seed: cfg.simulator.seed,
+            start: None,
+            heartbeat_secs: cfg.simulator.heartbeat_secs,
+            nats: Some(url.clone()),
+            out: None,
+        };
+        eprintln!("first run: simulating {} users over {} days", args.users, args.days);
+        let (n, secs) = simulate::publish(cfg, &url, simulate::sim_config(&args)).await?;
+        eprintln!("published {n} events in {secs:.1} s");
+    } else {
+        eprintln!("event stream holds {existing} events; not simulating");
+    }
+
+    let metrics = Arc::new(Metrics::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let mut settings = IngestSettings::new(&url, lake.clone());
+    settings.streams = cfg.streams();
+    settings.durable = cfg.ingest.durable.clone();
+    settings.batch_max = cfg.ingest.batch_max;
+    settings.batch_wait = Duration::from_millis(cfg.ingest.batch_wait_ms);
+    settings.ack_wait = Duration::from_secs(cfg.ingest.ack_wait_secs);
+    let ingest = tokio::spawn(consumer::run(settings.clone(), Validator::new(cfg.limits()), metrics.clone(), stopped(stop_rx.clone())));
+
+    let started = Instant::now();
+    let consumer = consumer::durable_consumer(&js, &settings).await?;
+    loop {
+        let mut c = consumer.clone();
+        let info = c.info().await?;
+        let left = info.num_pending + info.num_ack_pending as u64;
+        eprint!("\ringesting: {} events in the lake, {left} to go   ", metrics.events_ingested.load(Ordering::Relaxed));
+        if left == 0 {
+            break;
+        }
+        if ingest.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    eprintln!(
+        "\ringested {} events into {} in {:.1} s ({} files)",
+        metrics.events_ingested.load(Ordering::Relaxed),
+        lake.display(),
+        started.elapsed().as_secs_f64(),
+        metrics.files.load(Ordering::Relaxed)
+    );
+
+    let state = run::app_state(cfg, &url, metrics.clone()).await?;
+    let (addr, http) = run::serve_app(&format!("127.0.0.1:{}", a.port), state, stopped(stop_rx.clone())).await?;
+    let key = cfg.http.ingest_keys.first().cloned().unwrap_or_default();
+    eprintln!("\nShowrunner is running:");
+    eprintln!("  open        http://{addr}/");
+    eprintln!("  metrics     http://{addr}/metrics");
+    eprintln!("  send events curl -H 'Authorization: Bearer {key}' --data-binary @events.ndjson http://{addr}/v1/events");
+    eprintln!("  lake        {}/events/<family>/date=YYYY-MM-DD/*.parquet", lake.display());
+    eprintln!("Ctrl-C stops everything.");
+
+    if !a.exit_when_ingested {
+        run::shutdown_signal().await;
+        eprintln!("stopping…");
+    }
+    let _ = stop_tx.send(true);
+    http.await??;
+    let report = ingest.await??;
+    drop(client);
+    drop(server);
+    eprintln!("stopped cleanly ({} events ingested this run)", report.ingested);
+    Ok(())
+}
