@@ -162,7 +162,7 @@ impl Default for SimulatorConfig {
 }
 
 /// Environment variables that are not config overrides.
-const NOT_OVERRIDES: &[&str] = &["SHOWRUNNER_CONFIG", "SHOWRUNNER_NATS_SERVER", "SHOWRUNNER_LOG"];
+const NOT_OVERRIDES: &[&str] = &["SHOWRUNNER_CONFIG", "SHOWRUNNER_NATS_SERVER", "SHOWRUNNER_LOG", "SHOWRUNNER_FAILPOINT"];
 
 impl Config {
     /// Loads `path` (if given, else `showrunner.toml` when present), applies

@@ -190,6 +190,22 @@ pub async fn run(
     Ok(report)
 }
 
+/// Fault injection for the crash tests: with `SHOWRUNNER_FAILPOINT=
+/// after-commit:N`, the process aborts once N files are committed, before
+/// their messages are acked — the window exactly-once must survive.
+fn failpoint_after_commit(files: u64) {
+    static AT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let at = AT.get_or_init(|| {
+        std::env::var("SHOWRUNNER_FAILPOINT")
+            .ok()
+            .and_then(|v| v.strip_prefix("after-commit:")?.parse().ok())
+    });
+    if at.is_some_and(|n| files >= n) {
+        tracing::error!(files, "failpoint after-commit: aborting before acks");
+        std::process::abort();
+    }
+}
+
 async fn nothing_pending(consumer: &jetstream::consumer::Consumer<pull::Config>) -> bool {
     let mut c = consumer.clone();
     match c.info().await {
@@ -219,6 +235,7 @@ async fn write_loop(
         .map_err(|e| Error::Nats(format!("batch task: {e}")))?;
         sink = back;
         let outcome: Outcome = outcome?;
+        failpoint_after_commit(report.files + outcome.files.len() as u64);
         deadletter::publish(&js, &s.streams.events, &batch, &outcome.dead).await?;
         for &i in outcome.ack.iter().chain(outcome.dead.iter().map(|(i, _)| i)) {
             if let Some(reply) = &batch[i].reply {

@@ -10,6 +10,7 @@
 //! (cached). See `docs/ingest.md` for the full argument.
 
 pub mod commit;
+pub mod reader;
 pub mod seqs;
 pub mod writer;
 

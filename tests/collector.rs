@@ -1,0 +1,167 @@
+//! The collector over a real socket (`showrunner serve` as a process):
+//! auth, size limits, unparseable bodies, mixed batches, health, metrics,
+//! and a NATS outage: 503 while down, nothing published before it lost.
+
+mod common;
+
+use std::collections::HashSet;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+use showrunner_events::examples::examples;
+use showrunner_ingest::nats::server::free_port;
+
+const KEY: &str = "test-ingest-key-1";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn serve(url: &str) -> Server {
+    let port = free_port().expect("port");
+    let child = bin()
+        .env("SHOWRUNNER_HTTP_INGEST_KEYS", KEY)
+        .args(["serve", "--nats", url, "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let s = Server { child, base };
+    let http = reqwest::Client::new();
+    eventually(20, "the server to answer", async || {
+        http.get(format!("{}/readyz", s.base)).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    s
+}
+
+/// A valid event as JSON, without id or received_at (the collector assigns them).
+fn fresh(n: usize) -> Value {
+    let mut e = examples().into_iter().find(|e| e.event_type() == "heartbeat").expect("example");
+    e.envelope.occurred_at = showrunner_events::Timestamp::now().plus_ms(-(n as i64));
+    let mut v = serde_json::to_value(&e).expect("json");
+    let o = v.as_object_mut().expect("object");
+    o.remove("event_id");
+    o.remove("received_at");
+    o.insert("position_ms".into(), json!(n));
+    v
+}
+
+async fn post(base: &str, key: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, Option<String>, Value) {
+    let mut r = reqwest::Client::new().post(format!("{base}/v1/events")).body(body);
+    if let Some(k) = key {
+        r = r.bearer_auth(k);
+    }
+    let resp = r.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let retry = resp.headers().get("retry-after").map(|v| v.to_str().expect("ascii").to_owned());
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, retry, body)
+}
+
+fn accepted_ids(body: &Value) -> Vec<String> {
+    body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["status"] == "accepted")
+        .map(|r| r["event_id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collector_contract_over_a_real_socket() {
+    let mut h = Harness::new();
+    let s = serve(&h.url()).await;
+    let base = s.base.clone();
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.expect("h").status(), 200);
+
+    let one = json!([fresh(1)]).to_string();
+    // auth
+    let (st, _, body) = post(&base, None, one.clone()).await;
+    assert_eq!(st, 401);
+    assert!(body["error"].as_str().expect("error").contains("ingest key"));
+    assert_eq!(post(&base, Some("wrong-key-123"), one.clone()).await.0, 401);
+    // sizes
+    assert_eq!(post(&base, Some(KEY), vec![b' '; 1024 * 1024 + 10]).await.0, 413);
+    let many = Value::Array((0..1001).map(fresh).collect()).to_string();
+    assert_eq!(post(&base, Some(KEY), many).await.0, 413);
+    // unparseable
+    let (st, _, body) = post(&base, Some(KEY), "{{{ not json").await;
+    assert_eq!(st, 400);
+    assert!(body["error"].is_string());
+    // mixed batch: per-event results naming the field
+    let mut bad = fresh(2);
+    bad["bitrate_kbps"] = json!(-5);
+    let mut unknown = fresh(3);
+    unknown["event_type"] = json!("teleport");
+    let (st, _, body) = post(&base, Some(KEY), json!([fresh(4), bad, unknown, fresh(5)]).to_string()).await;
+    assert_eq!(st, 207, "{body}");
+    assert_eq!(body["accepted"], 2);
+    assert_eq!(body["rejected"], 2);
+    assert_eq!(body["results"][1]["field"], "bitrate_kbps");
+    assert_eq!(body["results"][2]["field"], "event_type");
+    let mut stored: Vec<String> = accepted_ids(&body);
+    // all invalid → 400 with results
+    let mut bad = fresh(6);
+    bad.as_object_mut().expect("o").remove("position_ms");
+    let (st, _, body) = post(&base, Some(KEY), json!([bad]).to_string()).await;
+    assert_eq!(st, 400);
+    assert_eq!(body["results"][0]["field"], "position_ms");
+    // NDJSON, all valid → 200, ids assigned
+    let nd = (10..20).map(|i| fresh(i).to_string()).collect::<Vec<_>>().join("\n");
+    let (st, _, body) = post(&base, Some(KEY), nd).await;
+    assert_eq!(st, 200, "{body}");
+    stored.extend(accepted_ids(&body));
+    assert_eq!(stored.len(), 12);
+    // metrics
+    let m = http.get(format!("{base}/metrics")).send().await.expect("m").text().await.expect("text");
+    assert!(m.contains("showrunner_events_accepted_total 12"), "{m}");
+    assert!(m.contains("showrunner_events_rejected_total 3"), "{m}");
+    assert!(m.contains("showrunner_nats_up 1"), "{m}");
+
+    // NATS down: 503 + Retry-After, readiness fails
+    h.server.stop();
+    let (st, retry, body) = post(&base, Some(KEY), json!([fresh(30)]).to_string()).await;
+    assert_eq!(st, 503, "{body}");
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert_eq!(body["results"][0]["status"], "unavailable");
+    assert_eq!(http.get(format!("{base}/readyz")).send().await.expect("r").status(), 503);
+
+    // NATS back: the same client reconnects and publishing works again
+    h.server.restart().expect("restart");
+    let mut after = Vec::new();
+    eventually(30, "the collector to accept again", async || {
+        let (st, _, body) = post(&base, Some(KEY), json!([fresh(40)]).to_string()).await;
+        if st == 200 {
+            after.extend(accepted_ids(&body));
+        }
+        st == 200
+    })
+    .await;
+    stored.extend(after);
+
+    // everything acknowledged before and after the outage reaches the lake once
+    let report = ingest_drain(&h.url(), &h.lake(), &[]);
+    assert_eq!(report["ingested"], stored.len() as u64, "{report}");
+    let lake: HashSet<String> = showrunner_ingest::sinks::parquet::reader::read_lake(&h.lake())
+        .expect("lake")
+        .into_iter()
+        .map(|w| w.event_id.expect("id"))
+        .collect();
+    assert_eq!(lake, stored.into_iter().collect::<HashSet<_>>());
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

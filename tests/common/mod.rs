@@ -1,0 +1,128 @@
+//! The shared test harness: a real nats-server per test (on a free loopback
+//! port, store in a temp dir), simulated events, the `showrunner` binary,
+//! and lake readers. A missing nats-server fails the test loudly.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use showrunner_events::{Event, WireEvent};
+use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
+use showrunner_ingest::publish::{Outgoing, publish_all};
+use showrunner_simulator::{SimConfig, Simulator};
+use tempfile::TempDir;
+
+/// A running nats-server and the temp dir holding its store and a lake.
+pub struct Harness {
+    pub server: LocalNatsServer,
+    pub dir: TempDir,
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = LocalNatsServer::start(&dir.path().join("nats"), 0).unwrap_or_else(|e| {
+            panic!("the tests need a real nats-server (apt-get install -y nats-server): {e}")
+        });
+        Harness { server, dir }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn lake(&self) -> PathBuf {
+        self.dir.path().join("lake")
+    }
+
+    pub async fn js(&self) -> (async_nats::Client, async_nats::jetstream::Context) {
+        let client = nats::connect(&self.url(), Duration::from_secs(10)).await.expect("connect");
+        let js = nats::context(client.clone(), Duration::from_secs(10), 4_096);
+        nats::ensure_streams(&js, &StreamSettings::default()).await.expect("streams");
+        (client, js)
+    }
+}
+
+/// Simulated events (valid, deterministic).
+pub fn sim_events(users: u32, days: u32, seed: u64) -> Vec<Event> {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
+    let mut c = SimConfig::new(users, days, seed, start);
+    c.heartbeat_secs = 120;
+    Simulator::new(c).flatten().collect()
+}
+
+/// Publishes events and waits for every ack.
+pub async fn publish(js: &async_nats::jetstream::Context, events: &[Event]) {
+    publish_all(js, events.iter().map(Outgoing::event), 2_048, |_| {})
+        .await
+        .expect("publish");
+}
+
+/// Canonical JSON of a wire event (for multiset comparisons).
+pub fn canonical(w: &WireEvent) -> String {
+    String::from_utf8(w.to_json()).expect("utf8")
+}
+
+/// Sorted canonical JSON of events.
+pub fn canonical_events(events: &[Event]) -> Vec<String> {
+    let mut v: Vec<String> = events.iter().map(|e| canonical(&e.to_wire())).collect();
+    v.sort();
+    v
+}
+
+/// Sorted canonical JSON of every event in the lake.
+pub fn lake_canonical(lake: &Path) -> Vec<String> {
+    let mut v: Vec<String> = showrunner_ingest::sinks::parquet::reader::read_lake(lake)
+        .expect("lake reads")
+        .iter()
+        .map(canonical)
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `showrunner` binary built for these tests.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_showrunner"));
+    c.env("SHOWRUNNER_LOG", "warn").env_remove("SHOWRUNNER_CONFIG");
+    c
+}
+
+/// Runs `showrunner ingest --drain` to completion; returns its JSON report.
+pub fn ingest_drain(url: &str, lake: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .args(["ingest", "--nats", url, "--lake"])
+        .arg(lake)
+        .args(["--drain", "--batch-wait-ms", "100", "--ack-wait-secs", "3"])
+        .args(extra)
+        .output()
+        .expect("run ingest");
+    assert!(out.status.success(), "ingest failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("ingest prints a JSON report")
+}
+
+/// Spawns `showrunner ingest` (not draining).
+pub fn spawn_ingest(url: &str, lake: &Path, extra: &[&str]) -> Child {
+    bin()
+        .args(["ingest", "--nats", url, "--lake"])
+        .arg(lake)
+        .args(["--batch-wait-ms", "100", "--ack-wait-secs", "3"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ingest")
+}
+
+/// Waits until `f` is true or panics after `secs`.
+pub async fn eventually(secs: u64, what: &str, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
