@@ -37,7 +37,11 @@ pub enum BenchCommand {
 /// Runs a benchmark.
 pub async fn run(c: BenchCommand) -> Result<()> {
     match c {
-        BenchCommand::Ingest { events, batch_max, pull } => ingest(events, batch_max, pull).await,
+        BenchCommand::Ingest {
+            events,
+            batch_max,
+            pull,
+        } => ingest(events, batch_max, pull).await,
     }
 }
 
@@ -79,15 +83,22 @@ async fn ingest(n: usize, batch_max: usize, pull_batch: usize) -> Result<()> {
 
     // (a) bare consumer: fetch and ack each message, nothing else
     let bare = stream
-        .get_or_create_consumer("bench-bare", pull::Config {
-            durable_name: Some("bench-bare".into()),
-            ack_policy: AckPolicy::Explicit,
-            max_ack_pending: 80_000,
-            ..Default::default()
-        })
+        .get_or_create_consumer(
+            "bench-bare",
+            pull::Config {
+                durable_name: Some("bench-bare".into()),
+                ack_policy: AckPolicy::Explicit,
+                max_ack_pending: 80_000,
+                ..Default::default()
+            },
+        )
         .await?;
     let t = Instant::now();
-    let mut msgs = bare.stream().max_messages_per_batch(pull_batch).messages().await?;
+    let mut msgs = bare
+        .stream()
+        .max_messages_per_batch(pull_batch)
+        .messages()
+        .await?;
     let mut seen = 0usize;
     while let Some(m) = msgs.next().await {
         let m = m.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -109,9 +120,14 @@ async fn ingest(n: usize, batch_max: usize, pull_batch: usize) -> Result<()> {
     let metrics = Arc::new(Metrics::default());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let t = Instant::now();
-    let task = tokio::spawn(consumer::run(s, Validator::default(), metrics.clone(), async move {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(consumer::run(
+        s,
+        Validator::default(),
+        metrics.clone(),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     while (metrics.events_ingested.load(Ordering::Relaxed) as usize) < n {
         if task.is_finished() {
             bail!("ingest stopped early");

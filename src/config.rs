@@ -64,7 +64,9 @@ pub struct LakeConfig {
 
 impl Default for LakeConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("showrunner-data/lake") }
+        Self {
+            path: PathBuf::from("showrunner-data/lake"),
+        }
     }
 }
 
@@ -157,26 +159,43 @@ pub struct SimulatorConfig {
 
 impl Default for SimulatorConfig {
     fn default() -> Self {
-        Self { users: 3_000, days: 90, seed: 42, heartbeat_secs: 300 }
+        Self {
+            users: 3_000,
+            days: 90,
+            seed: 42,
+            heartbeat_secs: 300,
+        }
     }
 }
 
 /// Environment variables that are not config overrides.
-const NOT_OVERRIDES: &[&str] = &["SHOWRUNNER_CONFIG", "SHOWRUNNER_NATS_SERVER", "SHOWRUNNER_LOG", "SHOWRUNNER_FAILPOINT"];
+const NOT_OVERRIDES: &[&str] = &[
+    "SHOWRUNNER_CONFIG",
+    "SHOWRUNNER_NATS_SERVER",
+    "SHOWRUNNER_LOG",
+    "SHOWRUNNER_FAILPOINT",
+];
 
 impl Config {
     /// Loads `path` (if given, else `showrunner.toml` when present), applies
     /// `SHOWRUNNER_*` overrides from `env`, and validates.
-    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?,
+            Some(p) => std::fs::read_to_string(p)
+                .with_context(|| format!("reading config {}", p.display()))?,
             None => std::fs::read_to_string("showrunner.toml").unwrap_or_default(),
         };
-        let mut doc: toml::Table = toml::from_str(&text).map_err(|e| anyhow!("config: {}", e.message()))?;
+        let mut doc: toml::Table =
+            toml::from_str(&text).map_err(|e| anyhow!("config: {}", e.message()))?;
         let defaults = toml::Table::try_from(Config::default())?;
         let env: BTreeMap<String, String> = env.into_iter().collect();
         for (k, v) in env {
-            let Some(rest) = k.strip_prefix("SHOWRUNNER_") else { continue };
+            let Some(rest) = k.strip_prefix("SHOWRUNNER_") else {
+                continue;
+            };
             if NOT_OVERRIDES.contains(&k.as_str()) {
                 continue;
             }
@@ -187,19 +206,24 @@ impl Config {
             let default = defaults
                 .get(section)
                 .and_then(|s| s.get(field))
-                .ok_or_else(|| anyhow!("environment override `{k}`: no config field `{section}.{field}`"))?;
-            let value = match default {
-                toml::Value::Integer(_) => toml::Value::Integer(
-                    v.parse().map_err(|_| anyhow!("environment override `{k}`: `{v}` is not an integer"))?,
-                ),
-                toml::Value::Boolean(_) => toml::Value::Boolean(
-                    v.parse().map_err(|_| anyhow!("environment override `{k}`: `{v}` is not true or false"))?,
-                ),
-                toml::Value::Array(_) => toml::Value::Array(
-                    v.split(',').map(|s| toml::Value::String(s.trim().to_owned())).collect(),
-                ),
-                _ => toml::Value::String(v),
-            };
+                .ok_or_else(|| {
+                    anyhow!("environment override `{k}`: no config field `{section}.{field}`")
+                })?;
+            let value =
+                match default {
+                    toml::Value::Integer(_) => toml::Value::Integer(v.parse().map_err(|_| {
+                        anyhow!("environment override `{k}`: `{v}` is not an integer")
+                    })?),
+                    toml::Value::Boolean(_) => toml::Value::Boolean(v.parse().map_err(|_| {
+                        anyhow!("environment override `{k}`: `{v}` is not true or false")
+                    })?),
+                    toml::Value::Array(_) => toml::Value::Array(
+                        v.split(',')
+                            .map(|s| toml::Value::String(s.trim().to_owned()))
+                            .collect(),
+                    ),
+                    _ => toml::Value::String(v),
+                };
             let table = doc
                 .entry(section.to_owned())
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -215,17 +239,32 @@ impl Config {
     /// Checks values; the error names the field.
     pub fn validate(&self) -> Result<()> {
         if !(self.nats.url.starts_with("nats://") || self.nats.url.starts_with("tls://")) {
-            bail!("config field `nats.url` must start with nats:// or tls://, got `{}`", self.nats.url);
+            bail!(
+                "config field `nats.url` must start with nats:// or tls://, got `{}`",
+                self.nats.url
+            );
         }
-        for (name, v) in [("nats.stream", &self.nats.stream), ("nats.deadletter_stream", &self.nats.deadletter_stream), ("ingest.durable", &self.ingest.durable)] {
-            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                bail!("config field `{name}` must be a non-empty name of letters, digits, `_` or `-`, got `{v}`");
+        for (name, v) in [
+            ("nats.stream", &self.nats.stream),
+            ("nats.deadletter_stream", &self.nats.deadletter_stream),
+            ("ingest.durable", &self.ingest.durable),
+        ] {
+            if v.is_empty()
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                bail!(
+                    "config field `{name}` must be a non-empty name of letters, digits, `_` or `-`, got `{v}`"
+                );
             }
         }
-        self.http
-            .bind
-            .parse::<SocketAddr>()
-            .map_err(|_| anyhow!("config field `http.bind` must be an address like 127.0.0.1:8080, got `{}`", self.http.bind))?;
+        self.http.bind.parse::<SocketAddr>().map_err(|_| {
+            anyhow!(
+                "config field `http.bind` must be an address like 127.0.0.1:8080, got `{}`",
+                self.http.bind
+            )
+        })?;
         if self.http.ingest_keys.is_empty() || self.http.ingest_keys.iter().any(|k| k.len() < 8) {
             bail!("config field `http.ingest_keys` needs at least one key of 8 or more characters");
         }
@@ -235,11 +274,18 @@ impl Config {
         if self.ingest.ack_wait_secs * 1_000 < 4 * self.ingest.batch_wait_ms.max(1) {
             bail!("config field `ingest.ack_wait_secs` must be at least 4 × ingest.batch_wait_ms");
         }
-        if self.limits.max_event_bytes == 0 || self.limits.max_batch_events == 0 || self.limits.max_batch_bytes < self.limits.max_event_bytes {
-            bail!("config field `limits.max_batch_bytes` must be ≥ limits.max_event_bytes > 0, and limits.max_batch_events > 0");
+        if self.limits.max_event_bytes == 0
+            || self.limits.max_batch_events == 0
+            || self.limits.max_batch_bytes < self.limits.max_event_bytes
+        {
+            bail!(
+                "config field `limits.max_batch_bytes` must be ≥ limits.max_event_bytes > 0, and limits.max_batch_events > 0"
+            );
         }
         if self.limits.max_age_days < 0 || self.limits.max_skew_secs < 0 {
-            bail!("config field `limits.max_age_days` and `limits.max_skew_secs` must not be negative");
+            bail!(
+                "config field `limits.max_age_days` and `limits.max_skew_secs` must not be negative"
+            );
         }
         if self.simulator.heartbeat_secs == 0 {
             bail!("config field `simulator.heartbeat_secs` must be > 0");
@@ -278,7 +324,10 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let p = dir.path().join("c.toml");
         std::fs::write(&p, toml_text)?;
-        Config::load(Some(&p), env.iter().map(|(a, b)| (a.to_string(), b.to_string())))
+        Config::load(
+            Some(&p),
+            env.iter().map(|(a, b)| (a.to_string(), b.to_string())),
+        )
     }
 
     #[test]
@@ -288,12 +337,15 @@ mod tests {
 
     #[test]
     fn file_and_env_override_in_that_order() {
-        let c = load("[http]\nbind = \"127.0.0.1:9000\"\n[ingest]\nbatch_max = 10\n", &[
-            ("SHOWRUNNER_INGEST_BATCH_MAX", "500"),
-            ("SHOWRUNNER_HTTP_INGEST_KEYS", "key-one-long, key-two-long"),
-            ("SHOWRUNNER_CONFIG", "ignored"),
-            ("PATH", "ignored"),
-        ])
+        let c = load(
+            "[http]\nbind = \"127.0.0.1:9000\"\n[ingest]\nbatch_max = 10\n",
+            &[
+                ("SHOWRUNNER_INGEST_BATCH_MAX", "500"),
+                ("SHOWRUNNER_HTTP_INGEST_KEYS", "key-one-long, key-two-long"),
+                ("SHOWRUNNER_CONFIG", "ignored"),
+                ("PATH", "ignored"),
+            ],
+        )
         .expect("valid");
         assert_eq!(c.http.bind, "127.0.0.1:9000");
         assert_eq!(c.ingest.batch_max, 500);
@@ -302,17 +354,29 @@ mod tests {
 
     #[test]
     fn bad_config_names_the_field() {
-        let e = load("[ingest]\nbatch_max = 0\n", &[]).expect_err("refused").to_string();
+        let e = load("[ingest]\nbatch_max = 0\n", &[])
+            .expect_err("refused")
+            .to_string();
         assert!(e.contains("ingest.batch_max"), "{e}");
-        let e = load("[http]\nbind = \"nowhere\"\n", &[]).expect_err("refused").to_string();
+        let e = load("[http]\nbind = \"nowhere\"\n", &[])
+            .expect_err("refused")
+            .to_string();
         assert!(e.contains("http.bind"), "{e}");
-        let e = load("[ingest]\nbatch_size = 3\n", &[]).expect_err("refused").to_string();
+        let e = load("[ingest]\nbatch_size = 3\n", &[])
+            .expect_err("refused")
+            .to_string();
         assert!(e.contains("batch_size"), "{e}");
-        let e = load("[nats]\nurl = 5\n", &[]).expect_err("refused").to_string();
+        let e = load("[nats]\nurl = 5\n", &[])
+            .expect_err("refused")
+            .to_string();
         assert!(e.contains("url"), "{e}");
-        let e = load("", &[("SHOWRUNNER_INGEST_BATCH_MAX", "many")]).expect_err("refused").to_string();
+        let e = load("", &[("SHOWRUNNER_INGEST_BATCH_MAX", "many")])
+            .expect_err("refused")
+            .to_string();
         assert!(e.contains("SHOWRUNNER_INGEST_BATCH_MAX"), "{e}");
-        let e = load("", &[("SHOWRUNNER_HTTP_PORT", "1")]).expect_err("refused").to_string();
+        let e = load("", &[("SHOWRUNNER_HTTP_PORT", "1")])
+            .expect_err("refused")
+            .to_string();
         assert!(e.contains("http.port"), "{e}");
     }
 }

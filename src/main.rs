@@ -56,7 +56,9 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         match cli.command {
             Command::Simulate(a) => simulate::run(&cfg, a).await,

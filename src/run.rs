@@ -58,7 +58,10 @@ pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> IngestSettings {
     if let Some(x) = &a.stream {
         s.streams.events = x.clone();
     }
-    s.durable = a.durable.clone().unwrap_or_else(|| cfg.ingest.durable.clone());
+    s.durable = a
+        .durable
+        .clone()
+        .unwrap_or_else(|| cfg.ingest.durable.clone());
     s.batch_max = a.batch_max.unwrap_or(cfg.ingest.batch_max).max(1);
     s.batch_wait = Duration::from_millis(a.batch_wait_ms.unwrap_or(cfg.ingest.batch_wait_ms));
     s.ack_wait = Duration::from_secs(a.ack_wait_secs.unwrap_or(cfg.ingest.ack_wait_secs).max(1));
@@ -88,7 +91,13 @@ pub async fn shutdown_signal() {
 /// Runs `ingest`.
 pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
     let s = ingest_settings(cfg, &a);
-    let report = consumer::run(s, Validator::new(cfg.limits()), Arc::new(Metrics::default()), shutdown_signal()).await?;
+    let report = consumer::run(
+        s,
+        Validator::new(cfg.limits()),
+        Arc::new(Metrics::default()),
+        shutdown_signal(),
+    )
+    .await?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
@@ -190,7 +199,9 @@ pub enum DeadletterCommand {
 /// Runs `deadletter`.
 pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
     let url = match &c {
-        DeadletterCommand::List { nats, .. } | DeadletterCommand::Replay { nats, .. } => nats.clone().unwrap_or_else(|| cfg.nats.url.clone()),
+        DeadletterCommand::List { nats, .. } | DeadletterCommand::Replay { nats, .. } => {
+            nats.clone().unwrap_or_else(|| cfg.nats.url.clone())
+        }
     };
     let client = nats::connect(&url, Duration::from_secs(10)).await?;
     let js = nats::context(client, Duration::from_secs(10), 1_024);
@@ -200,7 +211,10 @@ pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
         DeadletterCommand::List { out, .. } => {
             let letters = deadletter::list(&js, &streams.deadletter).await?;
             let mut w: Box<dyn Write> = match out {
-                Some(p) => Box::new(std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?),
+                Some(p) => Box::new(
+                    std::fs::File::create(&p)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                ),
                 None => Box::new(std::io::stdout().lock()),
             };
             for l in &letters {
@@ -211,20 +225,30 @@ pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
         DeadletterCommand::Replay { file, .. } => {
             let letters: Vec<DeadLetter> = match file {
                 Some(p) => {
-                    let f = std::fs::File::open(&p).with_context(|| format!("opening {}", p.display()))?;
+                    let f = std::fs::File::open(&p)
+                        .with_context(|| format!("opening {}", p.display()))?;
                     let mut v = Vec::new();
                     for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
                         let line = line?;
                         if line.trim().is_empty() {
                             continue;
                         }
-                        v.push(serde_json::from_str(&line).with_context(|| format!("{} line {}", p.display(), n + 1))?);
+                        v.push(
+                            serde_json::from_str(&line)
+                                .with_context(|| format!("{} line {}", p.display(), n + 1))?,
+                        );
                     }
                     v
                 }
                 None => deadletter::list(&js, &streams.deadletter).await?,
             };
-            let results = deadletter::replay(&js, &streams.deadletter, letters, &Validator::new(cfg.limits())).await?;
+            let results = deadletter::replay(
+                &js,
+                &streams.deadletter,
+                letters,
+                &Validator::new(cfg.limits()),
+            )
+            .await?;
             for r in &results {
                 println!("{}", serde_json::to_string(r)?);
             }

@@ -88,7 +88,8 @@ pub async fn run(cfg: &Config, a: SimulateArgs) -> Result<()> {
     let total = match (&a.nats, &a.out) {
         (Some(url), None) => publish(cfg, url, sim).await?.0,
         (None, Some(path)) => {
-            let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(f);
             let pb = bar(sim.days);
             let mut total = 0u64;
@@ -108,6 +109,9 @@ pub async fn run(cfg: &Config, a: SimulateArgs) -> Result<()> {
         _ => bail!("give exactly one of --nats URL or --out FILE"),
     };
     let secs = started.elapsed().as_secs_f64();
-    eprintln!("simulated {total} events in {secs:.1} s ({:.0} events/s)", total as f64 / secs.max(1e-9));
+    eprintln!(
+        "simulated {total} events in {secs:.1} s ({:.0} events/s)",
+        total as f64 / secs.max(1e-9)
+    );
     Ok(())
 }

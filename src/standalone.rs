@@ -46,7 +46,10 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     let nats_store = a.data.join("nats");
     let server = LocalNatsServer::start(&nats_store, 0)?;
     let url = server.url();
-    eprintln!("nats-server running at {url} (store {})", nats_store.display());
+    eprintln!(
+        "nats-server running at {url} (store {})",
+        nats_store.display()
+    );
 
     let client = nats::connect(&url, Duration::from_secs(10)).await?;
     let js = nats::context(client.clone(), Duration::from_secs(10), 1_024);
@@ -62,7 +65,10 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
             nats: Some(url.clone()),
             out: None,
         };
-        eprintln!("first run: simulating {} users over {} days", args.users, args.days);
+        eprintln!(
+            "first run: simulating {} users over {} days",
+            args.users, args.days
+        );
         let (n, secs) = simulate::publish(cfg, &url, simulate::sim_config(&args)).await?;
         eprintln!("published {n} events in {secs:.1} s");
     } else {
@@ -80,7 +86,12 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     settings.batch_max = cfg.ingest.batch_max;
     settings.batch_wait = Duration::from_millis(cfg.ingest.batch_wait_ms);
     settings.ack_wait = Duration::from_secs(cfg.ingest.ack_wait_secs);
-    let ingest = tokio::spawn(consumer::run(settings.clone(), Validator::new(cfg.limits()), metrics.clone(), stopped(stop_rx.clone())));
+    let ingest = tokio::spawn(consumer::run(
+        settings.clone(),
+        Validator::new(cfg.limits()),
+        metrics.clone(),
+        stopped(stop_rx.clone()),
+    ));
 
     let started = Instant::now();
     let consumer = consumer::durable_consumer(&js, &settings).await?;
@@ -88,7 +99,10 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         let mut c = consumer.clone();
         let info = c.info().await?;
         let left = info.num_pending + info.num_ack_pending as u64;
-        eprint!("\ringesting: {} events in the lake, {left} to go   ", metrics.events_ingested.load(Ordering::Relaxed));
+        eprint!(
+            "\ringesting: {} events in the lake, {left} to go   ",
+            metrics.events_ingested.load(Ordering::Relaxed)
+        );
         if left == 0 {
             break;
         }
@@ -106,13 +120,23 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     );
 
     let state = run::app_state(cfg, &url, metrics.clone()).await?;
-    let (addr, http) = run::serve_app(&format!("127.0.0.1:{}", a.port), state, stopped(stop_rx.clone())).await?;
+    let (addr, http) = run::serve_app(
+        &format!("127.0.0.1:{}", a.port),
+        state,
+        stopped(stop_rx.clone()),
+    )
+    .await?;
     let key = cfg.http.ingest_keys.first().cloned().unwrap_or_default();
     eprintln!("\nShowrunner is running:");
     eprintln!("  open        http://{addr}/");
     eprintln!("  metrics     http://{addr}/metrics");
-    eprintln!("  send events curl -H 'Authorization: Bearer {key}' --data-binary @events.ndjson http://{addr}/v1/events");
-    eprintln!("  lake        {}/events/<family>/date=YYYY-MM-DD/*.parquet", lake.display());
+    eprintln!(
+        "  send events curl -H 'Authorization: Bearer {key}' --data-binary @events.ndjson http://{addr}/v1/events"
+    );
+    eprintln!(
+        "  lake        {}/events/<family>/date=YYYY-MM-DD/*.parquet",
+        lake.display()
+    );
     eprintln!("Ctrl-C stops everything.");
 
     if !a.exit_when_ingested {
@@ -124,6 +148,9 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     let report = ingest.await??;
     drop(client);
     drop(server);
-    eprintln!("stopped cleanly ({} events ingested this run)", report.ingested);
+    eprintln!(
+        "stopped cleanly ({} events ingested this run)",
+        report.ingested
+    );
     Ok(())
 }

@@ -31,7 +31,13 @@ async fn serve(url: &str) -> Server {
     let port = free_port().expect("port");
     let child = bin()
         .env("SHOWRUNNER_HTTP_INGEST_KEYS", KEY)
-        .args(["serve", "--nats", url, "--bind", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--nats",
+            url,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -40,7 +46,10 @@ async fn serve(url: &str) -> Server {
     let s = Server { child, base };
     let http = reqwest::Client::new();
     eventually(20, "the server to answer", async || {
-        http.get(format!("{}/readyz", s.base)).send().await.is_ok_and(|r| r.status() == 200)
+        http.get(format!("{}/readyz", s.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
     })
     .await;
     s
@@ -48,7 +57,10 @@ async fn serve(url: &str) -> Server {
 
 /// A valid event as JSON, without id or received_at (the collector assigns them).
 fn fresh(n: usize) -> Value {
-    let mut e = examples().into_iter().find(|e| e.event_type() == "heartbeat").expect("example");
+    let mut e = examples()
+        .into_iter()
+        .find(|e| e.event_type() == "heartbeat")
+        .expect("example");
     e.envelope.occurred_at = showrunner_events::Timestamp::now().plus_ms(-(n as i64));
     let mut v = serde_json::to_value(&e).expect("json");
     let o = v.as_object_mut().expect("object");
@@ -58,14 +70,23 @@ fn fresh(n: usize) -> Value {
     v
 }
 
-async fn post(base: &str, key: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, Option<String>, Value) {
-    let mut r = reqwest::Client::new().post(format!("{base}/v1/events")).body(body);
+async fn post(
+    base: &str,
+    key: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (u16, Option<String>, Value) {
+    let mut r = reqwest::Client::new()
+        .post(format!("{base}/v1/events"))
+        .body(body);
     if let Some(k) = key {
         r = r.bearer_auth(k);
     }
     let resp = r.send().await.expect("request");
     let status = resp.status().as_u16();
-    let retry = resp.headers().get("retry-after").map(|v| v.to_str().expect("ascii").to_owned());
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().expect("ascii").to_owned());
     let body = resp.json().await.unwrap_or(Value::Null);
     (status, retry, body)
 }
@@ -86,16 +107,31 @@ async fn collector_contract_over_a_real_socket() {
     let s = serve(&h.url()).await;
     let base = s.base.clone();
     let http = reqwest::Client::new();
-    assert_eq!(http.get(format!("{base}/healthz")).send().await.expect("h").status(), 200);
+    assert_eq!(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("h")
+            .status(),
+        200
+    );
 
     let one = json!([fresh(1)]).to_string();
     // auth
     let (st, _, body) = post(&base, None, one.clone()).await;
     assert_eq!(st, 401);
-    assert!(body["error"].as_str().expect("error").contains("ingest key"));
+    assert!(
+        body["error"]
+            .as_str()
+            .expect("error")
+            .contains("ingest key")
+    );
     assert_eq!(post(&base, Some("wrong-key-123"), one.clone()).await.0, 401);
     // sizes
-    assert_eq!(post(&base, Some(KEY), vec![b' '; 1024 * 1024 + 10]).await.0, 413);
+    assert_eq!(
+        post(&base, Some(KEY), vec![b' '; 1024 * 1024 + 10]).await.0,
+        413
+    );
     let many = Value::Array((0..1001).map(fresh).collect()).to_string();
     assert_eq!(post(&base, Some(KEY), many).await.0, 413);
     // unparseable
@@ -107,7 +143,12 @@ async fn collector_contract_over_a_real_socket() {
     bad["bitrate_kbps"] = json!(-5);
     let mut unknown = fresh(3);
     unknown["event_type"] = json!("teleport");
-    let (st, _, body) = post(&base, Some(KEY), json!([fresh(4), bad, unknown, fresh(5)]).to_string()).await;
+    let (st, _, body) = post(
+        &base,
+        Some(KEY),
+        json!([fresh(4), bad, unknown, fresh(5)]).to_string(),
+    )
+    .await;
     assert_eq!(st, 207, "{body}");
     assert_eq!(body["accepted"], 2);
     assert_eq!(body["rejected"], 2);
@@ -121,13 +162,23 @@ async fn collector_contract_over_a_real_socket() {
     assert_eq!(st, 400);
     assert_eq!(body["results"][0]["field"], "position_ms");
     // NDJSON, all valid → 200, ids assigned
-    let nd = (10..20).map(|i| fresh(i).to_string()).collect::<Vec<_>>().join("\n");
+    let nd = (10..20)
+        .map(|i| fresh(i).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     let (st, _, body) = post(&base, Some(KEY), nd).await;
     assert_eq!(st, 200, "{body}");
     stored.extend(accepted_ids(&body));
     assert_eq!(stored.len(), 12);
     // metrics
-    let m = http.get(format!("{base}/metrics")).send().await.expect("m").text().await.expect("text");
+    let m = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("m")
+        .text()
+        .await
+        .expect("text");
     assert!(m.contains("showrunner_events_accepted_total 12"), "{m}");
     assert!(m.contains("showrunner_events_rejected_total 3"), "{m}");
     assert!(m.contains("showrunner_nats_up 1"), "{m}");
@@ -138,7 +189,14 @@ async fn collector_contract_over_a_real_socket() {
     assert_eq!(st, 503, "{body}");
     assert_eq!(retry.as_deref(), Some("1"));
     assert_eq!(body["results"][0]["status"], "unavailable");
-    assert_eq!(http.get(format!("{base}/readyz")).send().await.expect("r").status(), 503);
+    assert_eq!(
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .expect("r")
+            .status(),
+        503
+    );
 
     // NATS back: the same client reconnects and publishing works again
     h.server.restart().expect("restart");

@@ -10,7 +10,11 @@ use serde_json::Value;
 use showrunner_events::examples::examples;
 
 fn lines(out: &std::process::Output) -> Vec<Value> {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
@@ -23,16 +27,29 @@ async fn invalid_messages_are_dead_lettered_listed_and_replayed() {
     let (client, js) = h.js().await;
     let good: Vec<_> = examples().into_iter().take(5).collect();
     publish(&js, &good).await;
-    let seek = examples().into_iter().find(|e| e.event_type() == "seek").expect("seek");
+    let seek = examples()
+        .into_iter()
+        .find(|e| e.event_type() == "seek")
+        .expect("seek");
     let mut missing = serde_json::to_value(&seek).expect("json");
     missing.as_object_mut().expect("o").remove("to_ms");
     let wrong_subject = serde_json::to_value(&examples()[0]).expect("json");
     for (subject, payload) in [
-        ("events.player.seek", Bytes::from_static(b"this is not json")),
+        (
+            "events.player.seek",
+            Bytes::from_static(b"this is not json"),
+        ),
         ("events.player.seek", Bytes::from(missing.to_string())),
-        ("events.billing.renewed", Bytes::from(wrong_subject.to_string())),
+        (
+            "events.billing.renewed",
+            Bytes::from(wrong_subject.to_string()),
+        ),
     ] {
-        js.publish(subject, payload).await.expect("publish").await.expect("ack");
+        js.publish(subject, payload)
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
     }
     client.flush().await.expect("flush");
 
@@ -41,7 +58,12 @@ async fn invalid_messages_are_dead_lettered_listed_and_replayed() {
     assert_eq!(report["deadlettered"], 3, "{report}");
     assert_eq!(lake_canonical(&h.lake()), canonical_events(&good));
 
-    let listed = lines(&bin().args(["deadletter", "list", "--nats", &h.url()]).output().expect("list"));
+    let listed = lines(
+        &bin()
+            .args(["deadletter", "list", "--nats", &h.url()])
+            .output()
+            .expect("list"),
+    );
     assert_eq!(listed.len(), 3);
     assert_eq!(listed[0]["source_subject"], "events.player.seek");
     assert_eq!(listed[0]["payload"], "this is not json");
@@ -50,28 +72,61 @@ async fn invalid_messages_are_dead_lettered_listed_and_replayed() {
     assert_eq!(listed[1]["reason"], "is required");
     assert_eq!(listed[1]["payload"], missing);
     assert_eq!(listed[2]["field"], "event_type");
-    assert!(listed[2]["reason"].as_str().expect("r").contains("events.billing.renewed"));
-    assert!(listed.iter().all(|l| l["source_seq"].as_u64().expect("seq") > 5));
+    assert!(
+        listed[2]["reason"]
+            .as_str()
+            .expect("r")
+            .contains("events.billing.renewed")
+    );
+    assert!(
+        listed
+            .iter()
+            .all(|l| l["source_seq"].as_u64().expect("seq") > 5)
+    );
 
     // fix one payload and replay the edited file
     let mut fixed = listed.clone();
     fixed[1]["payload"]["to_ms"] = Value::from(300_000);
     let file = h.dir.path().join("fixed.ndjson");
-    std::fs::write(&file, fixed.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")).expect("write");
-    let results = lines(&bin().args(["deadletter", "replay", "--nats", &h.url(), "--file"]).arg(&file).output().expect("replay"));
-    let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().expect("s")).collect();
+    std::fs::write(
+        &file,
+        fixed
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .expect("write");
+    let results = lines(
+        &bin()
+            .args(["deadletter", "replay", "--nats", &h.url(), "--file"])
+            .arg(&file)
+            .output()
+            .expect("replay"),
+    );
+    let statuses: Vec<&str> = results
+        .iter()
+        .map(|r| r["status"].as_str().expect("s"))
+        .collect();
     // the third was a valid event on the wrong subject: replay publishes it
     // on its own subject, where the stream drops it as a duplicate id
     assert_eq!(statuses, ["still_invalid", "republished", "republished"]);
 
-    let left = lines(&bin().args(["deadletter", "list", "--nats", &h.url()]).output().expect("list"));
+    let left = lines(
+        &bin()
+            .args(["deadletter", "list", "--nats", &h.url()])
+            .output()
+            .expect("list"),
+    );
     assert_eq!(left.len(), 1, "replayed letters are removed");
     assert_eq!(left[0]["payload"], "this is not json");
     let report = ingest_drain(&h.url(), &h.lake(), &[]);
     assert_eq!(report["ingested"], 1, "{report}");
     let mut expected = good.clone();
     let mut repaired = seek.clone();
-    if let showrunner_events::Payload::Player(showrunner_events::types::PlayerEvent::Seek(s)) = &mut repaired.payload {
+    if let showrunner_events::Payload::Player(showrunner_events::types::PlayerEvent::Seek(s)) =
+        &mut repaired.payload
+    {
         s.to_ms = 300_000;
     }
     expected.push(repaired);

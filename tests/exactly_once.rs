@@ -27,7 +27,11 @@ fn assert_exactly_once(lake: &std::path::Path, published: &HashSet<String>) {
     let stored: HashSet<String> = counts.into_keys().collect();
     let missing = published.difference(&stored).count();
     let extra = stored.difference(published).count();
-    assert_eq!((missing, extra), (0, 0), "missing {missing}, unexpected {extra}");
+    assert_eq!(
+        (missing, extra),
+        (0, 0),
+        "missing {missing}, unexpected {extra}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -35,8 +39,14 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(150, 14, 21);
-    let ids: HashSet<String> = events.iter().map(|e| e.envelope.event_id.to_string()).collect();
-    let chunks: Vec<Vec<_>> = events.chunks(events.len() / 20 + 1).map(<[_]>::to_vec).collect();
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
+    let chunks: Vec<Vec<_>> = events
+        .chunks(events.len() / 20 + 1)
+        .map(<[_]>::to_vec)
+        .collect();
     let publisher = {
         let js = js.clone();
         tokio::spawn(async move {
@@ -53,7 +63,10 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         tokio::time::sleep(Duration::from_millis(rng.random_range(250..1_200))).await;
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");
-        eprintln!("round {round}: killed; {} files so far", lake_files(&h.lake()).expect("files").len());
+        eprintln!(
+            "round {round}: killed; {} files so far",
+            lake_files(&h.lake()).expect("files").len()
+        );
     }
     publisher.await.expect("publisher");
     let report = ingest_drain(&url, &h.lake(), &["--batch-max", "700"]);
@@ -67,23 +80,39 @@ async fn crash_between_commit_and_ack_is_not_written_twice() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(60, 6, 4);
-    let ids: HashSet<String> = events.iter().map(|e| e.envelope.event_id.to_string()).collect();
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
     publish(&js, &events).await;
     let out = bin()
         .env("SHOWRUNNER_FAILPOINT", "after-commit:3")
         .args(["ingest", "--nats", &h.url(), "--lake"])
         .arg(h.lake())
-        .args(["--batch-max", "500", "--batch-wait-ms", "100", "--ack-wait-secs", "3"])
+        .args([
+            "--batch-max",
+            "500",
+            "--batch-wait-ms",
+            "100",
+            "--ack-wait-secs",
+            "3",
+        ])
         .output()
         .expect("run");
-    assert!(!out.status.success(), "the failpoint must abort the process");
+    assert!(
+        !out.status.success(),
+        "the failpoint must abort the process"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("failpoint after-commit"), "{stderr}");
     let committed = lake_files(&h.lake()).expect("files").len();
     assert!(committed >= 3, "{committed} files before the crash");
     // the committed batches are redelivered after the ack wait and must be skipped
     let report = ingest_drain(&h.url(), &h.lake(), &["--batch-max", "500"]);
-    assert!(report["duplicates"].as_u64().expect("n") > 0, "nothing was redelivered: {report}");
+    assert!(
+        report["duplicates"].as_u64().expect("n") > 0,
+        "nothing was redelivered: {report}"
+    );
     assert_exactly_once(&h.lake(), &ids);
 }
 
@@ -92,16 +121,25 @@ async fn two_workers_on_one_durable_consumer_share_the_work() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(100, 8, 9);
-    let ids: HashSet<String> = events.iter().map(|e| e.envelope.event_id.to_string()).collect();
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
     let url = h.url();
     let mut a = spawn_ingest(&url, &h.lake(), &["--batch-max", "400"]);
     let mut b = spawn_ingest(&url, &h.lake(), &["--batch-max", "400"]);
     publish(&js, &events).await;
     let lake = h.lake();
-    eventually(60, "both workers to ingest everything", async || count_by_id(&lake).len() == ids.len()).await;
+    eventually(60, "both workers to ingest everything", async || {
+        count_by_id(&lake).len() == ids.len()
+    })
+    .await;
     for c in [&mut a, &mut b] {
         // SIGTERM: flush and exit cleanly
-        let status = std::process::Command::new("kill").args(["-TERM", &c.id().to_string()]).status().expect("kill");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success());
         let exit = c.wait().expect("exit");
         assert!(exit.success(), "worker exited with {exit}");
@@ -110,7 +148,16 @@ async fn two_workers_on_one_durable_consumer_share_the_work() {
     let writers: HashSet<String> = lake_files(&h.lake())
         .expect("files")
         .iter()
-        .filter_map(|p| p.file_name()?.to_str()?.rsplit('-').next().map(|s| s[..8].to_owned()))
+        .filter_map(|p| {
+            p.file_name()?
+                .to_str()?
+                .rsplit('-')
+                .next()
+                .map(|s| s[..8].to_owned())
+        })
         .collect();
-    assert!(writers.len() >= 2, "only one worker wrote files: {writers:?}");
+    assert!(
+        writers.len() >= 2,
+        "only one worker wrote files: {writers:?}"
+    );
 }

@@ -28,8 +28,22 @@ async fn lake_holds_exactly_the_published_events() {
     assert!(files.len() > 6, "only {} files", files.len());
     let mut rows = 0u64;
     for f in &files {
-        let family: Family = f.parent().and_then(|p| p.parent()).and_then(|p| p.file_name()).and_then(|n| n.to_str()).expect("family dir").parse().expect("family");
-        let date = f.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).expect("date dir").strip_prefix("date=").expect("date=").to_owned();
+        let family: Family = f
+            .parent()
+            .and_then(|p| p.parent())
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .expect("family dir")
+            .parse()
+            .expect("family");
+        let date = f
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .expect("date dir")
+            .strip_prefix("date=")
+            .expect("date=")
+            .to_owned();
         let got = read_file(f).expect("reads");
         for w in &got {
             let e = Event::from_wire(w).expect("valid");

@@ -15,14 +15,25 @@ fn standalone_first_and_second_run() {
         bin()
             .args(["standalone", "--data"])
             .arg(&data)
-            .args(["--port", "0", "--users", "60", "--days", "7", "--exit-when-ingested"])
+            .args([
+                "--port",
+                "0",
+                "--users",
+                "60",
+                "--days",
+                "7",
+                "--exit-when-ingested",
+            ])
             .output()
             .expect("standalone")
     };
     let first = run();
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(first.status.success(), "{stderr}");
-    assert!(stderr.contains("first run: simulating 60 users over 7 days"), "{stderr}");
+    assert!(
+        stderr.contains("first run: simulating 60 users over 7 days"),
+        "{stderr}"
+    );
     assert!(stderr.contains("open        http://127.0.0.1:"), "{stderr}");
     assert!(stderr.contains("stopped cleanly"), "{stderr}");
     let n = read_lake(&data.join("lake")).expect("lake").len();
@@ -49,5 +60,8 @@ fn standalone_names_the_install_command_when_nats_is_missing() {
         .expect("standalone");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("apt-get install -y nats-server"), "{stderr}");
+    assert!(
+        stderr.contains("apt-get install -y nats-server"),
+        "{stderr}"
+    );
 }

@@ -49,7 +49,12 @@ async fn metrics(State(st): State<AppState>) -> Response {
     let mut out = String::new();
     st.metrics.render(&mut out);
     let lag = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-        let stream = st.collector.js.get_stream(&st.collector.streams.events).await.ok()?;
+        let stream = st
+            .collector
+            .js
+            .get_stream(&st.collector.streams.events)
+            .await
+            .ok()?;
         stream.consumer_info(&st.ingest_durable).await.ok()
     })
     .await
@@ -66,7 +71,12 @@ async fn metrics(State(st): State<AppState>) -> Response {
     let up = f64::from(u8::from(
         st.collector.client.connection_state() == async_nats::connection::State::Connected,
     ));
-    render_gauge(&mut out, "showrunner_nats_up", "1 when connected to NATS", up);
+    render_gauge(
+        &mut out,
+        "showrunner_nats_up",
+        "1 when connected to NATS",
+        up,
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

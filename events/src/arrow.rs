@@ -40,9 +40,7 @@ pub fn data_type(kind: FieldKind) -> DataType {
         FieldKind::Int => DataType::Int64,
         FieldKind::Bool => DataType::Boolean,
         FieldKind::Ts => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-        FieldKind::StrList => {
-            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
-        }
+        FieldKind::StrList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
     }
 }
 
@@ -81,9 +79,9 @@ impl Col {
             }
             FieldKind::Int => Col::Int(Int64Builder::with_capacity(capacity)),
             FieldKind::Bool => Col::Bool(BooleanBuilder::with_capacity(capacity)),
-            FieldKind::Ts => Col::Ts(
-                TimestampMillisecondBuilder::with_capacity(capacity).with_timezone("UTC"),
-            ),
+            FieldKind::Ts => {
+                Col::Ts(TimestampMillisecondBuilder::with_capacity(capacity).with_timezone("UTC"))
+            }
             FieldKind::StrList => Col::List(ListBuilder::new(StringBuilder::new())),
         }
     }
@@ -191,7 +189,13 @@ pub fn read_batch(batch: &RecordBatch) -> Result<Vec<WireEvent>> {
             continue;
         };
         let array = batch.column(i);
-        let bad = || Error::Arrow(format!("column `{}` has type {}", field.name(), array.data_type()));
+        let bad = || {
+            Error::Arrow(format!(
+                "column `{}` has type {}",
+                field.name(),
+                array.data_type()
+            ))
+        };
         for (row, w) in out.iter_mut().enumerate() {
             if array.is_null(row) {
                 continue;
@@ -220,7 +224,9 @@ pub fn read_batch(batch: &RecordBatch) -> Result<Vec<WireEvent>> {
                     let list = array.as_list::<i32>().value(row);
                     let strings = list.as_string::<i32>();
                     FieldValue::StrList(
-                        (0..strings.len()).map(|j| strings.value(j).to_owned()).collect(),
+                        (0..strings.len())
+                            .map(|j| strings.value(j).to_owned())
+                            .collect(),
                     )
                 }
                 _ => return Err(bad()),

@@ -37,9 +37,8 @@ pub fn parse_body(body: &[u8], limits: &Limits) -> Result<Vec<Element>> {
             if line.is_empty() {
                 continue;
             }
-            serde_json::from_slice::<&RawValue>(line).map_err(|e| {
-                Error::Unparseable(format!("line {} is not JSON: {e}", n + 1))
-            })?;
+            serde_json::from_slice::<&RawValue>(line)
+                .map_err(|e| Error::Unparseable(format!("line {} is not JSON: {e}", n + 1)))?;
             out.push(line);
         }
         out

@@ -114,7 +114,11 @@ impl Validator {
                     if items.len() > l.max_list_items {
                         return Err(FieldError::new(
                             f.name(),
-                            format!("has {} items, over the limit of {}", items.len(), l.max_list_items),
+                            format!(
+                                "has {} items, over the limit of {}",
+                                items.len(),
+                                l.max_list_items
+                            ),
                         ));
                     }
                     if let Some(s) = items.iter().find(|s| s.len() > l.max_string_bytes) {
@@ -130,7 +134,11 @@ impl Validator {
                 _ => {}
             }
         }
-        debug_assert!(FieldId::ALL.iter().all(|f| f.kind() != FieldKind::Json || *f == FieldId::properties));
+        debug_assert!(
+            FieldId::ALL
+                .iter()
+                .all(|f| f.kind() != FieldKind::Json || *f == FieldId::properties)
+        );
         match w.schema_version {
             Some(v) if !(1..=SCHEMA_VERSION).contains(&v) => Err(FieldError::new(
                 "schema_version",

@@ -75,12 +75,24 @@ macro_rules! wire_ty {
 }
 
 macro_rules! field_ref {
-    (Str, $v:expr) => { FieldRef::Str($v.as_str()) };
-    (Int, $v:expr) => { FieldRef::Int(*$v) };
-    (Bool, $v:expr) => { FieldRef::Bool(*$v) };
-    (Ts, $v:expr) => { FieldRef::Ts(*$v) };
-    (StrList, $v:expr) => { FieldRef::StrList($v.as_slice()) };
-    (Json, $v:expr) => { FieldRef::Json($v) };
+    (Str, $v:expr) => {
+        FieldRef::Str($v.as_str())
+    };
+    (Int, $v:expr) => {
+        FieldRef::Int(*$v)
+    };
+    (Bool, $v:expr) => {
+        FieldRef::Bool(*$v)
+    };
+    (Ts, $v:expr) => {
+        FieldRef::Ts(*$v)
+    };
+    (StrList, $v:expr) => {
+        FieldRef::StrList($v.as_slice())
+    };
+    (Json, $v:expr) => {
+        FieldRef::Json($v)
+    };
 }
 
 macro_rules! wire_fields {
@@ -302,11 +314,16 @@ impl WireEvent {
                 return FieldError::new(name, "is not a known field");
             }
             let path = e.path().to_string();
-            let field = if path.is_empty() || path == "." { "$".to_owned() } else { path };
+            let field = if path.is_empty() || path == "." {
+                "$".to_owned()
+            } else {
+                path
+            };
             let reason = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
             FieldError::new(field, reason)
         })?;
-        de.end().map_err(|_| FieldError::new("$", "trailing characters after the event"))?;
+        de.end()
+            .map_err(|_| FieldError::new("$", "trailing characters after the event"))?;
         Ok(w)
     }
 

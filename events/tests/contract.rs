@@ -41,7 +41,10 @@ fn every_type_has_an_example_that_validates_and_round_trips() {
     let all = examples();
     for family in Family::ALL {
         for t in family.types() {
-            assert!(all.iter().any(|e| e.event_type() == *t), "no example for {t}");
+            assert!(
+                all.iter().any(|e| e.event_type() == *t),
+                "no example for {t}"
+            );
             assert_eq!(Family::of_type(t), Some(*family));
         }
     }
@@ -49,8 +52,14 @@ fn every_type_has_an_example_that_validates_and_round_trips() {
         let text = serde_json::to_string(e).expect("serialises");
         let back: Event = serde_json::from_str(&text).expect("parses");
         assert_eq!(&back, e, "{text}");
-        assert_eq!(check(&serde_json::from_str(&text).expect("json")), Ok(e.clone()));
-        assert_eq!(e.subject(), format!("events.{}.{}", e.family(), e.event_type()));
+        assert_eq!(
+            check(&serde_json::from_str(&text).expect("json")),
+            Ok(e.clone())
+        );
+        assert_eq!(
+            e.subject(),
+            format!("events.{}.{}", e.family(), e.event_type())
+        );
     }
 }
 
@@ -78,19 +87,51 @@ fn arrow_round_trip_of_every_family() {
 #[test]
 fn metrics_contract_columns_exist() {
     let names = |f: Family| -> Vec<String> {
-        schema(f).fields().iter().map(|x| x.name().clone()).collect()
+        schema(f)
+            .fields()
+            .iter()
+            .map(|x| x.name().clone())
+            .collect()
     };
     let player = names(Family::Player);
     for c in [
-        "event_id", "event_type", "schema_version", "occurred_at", "received_at", "user_id",
-        "profile_id", "device_id", "view_id", "title_id", "device_type", "os", "player_name",
-        "player_version", "app_version", "cdn", "country", "isp", "network_type", "bitrate_kbps",
-        "position_ms", "code", "fatal", "reason",
+        "event_id",
+        "event_type",
+        "schema_version",
+        "occurred_at",
+        "received_at",
+        "user_id",
+        "profile_id",
+        "device_id",
+        "view_id",
+        "title_id",
+        "device_type",
+        "os",
+        "player_name",
+        "player_version",
+        "app_version",
+        "cdn",
+        "country",
+        "isp",
+        "network_type",
+        "bitrate_kbps",
+        "position_ms",
+        "code",
+        "fatal",
+        "reason",
     ] {
         assert!(player.contains(&c.to_owned()), "player lacks {c}");
     }
     let billing = names(Family::Billing);
-    for c in ["plan", "price_minor", "currency", "trial", "amount_minor", "revenue_micros", "title_id"] {
+    for c in [
+        "plan",
+        "price_minor",
+        "currency",
+        "trial",
+        "amount_minor",
+        "revenue_micros",
+        "title_id",
+    ] {
         assert!(billing.contains(&c.to_owned()), "billing lacks {c}");
     }
 }
@@ -98,20 +139,38 @@ fn metrics_contract_columns_exist() {
 #[test]
 fn required_payload_field() {
     let e = refused(without("bitrate_changed", "bitrate_kbps"));
-    assert_eq!((e.field.as_str(), e.reason.as_str()), ("bitrate_kbps", "is required"));
+    assert_eq!(
+        (e.field.as_str(), e.reason.as_str()),
+        ("bitrate_kbps", "is required")
+    );
     assert_eq!(refused(without("error", "fatal")).field, "fatal");
-    assert_eq!(refused(without("subscription_started", "trial")).field, "trial");
+    assert_eq!(
+        refused(without("subscription_started", "trial")).field,
+        "trial"
+    );
 }
 
 #[test]
 fn required_envelope_fields() {
-    for f in ["event_id", "event_type", "occurred_at", "received_at", "schema_version"] {
+    for f in [
+        "event_id",
+        "event_type",
+        "occurred_at",
+        "received_at",
+        "schema_version",
+    ] {
         assert_eq!(refused(without("seek", f)).field, f);
     }
     assert_eq!(refused(without("seek", "view_id")).field, "view_id");
-    assert_eq!(refused(without("play_requested", "title_id")).field, "title_id");
+    assert_eq!(
+        refused(without("play_requested", "title_id")).field,
+        "title_id"
+    );
     assert_eq!(refused(without("renewed", "user_id")).field, "user_id");
-    assert_eq!(refused(without("rental_purchased", "title_id")).field, "title_id");
+    assert_eq!(
+        refused(without("rental_purchased", "title_id")).field,
+        "title_id"
+    );
     assert_eq!(refused(without("progress", "title_id")).field, "title_id");
     assert_eq!(refused(without("push_sent", "user_id")).field, "user_id");
     // anonymous viewers are fine in the player family
@@ -122,27 +181,64 @@ fn required_envelope_fields() {
 fn enum_values() {
     let e = refused(with("view_ended", "reason", json!("bored")));
     assert_eq!(e.field, "reason");
-    assert!(e.reason.contains("completed, user_exit, error, background"), "{}", e.reason);
-    assert_eq!(refused(with("play_requested", "device_type", json!("fridge"))).field, "device_type");
-    assert_eq!(refused(with("play_requested", "network_type", json!("5g"))).field, "network_type");
-    assert_eq!(refused(with("title_published", "kind", json!("podcast"))).field, "kind");
-    assert_eq!(refused(with("push_suppressed", "rule", json!("mood"))).field, "rule");
-    assert_eq!(refused(with("title_published", "maturity_rating", json!("R"))).field, "maturity_rating");
+    assert!(
+        e.reason.contains("completed, user_exit, error, background"),
+        "{}",
+        e.reason
+    );
+    assert_eq!(
+        refused(with("play_requested", "device_type", json!("fridge"))).field,
+        "device_type"
+    );
+    assert_eq!(
+        refused(with("play_requested", "network_type", json!("5g"))).field,
+        "network_type"
+    );
+    assert_eq!(
+        refused(with("title_published", "kind", json!("podcast"))).field,
+        "kind"
+    );
+    assert_eq!(
+        refused(with("push_suppressed", "rule", json!("mood"))).field,
+        "rule"
+    );
+    assert_eq!(
+        refused(with("title_published", "maturity_rating", json!("R"))).field,
+        "maturity_rating"
+    );
 }
 
 #[test]
 fn codes_and_ids() {
-    assert_eq!(refused(with("renewed", "currency", json!("eur"))).field, "currency");
-    assert_eq!(refused(with("play_requested", "country", json!("FRA"))).field, "country");
-    assert_eq!(refused(with("seek", "event_id", json!("not-a-uuid"))).field, "event_id");
-    assert_eq!(refused(with("seek", "event_type", json!("teleport"))).field, "event_type");
+    assert_eq!(
+        refused(with("renewed", "currency", json!("eur"))).field,
+        "currency"
+    );
+    assert_eq!(
+        refused(with("play_requested", "country", json!("FRA"))).field,
+        "country"
+    );
+    assert_eq!(
+        refused(with("seek", "event_id", json!("not-a-uuid"))).field,
+        "event_id"
+    );
+    assert_eq!(
+        refused(with("seek", "event_type", json!("teleport"))).field,
+        "event_type"
+    );
 }
 
 #[test]
 fn wrong_json_types() {
-    assert_eq!(refused(with("seek", "from_ms", json!("12"))).field, "from_ms");
+    assert_eq!(
+        refused(with("seek", "from_ms", json!("12"))).field,
+        "from_ms"
+    );
     assert_eq!(refused(with("error", "fatal", json!(1))).field, "fatal");
-    assert_eq!(refused(with("seek", "occurred_at", json!(12))).field, "occurred_at");
+    assert_eq!(
+        refused(with("seek", "occurred_at", json!(12))).field,
+        "occurred_at"
+    );
     assert_eq!(refused(with("seek", "bogus", json!(1))).field, "bogus");
 }
 
@@ -174,10 +270,16 @@ fn string_limits() {
     let e = refused(with("seek", "view_id", json!("v".repeat(129))));
     assert_eq!(e.field, "view_id");
     assert!(check(&with("seek", "view_id", json!("v".repeat(128)))).is_ok());
-    assert_eq!(refused(with("error", "message", json!("m".repeat(4097)))).field, "message");
+    assert_eq!(
+        refused(with("error", "message", json!("m".repeat(4097)))).field,
+        "message"
+    );
     assert_eq!(refused(with("error", "code", json!(""))).field, "code");
     let many: Vec<String> = (0..257).map(|i| format!("g{i}")).collect();
-    assert_eq!(refused(with("title_published", "genres", json!(many))).field, "genres");
+    assert_eq!(
+        refused(with("title_published", "genres", json!(many))).field,
+        "genres"
+    );
 }
 
 #[test]
@@ -197,8 +299,14 @@ fn clock_bounds() {
 
 #[test]
 fn schema_version_must_be_known() {
-    assert_eq!(refused(with("seek", "schema_version", json!(2))).field, "schema_version");
-    assert_eq!(refused(with("seek", "schema_version", json!(0))).field, "schema_version");
+    assert_eq!(
+        refused(with("seek", "schema_version", json!(2))).field,
+        "schema_version"
+    );
+    assert_eq!(
+        refused(with("seek", "schema_version", json!(0))).field,
+        "schema_version"
+    );
 }
 
 #[test]
@@ -218,7 +326,10 @@ fn batch_limits_and_framing() {
     let limits = Limits::default();
     let one = example("seek").to_string();
     let array = format!("[{}]", vec![one.as_str(); 1000].join(","));
-    assert_eq!(parse_body(array.as_bytes(), &limits).expect("ok").len(), 1000);
+    assert_eq!(
+        parse_body(array.as_bytes(), &limits).expect("ok").len(),
+        1000
+    );
     let array = format!("[{}]", vec![one.as_str(); 1001].join(","));
     assert!(parse_body(array.as_bytes(), &limits).is_err());
     let ndjson = format!("{one}\n\n{one}\n");
@@ -233,5 +344,8 @@ fn batch_limits_and_framing() {
     let parsed = parse_body(mixed.as_bytes(), &limits).expect("framing ok");
     assert!(parsed[0].is_ok());
     assert_eq!(parsed[1].as_ref().expect_err("not an object").field, "$");
-    assert!(parsed[2].is_ok(), "structure is checked later, by the validator");
+    assert!(
+        parsed[2].is_ok(),
+        "structure is checked later, by the validator"
+    );
 }

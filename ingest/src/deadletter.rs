@@ -39,7 +39,12 @@ pub fn subject_for(subject: &str) -> String {
 
 /// Publishes the refused messages of a batch and waits for the stream's
 /// acks. The id `<stream>:<seq>` makes a redelivered refusal a duplicate.
-pub async fn publish(js: &jetstream::Context, stream: &str, batch: &[Incoming], dead: &[(usize, FieldError)]) -> Result<()> {
+pub async fn publish(
+    js: &jetstream::Context,
+    stream: &str,
+    batch: &[Incoming],
+    dead: &[(usize, FieldError)],
+) -> Result<()> {
     let mut acks = FuturesOrdered::new();
     for (i, err) in dead {
         let m = &batch[*i];
@@ -53,7 +58,12 @@ pub async fn publish(js: &jetstream::Context, stream: &str, batch: &[Incoming], 
             .payload(m.payload.clone())
             .headers(h)
             .message_id(format!("{stream}:{}", m.seq));
-        acks.push_back(js.send_publish(subject_for(&m.subject), p).await.map_err(Error::nats)?.into_future());
+        acks.push_back(
+            js.send_publish(subject_for(&m.subject), p)
+                .await
+                .map_err(Error::nats)?
+                .into_future(),
+        );
     }
     while let Some(ack) = acks.next().await {
         ack.map_err(Error::nats)?;
@@ -98,8 +108,9 @@ pub async fn list(js: &jetstream::Context, deadletter_stream: &str) -> Result<Ve
             Ok(m) => m,
             Err(_) => continue, // deleted
         };
-        let payload = serde_json::from_slice(&m.payload)
-            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&m.payload).into_owned()));
+        let payload = serde_json::from_slice(&m.payload).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(&m.payload).into_owned())
+        });
         out.push(DeadLetter {
             seq,
             source_subject: header(&m.headers, H_SUBJECT),
@@ -148,9 +159,16 @@ pub async fn replay(
         let checked = WireEvent::from_json(&bytes).and_then(|w| validator.validate(&w));
         match checked {
             Ok(event) => {
-                publish_each(js, vec![Outgoing::event(&event)]).await.remove(0)?;
+                publish_each(js, vec![Outgoing::event(&event)])
+                    .await
+                    .remove(0)?;
                 stream.delete_message(dl.seq).await.map_err(Error::nats)?;
-                results.push(Replayed { seq: dl.seq, status: "republished", field: None, reason: None });
+                results.push(Replayed {
+                    seq: dl.seq,
+                    status: "republished",
+                    field: None,
+                    reason: None,
+                });
             }
             Err(e) => results.push(Replayed {
                 seq: dl.seq,

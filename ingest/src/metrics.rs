@@ -35,23 +35,66 @@ impl Metrics {
     /// Appends the counters in Prometheus text format.
     pub fn render(&self, out: &mut String) {
         let rows: [(&str, &str, &AtomicU64); 9] = [
-            ("showrunner_events_accepted_total", "events accepted by the collector", &self.events_accepted),
-            ("showrunner_events_rejected_total", "events refused by the collector", &self.events_rejected),
-            ("showrunner_events_ingested_total", "events committed to the Parquet lake", &self.events_ingested),
-            ("showrunner_events_duplicate_total", "redelivered events already in the lake, not written again", &self.events_duplicate),
-            ("showrunner_events_deadlettered_total", "invalid events sent to the dead-letter stream", &self.events_deadlettered),
-            ("showrunner_events_expired_total", "events handed back to the stream unwritten because their batch outlived half the ack wait", &self.events_expired),
-            ("showrunner_ingest_batches_total", "ingest batches committed", &self.batches),
-            ("showrunner_ingest_files_total", "Parquet files committed", &self.files),
-            ("showrunner_ingest_bytes_total", "Parquet bytes committed", &self.bytes),
+            (
+                "showrunner_events_accepted_total",
+                "events accepted by the collector",
+                &self.events_accepted,
+            ),
+            (
+                "showrunner_events_rejected_total",
+                "events refused by the collector",
+                &self.events_rejected,
+            ),
+            (
+                "showrunner_events_ingested_total",
+                "events committed to the Parquet lake",
+                &self.events_ingested,
+            ),
+            (
+                "showrunner_events_duplicate_total",
+                "redelivered events already in the lake, not written again",
+                &self.events_duplicate,
+            ),
+            (
+                "showrunner_events_deadlettered_total",
+                "invalid events sent to the dead-letter stream",
+                &self.events_deadlettered,
+            ),
+            (
+                "showrunner_events_expired_total",
+                "events handed back to the stream unwritten because their batch outlived half the ack wait",
+                &self.events_expired,
+            ),
+            (
+                "showrunner_ingest_batches_total",
+                "ingest batches committed",
+                &self.batches,
+            ),
+            (
+                "showrunner_ingest_files_total",
+                "Parquet files committed",
+                &self.files,
+            ),
+            (
+                "showrunner_ingest_bytes_total",
+                "Parquet bytes committed",
+                &self.bytes,
+            ),
         ];
         for (name, help, v) in rows {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
         }
     }
 }
 
 /// Appends one gauge in Prometheus text format.
 pub fn render_gauge(out: &mut String, name: &str, help: &str, value: f64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
 }

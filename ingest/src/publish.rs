@@ -45,14 +45,20 @@ pub struct PublishStats {
 }
 
 async fn send(js: &jetstream::Context, m: Outgoing) -> Result<PublishAckFuture> {
-    js.send_publish(m.subject, Publish::build().payload(m.payload).message_id(m.msg_id))
-        .await
-        .map_err(Error::nats)
+    js.send_publish(
+        m.subject,
+        Publish::build().payload(m.payload).message_id(m.msg_id),
+    )
+    .await
+    .map_err(Error::nats)
 }
 
 /// Publishes every message and returns each one's outcome, in order.
 /// An `Ok` means the stream stored the message (or already had it).
-pub async fn publish_each(js: &jetstream::Context, items: Vec<Outgoing>) -> Vec<Result<PublishAck>> {
+pub async fn publish_each(
+    js: &jetstream::Context,
+    items: Vec<Outgoing>,
+) -> Vec<Result<PublishAck>> {
     let mut pending = FuturesOrdered::new();
     let mut out = Vec::with_capacity(items.len());
     for m in items {
@@ -71,7 +77,12 @@ pub async fn publish_each(js: &jetstream::Context, items: Vec<Outgoing>) -> Vec<
 
 /// Publishes a large sequence of messages with up to `window` acks
 /// outstanding; stops at the first failure.
-pub async fn publish_all<I>(js: &jetstream::Context, items: I, window: usize, mut progress: impl FnMut(u64)) -> Result<PublishStats>
+pub async fn publish_all<I>(
+    js: &jetstream::Context,
+    items: I,
+    window: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<PublishStats>
 where
     I: IntoIterator<Item = Outgoing>,
 {

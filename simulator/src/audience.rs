@@ -42,17 +42,105 @@ pub struct Device {
 
 /// Device profiles: type, os, os version, model, player, player version, networks.
 const DEVICE_PROFILES: &[(DeviceType, &str, &str, &str, &str, &str, f64)] = &[
-    (DeviceType::Tv, "tizen", "7.0", "Samsung QE55", "shaka", "4.7.1", 0.16),
-    (DeviceType::Tv, "webos", "23", "LG OLED55", "shaka", "4.7.1", 0.12),
-    (DeviceType::Tv, "android_tv", "12", "Chromecast", "exoplayer", "2.19.1", 0.10),
-    (DeviceType::Tv, "roku", "12.5", "Roku Ultra", "roku", "12.5.0", 0.06),
-    (DeviceType::Mobile, "ios", "17.4", "iPhone 15", "avplayer", "17.4", 0.14),
-    (DeviceType::Mobile, "android", "14", "Pixel 8", "exoplayer", "2.19.1", 0.16),
-    (DeviceType::Tablet, "ipados", "17.4", "iPad Air", "avplayer", "17.4", 0.05),
-    (DeviceType::Web, "windows", "11", "Chrome", "shaka", "4.7.1", 0.09),
-    (DeviceType::Web, "macos", "14", "Safari", "hls.js", "1.5.7", 0.05),
-    (DeviceType::Console, "playstation", "5", "PS5", "native", "3.2.0", 0.04),
-    (DeviceType::Console, "xbox", "10", "Xbox Series X", "native", "3.2.0", 0.03),
+    (
+        DeviceType::Tv,
+        "tizen",
+        "7.0",
+        "Samsung QE55",
+        "shaka",
+        "4.7.1",
+        0.16,
+    ),
+    (
+        DeviceType::Tv,
+        "webos",
+        "23",
+        "LG OLED55",
+        "shaka",
+        "4.7.1",
+        0.12,
+    ),
+    (
+        DeviceType::Tv,
+        "android_tv",
+        "12",
+        "Chromecast",
+        "exoplayer",
+        "2.19.1",
+        0.10,
+    ),
+    (
+        DeviceType::Tv,
+        "roku",
+        "12.5",
+        "Roku Ultra",
+        "roku",
+        "12.5.0",
+        0.06,
+    ),
+    (
+        DeviceType::Mobile,
+        "ios",
+        "17.4",
+        "iPhone 15",
+        "avplayer",
+        "17.4",
+        0.14,
+    ),
+    (
+        DeviceType::Mobile,
+        "android",
+        "14",
+        "Pixel 8",
+        "exoplayer",
+        "2.19.1",
+        0.16,
+    ),
+    (
+        DeviceType::Tablet,
+        "ipados",
+        "17.4",
+        "iPad Air",
+        "avplayer",
+        "17.4",
+        0.05,
+    ),
+    (
+        DeviceType::Web,
+        "windows",
+        "11",
+        "Chrome",
+        "shaka",
+        "4.7.1",
+        0.09,
+    ),
+    (
+        DeviceType::Web,
+        "macos",
+        "14",
+        "Safari",
+        "hls.js",
+        "1.5.7",
+        0.05,
+    ),
+    (
+        DeviceType::Console,
+        "playstation",
+        "5",
+        "PS5",
+        "native",
+        "3.2.0",
+        0.04,
+    ),
+    (
+        DeviceType::Console,
+        "xbox",
+        "10",
+        "Xbox Series X",
+        "native",
+        "3.2.0",
+        0.03,
+    ),
 ];
 
 /// App versions in use and their shares; `5.13.0` has a playback bug on android.
@@ -109,12 +197,20 @@ impl User {
     /// Draws user `idx`'s traits.
     pub fn generate(cfg: &SimConfig, idx: u32, start: Timestamp) -> User {
         let mut rng = stream(cfg.seed, Purpose::User, u64::from(idx), 0);
-        let market = pick_weighted(&mut rng, &MARKETS.iter().map(|m| m.share).collect::<Vec<_>>());
+        let market = pick_weighted(
+            &mut rng,
+            &MARKETS.iter().map(|m| m.share).collect::<Vec<_>>(),
+        );
         let days = cfg.days.max(1);
-        let signup_day = if rng.random_bool(0.3) { rng.random_range(0..days.min(3)) } else { rng.random_range(0..days) };
+        let signup_day = if rng.random_bool(0.3) {
+            rng.random_range(0..days.min(3))
+        } else {
+            rng.random_range(0..days)
+        };
         let local_hour: f64 = rng.random_range(7.0..23.0);
         let utc_ms = ((local_hour - MARKETS[market].utc_offset as f64) * 3_600_000.0) as i64;
-        let signup_at = Timestamp(start.0 + i64::from(signup_day) * 86_400_000 + utc_ms.rem_euclid(86_400_000));
+        let signup_at =
+            Timestamp(start.0 + i64::from(signup_day) * 86_400_000 + utc_ms.rem_euclid(86_400_000));
         let id = format!("u{idx:06}");
         let n_devices = 1 + usize::from(rng.random_bool(0.5)) + usize::from(rng.random_bool(0.2));
         let weights: Vec<f64> = DEVICE_PROFILES.iter().map(|p| p.6).collect();
@@ -124,7 +220,11 @@ impl User {
                 let p = &DEVICE_PROFILES[pick_weighted(&mut rng, &weights)];
                 let network = match p.0 {
                     DeviceType::Mobile if rng.random_bool(0.35) => NetworkType::Cellular,
-                    DeviceType::Tv | DeviceType::Console | DeviceType::Web if rng.random_bool(0.3) => NetworkType::Ethernet,
+                    DeviceType::Tv | DeviceType::Console | DeviceType::Web
+                        if rng.random_bool(0.3) =>
+                    {
+                        NetworkType::Ethernet
+                    }
                     _ => NetworkType::Wifi,
                 };
                 Device {
@@ -142,11 +242,14 @@ impl User {
             })
             .collect();
         let gamma = Gamma::new(0.35, 1.0).unwrap_or_else(|_| unreachable!("constant parameters"));
-        let mut taste: Vec<f64> = (0..GENRES.len()).map(|_| gamma.sample(&mut rng) + 1e-6).collect();
+        let mut taste: Vec<f64> = (0..GENRES.len())
+            .map(|_| gamma.sample(&mut rng) + 1e-6)
+            .collect();
         let sum: f64 = taste.iter().sum();
         taste.iter_mut().for_each(|t| *t /= sum);
         let plan_w = [0.22, 0.25, 0.36, 0.17];
-        let intended_plan = [Plan::Free, Plan::Basic, Plan::Standard, Plan::Premium][pick_weighted(&mut rng, &plan_w)];
+        let intended_plan = [Plan::Free, Plan::Basic, Plan::Standard, Plan::Premium]
+            [pick_weighted(&mut rng, &plan_w)];
         let kids = rng.random_bool(0.08);
         User {
             idx,

@@ -4,8 +4,8 @@
 //! QoE), refunds, and returns after a cancel.
 
 use rand::Rng;
-use showrunner_events::types::billing::*;
 use showrunner_events::types::Currency;
+use showrunner_events::types::billing::*;
 use showrunner_events::{Payload, Timestamp};
 
 use crate::catalog::MARKETS;
@@ -83,7 +83,13 @@ pub enum SubState {
 impl SubState {
     /// May the user watch?
     pub fn entitled(self) -> bool {
-        matches!(self, SubState::Free | SubState::Trial { .. } | SubState::Active { .. } | SubState::PastDue { .. })
+        matches!(
+            self,
+            SubState::Free
+                | SubState::Trial { .. }
+                | SubState::Active { .. }
+                | SubState::PastDue { .. }
+        )
     }
 
     /// Sees ads.
@@ -130,15 +136,29 @@ fn renewed(plan: Plan, market: usize) -> Payload {
 }
 
 fn canceled(reason: &str) -> Payload {
-    Payload::Billing(BillingEvent::Canceled(Canceled { reason: Some(reason.into()) }))
+    Payload::Billing(BillingEvent::Canceled(Canceled {
+        reason: Some(reason.into()),
+    }))
 }
 
 /// The state at sign-up and its events.
 pub fn sign_up(plan: Plan, trial: bool, day: u32, market: usize) -> (SubState, Vec<Payload>) {
     match plan {
         Plan::Free => (SubState::Free, vec![]),
-        p if trial => (SubState::Trial { plan: p, until: day + 7 }, vec![started(p, market, true)]),
-        p => (SubState::Active { plan: p, renew_day: day + 30 }, vec![started(p, market, false)]),
+        p if trial => (
+            SubState::Trial {
+                plan: p,
+                until: day + 7,
+            },
+            vec![started(p, market, true)],
+        ),
+        p => (
+            SubState::Active {
+                plan: p,
+                renew_day: day + 30,
+            },
+            vec![started(p, market, false)],
+        ),
     }
 }
 
@@ -148,13 +168,17 @@ pub fn step<R: Rng>(s: SubState, d: Day<'_, R>) -> (SubState, Vec<(i64, Payload)
     let mut ev = Vec::new();
     let m = d.market;
     // unhappiness raises every exit probability
-    let unhappy = (1.0 - d.engagement).clamp(0.0, 1.0) * 0.12 + (1.0 - d.satisfaction).clamp(0.0, 1.0).powi(2) * 0.6;
+    let unhappy = (1.0 - d.engagement).clamp(0.0, 1.0) * 0.12
+        + (1.0 - d.satisfaction).clamp(0.0, 1.0).powi(2) * 0.6;
     let next = match s {
         SubState::Trial { plan, until } if d.day >= until => {
             let convert = (0.85 - unhappy * 2.5).clamp(0.05, 0.95);
             if d.rng.random_bool(convert) {
                 ev.push((0, renewed(plan, m)));
-                SubState::Active { plan, renew_day: d.day + 30 }
+                SubState::Active {
+                    plan,
+                    renew_day: d.day + 30,
+                }
             } else {
                 ev.push((0, canceled("trial_not_converted")));
                 SubState::Canceled { since: d.day }
@@ -163,60 +187,105 @@ pub fn step<R: Rng>(s: SubState, d: Day<'_, R>) -> (SubState, Vec<(i64, Payload)
         SubState::Active { plan, renew_day } if d.day >= renew_day => {
             let cancel = (0.025 + unhappy).clamp(0.0, 0.9);
             if d.rng.random_bool(cancel) {
-                let why = if d.satisfaction < 0.6 { "playback_quality" } else if d.engagement < 0.3 { "not_using" } else { "too_expensive" };
+                let why = if d.satisfaction < 0.6 {
+                    "playback_quality"
+                } else if d.engagement < 0.3 {
+                    "not_using"
+                } else {
+                    "too_expensive"
+                };
                 ev.push((0, canceled(why)));
                 SubState::Canceled { since: d.day }
             } else if d.rng.random_bool(0.04) {
-                ev.push((0, Payload::Billing(BillingEvent::PaymentFailed(PaymentFailed {
-                    amount_minor: Some(plan.price(m)),
-                    currency: Some(currency(m)),
-                    reason: Some("card_declined".into()),
-                }))));
-                SubState::PastDue { plan, retry_day: d.day + 3 }
+                ev.push((
+                    0,
+                    Payload::Billing(BillingEvent::PaymentFailed(PaymentFailed {
+                        amount_minor: Some(plan.price(m)),
+                        currency: Some(currency(m)),
+                        reason: Some("card_declined".into()),
+                    })),
+                ));
+                SubState::PastDue {
+                    plan,
+                    retry_day: d.day + 3,
+                }
             } else {
                 ev.push((0, renewed(plan, m)));
                 if d.rng.random_bool(0.01) {
-                    ev.push((3_600_000, Payload::Billing(BillingEvent::Refunded(Refunded {
-                        amount_minor: plan.price(m),
-                        currency: currency(m),
-                    }))));
+                    ev.push((
+                        3_600_000,
+                        Payload::Billing(BillingEvent::Refunded(Refunded {
+                            amount_minor: plan.price(m),
+                            currency: currency(m),
+                        })),
+                    ));
                 }
-                SubState::Active { plan, renew_day: d.day + 30 }
+                SubState::Active {
+                    plan,
+                    renew_day: d.day + 30,
+                }
             }
         }
         SubState::Active { plan, renew_day } if d.rng.random_bool(0.0015) => {
             let to = if d.engagement > 0.5 {
-                match plan { Plan::Basic => Plan::Standard, _ => Plan::Premium }
+                match plan {
+                    Plan::Basic => Plan::Standard,
+                    _ => Plan::Premium,
+                }
             } else {
-                match plan { Plan::Premium => Plan::Standard, _ => Plan::Basic }
+                match plan {
+                    Plan::Premium => Plan::Standard,
+                    _ => Plan::Basic,
+                }
             };
             if to != plan {
-                ev.push((0, Payload::Billing(BillingEvent::PlanChanged(PlanChanged {
-                    plan: to.name().into(),
-                    previous_plan: Some(plan.name().into()),
-                    price_minor: to.price(m),
-                    currency: currency(m),
-                }))));
+                ev.push((
+                    0,
+                    Payload::Billing(BillingEvent::PlanChanged(PlanChanged {
+                        plan: to.name().into(),
+                        previous_plan: Some(plan.name().into()),
+                        price_minor: to.price(m),
+                        currency: currency(m),
+                    })),
+                ));
             }
-            SubState::Active { plan: to, renew_day }
+            SubState::Active {
+                plan: to,
+                renew_day,
+            }
         }
         SubState::PastDue { plan, retry_day } if d.day >= retry_day => {
             if d.rng.random_bool(0.6) {
                 ev.push((0, renewed(plan, m)));
-                SubState::Active { plan, renew_day: d.day + 27 }
+                SubState::Active {
+                    plan,
+                    renew_day: d.day + 27,
+                }
             } else {
                 ev.push((0, canceled("payment_failed")));
                 SubState::Canceled { since: d.day }
             }
         }
-        SubState::Canceled { since } if d.day > since + 14 && d.rng.random_bool(0.004 * d.satisfaction) => {
-            let plan = if d.rng.random_bool(0.5) { Plan::Standard } else { Plan::Basic };
+        SubState::Canceled { since }
+            if d.day > since + 14 && d.rng.random_bool(0.004 * d.satisfaction) =>
+        {
+            let plan = if d.rng.random_bool(0.5) {
+                Plan::Standard
+            } else {
+                Plan::Basic
+            };
             ev.push((0, started(plan, m, false)));
-            SubState::Active { plan, renew_day: d.day + 30 }
+            SubState::Active {
+                plan,
+                renew_day: d.day + 30,
+            }
         }
         SubState::Free if d.rng.random_bool(0.002 + 0.004 * d.engagement) => {
             ev.push((0, started(Plan::Basic, m, false)));
-            SubState::Active { plan: Plan::Basic, renew_day: d.day + 30 }
+            SubState::Active {
+                plan: Plan::Basic,
+                renew_day: d.day + 30,
+            }
         }
         other => other,
     };

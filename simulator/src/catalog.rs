@@ -14,8 +14,18 @@ use crate::rng::{Purpose, stream};
 
 /// Genres of the catalog.
 pub const GENRES: &[&str] = &[
-    "drama", "comedy", "action", "thriller", "documentary", "kids", "sci_fi", "romance", "horror",
-    "animation", "crime", "reality",
+    "drama",
+    "comedy",
+    "action",
+    "thriller",
+    "documentary",
+    "kids",
+    "sci_fi",
+    "romance",
+    "horror",
+    "animation",
+    "crime",
+    "reality",
 ];
 
 /// A market: country code, share of users, language, currency, UTC offset
@@ -41,15 +51,81 @@ pub struct Market {
 
 /// The markets served.
 pub const MARKETS: &[Market] = &[
-    Market { country: "US", share: 0.34, language: "en", currency: "USD", utc_offset: -5, time_zone: "America/New_York", isps: &[("Comcast", 7922), ("Verizon", 701), ("AT&T", 7018)], prices: [999, 1549, 2299] },
-    Market { country: "GB", share: 0.12, language: "en", currency: "GBP", utc_offset: 0, time_zone: "Europe/London", isps: &[("BT", 2856), ("Sky", 5607), ("Virgin Media", 5089)], prices: [599, 1099, 1799] },
-    Market { country: "FR", share: 0.14, language: "fr", currency: "EUR", utc_offset: 1, time_zone: "Europe/Paris", isps: &[("Orange", 3215), ("Free", 12322), ("SFR", 15557)], prices: [799, 1399, 1999] },
-    Market { country: "DE", share: 0.14, language: "de", currency: "EUR", utc_offset: 1, time_zone: "Europe/Berlin", isps: &[("Telekom", 3320), ("Vodafone", 3209), ("O2", 6805)], prices: [799, 1399, 1999] },
-    Market { country: "ES", share: 0.10, language: "es", currency: "EUR", utc_offset: 1, time_zone: "Europe/Madrid", isps: &[("Movistar", 3352), ("Vodafone ES", 12430), ("Orange ES", 12479)], prices: [699, 1199, 1799] },
-    Market { country: "BR", share: 0.16, language: "pt", currency: "BRL", utc_offset: -3, time_zone: "America/Sao_Paulo", isps: &[("Vivo", 26599), ("Claro", 28573), ("Oi", 7738)], prices: [1890, 3990, 5590] },
+    Market {
+        country: "US",
+        share: 0.34,
+        language: "en",
+        currency: "USD",
+        utc_offset: -5,
+        time_zone: "America/New_York",
+        isps: &[("Comcast", 7922), ("Verizon", 701), ("AT&T", 7018)],
+        prices: [999, 1549, 2299],
+    },
+    Market {
+        country: "GB",
+        share: 0.12,
+        language: "en",
+        currency: "GBP",
+        utc_offset: 0,
+        time_zone: "Europe/London",
+        isps: &[("BT", 2856), ("Sky", 5607), ("Virgin Media", 5089)],
+        prices: [599, 1099, 1799],
+    },
+    Market {
+        country: "FR",
+        share: 0.14,
+        language: "fr",
+        currency: "EUR",
+        utc_offset: 1,
+        time_zone: "Europe/Paris",
+        isps: &[("Orange", 3215), ("Free", 12322), ("SFR", 15557)],
+        prices: [799, 1399, 1999],
+    },
+    Market {
+        country: "DE",
+        share: 0.14,
+        language: "de",
+        currency: "EUR",
+        utc_offset: 1,
+        time_zone: "Europe/Berlin",
+        isps: &[("Telekom", 3320), ("Vodafone", 3209), ("O2", 6805)],
+        prices: [799, 1399, 1999],
+    },
+    Market {
+        country: "ES",
+        share: 0.10,
+        language: "es",
+        currency: "EUR",
+        utc_offset: 1,
+        time_zone: "Europe/Madrid",
+        isps: &[
+            ("Movistar", 3352),
+            ("Vodafone ES", 12430),
+            ("Orange ES", 12479),
+        ],
+        prices: [699, 1199, 1799],
+    },
+    Market {
+        country: "BR",
+        share: 0.16,
+        language: "pt",
+        currency: "BRL",
+        utc_offset: -3,
+        time_zone: "America/Sao_Paulo",
+        isps: &[("Vivo", 26599), ("Claro", 28573), ("Oi", 7738)],
+        prices: [1890, 3990, 5590],
+    },
 ];
 
-const LANGUAGES: &[(&str, f64)] = &[("en", 0.55), ("fr", 0.08), ("de", 0.06), ("es", 0.09), ("pt", 0.05), ("ja", 0.07), ("ko", 0.10)];
+const LANGUAGES: &[(&str, f64)] = &[
+    ("en", 0.55),
+    ("fr", 0.08),
+    ("de", 0.06),
+    ("es", 0.09),
+    ("pt", 0.05),
+    ("ja", 0.07),
+    ("ko", 0.10),
+];
 
 /// An episode of a series.
 #[derive(Debug, Clone)]
@@ -129,7 +205,11 @@ impl Catalog {
         let span_ms = i64::from(cfg.days.max(1)) * 86_400_000;
         let mut titles = Vec::with_capacity(n);
         for (i, rank) in ranks.into_iter().enumerate() {
-            let kind = if rng.random_bool(0.35) { TitleKind::Series } else { TitleKind::Movie };
+            let kind = if rng.random_bool(0.35) {
+                TitleKind::Series
+            } else {
+                TitleKind::Movie
+            };
             let prefix = if kind == TitleKind::Series { "s" } else { "m" };
             let id = format!("{prefix}{:05}", i + 1);
             let g0 = rng.random_range(0..GENRES.len());
@@ -140,16 +220,36 @@ impl Catalog {
                     genres.push(g);
                 }
             }
-            let kids = genres.iter().any(|&g| GENRES[g] == "kids" || GENRES[g] == "animation");
+            let kids = genres
+                .iter()
+                .any(|&g| GENRES[g] == "kids" || GENRES[g] == "animation");
             let horror = genres.iter().any(|&g| GENRES[g] == "horror");
             let maturity = if kids {
-                if rng.random_bool(0.6) { Maturity::All } else { Maturity::Plus7 }
+                if rng.random_bool(0.6) {
+                    Maturity::All
+                } else {
+                    Maturity::Plus7
+                }
             } else if horror {
-                if rng.random_bool(0.5) { Maturity::Plus16 } else { Maturity::Plus18 }
+                if rng.random_bool(0.5) {
+                    Maturity::Plus16
+                } else {
+                    Maturity::Plus18
+                }
             } else {
-                [Maturity::Plus7, Maturity::Plus13, Maturity::Plus13, Maturity::Plus16, Maturity::Plus18][rng.random_range(0..5)]
+                [
+                    Maturity::Plus7,
+                    Maturity::Plus13,
+                    Maturity::Plus13,
+                    Maturity::Plus16,
+                    Maturity::Plus18,
+                ][rng.random_range(0..5)]
             };
-            let language = LANGUAGES[crate::rng::pick_weighted(&mut rng, &LANGUAGES.iter().map(|l| l.1).collect::<Vec<_>>())].0;
+            let language = LANGUAGES[crate::rng::pick_weighted(
+                &mut rng,
+                &LANGUAGES.iter().map(|l| l.1).collect::<Vec<_>>(),
+            )]
+            .0;
             let markets: Vec<usize> = if rng.random_bool(0.75) {
                 (0..MARKETS.len()).collect()
             } else {
@@ -211,7 +311,9 @@ impl Catalog {
         }
         let by_genre = (0..GENRES.len())
             .map(|g| {
-                let idx: Vec<usize> = (0..titles.len()).filter(|&i| titles[i].genres.contains(&g)).collect();
+                let idx: Vec<usize> = (0..titles.len())
+                    .filter(|&i| titles[i].genres.contains(&g))
+                    .collect();
                 let mut acc = 0.0;
                 let cum = idx
                     .iter()
@@ -241,7 +343,11 @@ impl Catalog {
                     maturity_rating: t.maturity,
                     release_year: Some(t.release_year),
                     duration_ms: (t.duration_ms > 0).then_some(t.duration_ms),
-                    countries: t.markets.iter().map(|&m| MARKETS[m].country.to_owned()).collect(),
+                    countries: t
+                        .markets
+                        .iter()
+                        .map(|&m| MARKETS[m].country.to_owned())
+                        .collect(),
                     available_from: Some(t.published_at),
                     available_until: None,
                 })),
@@ -264,7 +370,9 @@ impl Catalog {
                     *at,
                     Some(t.id.clone()),
                     Payload::Catalog(CatalogEvent::TitleWithdrawn(TitleWithdrawn {
-                        countries: Some(ms.iter().map(|&m| MARKETS[m].country.to_owned()).collect()),
+                        countries: Some(
+                            ms.iter().map(|&m| MARKETS[m].country.to_owned()).collect(),
+                        ),
                         reason: Some("license_ended".into()),
                     })),
                 ));

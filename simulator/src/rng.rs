@@ -42,7 +42,9 @@ pub fn event_id(rng: &mut impl Rng, ms: i64) -> Uuid {
 pub fn pick_cumulative(rng: &mut impl Rng, cumulative: &[f64]) -> usize {
     let total = cumulative.last().copied().unwrap_or(0.0);
     let x = rng.random::<f64>() * total;
-    cumulative.partition_point(|&c| c <= x).min(cumulative.len().saturating_sub(1))
+    cumulative
+        .partition_point(|&c| c <= x)
+        .min(cumulative.len().saturating_sub(1))
 }
 
 /// Samples an index from weights.

@@ -3,10 +3,12 @@
 use chrono::{Datelike, NaiveTime};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use showrunner_events::types::catalog::TitleKind;
-use showrunner_events::types::notification::{NotificationEvent, PushOpened, PushSent, PushSuppressed, SuppressionRule};
-use showrunner_events::types::user::{ProfileUpdated, SignedUp, UserEvent};
 use showrunner_events::types::Country;
+use showrunner_events::types::catalog::TitleKind;
+use showrunner_events::types::notification::{
+    NotificationEvent, PushOpened, PushSent, PushSuppressed, SuppressionRule,
+};
+use showrunner_events::types::user::{ProfileUpdated, SignedUp, UserEvent};
 use showrunner_events::{Envelope, Event, Payload, SCHEMA_VERSION, Timestamp};
 
 use crate::audience::User;
@@ -55,8 +57,17 @@ impl Simulator {
                 slot.push(e);
             }
         }
-        let users = (0..cfg.users).map(|i| User::generate(&cfg, i, start)).collect();
-        Simulator { cfg, start, catalog, users, catalog_events, day: 0 }
+        let users = (0..cfg.users)
+            .map(|i| User::generate(&cfg, i, start))
+            .collect();
+        Simulator {
+            cfg,
+            start,
+            catalog,
+            users,
+            catalog_events,
+            day: 0,
+        }
     }
 
     /// The catalog.
@@ -91,21 +102,39 @@ impl Simulator {
         // a CDN incident window (ms within the day), sometimes
         let incident = prng.random_bool(0.15).then(|| {
             let from = prng.random_range(0..DAY_MS - 4 * 3_600_000);
-            (day_start + from, day_start + from + prng.random_range(3_600_000..4 * 3_600_000))
+            (
+                day_start + from,
+                day_start + from + prng.random_range(3_600_000..4 * 3_600_000),
+            )
         });
         for (at, title, payload) in std::mem::take(&mut self.catalog_events[d as usize]) {
-            let ids = Ids { title: title.as_deref(), ..Ids::default() };
+            let ids = Ids {
+                title: title.as_deref(),
+                ..Ids::default()
+            };
             out.push(make(&mut prng, at.0, ids, payload));
         }
         let weekend = matches!(
-            self.cfg.start.checked_add_days(chrono::Days::new(u64::from(d))).map(|x| x.weekday()),
+            self.cfg
+                .start
+                .checked_add_days(chrono::Days::new(u64::from(d)))
+                .map(|x| x.weekday()),
             Some(chrono::Weekday::Sat | chrono::Weekday::Sun)
         );
         let heartbeat_ms = i64::from(self.cfg.heartbeat_secs.max(1)) * 1_000;
         let mut users = std::mem::take(&mut self.users);
         for u in users.iter_mut().filter(|u| u.signup_day <= d) {
             let mut rng = stream(self.cfg.seed, Purpose::Day, u64::from(u.idx), u64::from(d));
-            self.user_day(u, d, day_start, weekend, heartbeat_ms, incident, &mut rng, &mut out);
+            self.user_day(
+                u,
+                d,
+                day_start,
+                weekend,
+                heartbeat_ms,
+                incident,
+                &mut rng,
+                &mut out,
+            );
         }
         self.users = users;
         out.sort_by(|a, b| {
@@ -133,42 +162,63 @@ impl Simulator {
         let market = &MARKETS[u.market];
         let uid = u.id.clone();
         let pid = u.profile_id.clone();
-        let base = Ids { user: Some(&uid), profile: Some(&pid), ..Ids::default() };
+        let base = Ids {
+            user: Some(&uid),
+            profile: Some(&pid),
+            ..Ids::default()
+        };
         if d == u.signup_day {
             let t = u.signup_at.0;
-            out.push(make(rng, t, base, Payload::User(UserEvent::SignedUp(SignedUp {
-                country: Country::new(market.country),
-                language: Some(market.language.into()),
-                time_zone: Some(market.time_zone.into()),
-            }))));
-            out.push(make(rng, t + 1_000, base, Payload::User(UserEvent::ProfileUpdated(ProfileUpdated {
-                time_zone: None,
-                language: None,
-                push_opt_in: Some(u.push_opt_in),
-                maturity_limit: u.maturity_limit,
-            }))));
+            out.push(make(
+                rng,
+                t,
+                base,
+                Payload::User(UserEvent::SignedUp(SignedUp {
+                    country: Country::new(market.country),
+                    language: Some(market.language.into()),
+                    time_zone: Some(market.time_zone.into()),
+                })),
+            ));
+            out.push(make(
+                rng,
+                t + 1_000,
+                base,
+                Payload::User(UserEvent::ProfileUpdated(ProfileUpdated {
+                    time_zone: None,
+                    language: None,
+                    push_opt_in: Some(u.push_opt_in),
+                    maturity_limit: u.maturity_limit,
+                })),
+            ));
             let (state, evs) = billing::sign_up(u.intended_plan, u.wants_trial, d, u.market);
             u.sub = state;
             for (k, p) in evs.into_iter().enumerate() {
                 out.push(make(rng, t + 2_000 + k as i64, base, p));
             }
         } else {
-            let at = day_start + ((4 - market.utc_offset).rem_euclid(24)) * 3_600_000 + rng.random_range(0..3_600_000);
-            let (state, evs) = billing::step(u.sub, billing::Day {
-                day: d,
-                at: Timestamp(at),
-                market: u.market,
-                engagement: u.engagement,
-                satisfaction: u.satisfaction,
-                rng,
-            });
+            let at = day_start
+                + ((4 - market.utc_offset).rem_euclid(24)) * 3_600_000
+                + rng.random_range(0..3_600_000);
+            let (state, evs) = billing::step(
+                u.sub,
+                billing::Day {
+                    day: d,
+                    at: Timestamp(at),
+                    market: u.market,
+                    engagement: u.engagement,
+                    satisfaction: u.satisfaction,
+                    rng,
+                },
+            );
             u.sub = state;
             for (off, p) in evs {
                 out.push(make(rng, at + off, base, p));
             }
         }
         let entitled = u.sub.entitled();
-        let p_active = (u.activity * if weekend { 1.25 } else { 1.0 } * (0.6 + 0.6 * u.satisfaction)).clamp(0.0, 0.97);
+        let p_active =
+            (u.activity * if weekend { 1.25 } else { 1.0 } * (0.6 + 0.6 * u.satisfaction))
+                .clamp(0.0, 0.97);
         let active = entitled && rng.random_bool(p_active);
         u.engagement = 0.93 * u.engagement + 0.07 * if active { 1.0 } else { 0.0 };
         if entitled && u.push_opt_in && rng.random_bool(0.03) {
@@ -184,7 +234,8 @@ impl Simulator {
         let mut not_before = day_start;
         for _ in 0..sessions {
             let local = (u.prime_hour + rng.random_range(-3.0..2.0f64)).rem_euclid(24.0);
-            let start = day_start + (((local - market.utc_offset as f64).rem_euclid(24.0)) * 3_600_000.0) as i64;
+            let start = day_start
+                + (((local - market.utc_offset as f64).rem_euclid(24.0)) * 3_600_000.0) as i64;
             let start = start.max(not_before);
             if start >= day_start + DAY_MS {
                 break;
@@ -194,20 +245,41 @@ impl Simulator {
     }
 
     /// One viewing session: a movie, or a run of episodes. Returns its end.
-    fn session(&self, u: &mut User, start: i64, heartbeat_ms: i64, incident: Option<(i64, i64)>, rng: &mut ChaCha8Rng, out: &mut Vec<Event>) -> i64 {
+    fn session(
+        &self,
+        u: &mut User,
+        start: i64,
+        heartbeat_ms: i64,
+        incident: Option<(i64, i64)>,
+        rng: &mut ChaCha8Rng,
+        out: &mut Vec<Event>,
+    ) -> i64 {
         let mut t = start;
-        let Some(ti) = self.choose_title(u, Timestamp(t), rng) else { return t };
+        let Some(ti) = self.choose_title(u, Timestamp(t), rng) else {
+            return t;
+        };
         let title = &self.catalog.titles[ti];
         let device = u.pick_device(rng).clone();
         let isp = MARKETS[u.market].isps[(u.idx as usize) % MARKETS[u.market].isps.len()];
-        let appeal = (title.genres.iter().map(|&g| u.taste[g]).sum::<f64>() * 3.0).min(1.0) * 0.6 + title.quality * 0.4;
-        let episodes = if title.kind == TitleKind::Series { 1 + (rng.random::<f64>() * u.binge * appeal * 1.6) as usize } else { 1 };
+        let appeal = (title.genres.iter().map(|&g| u.taste[g]).sum::<f64>() * 3.0).min(1.0) * 0.6
+            + title.quality * 0.4;
+        let episodes = if title.kind == TitleKind::Series {
+            1 + (rng.random::<f64>() * u.binge * appeal * 1.6) as usize
+        } else {
+            1
+        };
         for _ in 0..episodes {
             let (id, duration, resume) = match title.kind {
-                TitleKind::Movie => (title.id.clone(), title.duration_ms, u.resume.get(&ti).copied().unwrap_or(0)),
+                TitleKind::Movie => (
+                    title.id.clone(),
+                    title.duration_ms,
+                    u.resume.get(&ti).copied().unwrap_or(0),
+                ),
                 TitleKind::Series => {
                     let next = u.series_next.get(&ti).copied().unwrap_or(0);
-                    let Some(ep) = title.episodes.get(next) else { break };
+                    let Some(ep) = title.episodes.get(next) else {
+                        break;
+                    };
                     (ep.id.clone(), ep.duration_ms, 0)
                 }
             };
@@ -233,9 +305,20 @@ impl Simulator {
             };
             let mut emitted = Vec::new();
             let o = viewing::simulate(&spec, rng, &mut emitted);
-            let late = device.device_type == showrunner_events::types::player::DeviceType::Mobile && rng.random_bool(0.01);
-            let delay = if late { rng.random_range(3_600_000..3 * DAY_MS) } else { 0 };
-            let ids = Ids { user: Some(&u.id), profile: Some(&u.profile_id), device: Some(&device.id), view: Some(&view_id), title: Some(&id) };
+            let late = device.device_type == showrunner_events::types::player::DeviceType::Mobile
+                && rng.random_bool(0.01);
+            let delay = if late {
+                rng.random_range(3_600_000..3 * DAY_MS)
+            } else {
+                0
+            };
+            let ids = Ids {
+                user: Some(&u.id),
+                profile: Some(&u.profile_id),
+                device: Some(&device.id),
+                view: Some(&view_id),
+                title: Some(&id),
+            };
             for (at, payload) in emitted {
                 let mut e = make(rng, at, ids, payload);
                 e.envelope.received_at = e.envelope.received_at.plus_ms(delay);
@@ -293,7 +376,10 @@ impl Simulator {
                 continue;
             }
             let i = idx[pick_cumulative(rng, cum)];
-            if allowed(i) && !u.finished.contains(&i) && self.catalog.titles[i].rental_minor.is_none() {
+            if allowed(i)
+                && !u.finished.contains(&i)
+                && self.catalog.titles[i].rental_minor.is_none()
+            {
                 return Some(i);
             }
         }
@@ -302,38 +388,81 @@ impl Simulator {
 
     fn rent(&self, u: &User, day_start: i64, rng: &mut ChaCha8Rng, out: &mut Vec<Event>) {
         let rentals: Vec<usize> = (0..self.catalog.titles.len())
-            .filter(|&i| self.catalog.titles[i].rental_minor.is_some() && self.catalog.titles[i].available(u.market, Timestamp(day_start)))
+            .filter(|&i| {
+                self.catalog.titles[i].rental_minor.is_some()
+                    && self.catalog.titles[i].available(u.market, Timestamp(day_start))
+            })
             .collect();
         if rentals.is_empty() {
             return;
         }
         let ti = rentals[rng.random_range(0..rentals.len())];
-        let price = self.catalog.titles[ti].rental_minor.unwrap_or(499) * MARKETS[u.market].prices[0] / 799;
+        let price =
+            self.catalog.titles[ti].rental_minor.unwrap_or(499) * MARKETS[u.market].prices[0] / 799;
         let at = day_start + rng.random_range(DAY_MS / 2..DAY_MS - 1);
-        let ids = Ids { user: Some(&u.id), profile: Some(&u.profile_id), title: Some(&self.catalog.titles[ti].id), ..Ids::default() };
-        out.push(make(rng, at, ids, Payload::Billing(showrunner_events::types::BillingEvent::RentalPurchased(
-            showrunner_events::types::billing::RentalPurchased {
-                amount_minor: price,
-                currency: showrunner_events::types::Currency::new(MARKETS[u.market].currency),
-                rental_hours: Some(48),
-            },
-        ))));
+        let ids = Ids {
+            user: Some(&u.id),
+            profile: Some(&u.profile_id),
+            title: Some(&self.catalog.titles[ti].id),
+            ..Ids::default()
+        };
+        out.push(make(
+            rng,
+            at,
+            ids,
+            Payload::Billing(showrunner_events::types::BillingEvent::RentalPurchased(
+                showrunner_events::types::billing::RentalPurchased {
+                    amount_minor: price,
+                    currency: showrunner_events::types::Currency::new(MARKETS[u.market].currency),
+                    rental_hours: Some(48),
+                },
+            )),
+        ));
     }
 
     fn push(&self, u: &User, day_start: i64, rng: &mut ChaCha8Rng, out: &mut Vec<Event>) {
-        let fav = (0..GENRES.len()).max_by(|a, b| u.taste[*a].total_cmp(&u.taste[*b])).unwrap_or(0);
+        let fav = (0..GENRES.len())
+            .max_by(|a, b| u.taste[*a].total_cmp(&u.taste[*b]))
+            .unwrap_or(0);
         let campaign = format!("c-weekly-{}", GENRES[fav]);
-        let ids = Ids { user: Some(&u.id), profile: Some(&u.profile_id), ..Ids::default() };
+        let ids = Ids {
+            user: Some(&u.id),
+            profile: Some(&u.profile_id),
+            ..Ids::default()
+        };
         let local_hour = rng.random_range(8..24i64);
         let at = day_start + (local_hour - MARKETS[u.market].utc_offset).rem_euclid(24) * 3_600_000;
         if local_hour >= 22 {
-            out.push(make(rng, at, ids, Payload::Notification(NotificationEvent::PushSuppressed(PushSuppressed { campaign_id: campaign, rule: SuppressionRule::QuietHours }))));
+            out.push(make(
+                rng,
+                at,
+                ids,
+                Payload::Notification(NotificationEvent::PushSuppressed(PushSuppressed {
+                    campaign_id: campaign,
+                    rule: SuppressionRule::QuietHours,
+                })),
+            ));
             return;
         }
-        out.push(make(rng, at, ids, Payload::Notification(NotificationEvent::PushSent(PushSent { campaign_id: campaign.clone(), message: Some(format!("New in {}", GENRES[fav])) }))));
+        out.push(make(
+            rng,
+            at,
+            ids,
+            Payload::Notification(NotificationEvent::PushSent(PushSent {
+                campaign_id: campaign.clone(),
+                message: Some(format!("New in {}", GENRES[fav])),
+            })),
+        ));
         if rng.random_bool(0.12) {
             let opened = at + rng.random_range(10_000..3_600_000);
-            out.push(make(rng, opened, ids, Payload::Notification(NotificationEvent::PushOpened(PushOpened { campaign_id: campaign }))));
+            out.push(make(
+                rng,
+                opened,
+                ids,
+                Payload::Notification(NotificationEvent::PushOpened(PushOpened {
+                    campaign_id: campaign,
+                })),
+            ));
         }
     }
 }

@@ -32,7 +32,12 @@ fn every_event_is_valid_and_ids_are_unique() {
     let mut ids = std::collections::HashSet::new();
     for e in &events {
         let w = e.to_wire();
-        assert_eq!(v.validate(&w).as_ref(), Ok(e), "{}", String::from_utf8_lossy(&w.to_json()));
+        assert_eq!(
+            v.validate(&w).as_ref(),
+            Ok(e),
+            "{}",
+            String::from_utf8_lossy(&w.to_json())
+        );
         assert!(ids.insert(e.envelope.event_id), "duplicate id");
     }
 }
@@ -45,26 +50,55 @@ fn the_audience_has_the_expected_shape() {
         *by_type.entry(e.event_type()).or_default() += 1;
     }
     for t in [
-        "play_requested", "first_frame", "rebuffer_start", "rebuffer_end", "bitrate_changed", "seek",
-        "pause", "resume", "heartbeat", "error", "view_ended", "progress", "completed",
-        "subscription_started", "renewed", "canceled", "ad_impression", "title_published",
-        "episode_added", "signed_up", "profile_updated",
+        "play_requested",
+        "first_frame",
+        "rebuffer_start",
+        "rebuffer_end",
+        "bitrate_changed",
+        "seek",
+        "pause",
+        "resume",
+        "heartbeat",
+        "error",
+        "view_ended",
+        "progress",
+        "completed",
+        "subscription_started",
+        "renewed",
+        "canceled",
+        "ad_impression",
+        "title_published",
+        "episode_added",
+        "signed_up",
+        "profile_updated",
     ] {
-        assert!(by_type.get(t).copied().unwrap_or(0) > 0, "no {t} in {by_type:?}");
+        assert!(
+            by_type.get(t).copied().unwrap_or(0) > 0,
+            "no {t} in {by_type:?}"
+        );
     }
     // every view starts with play_requested and ends once
     let mut views: HashMap<&str, (usize, usize)> = HashMap::new();
     for e in events.iter().filter(|e| e.family() == Family::Player) {
-        let v = views.entry(e.envelope.view_id.as_deref().expect("view id")).or_default();
+        let v = views
+            .entry(e.envelope.view_id.as_deref().expect("view id"))
+            .or_default();
         match &e.payload {
             Payload::Player(PlayerEvent::PlayRequested(_)) => v.0 += 1,
             Payload::Player(PlayerEvent::ViewEnded(_)) => v.1 += 1,
             _ => {}
         }
     }
-    assert!(views.values().all(|&(s, e)| s == 1 && e <= 1), "a view without exactly one start");
+    assert!(
+        views.values().all(|&(s, e)| s == 1 && e <= 1),
+        "a view without exactly one start"
+    );
     // exits before start and start failures both happen, but are rare
     let starts = by_type["play_requested"] as f64;
     let ff = by_type["first_frame"] as f64;
-    assert!(ff / starts > 0.85 && ff / starts < 0.995, "first frame share {}", ff / starts);
+    assert!(
+        ff / starts > 0.85 && ff / starts < 0.995,
+        "first frame share {}",
+        ff / starts
+    );
 }

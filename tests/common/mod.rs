@@ -37,9 +37,13 @@ impl Harness {
     }
 
     pub async fn js(&self) -> (async_nats::Client, async_nats::jetstream::Context) {
-        let client = nats::connect(&self.url(), Duration::from_secs(10)).await.expect("connect");
+        let client = nats::connect(&self.url(), Duration::from_secs(10))
+            .await
+            .expect("connect");
         let js = nats::context(client.clone(), Duration::from_secs(10), 4_096);
-        nats::ensure_streams(&js, &StreamSettings::default()).await.expect("streams");
+        nats::ensure_streams(&js, &StreamSettings::default())
+            .await
+            .expect("streams");
         (client, js)
     }
 }
@@ -85,7 +89,8 @@ pub fn lake_canonical(lake: &Path) -> Vec<String> {
 /// The `showrunner` binary built for these tests.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_showrunner"));
-    c.env("SHOWRUNNER_LOG", "warn").env_remove("SHOWRUNNER_CONFIG");
+    c.env("SHOWRUNNER_LOG", "warn")
+        .env_remove("SHOWRUNNER_CONFIG");
     c
 }
 
@@ -98,7 +103,11 @@ pub fn ingest_drain(url: &str, lake: &Path, extra: &[&str]) -> serde_json::Value
         .args(extra)
         .output()
         .expect("run ingest");
-    assert!(out.status.success(), "ingest failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ingest failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("ingest prints a JSON report")
 }
 

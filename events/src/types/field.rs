@@ -151,6 +151,13 @@ macro_rules! event_family {
             $(#[$vm])*
             #[derive(Debug, Clone, PartialEq)]
             pub struct $Variant { $( $(#[$fdm])* pub $field: $fty, )* }
+
+            impl $Variant {
+                #[allow(unused_variables)]
+                fn read(w: &$crate::WireEvent) -> Result<Self, $crate::FieldError> {
+                    Ok($Variant { $( $field: $crate::types::field::Field::read(&w.$field, stringify!($field))?, )* })
+                }
+            }
         )*
 
         $(#[$fm])*
@@ -176,11 +183,8 @@ macro_rules! event_family {
 
             /// Reads the payload of type `event_type` from a wire event.
             pub(crate) fn from_wire(event_type: &str, w: &$crate::WireEvent) -> Option<Result<Self, $crate::FieldError>> {
-                use $crate::types::field::Field;
                 match event_type {
-                    $($tname => Some((|| -> Result<Self, $crate::FieldError> {
-                        Ok(Self::$Variant($Variant { $( $field: Field::read(&w.$field, stringify!($field))?, )* }))
-                    })()),)*
+                    $($tname => Some($Variant::read(w).map(Self::$Variant)),)*
                     _ => None,
                 }
             }

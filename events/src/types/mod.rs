@@ -325,8 +325,8 @@ impl Event {
             .event_id
             .as_deref()
             .ok_or_else(|| FieldError::missing("event_id"))?;
-        let event_id = Uuid::parse_str(event_id)
-            .map_err(|_| FieldError::new("event_id", "is not a UUID"))?;
+        let event_id =
+            Uuid::parse_str(event_id).map_err(|_| FieldError::new("event_id", "is not a UUID"))?;
         let envelope = Envelope {
             event_id,
             schema_version: w

@@ -63,7 +63,10 @@ pub fn bearer_ok(headers: &HeaderMap, keys: &[String]) -> bool {
     };
     keys.iter().any(|k| {
         k.len() == token.len()
-            && k.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+            && k.bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     })
 }
 
@@ -92,14 +95,18 @@ async fn post_events(
     let mut slots = Vec::new();
     for (index, el) in elements.into_iter().enumerate() {
         let checked = el.and_then(|mut w| {
-            w.event_id.get_or_insert_with(|| uuid::Uuid::now_v7().to_string());
+            w.event_id
+                .get_or_insert_with(|| uuid::Uuid::now_v7().to_string());
             w.received_at.get_or_insert(now);
             w.schema_version.get_or_insert(SCHEMA_VERSION);
             st.validator.validate(&w)
         });
         match checked {
             Ok(event) => {
-                results.push(EventResult::accepted(index, event.envelope.event_id.to_string()));
+                results.push(EventResult::accepted(
+                    index,
+                    event.envelope.event_id.to_string(),
+                ));
                 slots.push(index);
                 outgoing.push(Outgoing::event(&event));
             }
@@ -111,7 +118,11 @@ async fn post_events(
             for &i in &slots {
                 results[i].unavailable();
             }
-            return results_response(StatusCode::SERVICE_UNAVAILABLE, results, Some(Duration::from_secs(1)));
+            return results_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                results,
+                Some(Duration::from_secs(1)),
+            );
         }
         let acks = publish_each(&st.js, outgoing).await;
         let mut failed = false;
@@ -123,7 +134,11 @@ async fn post_events(
             }
         }
         if failed {
-            return results_response(StatusCode::SERVICE_UNAVAILABLE, results, Some(Duration::from_secs(1)));
+            return results_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                results,
+                Some(Duration::from_secs(1)),
+            );
         }
     }
     let accepted = results.iter().filter(|r| r.is_accepted()).count() as u64;
@@ -144,5 +159,8 @@ pub async fn ready(st: &CollectorState) -> bool {
         return false;
     }
     let probe = st.js.get_stream(&st.streams.events);
-    matches!(tokio::time::timeout(Duration::from_secs(2), probe).await, Ok(Ok(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), probe).await,
+        Ok(Ok(_))
+    )
 }

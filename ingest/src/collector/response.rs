@@ -29,12 +29,24 @@ pub struct EventResult {
 impl EventResult {
     /// Stored.
     pub fn accepted(index: usize, event_id: String) -> Self {
-        Self { index, status: "accepted", event_id: Some(event_id), field: None, reason: None }
+        Self {
+            index,
+            status: "accepted",
+            event_id: Some(event_id),
+            field: None,
+            reason: None,
+        }
     }
 
     /// Refused for a rule.
     pub fn rejected(index: usize, e: FieldError) -> Self {
-        Self { index, status: "rejected", event_id: None, field: Some(e.field), reason: Some(e.reason) }
+        Self {
+            index,
+            status: "rejected",
+            event_id: None,
+            field: Some(e.field),
+            reason: Some(e.reason),
+        }
     }
 
     /// Valid but not stored: the stream was unreachable.
@@ -57,12 +69,25 @@ struct Body {
 }
 
 /// A response listing per-event results.
-pub fn results_response(status: StatusCode, results: Vec<EventResult>, retry_after: Option<Duration>) -> Response {
+pub fn results_response(
+    status: StatusCode,
+    results: Vec<EventResult>,
+    retry_after: Option<Duration>,
+) -> Response {
     let accepted = results.iter().filter(|r| r.is_accepted()).count();
     let rejected = results.iter().filter(|r| r.status == "rejected").count();
-    let mut r = (status, Json(Body { accepted, rejected, results })).into_response();
+    let mut r = (
+        status,
+        Json(Body {
+            accepted,
+            rejected,
+            results,
+        }),
+    )
+        .into_response();
     if let Some(d) = retry_after {
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(d.as_secs().max(1)));
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(d.as_secs().max(1)));
     }
     r
 }
@@ -71,7 +96,8 @@ pub fn results_response(status: StatusCode, results: Vec<EventResult>, retry_aft
 pub fn error_response(status: StatusCode, message: &str) -> Response {
     let mut r = (status, Json(serde_json::json!({ "error": message }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     r
 }

@@ -78,7 +78,10 @@ pub struct IngestReport {
 }
 
 /// Creates (if missing) and returns the durable pull consumer.
-pub async fn durable_consumer(js: &jetstream::Context, s: &IngestSettings) -> Result<jetstream::consumer::Consumer<pull::Config>> {
+pub async fn durable_consumer(
+    js: &jetstream::Context,
+    s: &IngestSettings,
+) -> Result<jetstream::consumer::Consumer<pull::Config>> {
     let stream = nats::ensure_streams(js, &s.streams).await?;
     stream
         .get_or_create_consumer(
@@ -116,7 +119,14 @@ pub async fn run(
     tracing::info!(durable = %s.durable, lake = %s.lake.display(), high_water = sink.high_water(), "ingest started");
 
     let (tx, rx) = mpsc::channel::<Vec<Incoming>>(1);
-    let writer = tokio::spawn(write_loop(sink, validator, rx, js.clone(), s.clone(), metrics));
+    let writer = tokio::spawn(write_loop(
+        sink,
+        validator,
+        rx,
+        js.clone(),
+        s.clone(),
+        metrics,
+    ));
 
     let pull = (s.batch_max / 2).clamp(1, 5_000);
     let mut messages = consumer
@@ -184,7 +194,9 @@ pub async fn run(
         let _ = tx.send(batch).await;
     }
     drop(tx);
-    let report = writer.await.map_err(|e| Error::Nats(format!("writer task: {e}")))??;
+    let report = writer
+        .await
+        .map_err(|e| Error::Nats(format!("writer task: {e}")))??;
     client.flush().await.map_err(Error::nats)?;
     tracing::info!(?report, "ingest stopped");
     Ok(report)
@@ -237,15 +249,25 @@ async fn write_loop(
         let outcome: Outcome = outcome?;
         failpoint_after_commit(report.files + outcome.files.len() as u64);
         deadletter::publish(&js, &s.streams.events, &batch, &outcome.dead).await?;
-        for &i in outcome.ack.iter().chain(outcome.dead.iter().map(|(i, _)| i)) {
+        for &i in outcome
+            .ack
+            .iter()
+            .chain(outcome.dead.iter().map(|(i, _)| i))
+        {
             if let Some(reply) = &batch[i].reply {
-                client.publish(reply.clone(), bytes::Bytes::new()).await.map_err(Error::nats)?;
+                client
+                    .publish(reply.clone(), bytes::Bytes::new())
+                    .await
+                    .map_err(Error::nats)?;
             }
         }
         for &i in &outcome.expired {
             if let Some(reply) = &batch[i].reply {
                 let nak: bytes::Bytes = AckKind::Nak(None).into();
-                client.publish(reply.clone(), nak).await.map_err(Error::nats)?;
+                client
+                    .publish(reply.clone(), nak)
+                    .await
+                    .map_err(Error::nats)?;
             }
         }
         let bytes: usize = outcome.files.iter().map(|f| f.bytes).sum();
@@ -261,7 +283,11 @@ async fn write_loop(
         report.duplicates += outcome.duplicates;
         report.deadlettered += outcome.dead.len() as u64;
         report.files += outcome.files.len() as u64;
-        tracing::debug!(rows = outcome.ingested, files = outcome.files.len(), "batch committed");
+        tracing::debug!(
+            rows = outcome.ingested,
+            files = outcome.files.len(),
+            "batch committed"
+        );
     }
     Ok(report)
 }

@@ -55,7 +55,10 @@ fn check_subject(subject: &str, event: &Event) -> Result<(), FieldError> {
     } else {
         Err(FieldError::new(
             "event_type",
-            format!("is `{}` but the message was published on `{subject}`", event.event_type()),
+            format!(
+                "is `{}` but the message was published on `{subject}`",
+                event.event_type()
+            ),
         ))
     }
 }
@@ -104,7 +107,9 @@ pub fn process(
         let already: HashSet<u64> = if suspects.is_empty() {
             HashSet::new()
         } else {
-            sink.committed_in(family, &date, &suspects)?.into_iter().collect()
+            sink.committed_in(family, &date, &suspects)?
+                .into_iter()
+                .collect()
         };
         let mut builder = BatchBuilder::new(family, rows.len());
         let mut seqs = Vec::with_capacity(rows.len());

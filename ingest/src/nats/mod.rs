@@ -67,7 +67,11 @@ pub async fn connect_lazy(url: &str) -> Result<async_nats::Client> {
 
 /// A JetStream context whose publishes wait at most `timeout` for an ack
 /// and keep at most `inflight` acks outstanding (back-pressure beyond).
-pub fn context(client: async_nats::Client, timeout: Duration, inflight: usize) -> jetstream::Context {
+pub fn context(
+    client: async_nats::Client,
+    timeout: Duration,
+    inflight: usize,
+) -> jetstream::Context {
     jetstream::ContextBuilder::new()
         .timeout(timeout)
         .max_ack_inflight(inflight)

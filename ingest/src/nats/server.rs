@@ -29,7 +29,8 @@ impl LocalNatsServer {
     /// Starts `nats-server -js` on `port` (0 = any free port) with its store
     /// in `store`, and waits until it accepts connections.
     pub fn start(store: &Path, port: u16) -> Result<Self> {
-        let binary = std::env::var("SHOWRUNNER_NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
+        let binary =
+            std::env::var("SHOWRUNNER_NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
         let port = if port == 0 { free_port()? } else { port };
         let mut s = Self {
             child: None,
@@ -46,7 +47,14 @@ impl LocalNatsServer {
         let log = self.store.join("nats-server.log");
         let log_file = std::fs::File::create(&log).map_err(|e| Error::io("create", &log, e))?;
         let child = Command::new(&self.binary)
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
             .arg(&self.store)
             .stdout(Stdio::null())
             .stderr(log_file)
@@ -65,7 +73,9 @@ impl LocalNatsServer {
                 && let Ok(Some(status)) = c.try_wait()
             {
                 let tail = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(Error::NatsServerStart(format!("exited with {status}: {tail}")));
+                return Err(Error::NatsServerStart(format!(
+                    "exited with {status}: {tail}"
+                )));
             }
             if Instant::now() > deadline {
                 return Err(Error::NatsServerStart("not listening after 15 s".into()));
@@ -88,7 +98,9 @@ impl LocalNatsServer {
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let pid = c.id() as i32;
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = c.try_wait() {
@@ -109,7 +121,9 @@ impl LocalNatsServer {
 
     /// True while the child runs.
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 }
 

@@ -18,7 +18,8 @@ pub fn commit_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     let tmp = dir.join(format!("{TEMP_PREFIX}{name}"));
     let dest = dir.join(name);
     let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-    f.write_all(bytes).map_err(|e| Error::io("write", &tmp, e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io("write", &tmp, e))?;
     f.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
     drop(f);
     fs::rename(&tmp, &dest).map_err(|e| Error::io("rename", &tmp, e))?;
@@ -51,7 +52,10 @@ pub fn remove_stale_temps(root: &Path, min_age: Duration) -> Result<usize> {
             if meta.is_dir() {
                 stack.push(path);
             } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok());
+                let age = meta
+                    .modified()
+                    .ok()
+                    .and_then(|m| now.duration_since(m).ok());
                 if age.is_none_or(|a| a >= min_age) {
                     fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
                     removed += 1;
@@ -72,8 +76,14 @@ mod tests {
         let p = commit_file(dir.path(), "a.parquet", b"hello").expect("commit");
         assert_eq!(fs::read(&p).expect("read"), b"hello");
         fs::write(dir.path().join(format!("{TEMP_PREFIX}b.parquet")), b"x").expect("write");
-        assert_eq!(remove_stale_temps(dir.path(), Duration::from_secs(3600)).expect("sweep"), 0);
-        assert_eq!(remove_stale_temps(dir.path(), Duration::ZERO).expect("sweep"), 1);
+        assert_eq!(
+            remove_stale_temps(dir.path(), Duration::from_secs(3600)).expect("sweep"),
+            0
+        );
+        assert_eq!(
+            remove_stale_temps(dir.path(), Duration::ZERO).expect("sweep"),
+            1
+        );
         assert!(p.exists());
     }
 }

@@ -28,7 +28,9 @@ use crate::error::{Error, Result};
 
 /// The directory of one partition.
 pub fn partition_dir(lake: &Path, family: Family, date: &str) -> PathBuf {
-    lake.join("events").join(family.as_str()).join(format!("date={date}"))
+    lake.join("events")
+        .join(family.as_str())
+        .join(format!("date={date}"))
 }
 
 /// A committed lake file.
@@ -113,7 +115,9 @@ impl ParquetSink {
         let mut candidates: Vec<(PathBuf, (u64, u64))> = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(span) = name.to_str().and_then(name_span) else { continue };
+            let Some(span) = name.to_str().and_then(name_span) else {
+                continue;
+            };
             if seqs.iter().any(|s| (span.0..=span.1).contains(s)) {
                 candidates.push((entry.path(), span));
             }
@@ -122,7 +126,9 @@ impl ParquetSink {
             let set = match self.footers.get(&path) {
                 Some(s) => s.clone(),
                 None => {
-                    let Some((stream, set)) = writer::read_provenance(&path)? else { continue };
+                    let Some((stream, set)) = writer::read_provenance(&path)? else {
+                        continue;
+                    };
                     if stream != self.stream {
                         continue;
                     }
@@ -140,7 +146,13 @@ impl ParquetSink {
 
     /// Encodes and commits one partition's rows; `seqs` are the stream
     /// sequences of the rows.
-    pub fn write(&mut self, family: Family, date: &str, batch: &RecordBatch, seqs: &[u64]) -> Result<CommittedFile> {
+    pub fn write(
+        &mut self,
+        family: Family,
+        date: &str,
+        batch: &RecordBatch,
+        seqs: &[u64],
+    ) -> Result<CommittedFile> {
         let set = SeqSet::from_seqs(seqs);
         let (first, last) = set.bounds().unwrap_or((0, 0));
         let bytes = writer::encode(batch, writer::properties(&self.stream, &set)?)?;
@@ -162,7 +174,10 @@ fn highest_committed(events: &Path) -> Result<u64> {
     let mut max = 0;
     let mut stack = vec![events.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))?.flatten() {
+        for entry in fs::read_dir(&dir)
+            .map_err(|e| Error::io("list", &dir, e))?
+            .flatten()
+        {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
