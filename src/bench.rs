@@ -32,6 +32,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         pull: usize,
     },
+    /// Where ingest's CPU goes, per stage, single-threaded, no NATS.
+    Stages {
+        /// Events.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
 }
 
 /// Runs a benchmark.
@@ -42,12 +48,13 @@ pub async fn run(c: BenchCommand) -> Result<()> {
             batch_max,
             pull,
         } => ingest(events, batch_max, pull).await,
+        BenchCommand::Stages { events } => stages(events),
     }
 }
 
 /// Simulated events, serialized, at least `n` (truncated to `n`).
 fn messages(n: usize) -> Vec<Outgoing> {
-    let users = (n / 2_500).max(200) as u32;
+    let users = (n / 1_200).max(200) as u32;
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     let mut cfg = SimConfig::new(users, 60, 7, start);
     cfg.heartbeat_secs = 60;
@@ -152,5 +159,66 @@ async fn ingest(n: usize, batch_max: usize, pull_batch: usize) -> Result<()> {
     });
     println!("{out}");
     drop(server);
+    Ok(())
+}
+
+/// Times decode, validate, Arrow building and Parquet encoding as ingest
+/// does them (one event at a time, nothing kept but the builders); each
+/// pass adds one stage, the report gives each stage's cost.
+fn stages(n: usize) -> Result<()> {
+    use showrunner_events::arrow::BatchBuilder;
+    use showrunner_events::{Family, WireEvent};
+    let msgs = messages(n);
+    let v = Validator::default();
+    let pass = |check: bool, build: bool| -> Result<(f64, Vec<arrow_array::RecordBatch>)> {
+        let t = Instant::now();
+        let mut batches = Vec::new();
+        for chunk in msgs.chunks(20_000) {
+            let mut builders: Vec<BatchBuilder> = Family::ALL
+                .iter()
+                .map(|f| BatchBuilder::new(*f, 1_024))
+                .collect();
+            for m in chunk {
+                let w = WireEvent::from_json(&m.payload)?;
+                if check {
+                    let (family, _) = v.check(&w)?;
+                    if build {
+                        builders[Family::ALL.iter().position(|f| *f == family).unwrap_or(0)]
+                            .append(&w);
+                    }
+                }
+            }
+            for b in &mut builders {
+                if !b.is_empty() {
+                    batches.push(b.finish()?);
+                }
+            }
+        }
+        Ok((t.elapsed().as_secs_f64(), batches))
+    };
+    let (decode, _) = pass(false, false)?;
+    let (check, _) = pass(true, false)?;
+    let (build, batches) = pass(true, true)?;
+    let t = Instant::now();
+    let mut bytes = 0;
+    let set = showrunner_ingest::sinks::parquet::seqs::SeqSet::from_seqs(&[1]);
+    for b in &batches {
+        bytes += showrunner_ingest::sinks::parquet::writer::encode(
+            b,
+            showrunner_ingest::sinks::parquet::writer::properties("EVENTS", &set)?,
+        )?
+        .len();
+    }
+    let parquet = t.elapsed().as_secs_f64();
+    let per = |s: f64| (s / n as f64 * 1e9).round();
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "stages", "events": n,
+            "ns_per_event": { "decode": per(decode), "validate": per(check - decode), "arrow": per(build - check), "parquet_encode": per(parquet),
+                "total": per(build + parquet) },
+            "parquet_bytes": bytes,
+        })
+    );
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod config;
+mod events_cmd;
 mod run;
 mod simulate;
 mod standalone;
@@ -39,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: run::DeadletterCommand,
     },
+    /// Print the event contract: examples, lake schema.
+    Events {
+        #[command(subcommand)]
+        command: events_cmd::EventsCommand,
+    },
     /// Benchmarks (print JSON).
     Bench {
         #[command(subcommand)]
@@ -66,6 +72,7 @@ fn main() -> Result<()> {
             Command::Serve(a) => run::serve(&cfg, a).await,
             Command::Standalone(a) => standalone::run(&cfg, a).await,
             Command::Deadletter { command } => run::deadletter(&cfg, command).await,
+            Command::Events { command } => events_cmd::run(command),
             Command::Bench { command } => bench::run(command).await,
         }
     })

@@ -91,6 +91,14 @@ async fn post(
     (status, retry, body)
 }
 
+fn lake_ids(lake: &std::path::Path) -> HashSet<String> {
+    showrunner_ingest::sinks::parquet::reader::read_lake(lake)
+        .expect("lake")
+        .into_iter()
+        .map(|w| w.event_id.expect("id"))
+        .collect()
+}
+
 fn accepted_ids(body: &Value) -> Vec<String> {
     body["results"]
         .as_array()
@@ -183,6 +191,14 @@ async fn collector_contract_over_a_real_socket() {
     assert!(m.contains("showrunner_events_rejected_total 3"), "{m}");
     assert!(m.contains("showrunner_nats_up 1"), "{m}");
 
+    // an ingest worker runs through the outage
+    let mut worker = spawn_ingest(&h.url(), &h.lake(), &[]);
+    let lake = h.lake();
+    eventually(30, "the worker to ingest the first events", async || {
+        lake_ids(&lake).len() == stored.len()
+    })
+    .await;
+
     // NATS down: 503 + Retry-After, readiness fails
     h.server.stop();
     let (st, retry, body) = post(&base, Some(KEY), json!([fresh(30)]).to_string()).await;
@@ -211,15 +227,24 @@ async fn collector_contract_over_a_real_socket() {
     .await;
     stored.extend(after);
 
-    // everything acknowledged before and after the outage reaches the lake once
-    let report = ingest_drain(&h.url(), &h.lake(), &[]);
-    assert_eq!(report["ingested"], stored.len() as u64, "{report}");
-    let lake: HashSet<String> = showrunner_ingest::sinks::parquet::reader::read_lake(&h.lake())
+    // the same worker resumes: everything acknowledged before and after the
+    // outage reaches the lake, once
+    let want: HashSet<String> = stored.iter().cloned().collect();
+    eventually(60, "the worker to resume after the outage", async || {
+        lake_ids(&lake) == want
+    })
+    .await;
+    let rows = showrunner_ingest::sinks::parquet::reader::read_lake(&h.lake())
         .expect("lake")
-        .into_iter()
-        .map(|w| w.event_id.expect("id"))
-        .collect();
-    assert_eq!(lake, stored.into_iter().collect::<HashSet<_>>());
+        .len();
+    assert_eq!(rows, stored.len(), "no duplicates");
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status();
+    assert!(
+        worker.wait().expect("exit").success(),
+        "the worker exits cleanly on SIGTERM"
+    );
     drop(s);
     tokio::time::sleep(Duration::from_millis(10)).await;
 }

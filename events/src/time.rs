@@ -27,11 +27,50 @@ impl Timestamp {
         self.0
     }
 
-    /// Parses an RFC 3339 string.
+    /// Parses an RFC 3339 string. The canonical UTC form
+    /// (`2026-03-01T14:00:00.123Z`) takes a fast path; anything else goes
+    /// through chrono.
     pub fn parse(s: &str) -> Result<Self, String> {
+        if let Some(t) = Self::parse_canonical(s.as_bytes()) {
+            return Ok(t);
+        }
         DateTime::parse_from_rfc3339(s)
             .map(|d| Self(d.timestamp_millis()))
             .map_err(|e| format!("is not an RFC 3339 timestamp ({e})"))
+    }
+
+    fn parse_canonical(b: &[u8]) -> Option<Self> {
+        if b.len() != 24
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'.'
+            || b[23] != b'Z'
+        {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            b[r].iter().try_fold(0i64, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+            })
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, sec, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+        if !(1..=12).contains(&mo)
+            || d < 1
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || sec > 59
+        {
+            return None;
+        }
+        let days = days_from_civil(y, mo, d);
+        Some(Self(
+            ((days * 24 + h) * 60 + mi) * 60_000 + sec * 1_000 + ms,
+        ))
     }
 
     /// The UTC date-time.
@@ -55,6 +94,26 @@ impl Timestamp {
     pub fn plus_ms(self, ms: i64) -> Self {
         Self(self.0.saturating_add(ms))
     }
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 impl fmt::Display for Timestamp {
@@ -98,6 +157,36 @@ mod tests {
         assert_eq!(t.to_string(), "2026-03-01T14:00:00.123Z");
         assert_eq!(Timestamp::parse(&t.to_string()), Ok(t));
         assert_eq!(t.date_string(), "2026-03-01");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for s in [
+            "1970-01-01T00:00:00.000Z",
+            "2000-02-29T23:59:59.999Z",
+            "2026-12-31T00:00:00.001Z",
+            "2100-03-01T12:30:45.500Z",
+            "1969-12-31T23:59:59.999Z",
+        ] {
+            let slow = DateTime::parse_from_rfc3339(s)
+                .expect("valid")
+                .timestamp_millis();
+            assert_eq!(
+                Timestamp::parse_canonical(s.as_bytes()),
+                Some(Timestamp(slow)),
+                "{s}"
+            );
+        }
+        for s in [
+            "2026-02-29T00:00:00.000Z",
+            "2026-13-01T00:00:00.000Z",
+            "2026-01-01T24:00:00.000Z",
+            "2026-01-01T00:00:00.000+",
+            "2026-01-01T00:00:00Z",
+        ] {
+            assert_eq!(Timestamp::parse_canonical(s.as_bytes()), None, "{s}");
+        }
+        assert!(Timestamp::parse("2026-02-29T00:00:00.000Z").is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::error::FieldError;
 use crate::time::DAY_MS;
 use crate::wire::{FieldId, FieldKind, FieldRef, WireEvent};
-use crate::{Event, SCHEMA_VERSION, Timestamp};
+use crate::{Event, Family, SCHEMA_VERSION, Timestamp};
 
 /// Size and clock limits. Defaults are documented in `docs/events.md`.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,10 +66,19 @@ impl Validator {
     /// Checks a wire event whose `event_id` and `received_at` are set and
     /// returns the typed event.
     pub fn validate(&self, w: &WireEvent) -> Result<Event, FieldError> {
+        self.check(w)?;
+        Event::from_wire(w)
+    }
+
+    /// Applies every rule of [`validate`](Self::validate) without building
+    /// the typed event (the ingest hot path); returns the family and type.
+    pub fn check(&self, w: &WireEvent) -> Result<(Family, &'static str), FieldError> {
         self.check_values(w)?;
-        let event = Event::from_wire(w)?;
-        self.check_clocks(&event)?;
-        Ok(event)
+        let kind = Event::check_wire(w)?;
+        if let (Some(occurred), Some(received)) = (w.occurred_at, w.received_at) {
+            self.check_clocks(occurred, received)?;
+        }
+        Ok(kind)
     }
 
     /// Checks the serialized size of one event.
@@ -88,7 +97,10 @@ impl Validator {
 
     fn check_values(&self, w: &WireEvent) -> Result<(), FieldError> {
         let l = &self.limits;
-        for &f in FieldId::ALL {
+        let mut present = w.present();
+        while present != 0 {
+            let f = FieldId::ALL[present.trailing_zeros() as usize];
+            present &= present - 1;
             let Some(v) = w.get(f) else { continue };
             match v {
                 FieldRef::Str(s) => {
@@ -148,9 +160,8 @@ impl Validator {
         }
     }
 
-    fn check_clocks(&self, e: &Event) -> Result<(), FieldError> {
-        let env = &e.envelope;
-        let age = env.received_at.0 - env.occurred_at.0;
+    fn check_clocks(&self, occurred: Timestamp, received: Timestamp) -> Result<(), FieldError> {
+        let age = received.0 - occurred.0;
         if age > self.limits.max_age_ms {
             return Err(FieldError::new(
                 "occurred_at",

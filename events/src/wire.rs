@@ -115,6 +115,11 @@ macro_rules! wire_fields {
         pub enum FieldId { $($name),* }
 
         impl FieldId {
+            /// The bit of this field in [`WireEvent::present`] masks.
+            pub const fn bit(self) -> u128 {
+                1u128 << (self as u32)
+            }
+
             /// Every field, in declaration order.
             pub const ALL: &'static [FieldId] = &[$(FieldId::$name),*];
 
@@ -135,6 +140,13 @@ macro_rules! wire_fields {
         }
 
         impl WireEvent {
+            /// Bit `f as u32` is set for every present field `f`.
+            pub fn present(&self) -> u128 {
+                let mut m = 0u128;
+                $(if self.$name.is_some() { m |= 1u128 << (FieldId::$name as u32); })*
+                m
+            }
+
             /// The value of one field, if set.
             pub fn get(&self, f: FieldId) -> Option<FieldRef<'_>> {
                 match f { $(FieldId::$name => self.$name.as_ref().map(|v| field_ref!($kind, v)),)* }
@@ -285,6 +297,16 @@ wire_fields! {
     properties: Json,
 }
 
+const _: () = assert!(FieldId::ALL.len() <= 128, "presence masks are u128");
+
+/// The fields present in a mask, in declaration order.
+pub fn fields_in(mask: u128) -> impl Iterator<Item = FieldId> {
+    FieldId::ALL
+        .iter()
+        .copied()
+        .filter(move |f| mask & f.bit() != 0)
+}
+
 /// The envelope columns, first in every family table.
 pub const ENVELOPE: &[FieldId] = &[
     FieldId::event_id,
@@ -304,6 +326,10 @@ impl WireEvent {
     pub fn from_json(bytes: &[u8]) -> Result<WireEvent, FieldError> {
         if bytes.trim_ascii_start().first() != Some(&b'{') {
             return Err(FieldError::new("$", "an event must be a JSON object"));
+        }
+        // fast path; on failure parse again, tracking the path to name the field
+        if let Ok(w) = serde_json::from_slice::<WireEvent>(bytes) {
+            return Ok(w);
         }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let parsed: Result<WireEvent, _> = serde_path_to_error::deserialize(&mut de);

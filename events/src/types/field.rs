@@ -13,6 +13,10 @@ pub trait Scalar: Sized {
     fn decode(w: &Self::Wire) -> Result<Self, String>;
     /// Converts to the wire.
     fn encode(&self) -> Self::Wire;
+    /// Checks a wire value without building the typed one.
+    fn check(w: &Self::Wire) -> Result<(), String> {
+        Self::decode(w).map(drop)
+    }
 }
 
 /// A typed field: a [`Scalar`] (required) or an `Option` of one (optional).
@@ -23,6 +27,8 @@ pub trait Field: Sized {
     fn read(slot: &Option<Self::Wire>, name: &str) -> Result<Self, FieldError>;
     /// The slot's value.
     fn write(&self) -> Option<Self::Wire>;
+    /// Checks the slot without building the typed value.
+    fn check(slot: &Option<Self::Wire>, name: &str) -> Result<(), FieldError>;
 }
 
 macro_rules! impl_field {
@@ -36,6 +42,10 @@ macro_rules! impl_field {
             fn write(&self) -> Option<Self::Wire> {
                 Some($crate::types::field::Scalar::encode(self))
             }
+            fn check(slot: &Option<Self::Wire>, name: &str) -> Result<(), $crate::FieldError> {
+                let w = slot.as_ref().ok_or_else(|| $crate::FieldError::missing(name))?;
+                <$t as $crate::types::field::Scalar>::check(w).map_err(|r| $crate::FieldError::new(name, r))
+            }
         }
         impl $crate::types::field::Field for Option<$t> {
             type Wire = <$t as $crate::types::field::Scalar>::Wire;
@@ -46,6 +56,12 @@ macro_rules! impl_field {
             }
             fn write(&self) -> Option<Self::Wire> {
                 self.as_ref().map($crate::types::field::Scalar::encode)
+            }
+            fn check(slot: &Option<Self::Wire>, name: &str) -> Result<(), $crate::FieldError> {
+                match slot {
+                    Some(w) => <$t as $crate::types::field::Scalar>::check(w).map_err(|r| $crate::FieldError::new(name, r)),
+                    None => Ok(()),
+                }
             }
         }
     )*};
@@ -58,6 +74,7 @@ macro_rules! identity_scalar {
             type Wire = $t;
             fn decode(w: &$t) -> Result<Self, String> { Ok(w.clone()) }
             fn encode(&self) -> $t { self.clone() }
+            fn check(_: &$t) -> Result<(), String> { Ok(()) }
         }
     )*};
 }
@@ -104,8 +121,11 @@ macro_rules! checked_code {
         impl $crate::types::field::Scalar for $Name {
             type Wire = String;
             fn decode(w: &String) -> Result<Self, String> {
+                <Self as $crate::types::field::Scalar>::check(w).map(|()| Self(w.clone()))
+            }
+            fn check(w: &String) -> Result<(), String> {
                 if w.len() == $len && w.bytes().all(|b| b.is_ascii_uppercase()) {
-                    Ok(Self(w.clone()))
+                    Ok(())
                 } else {
                     Err(format!("must be {} ({} uppercase letters), got `{}`", $what, $len, w))
                 }
@@ -157,6 +177,12 @@ macro_rules! event_family {
                 fn read(w: &$crate::WireEvent) -> Result<Self, $crate::FieldError> {
                     Ok($Variant { $( $field: $crate::types::field::Field::read(&w.$field, stringify!($field))?, )* })
                 }
+
+                #[allow(unused_variables)]
+                fn check(w: &$crate::WireEvent) -> Result<(), $crate::FieldError> {
+                    $( <$fty as $crate::types::field::Field>::check(&w.$field, stringify!($field))?; )*
+                    Ok(())
+                }
             }
         )*
 
@@ -185,6 +211,14 @@ macro_rules! event_family {
             pub(crate) fn from_wire(event_type: &str, w: &$crate::WireEvent) -> Option<Result<Self, $crate::FieldError>> {
                 match event_type {
                     $($tname => Some($Variant::read(w).map(Self::$Variant)),)*
+                    _ => None,
+                }
+            }
+
+            /// Checks the payload of type `event_type` without building it.
+            pub(crate) fn check_wire(event_type: &str, w: &$crate::WireEvent) -> Option<Result<(), $crate::FieldError>> {
+                match event_type {
+                    $($tname => Some($Variant::check(w)),)*
                     _ => None,
                 }
             }

@@ -253,15 +253,6 @@ impl Payload {
             Payload::Notification(p) => p.to_wire(w),
         }
     }
-
-    /// Envelope ids this particular type requires beyond its family's.
-    fn extra_required_ids(&self) -> &'static [FieldId] {
-        match self {
-            Payload::Player(PlayerEvent::PlayRequested(_)) => &[FieldId::title_id],
-            Payload::Billing(BillingEvent::RentalPurchased(_)) => &[FieldId::title_id],
-            _ => &[],
-        }
-    }
 }
 
 /// One immutable fact.
@@ -297,47 +288,91 @@ impl Event {
         subject_for(self.family(), self.event_type())
     }
 
-    /// Reads a typed event from its wire form. Checks structure only: every
-    /// required field present, values of the right kind and enum, no field
-    /// foreign to the type. Storage rules live in [`crate::Validator`].
-    pub fn from_wire(w: &WireEvent) -> Result<Event, FieldError> {
+    /// Checks a wire event's structure without building it: every required
+    /// field present, values of the right kind and enum, no field foreign to
+    /// the type, the envelope ids its family needs. Returns the family and
+    /// the type's static name.
+    pub fn check_wire(w: &WireEvent) -> Result<(Family, &'static str), FieldError> {
         let event_type = w
             .event_type
             .as_deref()
             .ok_or_else(|| FieldError::missing("event_type"))?;
-        let payload = Payload::from_wire(event_type, w).ok_or_else(|| {
-            FieldError::new("event_type", format!("has unknown value `{event_type}`"))
-        })??;
-        let allowed = Family::fields_of(event_type).unwrap_or(&[]);
-        for &f in FieldId::ALL {
-            if !crate::wire::ENVELOPE.contains(&f)
-                && f != FieldId::properties
-                && !allowed.contains(&f)
-                && w.get(f).is_some()
-            {
-                return Err(FieldError::new(
-                    f.name(),
-                    format!("is not a field of `{event_type}`"),
-                ));
-            }
+        let unknown = || FieldError::new("event_type", format!("has unknown value `{event_type}`"));
+        let family = Family::of_type(event_type).ok_or_else(unknown)?;
+        let name = family
+            .types()
+            .iter()
+            .copied()
+            .find(|t| *t == event_type)
+            .ok_or_else(unknown)?;
+        let checked = match family {
+            Family::Player => PlayerEvent::check_wire(name, w),
+            Family::Watch => WatchEvent::check_wire(name, w),
+            Family::Billing => BillingEvent::check_wire(name, w),
+            Family::Catalog => CatalogEvent::check_wire(name, w),
+            Family::User => UserEvent::check_wire(name, w),
+            Family::Notification => NotificationEvent::check_wire(name, w),
+        };
+        checked.ok_or_else(unknown)??;
+        let allowed = Family::fields_of(name)
+            .unwrap_or(&[])
+            .iter()
+            .chain(crate::wire::ENVELOPE)
+            .fold(FieldId::properties.bit(), |m, f| m | f.bit());
+        if let Some(f) = crate::wire::fields_in(w.present() & !allowed).next() {
+            return Err(FieldError::new(
+                f.name(),
+                format!("is not a field of `{name}`"),
+            ));
         }
         let event_id = w
             .event_id
             .as_deref()
             .ok_or_else(|| FieldError::missing("event_id"))?;
-        let event_id =
-            Uuid::parse_str(event_id).map_err(|_| FieldError::new("event_id", "is not a UUID"))?;
+        Uuid::try_parse(event_id).map_err(|_| FieldError::new("event_id", "is not a UUID"))?;
+        for (f, present) in [
+            (FieldId::schema_version, w.schema_version.is_some()),
+            (FieldId::occurred_at, w.occurred_at.is_some()),
+            (FieldId::received_at, w.received_at.is_some()),
+        ] {
+            if !present {
+                return Err(FieldError::missing(f.name()));
+            }
+        }
+        let extra: &[FieldId] = match name {
+            "play_requested" | "rental_purchased" => &[FieldId::title_id],
+            _ => &[],
+        };
+        for &f in family.required_ids().iter().chain(extra) {
+            if w.get(f).is_none() {
+                return Err(FieldError::new(
+                    f.name(),
+                    format!("is required for `{name}`"),
+                ));
+            }
+        }
+        Ok((family, name))
+    }
+
+    /// Reads a typed event from its wire form, after [`Event::check_wire`].
+    /// Storage rules live in [`crate::Validator`].
+    pub fn from_wire(w: &WireEvent) -> Result<Event, FieldError> {
+        let (_, name) = Event::check_wire(w)?;
+        let payload = Payload::from_wire(name, w).ok_or_else(|| {
+            FieldError::new("event_type", format!("has unknown value `{name}`"))
+        })??;
+        let missing = |f: FieldId| FieldError::missing(f.name());
         let envelope = Envelope {
-            event_id,
+            event_id: w
+                .event_id
+                .as_deref()
+                .and_then(|s| Uuid::try_parse(s).ok())
+                .ok_or_else(|| missing(FieldId::event_id))?,
             schema_version: w
                 .schema_version
-                .ok_or_else(|| FieldError::missing("schema_version"))?,
-            occurred_at: w
-                .occurred_at
-                .ok_or_else(|| FieldError::missing("occurred_at"))?,
-            received_at: w
-                .received_at
-                .ok_or_else(|| FieldError::missing("received_at"))?,
+                .ok_or_else(|| missing(FieldId::schema_version))?,
+            occurred_at: w.occurred_at.ok_or_else(|| missing(FieldId::occurred_at))?,
+            received_at: w.received_at.ok_or_else(|| missing(FieldId::received_at))?,
             user_id: w.user_id.clone(),
             profile_id: w.profile_id.clone(),
             device_id: w.device_id.clone(),
@@ -345,15 +380,6 @@ impl Event {
             title_id: w.title_id.clone(),
             properties: w.properties.clone(),
         };
-        let required = payload.family().required_ids().iter();
-        for &f in required.chain(payload.extra_required_ids()) {
-            if w.get(f).is_none() {
-                return Err(FieldError::new(
-                    f.name(),
-                    format!("is required for `{event_type}`"),
-                ));
-            }
-        }
         Ok(Event { envelope, payload })
     }
 

@@ -128,7 +128,10 @@ pub async fn run(
         metrics,
     ));
 
-    let pull = (s.batch_max / 2).clamp(1, 5_000);
+    let pull = std::env::var("PULLX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or((s.batch_max / 2).clamp(1, 5_000));
     let mut messages = consumer
         .stream()
         .max_messages_per_batch(pull)
@@ -166,7 +169,7 @@ pub async fn run(
                     let incoming = Incoming {
                         seq: info.stream_sequence,
                         delivered: info.delivered,
-                        subject: m.subject.to_string(),
+                        subject: m.subject.clone(),
                         payload: m.payload.clone(),
                         reply: m.reply.clone(),
                         received: Instant::now(),

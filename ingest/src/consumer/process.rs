@@ -1,14 +1,15 @@
 //! One ingest batch, on a blocking thread: decode and validate every
-//! message, drop sequences already in the lake, build one Arrow batch per
-//! (family, date) and commit each as a Parquet file. Returns what to do with
-//! every message: ack, dead-letter, or hand back.
+//! message straight into one Arrow builder per (family, date), skip
+//! sequences already in the lake, and commit each builder as a Parquet
+//! file. Returns what to do with every message: ack, dead-letter, or hand
+//! back.
 
-use std::collections::{BTreeMap, HashSet};
-use std::time::Instant;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use showrunner_events::arrow::BatchBuilder;
-use showrunner_events::{Event, Family, FieldError, Validator, WireEvent};
+use showrunner_events::{Family, FieldError, Validator, WireEvent};
 
 use crate::error::Result;
 use crate::sinks::parquet::{CommittedFile, ParquetSink};
@@ -21,7 +22,7 @@ pub struct Incoming {
     /// Delivery count (1 on first delivery).
     pub delivered: i64,
     /// Subject it was published on.
-    pub subject: String,
+    pub subject: async_nats::Subject,
     /// The event's JSON.
     pub payload: Bytes,
     /// Where to ack.
@@ -47,29 +48,56 @@ pub struct Outcome {
     pub files: Vec<CommittedFile>,
 }
 
-/// Checks that a message's subject is `events.<family>.<type>` of its event.
-fn check_subject(subject: &str, event: &Event) -> Result<(), FieldError> {
-    let expected = event.subject();
-    if subject == expected {
-        Ok(())
-    } else {
-        Err(FieldError::new(
-            "event_type",
-            format!(
-                "is `{}` but the message was published on `{subject}`",
-                event.event_type()
-            ),
-        ))
-    }
-}
-
-/// Decodes and validates one message.
-fn decode(v: &Validator, m: &Incoming) -> Result<(Event, WireEvent), FieldError> {
+/// Decodes and validates one message; checks it came on its own subject
+/// (`events.<family>.<type>`).
+fn decode(v: &Validator, m: &Incoming) -> Result<(Family, WireEvent), FieldError> {
     v.check_size(m.payload.len())?;
     let w = WireEvent::from_json(&m.payload)?;
-    let e = v.validate(&w)?;
-    check_subject(&m.subject, &e)?;
-    Ok((e, w))
+    let (family, event_type) = v.check(&w)?;
+    let subject: &str = &m.subject;
+    let on_own_subject = subject
+        .strip_prefix("events.")
+        .and_then(|s| s.strip_prefix(family.as_str()))
+        .and_then(|s| s.strip_prefix('.'))
+        == Some(event_type);
+    if !on_own_subject {
+        return Err(FieldError::new(
+            "event_type",
+            format!("is `{event_type}` but the message was published on `{subject}`"),
+        ));
+    }
+    Ok((family, w))
+}
+
+/// Rows of one partition in the making.
+struct Group {
+    builder: BatchBuilder,
+    rows: Vec<usize>,
+    seqs: Vec<u64>,
+    oldest: Instant,
+}
+
+/// Sequences among the batch's possible repeats that the lake already has.
+fn already_committed(
+    sink: &mut ParquetSink,
+    v: &Validator,
+    batch: &[Incoming],
+) -> Result<HashSet<u64>> {
+    let mut by_partition: HashMap<(Family, String), Vec<u64>> = HashMap::new();
+    for m in batch
+        .iter()
+        .filter(|m| sink.may_be_committed(m.seq, m.delivered))
+    {
+        if let Ok((family, w)) = decode(v, m) {
+            let key = (family, w.occurred_at.unwrap_or_default().date_string());
+            by_partition.entry(key).or_default().push(m.seq);
+        }
+    }
+    let mut found = HashSet::new();
+    for ((family, date), seqs) in by_partition {
+        found.extend(sink.committed_in(family, &date, &seqs)?);
+    }
+    Ok(found)
 }
 
 /// Processes one batch. `deadline` is the age past which a message may have
@@ -78,70 +106,67 @@ pub fn process(
     sink: &mut ParquetSink,
     validator: &Validator,
     batch: &[Incoming],
-    deadline: std::time::Duration,
+    deadline: Duration,
 ) -> Result<Outcome> {
     let mut out = Outcome::default();
-    let mut groups: BTreeMap<(Family, String), Vec<(usize, WireEvent)>> = BTreeMap::new();
-    let mut seen: HashSet<u64> = HashSet::with_capacity(batch.len());
+    let already = already_committed(sink, validator, batch)?;
+    let mut groups: BTreeMap<(Family, i64), Group> = BTreeMap::new();
+    let mut first_of: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
     let mut repeats = Vec::new();
+    let now = Instant::now();
     for (i, m) in batch.iter().enumerate() {
-        if !seen.insert(m.seq) {
-            repeats.push(i); // the same sequence twice in one batch: write once, ack both
+        if first_of.insert(m.seq, i).is_some() {
+            repeats.push(i); // the same sequence twice in one batch: settle like its first copy
+            continue;
+        }
+        if already.contains(&m.seq) {
+            out.duplicates += 1;
+            out.ack.push(i);
+            continue;
+        }
+        if now.duration_since(m.received) >= deadline {
+            out.expired.push(i);
             continue;
         }
         match decode(validator, m) {
-            Ok((e, w)) => {
-                let date = e.envelope.occurred_at.date_string();
-                groups.entry((e.family(), date)).or_default().push((i, w));
+            Ok((family, w)) => {
+                let day = w.occurred_at.unwrap_or_default().epoch_day();
+                let g = groups.entry((family, day)).or_insert_with(|| Group {
+                    builder: BatchBuilder::new(family, 1_024),
+                    rows: Vec::new(),
+                    seqs: Vec::new(),
+                    oldest: m.received,
+                });
+                g.builder.append(&w);
+                g.rows.push(i);
+                g.seqs.push(m.seq);
+                g.oldest = g.oldest.min(m.received);
             }
             Err(err) => out.dead.push((i, err)),
         }
     }
-    for ((family, date), rows) in groups {
-        let suspects: Vec<u64> = rows
-            .iter()
-            .map(|(i, _)| &batch[*i])
-            .filter(|m| sink.may_be_committed(m.seq, m.delivered))
-            .map(|m| m.seq)
-            .collect();
-        let already: HashSet<u64> = if suspects.is_empty() {
-            HashSet::new()
-        } else {
-            sink.committed_in(family, &date, &suspects)?
-                .into_iter()
-                .collect()
-        };
-        let mut builder = BatchBuilder::new(family, rows.len());
-        let mut seqs = Vec::with_capacity(rows.len());
-        let mut acks = Vec::with_capacity(rows.len());
-        let now = Instant::now();
-        for (i, w) in &rows {
-            let m = &batch[*i];
-            if already.contains(&m.seq) {
-                out.duplicates += 1;
-                out.ack.push(*i);
-            } else if now.duration_since(m.received) >= deadline {
-                out.expired.push(*i);
-            } else {
-                builder.append(w);
-                seqs.push(m.seq);
-                acks.push(*i);
-            }
+    for ((family, day), mut g) in groups {
+        if g.oldest.elapsed() >= deadline {
+            // writing took too long: these may be redelivered elsewhere by now
+            out.expired.extend(g.rows);
+            continue;
         }
-        if !builder.is_empty() {
-            let rb = builder.finish()?;
-            let file = sink.write(family, &date, &rb, &seqs)?;
-            out.ingested += rb.num_rows() as u64;
-            out.files.push(file);
-        }
-        out.ack.extend(acks);
+        let rb = g.builder.finish()?;
+        let date =
+            showrunner_events::Timestamp(day * showrunner_events::time::DAY_MS).date_string();
+        let file = sink.write(family, &date, &rb, &g.seqs)?;
+        out.ingested += rb.num_rows() as u64;
+        out.files.push(file);
+        out.ack.extend(g.rows);
     }
-    // repeats are acked only if their first copy was settled by an ack
-    let acked: HashSet<u64> = out.ack.iter().map(|&i| batch[i].seq).collect();
-    let dead: HashSet<u64> = out.dead.iter().map(|(i, _)| batch[*i].seq).collect();
+    let acked: HashSet<usize> = out
+        .ack
+        .iter()
+        .chain(out.dead.iter().map(|(i, _)| i))
+        .copied()
+        .collect();
     for i in repeats {
-        let s = batch[i].seq;
-        if acked.contains(&s) || dead.contains(&s) {
+        if acked.contains(&first_of[&batch[i].seq]) {
             out.ack.push(i);
         } else {
             out.expired.push(i);

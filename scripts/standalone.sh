@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian machine: installs nats-server if missing,
+# builds the release binary, and runs `showrunner standalone` (local NATS,
+# a simulated audience on first run, ingest into the Parquet lake, HTTP on
+# 127.0.0.1:8080). Extra arguments go to `showrunner standalone`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/showrunner-target}"
+if ! command -v nats-server >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nats-server
+fi
+cargo build --release --locked --bin showrunner
+exec "$CARGO_TARGET_DIR/release/showrunner" standalone "$@"
