@@ -373,27 +373,28 @@ mod tests {
 
     #[test]
     fn unknown_field_is_named() {
-        let e = WireEvent::from_json(br#"{"event_type":"seek","bogus":1}"#).unwrap_err();
+        let e = WireEvent::from_json(br#"{"event_type":"seek","bogus":1}"#).expect_err("refused");
         assert_eq!(e.field, "bogus");
         assert_eq!(e.reason, "is not a known field");
     }
 
     #[test]
     fn wrong_type_is_named() {
-        let e = WireEvent::from_json(br#"{"event_type":"seek","from_ms":"ten"}"#).unwrap_err();
+        let e =
+            WireEvent::from_json(br#"{"event_type":"seek","from_ms":"ten"}"#).expect_err("refused");
         assert_eq!(e.field, "from_ms");
         assert!(e.reason.contains("invalid type"), "{}", e.reason);
     }
 
     #[test]
     fn bad_timestamp_is_named() {
-        let e = WireEvent::from_json(br#"{"occurred_at":"soon"}"#).unwrap_err();
+        let e = WireEvent::from_json(br#"{"occurred_at":"soon"}"#).expect_err("refused");
         assert_eq!(e.field, "occurred_at");
     }
 
     #[test]
     fn not_an_object_is_refused() {
-        let e = WireEvent::from_json(b"[1,2]").unwrap_err();
+        let e = WireEvent::from_json(b"[1,2]").expect_err("refused");
         assert_eq!(e.field, "$");
         assert!(WireEvent::from_json(b"{} {}").is_err());
     }
