@@ -160,7 +160,7 @@ pub struct SimulatorConfig {
 impl Default for SimulatorConfig {
     fn default() -> Self {
         Self {
-            users: 3_000,
+            users: 2_000,
             days: 90,
             seed: 42,
             heartbeat_secs: 300,

@@ -53,6 +53,27 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
 
     let client = nats::connect(&url, Duration::from_secs(10)).await?;
     let js = nats::context(client.clone(), Duration::from_secs(10), 1_024);
+    let metrics = Arc::new(Metrics::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    // ingest runs from the start, so the first run's audience is written to
+    // the lake while it is being published
+    let mut settings = IngestSettings::new(&url, lake.clone());
+    settings.streams = cfg.streams();
+    settings.durable = cfg.ingest.durable.clone();
+    settings.batch_max = cfg.ingest.batch_max;
+    settings.batch_wait = Duration::from_millis(cfg.ingest.batch_wait_ms);
+    settings.ack_wait = Duration::from_secs(cfg.ingest.ack_wait_secs);
+    let ingest = tokio::spawn(consumer::run(
+        settings.clone(),
+        Validator::new(cfg.limits()),
+        metrics.clone(),
+        stopped(stop_rx.clone()),
+    ));
+
+    let started = Instant::now();
     let mut stream = nats::ensure_streams(&js, &cfg.streams()).await?;
     let existing = stream.info().await?.state.messages;
     if existing == 0 {
@@ -75,25 +96,6 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         eprintln!("event stream holds {existing} events; not simulating");
     }
 
-    let metrics = Arc::new(Metrics::default());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
-    let mut settings = IngestSettings::new(&url, lake.clone());
-    settings.streams = cfg.streams();
-    settings.durable = cfg.ingest.durable.clone();
-    settings.batch_max = cfg.ingest.batch_max;
-    settings.batch_wait = Duration::from_millis(cfg.ingest.batch_wait_ms);
-    settings.ack_wait = Duration::from_secs(cfg.ingest.ack_wait_secs);
-    let ingest = tokio::spawn(consumer::run(
-        settings.clone(),
-        Validator::new(cfg.limits()),
-        metrics.clone(),
-        stopped(stop_rx.clone()),
-    ));
-
-    let started = Instant::now();
     let consumer = consumer::durable_consumer(&js, &settings).await?;
     loop {
         let mut c = consumer.clone();
