@@ -27,16 +27,29 @@ fn duckdb_counts(lake: &std::path::Path) -> (u64, u64) {
         "import duckdb; print(*duckdb.sql(\"select count(*), count(distinct event_id) from read_parquet('{}', union_by_name=true)\").fetchall()[0])",
         glob.display()
     );
-    let out = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3");
-    assert!(out.status.success(), "duckdb (python3 -m pip install duckdb): {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "duckdb (python3 -m pip install duckdb): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text.split_whitespace().map(|n| n.parse::<u64>().expect("count"));
+    let mut it = text
+        .split_whitespace()
+        .map(|n| n.parse::<u64>().expect("count"));
     (it.next().expect("rows"), it.next().expect("ids"))
 }
 
 fn assert_exactly_once(lake: &std::path::Path, published: &HashSet<String>) {
     let (rows, ids) = duckdb_counts(lake);
-    assert_eq!((rows, ids), (published.len() as u64, published.len() as u64), "as DuckDB reads the files");
+    assert_eq!(
+        (rows, ids),
+        (published.len() as u64, published.len() as u64),
+        "as DuckDB reads the files"
+    );
     let counts = count_by_id(lake);
     let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).take(5).collect();
     assert!(dupes.is_empty(), "duplicated in the lake: {dupes:?}");

@@ -143,39 +143,41 @@ pub async fn run(
 
     tokio::pin!(shutdown);
     let mut batch: Vec<Incoming> = Vec::with_capacity(s.batch_max);
+    // When the batch's first message arrived: every message of the batch is
+    // treated as that old (conservative for the commit deadline), and the
+    // clock is read once per batch, not per message.
     let mut first_at: Option<Instant> = None;
     let mut idle_ticks = 0u32;
-    let tick = s.batch_wait.min(Duration::from_millis(250));
+    let mut ticker = tokio::time::interval(s.batch_wait.min(Duration::from_millis(100)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
-        let flush_due = first_at.is_some_and(|t| t.elapsed() >= s.batch_wait);
-        if batch.len() >= s.batch_max || flush_due {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(s.batch_max));
-            first_at = None;
-            if tx.send(full).await.is_err() {
-                break;
-            }
-            continue;
-        }
+        let flush = batch.len() >= s.batch_max;
         tokio::select! {
             biased;
             () = &mut shutdown => {
                 tracing::info!("shutdown requested: flushing");
                 break;
             }
+            () = std::future::ready(()), if flush => {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(s.batch_max));
+                first_at = None;
+                if tx.send(full).await.is_err() {
+                    break;
+                }
+            }
             next = messages.next() => match next {
                 Some(Ok(m)) => {
                     idle_ticks = 0;
                     let info = m.info().map_err(Error::nats)?;
-                    let incoming = Incoming {
+                    let received = *first_at.get_or_insert_with(Instant::now);
+                    batch.push(Incoming {
                         seq: info.stream_sequence,
                         delivered: info.delivered,
                         subject: m.subject.clone(),
                         payload: m.payload.clone(),
                         reply: m.reply.clone(),
-                        received: Instant::now(),
-                    };
-                    first_at.get_or_insert(incoming.received);
-                    batch.push(incoming);
+                        received,
+                    });
                 }
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "pull failed; retrying");
@@ -183,10 +185,16 @@ pub async fn run(
                 }
                 None => return Err(Error::Nats("message stream ended".into())),
             },
-            () = tokio::time::sleep(tick) => {
-                if s.drain && batch.is_empty() {
+            _ = ticker.tick() => {
+                if first_at.is_some_and(|t| t.elapsed() >= s.batch_wait) {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(s.batch_max));
+                    first_at = None;
+                    if tx.send(full).await.is_err() {
+                        break;
+                    }
+                } else if s.drain && batch.is_empty() {
                     idle_ticks += 1;
-                    if idle_ticks >= 2 && nothing_pending(&consumer).await {
+                    if idle_ticks >= 3 && nothing_pending(&consumer).await {
                         break;
                     }
                 }
@@ -229,6 +237,9 @@ async fn nothing_pending(consumer: &jetstream::consumer::Consumer<pull::Config>)
     }
 }
 
+/// Commits batches one at a time (on a blocking thread) and hands each,
+/// committed, to the acker; the next batch is written while the previous
+/// one's acks go out.
 async fn write_loop(
     mut sink: ParquetSink,
     validator: Validator,
@@ -237,9 +248,10 @@ async fn write_loop(
     s: IngestSettings,
     metrics: Arc<Metrics>,
 ) -> Result<IngestReport> {
-    let mut report = IngestReport::default();
     let deadline = s.ack_wait / 2;
-    let client = js.client();
+    let (ack_tx, ack_rx) = mpsc::channel::<(Vec<Incoming>, Outcome)>(1);
+    let acker = tokio::spawn(ack_loop(ack_rx, js, s.streams.events.clone(), metrics));
+    let mut files = 0u64;
     while let Some(batch) = rx.recv().await {
         let v = validator.clone();
         let (back, batch, outcome) = tokio::task::spawn_blocking(move || {
@@ -250,25 +262,42 @@ async fn write_loop(
         .map_err(|e| Error::Nats(format!("batch task: {e}")))?;
         sink = back;
         let outcome: Outcome = outcome?;
-        failpoint_after_commit(report.files + outcome.files.len() as u64);
-        deadletter::publish(&js, &s.streams.events, &batch, &outcome.dead).await?;
-        for &i in outcome
+        files += outcome.files.len() as u64;
+        failpoint_after_commit(files);
+        if ack_tx.send((batch, outcome)).await.is_err() {
+            break; // the acker failed; its error is returned below
+        }
+    }
+    drop(ack_tx);
+    acker
+        .await
+        .map_err(|e| Error::Nats(format!("ack task: {e}")))?
+}
+
+/// Settles committed batches in order: dead letters first (and their
+/// acks from the dead-letter stream), then acks, then naks.
+async fn ack_loop(
+    mut rx: mpsc::Receiver<(Vec<Incoming>, Outcome)>,
+    js: jetstream::Context,
+    stream: String,
+    metrics: Arc<Metrics>,
+) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    let client = js.client();
+    let nak: bytes::Bytes = AckKind::Nak(None).into();
+    while let Some((batch, outcome)) = rx.recv().await {
+        deadletter::publish(&js, &stream, &batch, &outcome.dead).await?;
+        let settled = outcome
             .ack
             .iter()
-            .chain(outcome.dead.iter().map(|(i, _)| i))
+            .chain(outcome.dead.iter().map(|(i, _)| i));
+        for (&i, body) in settled
+            .map(|i| (i, bytes::Bytes::new()))
+            .chain(outcome.expired.iter().map(|i| (i, nak.clone())))
         {
             if let Some(reply) = &batch[i].reply {
                 client
-                    .publish(reply.clone(), bytes::Bytes::new())
-                    .await
-                    .map_err(Error::nats)?;
-            }
-        }
-        for &i in &outcome.expired {
-            if let Some(reply) = &batch[i].reply {
-                let nak: bytes::Bytes = AckKind::Nak(None).into();
-                client
-                    .publish(reply.clone(), nak)
+                    .publish(reply.clone(), body)
                     .await
                     .map_err(Error::nats)?;
             }
@@ -289,7 +318,7 @@ async fn write_loop(
         tracing::debug!(
             rows = outcome.ingested,
             files = outcome.files.len(),
-            "batch committed"
+            "batch settled"
         );
     }
     Ok(report)

@@ -9,13 +9,17 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 
-/// Prefix of temp files: hidden, so Spark, DuckDB and polars globs skip them.
+/// Prefix of temp files: hidden (Spark and Hive skip dot files).
 pub const TEMP_PREFIX: &str = ".tmp-";
+/// Suffix of temp files: not `.parquet`, so `*.parquet` globs (DuckDB,
+/// polars) never match a file being written — DuckDB's globs do match
+/// hidden files.
+pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// Writes `bytes` to `dir/name` atomically and durably.
 pub fn commit_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     fs::create_dir_all(dir).map_err(|e| Error::io("create dir", dir, e))?;
-    let tmp = dir.join(format!("{TEMP_PREFIX}{name}"));
+    let tmp = dir.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"));
     let dest = dir.join(name);
     let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
     f.write_all(bytes)
@@ -32,6 +36,11 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("fsync dir", dir, e))
+}
+
+/// Whether a file name is one of our temp files.
+pub fn is_temp(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
 /// Removes temp files under `root` older than `min_age` (left by crashed
@@ -51,7 +60,7 @@ pub fn remove_stale_temps(root: &Path, min_age: Duration) -> Result<usize> {
             let Ok(meta) = entry.metadata() else { continue };
             if meta.is_dir() {
                 stack.push(path);
-            } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            } else if is_temp(&entry.file_name().to_string_lossy()) {
                 let age = meta
                     .modified()
                     .ok()
@@ -75,7 +84,22 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = commit_file(dir.path(), "a.parquet", b"hello").expect("commit");
         assert_eq!(fs::read(&p).expect("read"), b"hello");
-        fs::write(dir.path().join(format!("{TEMP_PREFIX}b.parquet")), b"x").expect("write");
+        fs::write(
+            dir.path()
+                .join(format!("{TEMP_PREFIX}b.parquet{TEMP_SUFFIX}")),
+            b"x",
+        )
+        .expect("write");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names.iter().filter(|n| n.ends_with(".parquet")).count(),
+            1,
+            "{names:?}"
+        );
         assert_eq!(
             remove_stale_temps(dir.path(), Duration::from_secs(3600)).expect("sweep"),
             0
