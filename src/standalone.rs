@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 use showrunner_events::Validator;
-use showrunner_ingest::consumer::{self, IngestSettings};
+use showrunner_ingest::consumer;
 use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::nats::{self, server::LocalNatsServer};
 use tokio::sync::watch;
@@ -60,12 +60,14 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     };
     // ingest runs from the start, so the first run's audience is written to
     // the lake while it is being published
-    let mut settings = IngestSettings::new(&url, lake.clone());
-    settings.streams = cfg.streams();
-    settings.durable = cfg.ingest.durable.clone();
-    settings.batch_max = cfg.ingest.batch_max;
-    settings.batch_wait = Duration::from_millis(cfg.ingest.batch_wait_ms);
-    settings.ack_wait = Duration::from_secs(cfg.ingest.ack_wait_secs);
+    let settings = run::ingest_settings(
+        cfg,
+        &run::IngestArgs {
+            nats: Some(url.clone()),
+            lake: Some(lake.clone()),
+            ..run::IngestArgs::default()
+        },
+    );
     let ingest = tokio::spawn(consumer::run(
         settings.clone(),
         Validator::new(cfg.limits()),

@@ -43,12 +43,11 @@ pub fn is_temp(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
-/// Removes temp files under `root` older than `min_age` (left by crashed
-/// writers; younger ones may belong to a live writer). Returns how many.
-pub fn remove_stale_temps(root: &Path, min_age: Duration) -> Result<usize> {
-    let mut removed = 0;
+/// Every file below `root` (recursively), with its name; a missing root
+/// is empty.
+pub fn files_under(root: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
-    let now = SystemTime::now();
     while let Some(dir) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -57,19 +56,32 @@ pub fn remove_stale_temps(root: &Path, min_age: Duration) -> Result<usize> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 stack.push(path);
-            } else if is_temp(&entry.file_name().to_string_lossy()) {
-                let age = meta
-                    .modified()
-                    .ok()
-                    .and_then(|m| now.duration_since(m).ok());
-                if age.is_none_or(|a| a >= min_age) {
-                    fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-                    removed += 1;
-                }
+            } else {
+                out.push((path, entry.file_name().to_string_lossy().into_owned()));
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Removes temp files under `root` older than `min_age` (left by crashed
+/// writers; younger ones may belong to a live writer). Returns how many.
+pub fn remove_stale_temps(root: &Path, min_age: Duration) -> Result<usize> {
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for (path, name) in files_under(root)? {
+        if !is_temp(&name) {
+            continue;
+        }
+        let age = fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| now.duration_since(m).ok());
+        if age.is_none_or(|a| a >= min_age) {
+            fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+            removed += 1;
         }
     }
     Ok(removed)

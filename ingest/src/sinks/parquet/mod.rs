@@ -171,22 +171,12 @@ impl ParquetSink {
 
 /// The highest sequence named by any committed file under `events`.
 fn highest_committed(events: &Path) -> Result<u64> {
-    let mut max = 0;
-    let mut stack = vec![events.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir)
-            .map_err(|e| Error::io("list", &dir, e))?
-            .flatten()
-        {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Some((_, hi)) = entry.file_name().to_str().and_then(name_span) {
-                max = max.max(hi);
-            }
-        }
-    }
-    Ok(max)
+    Ok(commit::files_under(events)?
+        .iter()
+        .filter_map(|(_, name)| name_span(name))
+        .map(|(_, hi)| hi)
+        .max()
+        .unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -1,36 +1,23 @@
 //! Reading the lake back: every committed file of every family, as wire
 //! events (tests, checks, tools). Temp files are never read.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use showrunner_events::WireEvent;
 use showrunner_events::arrow::read_batch;
 
+use super::commit::files_under;
 use crate::error::{Error, Result};
 
 /// Committed Parquet files under `<lake>/events`, sorted by path.
 pub fn lake_files(lake: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![lake.join("events")];
-    while let Some(dir) = stack.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io("list", &dir, e)),
-        };
-        for entry in entries.flatten() {
-            let p = entry.path();
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with(".parquet") && !name.starts_with('.') {
-                out.push(p);
-            }
-        }
-    }
+    let mut out: Vec<PathBuf> = files_under(&lake.join("events"))?
+        .into_iter()
+        .filter(|(_, name)| name.ends_with(".parquet") && !name.starts_with('.'))
+        .map(|(p, _)| p)
+        .collect();
     out.sort();
     Ok(out)
 }
