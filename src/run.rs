@@ -46,6 +46,9 @@ pub struct IngestArgs {
     /// Exit once nothing is pending.
     #[arg(long)]
     pub drain: bool,
+    /// Serve this worker's Prometheus counters at `http://ADDR/metrics`.
+    #[arg(long)]
+    pub metrics_bind: Option<String>,
 }
 
 /// Ingest settings from the config and flags.
@@ -91,13 +94,19 @@ pub async fn shutdown_signal() {
 /// Runs `ingest`.
 pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
     let s = ingest_settings(cfg, &a);
-    let report = consumer::run(
-        s,
-        Validator::new(cfg.limits()),
-        Arc::new(Metrics::default()),
-        shutdown_signal(),
-    )
-    .await?;
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = &a.metrics_bind {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        eprintln!(
+            "ingest metrics on http://{}/metrics",
+            listener.local_addr()?
+        );
+        let app = showrunner_dashboard::metrics_router(metrics.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    let report = consumer::run(s, Validator::new(cfg.limits()), metrics, shutdown_signal()).await?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }

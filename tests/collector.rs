@@ -192,7 +192,9 @@ async fn collector_contract_over_a_real_socket() {
     assert!(m.contains("showrunner_nats_up 1"), "{m}");
 
     // an ingest worker runs through the outage
-    let mut worker = spawn_ingest(&h.url(), &h.lake(), &[]);
+    let metrics_port = free_port().expect("port").to_string();
+    let metrics_bind = format!("127.0.0.1:{metrics_port}");
+    let mut worker = spawn_ingest(&h.url(), &h.lake(), &["--metrics-bind", &metrics_bind]);
     let lake = h.lake();
     eventually(30, "the worker to ingest the first events", async || {
         lake_ids(&lake).len() == stored.len()
@@ -238,6 +240,21 @@ async fn collector_contract_over_a_real_socket() {
         .expect("lake")
         .len();
     assert_eq!(rows, stored.len(), "no duplicates");
+    let worker_metrics = http
+        .get(format!("http://{metrics_bind}/metrics"))
+        .send()
+        .await
+        .expect("m")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        worker_metrics.contains(&format!(
+            "showrunner_events_ingested_total {}",
+            stored.len()
+        )),
+        "{worker_metrics}"
+    );
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &worker.id().to_string()])
         .status();

@@ -3,7 +3,8 @@
 //!
 //! Module map:
 //! - [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
-//!   `/metrics` (Prometheus), and the collector's `/v1/events`.
+//!   `/metrics` (Prometheus), and the collector's `/v1/events`;
+//! - [`metrics_router`] — `/metrics` alone, for a separate ingest worker.
 
 use std::sync::Arc;
 
@@ -35,6 +36,24 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .with_state(state.clone());
     ops.merge(collector::router(state.collector))
+}
+
+/// A router with only `/metrics` (the ingest worker's counters) and
+/// `/healthz`, for `showrunner ingest --metrics-bind`.
+pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
+        .route(
+            "/metrics",
+            get(move || {
+                let metrics = metrics.clone();
+                async move {
+                    let mut out = String::new();
+                    metrics.render(&mut out);
+                    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+                }
+            }),
+        )
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
