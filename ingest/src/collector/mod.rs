@@ -164,3 +164,106 @@ pub async fn ready(st: &CollectorState) -> bool {
         Ok(Ok(_))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A collector whose NATS is unreachable (nothing listens on port 1).
+    async fn offline() -> Router {
+        let client = crate::nats::connect_lazy("nats://127.0.0.1:1")
+            .await
+            .expect("lazy client");
+        let js = crate::nats::context(client.clone(), Duration::from_secs(1), 16);
+        router(CollectorState {
+            client,
+            js,
+            validator: Arc::new(Validator::default()),
+            ingest_keys: Arc::new(vec!["unit-test-key".into()]),
+            metrics: Arc::new(Metrics::default()),
+            streams: StreamSettings::default(),
+        })
+    }
+
+    async fn post(
+        app: Router,
+        key: Option<&str>,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value, Option<String>) {
+        let mut req = Request::post("/v1/events");
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
+        }
+        let resp = app
+            .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
+            .await
+            .expect("response");
+        let status = resp.status();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap_or_default().to_owned());
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or_default(),
+            retry,
+        )
+    }
+
+    fn valid() -> String {
+        let mut e = showrunner_events::examples::examples().remove(1);
+        e.envelope.occurred_at = Timestamp::now();
+        e.envelope.received_at = e.envelope.occurred_at;
+        serde_json::to_string(&e).expect("json")
+    }
+
+    #[tokio::test]
+    async fn auth_is_checked_before_anything_else() {
+        let (s, body, _) = post(offline().await, None, "not even json").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert!(body["error"].is_string());
+        assert_eq!(
+            post(offline().await, Some("unit-test-kez"), &valid())
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    #[tokio::test]
+    async fn framing_and_validation_answer_without_nats() {
+        assert_eq!(
+            post(offline().await, Some("unit-test-key"), "nope").await.0,
+            StatusCode::BAD_REQUEST
+        );
+        let (s, body, _) = post(
+            offline().await,
+            Some("unit-test-key"),
+            r#"[{"event_type":"seek"}]"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(body["results"][0]["status"], "rejected");
+        let big = format!("[{}]", vec![valid(); 1001].join(","));
+        assert_eq!(
+            post(offline().await, Some("unit-test-key"), &big).await.0,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[tokio::test]
+    async fn valid_events_are_never_acknowledged_without_the_stream() {
+        let (s, body, retry) = post(offline().await, Some("unit-test-key"), &valid()).await;
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("1"));
+        assert_eq!(body["results"][0]["status"], "unavailable");
+        assert_eq!(body["accepted"], 0);
+    }
+}
