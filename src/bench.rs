@@ -205,7 +205,7 @@ fn stages(n: usize) -> Result<()> {
     for b in &batches {
         bytes += showrunner_ingest::sinks::parquet::writer::encode(
             b,
-            showrunner_ingest::sinks::parquet::writer::properties("EVENTS", &set)?,
+            showrunner_ingest::sinks::parquet::writer::properties("EVENTS", "0", &set)?,
         )?
         .len();
     }

@@ -271,9 +271,17 @@ impl Config {
         if self.ingest.batch_max == 0 {
             bail!("config field `ingest.batch_max` must be > 0");
         }
-        if self.ingest.ack_wait_secs * 1_000 < 4 * self.ingest.batch_wait_ms.max(1) {
-            bail!("config field `ingest.ack_wait_secs` must be at least 4 × ingest.batch_wait_ms");
+        if self.ingest.batch_wait_ms == 0 || self.ingest.batch_wait_ms > 3_600_000 {
+            bail!("config field `ingest.batch_wait_ms` must be within 1..=3600000");
         }
+        if self.ingest.ack_wait_secs > 86_400
+            || self.ingest.ack_wait_secs * 1_000 < 4 * self.ingest.batch_wait_ms
+        {
+            bail!(
+                "config field `ingest.ack_wait_secs` must be at least 4 × ingest.batch_wait_ms and at most 86400"
+            );
+        }
+
         if self.limits.max_event_bytes == 0
             || self.limits.max_batch_events == 0
             || self.limits.max_batch_bytes < self.limits.max_event_bytes
@@ -282,9 +290,11 @@ impl Config {
                 "config field `limits.max_batch_bytes` must be ≥ limits.max_event_bytes > 0, and limits.max_batch_events > 0"
             );
         }
-        if self.limits.max_age_days < 0 || self.limits.max_skew_secs < 0 {
+        if !(0..=3_650).contains(&self.limits.max_age_days)
+            || !(0..=86_400).contains(&self.limits.max_skew_secs)
+        {
             bail!(
-                "config field `limits.max_age_days` and `limits.max_skew_secs` must not be negative"
+                "config field `limits.max_age_days` must be within 0..=3650 and `limits.max_skew_secs` within 0..=86400"
             );
         }
         if self.simulator.heartbeat_secs == 0 {
@@ -374,6 +384,14 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(e.contains("SHOWRUNNER_INGEST_BATCH_MAX"), "{e}");
+        let e = load("[ingest]\nbatch_wait_ms = 0\n", &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("ingest.batch_wait_ms"), "{e}");
+        let e = load("[limits]\nmax_age_days = 9223372036854775807\n", &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("limits.max_age_days"), "{e}");
         let e = load("", &[("SHOWRUNNER_HTTP_PORT", "1")])
             .expect_err("refused")
             .to_string();

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod events_cmd;
+mod metrics_cmd;
 mod run;
 mod simulate;
 mod standalone;
@@ -35,6 +36,10 @@ enum Command {
     Serve(run::ServeArgs),
     /// Everything on one machine: local NATS, simulated audience, ingest, HTTP.
     Standalone(standalone::StandaloneArgs),
+    /// Compute metrics over the lake (`metrics list` shows them).
+    Metrics(metrics_cmd::MetricsArgs),
+    /// Run a read-only SQL query over the lake.
+    Sql(metrics_cmd::SqlArgs),
     /// Inspect and replay dead letters.
     Deadletter {
         #[command(subcommand)]
@@ -73,6 +78,8 @@ fn main() -> Result<()> {
             Command::Standalone(a) => standalone::run(&cfg, a).await,
             Command::Deadletter { command } => run::deadletter(&cfg, command).await,
             Command::Events { command } => events_cmd::run(command),
+            Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
+            Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
             Command::Bench { command } => bench::run(command).await,
         }
     })

@@ -111,7 +111,12 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
             break;
         }
         if ingest.is_finished() {
-            break;
+            // ingest stopped on its own: that is an error, report it now
+            let report = ingest.await??;
+            anyhow::bail!(
+                "ingest stopped unexpectedly after {} events",
+                report.ingested
+            );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -190,3 +190,53 @@ async fn two_workers_on_one_durable_consumer_share_the_work() {
         "only one worker wrote files: {writers:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_frozen_past_the_ack_wait_does_not_commit_what_was_redelivered() {
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    let events = sim_events(40, 4, 13);
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
+    publish(&js, &events).await;
+    // A takes a first batch and holds it for 5 s; the ack wait is 3 s, so the
+    // server redelivers that batch to B, which commits it. A must then hand
+    // its stale batch back instead of writing it a second time.
+    let mut a = bin()
+        .env("SHOWRUNNER_FAILPOINT", "stall-before-commit:5000")
+        .args(["ingest", "--nats", &h.url(), "--lake"])
+        .arg(h.lake())
+        .args([
+            "--batch-max",
+            "2000",
+            "--batch-wait-ms",
+            "100",
+            "--ack-wait-secs",
+            "3",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn A");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut b = spawn_ingest(&h.url(), &h.lake(), &["--batch-max", "2000"]);
+    tokio::time::sleep(Duration::from_millis(7_000)).await;
+    for c in [&mut a, &mut b] {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+    }
+    let out = a.wait_with_output().expect("A exits");
+    assert!(out.status.success(), "A exits cleanly");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("A's report");
+    b.wait().expect("B exits");
+    let final_report = ingest_drain(&h.url(), &h.lake(), &["--batch-max", "2000"]);
+    eprintln!("A: {report}; final: {final_report}");
+    assert_exactly_once(&h.lake(), &ids);
+    assert!(
+        report["expired"].as_u64().expect("n") > 0,
+        "A did not hand its stale batch back: {report}"
+    );
+}

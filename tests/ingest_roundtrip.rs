@@ -50,9 +50,10 @@ async fn lake_holds_exactly_the_published_events() {
             assert_eq!(e.family(), family);
             assert_eq!(e.envelope.occurred_at.date_string(), date);
         }
-        let (stream, seqs) = read_provenance(f).expect("footer").expect("provenance");
-        assert_eq!(stream, "EVENTS");
-        assert_eq!(seqs.len(), got.len() as u64);
+        let p = read_provenance(f).expect("footer").expect("provenance");
+        assert_eq!(p.stream, "EVENTS");
+        assert!(p.incarnation.parse::<i128>().expect("ns") > 0);
+        assert_eq!(p.seqs.len(), got.len() as u64);
         rows += got.len() as u64;
     }
     assert_eq!(rows, events.len() as u64);

@@ -136,6 +136,19 @@ impl Validator {
                     if let Some(s) = items.iter().find(|s| s.len() > l.max_string_bytes) {
                         return Err(too_long(f, s.len(), l.max_string_bytes));
                     }
+                    if items.iter().any(String::is_empty) {
+                        return Err(FieldError::new(f.name(), "must not contain empty strings"));
+                    }
+                    let country =
+                        |c: &String| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase());
+                    if f == FieldId::countries
+                        && let Some(c) = items.iter().find(|c| !country(c))
+                    {
+                        return Err(FieldError::new(
+                            f.name(),
+                            format!("must hold ISO 3166-1 alpha-2 country codes, got `{c}`"),
+                        ));
+                    }
                 }
                 FieldRef::Ts(t) if t < MIN_TIMESTAMP || t >= MAX_TIMESTAMP => {
                     return Err(FieldError::new(

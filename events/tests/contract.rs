@@ -280,6 +280,24 @@ fn string_limits() {
         refused(with("title_published", "genres", json!(many))).field,
         "genres"
     );
+    let e = refused(with(
+        "title_published",
+        "genres",
+        json!(["drama", "x".repeat(4097)]),
+    ));
+    assert!(e.reason.contains("over the limit of 4096"), "{}", e.reason);
+    let e = refused(with("title_published", "genres", json!(["drama", ""])));
+    assert_eq!(
+        (e.field.as_str(), e.reason.as_str()),
+        ("genres", "must not contain empty strings")
+    );
+    let e = refused(with(
+        "title_published",
+        "countries",
+        json!(["FR", "france"]),
+    ));
+    assert_eq!(e.field, "countries");
+    assert!(e.reason.contains("`france`"), "{}", e.reason);
 }
 
 #[test]
@@ -295,6 +313,15 @@ fn clock_bounds() {
     let mut v = with("seek", "occurred_at", json!("1999-12-31T23:59:59Z"));
     v["received_at"] = json!("1999-12-31T23:59:59Z");
     assert!(refused(v).reason.contains("outside 2000-01-01..2100-01-01"));
+    let mut v = with("seek", "occurred_at", json!("2100-01-01T00:00:00Z"));
+    v["received_at"] = json!("2100-01-01T00:00:00Z");
+    assert!(refused(v).reason.contains("outside 2000-01-01..2100-01-01"));
+    let mut v = with("seek", "occurred_at", json!("2099-12-31T23:59:59.999Z"));
+    v["received_at"] = json!("2099-12-31T23:59:59.999Z");
+    assert!(
+        check(&v).is_ok(),
+        "the last millisecond before 2100 is fine"
+    );
 }
 
 #[test]
@@ -331,11 +358,27 @@ fn batch_limits_and_framing() {
         1000
     );
     let array = format!("[{}]", vec![one.as_str(); 1001].join(","));
-    assert!(parse_body(array.as_bytes(), &limits).is_err());
+    let e = parse_body(array.as_bytes(), &limits).expect_err("1001 events");
+    assert!(
+        matches!(e, showrunner_events::Error::BatchTooLarge(_)),
+        "{e}"
+    );
     let ndjson = format!("{one}\n\n{one}\n");
     assert_eq!(parse_body(ndjson.as_bytes(), &limits).expect("ok").len(), 2);
-    let big = vec![b' '; 1024 * 1024 + 1];
-    assert!(parse_body(&big, &limits).is_err());
+    let mut big = format!("[{one}]").into_bytes();
+    big.resize(1024 * 1024 + 1, b' ');
+    let e = parse_body(&big, &limits).expect_err("over 1 MiB");
+    assert!(
+        matches!(e, showrunner_events::Error::BatchTooLarge(_)),
+        "{e}"
+    );
+    big.truncate(1024 * 1024);
+    assert_eq!(
+        parse_body(&big, &limits)
+            .expect("exactly 1 MiB is fine")
+            .len(),
+        1
+    );
     assert!(parse_body(b"[{\"a\":", &limits).is_err());
     assert!(parse_body(b"hello", &limits).is_err());
     assert!(parse_body(b"  ", &limits).is_err());

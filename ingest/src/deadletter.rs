@@ -27,6 +27,29 @@ pub const H_SUBJECT: &str = "Showrunner-Subject";
 /// Header: the original stream sequence.
 pub const H_SEQ: &str = "Showrunner-Seq";
 
+/// Largest payload kept in a dead letter; longer ones are truncated (and
+/// marked) so the dead letter always fits in a NATS message.
+pub const MAX_DEAD_PAYLOAD: usize = 512 * 1024;
+/// Header: set to `true` when the payload was truncated.
+pub const H_TRUNCATED: &str = "Showrunner-Truncated";
+
+/// A header value from untrusted text: control characters (CR, LF…) would
+/// break the NATS header block, so they become spaces; capped at 1 KiB.
+fn header_value(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if out.len() > 1024 {
+        let mut cut = 1024;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    out
+}
+
 /// The dead-letter subject for a message published on `subject`.
 pub fn subject_for(subject: &str) -> String {
     let family = subject
@@ -49,13 +72,18 @@ pub async fn publish(
     for (i, err) in dead {
         let m = &batch[*i];
         let mut h = HeaderMap::new();
-        h.insert(H_REASON, err.reason.as_str());
-        h.insert(H_FIELD, err.field.as_str());
-        h.insert(H_SUBJECT, m.subject.as_str());
+        h.insert(H_REASON, header_value(&err.reason).as_str());
+        h.insert(H_FIELD, header_value(&err.field).as_str());
+        h.insert(H_SUBJECT, header_value(&m.subject).as_str());
         h.insert(H_SEQ, m.seq.to_string().as_str());
+        let mut payload = m.payload.clone();
+        if payload.len() > MAX_DEAD_PAYLOAD {
+            payload.truncate(MAX_DEAD_PAYLOAD);
+            h.insert(H_TRUNCATED, "true");
+        }
         tracing::warn!(seq = m.seq, subject = %m.subject, field = %err.field, reason = %err.reason, "dead letter");
         let p = Publish::build()
-            .payload(m.payload.clone())
+            .payload(payload)
             .headers(h)
             .message_id(format!("{stream}:{}", m.seq));
         acks.push_back(
@@ -106,7 +134,13 @@ pub async fn list(js: &jetstream::Context, deadletter_stream: &str) -> Result<Ve
     for seq in state.first_sequence..=state.last_sequence {
         let m = match stream.get_raw_message(seq).await {
             Ok(m) => m,
-            Err(_) => continue, // deleted
+            Err(e)
+                if e.kind()
+                    == async_nats::jetstream::stream::RawMessageErrorKind::NoMessageFound =>
+            {
+                continue;
+            } // deleted
+            Err(e) => return Err(Error::Nats(format!("reading dead letter {seq}: {e}"))),
         };
         let payload = serde_json::from_slice(&m.payload).unwrap_or_else(|_| {
             serde_json::Value::String(String::from_utf8_lossy(&m.payload).into_owned())
@@ -128,8 +162,13 @@ pub async fn list(js: &jetstream::Context, deadletter_stream: &str) -> Result<Ve
 pub struct Replayed {
     /// Sequence in the dead-letter stream.
     pub seq: u64,
-    /// `republished`, or `still_invalid`.
+    /// `republished`, `duplicate` (the stream already had this event id
+    /// within its duplicate window: not stored again), or `still_invalid`.
     pub status: &'static str,
+    /// Sequence of the re-published event in the event stream (the earlier
+    /// copy's, for a duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_seq: Option<u64>,
     /// The field still at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -156,16 +195,26 @@ pub async fn replay(
             serde_json::Value::String(s) => s.clone().into_bytes(),
             v => v.to_string().into_bytes(),
         };
-        let checked = WireEvent::from_json(&bytes).and_then(|w| validator.validate(&w));
+        let checked = WireEvent::from_json(&bytes)
+            .and_then(|w| validator.validate(&w))
+            .and_then(|e| {
+                let out = Outgoing::event(&e);
+                validator.check_size(out.payload.len()).map(|()| out)
+            });
         match checked {
-            Ok(event) => {
-                publish_each(js, vec![Outgoing::event(&event)])
-                    .await
-                    .remove(0)?;
+            Ok(out) => {
+                let ack = publish_each(js, vec![out]).await.remove(0)?;
                 stream.delete_message(dl.seq).await.map_err(Error::nats)?;
+                // a duplicate: the stream already held this event id (within its window)
+                let status = if ack.duplicate {
+                    "duplicate"
+                } else {
+                    "republished"
+                };
                 results.push(Replayed {
                     seq: dl.seq,
-                    status: "republished",
+                    status,
+                    stream_seq: Some(ack.sequence),
                     field: None,
                     reason: None,
                 });
@@ -173,6 +222,7 @@ pub async fn replay(
             Err(e) => results.push(Replayed {
                 seq: dl.seq,
                 status: "still_invalid",
+                stream_seq: None,
                 field: Some(e.field),
                 reason: Some(e.reason),
             }),

@@ -30,6 +30,9 @@ pub enum Error {
     /// The event contract refused something.
     #[error(transparent)]
     Events(#[from] showrunner_events::Error),
+    /// A setting is out of range.
+    #[error("bad setting: {0}")]
+    Config(String),
     /// A dead-letter record could not be handled.
     #[error("dead letter: {0}")]
     DeadLetter(String),

@@ -1,5 +1,6 @@
 //! The collector: `POST /v1/events` takes a JSON array or NDJSON of events,
-//! validates each, assigns `event_id` and `received_at` where missing,
+//! validates each, assigns `event_id` where missing and `received_at`
+//! (the server's clock) always,
 //! publishes the valid ones with `Nats-Msg-Id = event_id` and answers only
 //! after JetStream acked them. Status codes:
 //! 200 all accepted, 207 some refused, 400 none accepted or unparseable,
@@ -97,18 +98,22 @@ async fn post_events(
         let checked = el.and_then(|mut w| {
             w.event_id
                 .get_or_insert_with(|| uuid::Uuid::now_v7().to_string());
-            w.received_at.get_or_insert(now);
+            w.received_at = Some(now); // the server's clock, always
             w.schema_version.get_or_insert(SCHEMA_VERSION);
-            st.validator.validate(&w)
+            let event = st.validator.validate(&w)?;
+            let out = Outgoing::event(&event);
+            // the size as stored, with the fields added here
+            st.validator.check_size(out.payload.len())?;
+            Ok((event, out))
         });
         match checked {
-            Ok(event) => {
+            Ok((event, out)) => {
                 results.push(EventResult::accepted(
                     index,
                     event.envelope.event_id.to_string(),
                 ));
                 slots.push(index);
-                outgoing.push(Outgoing::event(&event));
+                outgoing.push(out);
             }
             Err(e) => results.push(EventResult::rejected(index, e)),
         }

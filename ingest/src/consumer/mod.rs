@@ -75,6 +75,8 @@ pub struct IngestReport {
     pub deadlettered: u64,
     /// Files committed.
     pub files: u64,
+    /// Messages handed back unwritten (their batch outlived half the ack wait).
+    pub expired: u64,
 }
 
 /// Creates (if missing) and returns the durable pull consumer.
@@ -99,23 +101,66 @@ pub async fn durable_consumer(
         .map_err(|e| Error::Nats(format!("consumer {}: {e}", s.durable)))
 }
 
+impl IngestSettings {
+    /// Checks the settings; the error names the setting.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if self.batch_max == 0 {
+            return bad("ingest.batch_max (--batch-max) must be > 0".into());
+        }
+        if self.batch_wait.is_zero() {
+            return bad("ingest.batch_wait_ms (--batch-wait-ms) must be > 0".into());
+        }
+        if self.ack_wait < self.batch_wait * 4 {
+            return bad(format!(
+                "ingest.ack_wait_secs (--ack-wait-secs) must be at least 4 × the batch wait ({:?}), got {:?}",
+                self.batch_wait, self.ack_wait
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Runs an ingest worker until `shutdown` resolves (then flushes the batch
 /// in hand) or, with `drain`, until nothing is pending.
+///
+/// Messages are pulled with explicit pull requests, one at a time, only
+/// while a batch is being filled; each message is treated as received when
+/// its pull request was sent (never later than the server delivered it),
+/// so the commit deadline is conservative.
 pub async fn run(
     s: IngestSettings,
     validator: Validator,
     metrics: Arc<Metrics>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<IngestReport> {
+    s.validate()?;
     let client = nats::connect(&s.nats_url, Duration::from_secs(10)).await?;
     let js = nats::context(client.clone(), Duration::from_secs(10), 4_096);
-    let consumer = durable_consumer(&js, &s).await?;
-    let lake = s.lake.clone();
-    let stale = s.ack_wait * 2;
-    let stream_name = s.streams.events.clone();
-    let sink = tokio::task::spawn_blocking(move || ParquetSink::open(&lake, &stream_name, stale))
+    let mut stream = nats::ensure_streams(&js, &s.streams).await?;
+    // the stream's creation time tells this stream from an earlier one of
+    // the same name, whose sequences started over
+    let incarnation = stream
+        .info()
         .await
-        .map_err(|e| Error::Nats(format!("sink task: {e}")))??;
+        .map_err(Error::nats)?
+        .created
+        .unix_timestamp_nanos()
+        .to_string();
+    let consumer = durable_consumer(&js, &s).await?;
+    let ack_wait = consumer.cached_info().config.ack_wait;
+    if ack_wait != s.ack_wait {
+        tracing::warn!(server = ?ack_wait, configured = ?s.ack_wait, durable = %s.durable,
+            "the durable consumer keeps the ack wait it was created with; using the server's");
+    }
+    let lake = s.lake.clone();
+    let stale = ack_wait * 2;
+    let stream_name = s.streams.events.clone();
+    let sink = tokio::task::spawn_blocking(move || {
+        ParquetSink::open(&lake, &stream_name, &incarnation, stale)
+    })
+    .await
+    .map_err(|e| Error::Nats(format!("sink task: {e}")))??;
     tracing::info!(durable = %s.durable, lake = %s.lake.display(), high_water = sink.high_water(), "ingest started");
 
     let (tx, rx) = mpsc::channel::<Vec<Incoming>>(1);
@@ -124,85 +169,75 @@ pub async fn run(
         validator,
         rx,
         js.clone(),
-        s.clone(),
+        ack_wait / 2,
+        s.streams.events.clone(),
         metrics,
     ));
 
-    let pull = std::env::var("PULLX")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or((s.batch_max / 2).clamp(1, 5_000));
-    let mut messages = consumer
-        .stream()
-        .max_messages_per_batch(pull)
-        .expires(Duration::from_secs(5))
-        .heartbeat(Duration::from_secs(2))
-        .messages()
-        .await
-        .map_err(Error::nats)?;
-
     tokio::pin!(shutdown);
-    let mut batch: Vec<Incoming> = Vec::with_capacity(s.batch_max);
-    // When the batch's first message arrived: every message of the batch is
-    // treated as that old (conservative for the commit deadline), and the
-    // clock is read once per batch, not per message.
-    let mut first_at: Option<Instant> = None;
-    let mut idle_ticks = 0u32;
-    let mut ticker = tokio::time::interval(s.batch_wait.min(Duration::from_millis(100)));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        let flush = batch.len() >= s.batch_max;
-        tokio::select! {
-            biased;
-            () = &mut shutdown => {
-                tracing::info!("shutdown requested: flushing");
+    let pull = (s.batch_max / 2).clamp(1, 5_000);
+    let mut stopping = false;
+    let mut idle = 0u32;
+    while !stopping {
+        let mut batch: Vec<Incoming> = Vec::with_capacity(s.batch_max);
+        let started = Instant::now();
+        while batch.len() < s.batch_max && !stopping {
+            let left = s.batch_wait.saturating_sub(started.elapsed());
+            if left.is_zero() && !batch.is_empty() {
                 break;
             }
-            () = std::future::ready(()), if flush => {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(s.batch_max));
-                first_at = None;
-                if tx.send(full).await.is_err() {
-                    break;
+            let expires =
+                if batch.is_empty() { s.batch_wait } else { left }.max(Duration::from_millis(50));
+            let requested = Instant::now();
+            let mut msgs = consumer
+                .batch()
+                .max_messages(pull.min(s.batch_max - batch.len()))
+                .expires(expires)
+                .messages()
+                .await
+                .map_err(Error::nats)?;
+            let before = batch.len();
+            loop {
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => {
+                        tracing::info!("shutdown requested: flushing");
+                        stopping = true;
+                        break;
+                    }
+                    next = msgs.next() => match next {
+                        Some(Ok(m)) => {
+                            let info = m.info().map_err(Error::nats)?;
+                            batch.push(Incoming {
+                                seq: info.stream_sequence,
+                                delivered: info.delivered,
+                                subject: m.subject.clone(),
+                                payload: m.payload.clone(),
+                                reply: m.reply.clone(),
+                                received: requested,
+                            });
+                        }
+                        Some(Err(e)) => {
+                            tracing::warn!(error = %e, "pull failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            break;
+                        }
+                        None => break,
+                    },
                 }
             }
-            next = messages.next() => match next {
-                Some(Ok(m)) => {
-                    idle_ticks = 0;
-                    let info = m.info().map_err(Error::nats)?;
-                    let received = *first_at.get_or_insert_with(Instant::now);
-                    batch.push(Incoming {
-                        seq: info.stream_sequence,
-                        delivered: info.delivered,
-                        subject: m.subject.clone(),
-                        payload: m.payload.clone(),
-                        reply: m.reply.clone(),
-                        received,
-                    });
-                }
-                Some(Err(e)) => {
-                    tracing::warn!(error = %e, "pull failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                None => return Err(Error::Nats("message stream ended".into())),
-            },
-            _ = ticker.tick() => {
-                if first_at.is_some_and(|t| t.elapsed() >= s.batch_wait) {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(s.batch_max));
-                    first_at = None;
-                    if tx.send(full).await.is_err() {
-                        break;
-                    }
-                } else if s.drain && batch.is_empty() {
-                    idle_ticks += 1;
-                    if idle_ticks >= 3 && nothing_pending(&consumer).await {
-                        break;
-                    }
+            if batch.len() > before {
+                idle = 0;
+            } else if batch.is_empty() && s.drain {
+                idle += 1;
+                if idle >= 2 && nothing_pending(&consumer).await {
+                    stopping = true;
                 }
             }
         }
-    }
-    if !batch.is_empty() {
-        let _ = tx.send(batch).await;
+        if !batch.is_empty() && tx.send(batch).await.is_err() {
+            break;
+        }
     }
     drop(tx);
     let report = writer
@@ -229,6 +264,22 @@ fn failpoint_after_commit(files: u64) {
     }
 }
 
+/// Fault injection for the tests: with `SHOWRUNNER_FAILPOINT=
+/// stall-before-commit:MS`, the first batch waits MS milliseconds before it
+/// is written — a worker frozen while the server redelivers its messages.
+async fn failpoint_stall_before_commit() {
+    static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let ms = std::env::var("SHOWRUNNER_FAILPOINT")
+        .ok()
+        .and_then(|v| v.strip_prefix("stall-before-commit:")?.parse::<u64>().ok());
+    if let Some(ms) = ms
+        && !ONCE.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(ms, "failpoint stall-before-commit: holding the first batch");
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
 async fn nothing_pending(consumer: &jetstream::consumer::Consumer<pull::Config>) -> bool {
     let mut c = consumer.clone();
     match c.info().await {
@@ -245,14 +296,15 @@ async fn write_loop(
     validator: Validator,
     mut rx: mpsc::Receiver<Vec<Incoming>>,
     js: jetstream::Context,
-    s: IngestSettings,
+    deadline: Duration,
+    stream: String,
     metrics: Arc<Metrics>,
 ) -> Result<IngestReport> {
-    let deadline = s.ack_wait / 2;
     let (ack_tx, ack_rx) = mpsc::channel::<(Vec<Incoming>, Outcome)>(1);
-    let acker = tokio::spawn(ack_loop(ack_rx, js, s.streams.events.clone(), metrics));
+    let acker = tokio::spawn(ack_loop(ack_rx, js, stream, metrics));
     let mut files = 0u64;
     while let Some(batch) = rx.recv().await {
+        failpoint_stall_before_commit().await;
         let v = validator.clone();
         let (back, batch, outcome) = tokio::task::spawn_blocking(move || {
             let r = process::process(&mut sink, &v, &batch, deadline);
@@ -315,6 +367,7 @@ async fn ack_loop(
         report.duplicates += outcome.duplicates;
         report.deadlettered += outcome.dead.len() as u64;
         report.files += outcome.files.len() as u64;
+        report.expired += outcome.expired.len() as u64;
         tracing::debug!(
             rows = outcome.ingested,
             files = outcome.files.len(),

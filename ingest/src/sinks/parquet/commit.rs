@@ -18,7 +18,7 @@ pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// Writes `bytes` to `dir/name` atomically and durably.
 pub fn commit_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-    fs::create_dir_all(dir).map_err(|e| Error::io("create dir", dir, e))?;
+    create_dir_durably(dir)?;
     let tmp = dir.join(format!("{TEMP_PREFIX}{name}{TEMP_SUFFIX}"));
     let dest = dir.join(name);
     let mut f = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
@@ -29,6 +29,30 @@ pub fn commit_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     fs::rename(&tmp, &dest).map_err(|e| Error::io("rename", &tmp, e))?;
     sync_dir(dir)?;
     Ok(dest)
+}
+
+/// Creates `dir` and any missing parents, fsyncing each new directory's
+/// parent so the new entries survive a power loss.
+pub fn create_dir_durably(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    let mut d = dir;
+    while !d.exists() {
+        missing.push(d.to_path_buf());
+        match d.parent() {
+            Some(p) => d = p,
+            None => break,
+        }
+    }
+    fs::create_dir_all(dir).map_err(|e| Error::io("create dir", dir, e))?;
+    for created in missing.iter().rev() {
+        if let Some(parent) = created.parent() {
+            sync_dir(parent)?;
+        }
+    }
+    Ok(())
 }
 
 /// Fsyncs a directory so a rename in it is durable.

@@ -60,6 +60,7 @@ fn name_span(name: &str) -> Option<(u64, u64)> {
 pub struct ParquetSink {
     lake: PathBuf,
     stream: String,
+    incarnation: String,
     writer: String,
     files_written: u64,
     high_water: u64,
@@ -69,7 +70,12 @@ pub struct ParquetSink {
 impl ParquetSink {
     /// Opens the lake for the stream `stream`: sweeps temp files older than
     /// `stale_after` and finds the highest sequence already committed.
-    pub fn open(lake: &Path, stream: &str, stale_after: Duration) -> Result<Self> {
+    pub fn open(
+        lake: &Path,
+        stream: &str,
+        incarnation: &str,
+        stale_after: Duration,
+    ) -> Result<Self> {
         let events = lake.join("events");
         fs::create_dir_all(&events).map_err(|e| Error::io("create dir", &events, e))?;
         let swept = commit::remove_stale_temps(&events, stale_after)?;
@@ -80,6 +86,7 @@ impl ParquetSink {
         Ok(Self {
             lake: lake.to_path_buf(),
             stream: stream.to_owned(),
+            incarnation: incarnation.to_owned(),
             writer: uuid::Uuid::now_v7().simple().to_string()[20..].to_owned(),
             files_written: 0,
             high_water,
@@ -126,13 +133,13 @@ impl ParquetSink {
             let set = match self.footers.get(&path) {
                 Some(s) => s.clone(),
                 None => {
-                    let Some((stream, set)) = writer::read_provenance(&path)? else {
+                    let Some(p) = writer::read_provenance(&path)? else {
                         continue;
                     };
-                    if stream != self.stream {
-                        continue;
+                    if p.stream != self.stream || p.incarnation != self.incarnation {
+                        continue; // another stream, or an earlier one of the same name
                     }
-                    let set = Arc::new(set);
+                    let set = Arc::new(p.seqs);
                     self.footers.insert(path.clone(), set.clone());
                     set
                 }
@@ -155,7 +162,10 @@ impl ParquetSink {
     ) -> Result<CommittedFile> {
         let set = SeqSet::from_seqs(seqs);
         let (first, last) = set.bounds().unwrap_or((0, 0));
-        let bytes = writer::encode(batch, writer::properties(&self.stream, &set)?)?;
+        let bytes = writer::encode(
+            batch,
+            writer::properties(&self.stream, &self.incarnation, &set)?,
+        )?;
         self.files_written += 1;
         let name = file_name(first, last, &self.writer, self.files_written);
         let dir = partition_dir(&self.lake, family, date);

@@ -17,12 +17,15 @@ use crate::error::{Error, Result};
 
 /// Footer key: the JetStream stream the rows came from.
 pub const META_STREAM: &str = "showrunner.stream";
+/// Footer key: the stream's creation time (ns since the epoch), which tells
+/// it from an earlier stream of the same name.
+pub const META_INCARNATION: &str = "showrunner.stream_created";
 /// Footer key: the stream sequences of the rows ([`SeqSet::encode`]).
 pub const META_SEQS: &str = "showrunner.seqs";
 
 /// Writer properties of lake files: zstd level 1, statistics, and the
 /// provenance metadata.
-pub fn properties(stream: &str, seqs: &SeqSet) -> Result<WriterProperties> {
+pub fn properties(stream: &str, incarnation: &str, seqs: &SeqSet) -> Result<WriterProperties> {
     let level = ZstdLevel::try_new(1).map_err(|e| Error::Parquet(e.to_string()))?;
     let mut b = WriterProperties::builder();
     // unique per row: a dictionary is built and thrown away, pure cost
@@ -33,6 +36,7 @@ pub fn properties(stream: &str, seqs: &SeqSet) -> Result<WriterProperties> {
         .set_created_by(format!("showrunner {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(vec![
             KeyValue::new(META_STREAM.into(), stream.to_owned()),
+            KeyValue::new(META_INCARNATION.into(), incarnation.to_owned()),
             KeyValue::new(META_SEQS.into(), seqs.encode()),
         ]))
         .build())
@@ -47,8 +51,19 @@ pub fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Reads the provenance of a lake file from its footer: stream and sequences.
-pub fn read_provenance(path: &Path) -> Result<Option<(String, SeqSet)>> {
+/// Where a lake file's rows came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// Stream name.
+    pub stream: String,
+    /// Stream creation time, ns since the epoch.
+    pub incarnation: String,
+    /// Stream sequences of the rows.
+    pub seqs: SeqSet,
+}
+
+/// Reads the provenance of a lake file from its footer.
+pub fn read_provenance(path: &Path) -> Result<Option<Provenance>> {
     let f = File::open(path).map_err(|e| Error::io("open", path, e))?;
     let reader = SerializedFileReader::new(f)?;
     let kv = reader.metadata().file_metadata().key_value_metadata();
@@ -56,11 +71,15 @@ pub fn read_provenance(path: &Path) -> Result<Option<(String, SeqSet)>> {
         kv.and_then(|kv| kv.iter().find(|x| x.key == k))
             .and_then(|x| x.value.clone())
     };
-    match (get(META_STREAM), get(META_SEQS)) {
-        (Some(stream), Some(seqs)) => {
+    match (get(META_STREAM), get(META_INCARNATION), get(META_SEQS)) {
+        (Some(stream), Some(incarnation), Some(seqs)) => {
             let seqs = SeqSet::decode(&seqs)
                 .ok_or_else(|| Error::Parquet(format!("{}: bad {META_SEQS}", path.display())))?;
-            Ok(Some((stream, seqs)))
+            Ok(Some(Provenance {
+                stream,
+                incarnation,
+                seqs,
+            }))
         }
         _ => Ok(None),
     }

@@ -1,0 +1,148 @@
+//! `showrunner metrics` and `showrunner sql`: the warehouse from the shell.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+use showrunner_warehouse::metrics::{self, Params};
+use showrunner_warehouse::{Lake, output, query};
+
+use crate::config::Config;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum Format {
+    /// Aligned text.
+    #[default]
+    Table,
+    /// One JSON object per metric: metric, params, columns, rows.
+    Json,
+    /// CSV with a header.
+    Csv,
+}
+
+/// Arguments of `metrics`.
+#[derive(Args, Debug, Clone)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MetricsArgs {
+    /// `list` shows every metric with its definition.
+    #[command(subcommand)]
+    pub command: Option<MetricsCommand>,
+    /// Lake directory (default: config `lake.path`).
+    #[arg(long)]
+    pub lake: Option<PathBuf>,
+    /// First day, inclusive (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, exclusive (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Metrics to compute (default: all).
+    #[arg(long = "metric")]
+    pub metrics: Vec<String>,
+    /// Breakdown dimensions, in order (device, os, player, player_version,
+    /// app_version, cdn, country, isp, network, title).
+    #[arg(long = "by")]
+    pub by: Vec<String>,
+    /// Time bucket: hour, day, week, month.
+    #[arg(long, default_value = "day")]
+    pub bucket: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `metrics` subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum MetricsCommand {
+    /// Every metric with its one-line definition.
+    List,
+}
+
+/// Arguments of `sql`.
+#[derive(Args, Debug, Clone)]
+pub struct SqlArgs {
+    /// Lake directory (default: config `lake.path`).
+    #[arg(long)]
+    pub lake: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// A read-only query over the lake's tables and views.
+    pub query: String,
+}
+
+fn print(
+    name: Option<&str>,
+    params: Option<&Params>,
+    columns: &[String],
+    rows: &[Vec<serde_json::Value>],
+    f: Format,
+) -> Result<()> {
+    match f {
+        Format::Table => {
+            if let Some(n) = name {
+                println!("# {n}");
+            }
+            print!("{}", output::table(columns, rows));
+        }
+        Format::Csv => print!("{}", output::csv(columns, rows)),
+        Format::Json => {
+            let mut v = serde_json::json!({ "columns": columns, "rows": rows });
+            if let Some(n) = name {
+                v["metric"] = serde_json::json!(n);
+            }
+            if let Some(p) = params {
+                v["params"] = serde_json::to_value(p)?;
+            }
+            println!("{v}");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `metrics`.
+pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
+    if let Some(MetricsCommand::List) = a.command {
+        for m in metrics::METRICS {
+            println!("{:<26} {}", m.name, m.summary);
+        }
+        return Ok(());
+    }
+    let params = Params {
+        from: a.from.as_deref().map(metrics::date).transpose()?,
+        to: a.to.as_deref().map(metrics::date).transpose()?,
+        bucket: a.bucket.parse()?,
+        by: a.by.clone(),
+    };
+    let chosen: Vec<&metrics::Metric> = if a.metrics.is_empty() {
+        metrics::METRICS.iter().collect()
+    } else {
+        a.metrics
+            .iter()
+            .map(|n| metrics::find(n))
+            .collect::<Result<_, _>>()?
+    };
+    for m in &chosen {
+        metrics::render(m, &params)?; // refuse bad dimensions before opening the lake
+    }
+    let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
+    for m in chosen {
+        let (columns, batches) = metrics::compute(&lake, m, &params).await?;
+        print(
+            Some(m.name),
+            Some(&params),
+            &columns,
+            &output::rows(&batches)?,
+            a.format,
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs `sql`.
+pub async fn sql(cfg: &Config, a: SqlArgs) -> Result<()> {
+    let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
+    let (columns, batches) = query::run(&lake, &a.query).await?;
+    print(None, None, &columns, &output::rows(&batches)?, a.format)
+}

@@ -1,0 +1,76 @@
+//! [`Lake`]: the DataFusion catalog over `<lake>/events/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use showrunner_events::Family;
+
+use crate::error::Result;
+
+/// The `views` projection: one row per play attempt.
+pub const VIEWS_SQL: &str = include_str!("../sql/views.sql");
+
+/// A DataFusion session over a lake.
+#[derive(Clone)]
+pub struct Lake {
+    ctx: SessionContext,
+    root: PathBuf,
+}
+
+impl Lake {
+    /// Registers the lake's tables and views. Families without files yet are
+    /// empty tables of the right schema.
+    pub async fn open(root: &Path) -> Result<Lake> {
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let ctx = SessionContext::new_with_config(config);
+        for family in Family::ALL {
+            let raw = format!("{family}_raw");
+            let file_schema = showrunner_events::arrow::schema(*family);
+            let dir = root.join("events").join(family.as_str());
+            let has_files = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
+            if has_files {
+                let opts = ParquetReadOptions::default()
+                    .schema(&file_schema)
+                    .file_extension(".parquet")
+                    .table_partition_cols(vec![("date".into(), DataType::Utf8)]);
+                ctx.register_parquet(&raw, dir.to_string_lossy().as_ref(), opts)
+                    .await?;
+            } else {
+                let mut fields: Vec<Field> = file_schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                fields.push(Field::new("date", DataType::Utf8, true));
+                let schema = Arc::new(Schema::new(fields));
+                ctx.register_table(&raw, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+            }
+            // one row per event id: a redelivered duplicate never counts twice
+            ctx.sql(&format!(
+                "CREATE VIEW {family} AS SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY received_at, date) AS dedup_rank FROM {raw}) WHERE dedup_rank = 1"
+            ))
+            .await?;
+        }
+        ctx.sql(&format!("CREATE VIEW views AS {VIEWS_SQL}"))
+            .await?;
+        Ok(Lake {
+            ctx,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The session (tables `<family>_raw`, views `<family>` and `views`).
+    pub fn ctx(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The lake root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}

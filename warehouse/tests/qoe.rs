@@ -1,0 +1,462 @@
+//! QoE and engagement metrics on a small hand-built lake whose answers are
+//! worked out by hand below (not by running the same SQL): a view with
+//! stalls, a seek stall and a pause; a startup stall and a stall with no
+//! end; an exit before start; a start failure; a mid-play fatal error; a
+//! duplicated event row in a second file; a second day.
+
+use serde_json::{Value, json};
+use showrunner_events::arrow::BatchBuilder;
+use showrunner_events::{Family, Validator, WireEvent};
+use showrunner_ingest::sinks::parquet::seqs::SeqSet;
+use showrunner_ingest::sinks::parquet::{commit, partition_dir, writer};
+use showrunner_warehouse::metrics::{self, Bucket, Params};
+use showrunner_warehouse::{Lake, output};
+
+const T0: i64 = 1_772_445_600_000; // 2026-03-02T10:00:00Z, a Monday
+
+struct Fixture {
+    events: Vec<WireEvent>,
+    n: u128,
+}
+
+impl Fixture {
+    fn add(
+        &mut self,
+        view: &str,
+        user: &str,
+        title: &str,
+        ty: &str,
+        t: i64,
+        extra: Value,
+    ) -> WireEvent {
+        self.n += 1;
+        let mut v = json!({
+            "event_id": uuid::Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0000 | self.n).to_string(),
+            "event_type": ty, "schema_version": 1,
+            "occurred_at": showrunner_events::Timestamp(T0 + t).to_string(),
+            "received_at": showrunner_events::Timestamp(T0 + t + 100).to_string(),
+            "user_id": user, "view_id": view, "title_id": title,
+        });
+        for (k, x) in extra.as_object().expect("object") {
+            v[k] = x.clone();
+        }
+        let w = WireEvent::from_json(v.to_string().as_bytes()).expect("json");
+        Validator::default()
+            .validate(&w)
+            .expect("valid fixture event");
+        self.events.push(w.clone());
+        w
+    }
+
+    fn play(&mut self, view: &str, user: &str, title: &str, cdn: &str, t: i64) {
+        self.add(view, user, title, "play_requested", t, json!({
+            "device_type": "tv", "os": "tizen", "player_name": "shaka", "player_version": "4",
+            "app_version": "5.12.0", "cdn": cdn, "country": "FR", "isp": "Orange", "network_type": "wifi"
+        }));
+    }
+}
+
+fn write(lake: &std::path::Path, rows: &[WireEvent], part: u64) {
+    let mut by_date: std::collections::BTreeMap<String, BatchBuilder> = Default::default();
+    for w in rows {
+        let date = w.occurred_at.expect("time").date_string();
+        by_date
+            .entry(date)
+            .or_insert_with(|| BatchBuilder::new(Family::Player, 8))
+            .append(w);
+    }
+    for (date, mut b) in by_date {
+        let batch = b.finish().expect("batch");
+        let seqs = SeqSet::from_seqs(&[part]);
+        let bytes = writer::encode(
+            &batch,
+            writer::properties("EVENTS", "0", &seqs).expect("props"),
+        )
+        .expect("encode");
+        commit::commit_file(
+            &partition_dir(lake, Family::Player, &date),
+            &format!("part-{part}-{part}-t.parquet"),
+            &bytes,
+        )
+        .expect("commit");
+    }
+}
+
+async fn lake() -> (tempfile::TempDir, Lake) {
+    let mut f = Fixture {
+        events: Vec::new(),
+        n: 0,
+    };
+    // A: startup 1,000; stall 2,000; seek stall 500; pause 10,000; bitrate 3,000 then 6,000; completed at 61,000
+    f.play("A", "u1", "t1", "a", 0);
+    f.add("A", "u1", "t1", "first_frame", 1_000, json!({}));
+    f.add(
+        "A",
+        "u1",
+        "t1",
+        "bitrate_changed",
+        1_000,
+        json!({"bitrate_kbps": 3000}),
+    );
+    let dup = f.add("A", "u1", "t1", "rebuffer_start", 10_000, json!({}));
+    f.add("A", "u1", "t1", "rebuffer_end", 12_000, json!({}));
+    f.add(
+        "A",
+        "u1",
+        "t1",
+        "seek",
+        20_000,
+        json!({"from_ms": 100, "to_ms": 900_000}),
+    );
+    f.add("A", "u1", "t1", "rebuffer_start", 21_000, json!({}));
+    f.add("A", "u1", "t1", "rebuffer_end", 21_500, json!({}));
+    f.add(
+        "A",
+        "u1",
+        "t1",
+        "bitrate_changed",
+        30_000,
+        json!({"bitrate_kbps": 6000}),
+    );
+    f.add("A", "u1", "t1", "pause", 40_000, json!({}));
+    f.add("A", "u1", "t1", "resume", 50_000, json!({}));
+    f.add(
+        "A",
+        "u1",
+        "t1",
+        "view_ended",
+        61_000,
+        json!({"reason": "completed"}),
+    );
+    // B: startup stall (excluded), startup 3,000, bitrate 1,500 set before ff, a stall that never ends; no view_ended
+    f.play("B", "u2", "t1", "b", 100_000);
+    f.add("B", "u2", "t1", "rebuffer_start", 100_500, json!({}));
+    f.add("B", "u2", "t1", "rebuffer_end", 101_500, json!({}));
+    f.add(
+        "B",
+        "u2",
+        "t1",
+        "bitrate_changed",
+        102_000,
+        json!({"bitrate_kbps": 1500}),
+    );
+    f.add("B", "u2", "t1", "first_frame", 103_000, json!({}));
+    f.add("B", "u2", "t1", "rebuffer_start", 110_000, json!({}));
+    f.add(
+        "B",
+        "u2",
+        "t1",
+        "heartbeat",
+        130_000,
+        json!({"position_ms": 27_000, "bitrate_kbps": 1500}),
+    );
+    // C: exit before video start
+    f.play("C", "u1", "t2", "a", 200_000);
+    f.add(
+        "C",
+        "u1",
+        "t2",
+        "view_ended",
+        205_000,
+        json!({"reason": "user_exit"}),
+    );
+    // D: start failure
+    f.play("D", "u3", "t2", "b", 300_000);
+    f.add(
+        "D",
+        "u3",
+        "t2",
+        "error",
+        302_000,
+        json!({"code": "X", "fatal": true}),
+    );
+    f.add(
+        "D",
+        "u3",
+        "t2",
+        "view_ended",
+        302_100,
+        json!({"reason": "error"}),
+    );
+    // E: startup 500, fatal error mid-play, ended at 460,500
+    f.play("E", "u3", "t1", "a", 400_000);
+    f.add("E", "u3", "t1", "first_frame", 400_500, json!({}));
+    f.add(
+        "E",
+        "u3",
+        "t1",
+        "error",
+        459_000,
+        json!({"code": "Y", "fatal": false}),
+    );
+    f.add(
+        "E",
+        "u3",
+        "t1",
+        "error",
+        460_000,
+        json!({"code": "Z", "fatal": true}),
+    );
+    f.add(
+        "E",
+        "u3",
+        "t1",
+        "view_ended",
+        460_500,
+        json!({"reason": "error"}),
+    );
+    // F: the next day, startup 2,000, 30,000 played
+    let day = 86_400_000;
+    f.play("F", "u4", "t2", "a", day);
+    f.add("F", "u4", "t2", "first_frame", day + 2_000, json!({}));
+    f.add(
+        "F",
+        "u4",
+        "t2",
+        "view_ended",
+        day + 32_000,
+        json!({"reason": "completed"}),
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), &f.events, 1);
+    write(dir.path(), &[dup], 2); // a redelivered duplicate in another file
+    let lake = Lake::open(dir.path()).await.expect("lake");
+    (dir, lake)
+}
+
+async fn run(lake: &Lake, name: &str, p: &Params) -> (Vec<String>, Vec<Vec<Value>>) {
+    let m = metrics::find(name).expect("metric");
+    let (cols, batches) = metrics::compute(lake, m, p).await.expect("computes");
+    (cols, output::rows(&batches).expect("rows"))
+}
+
+fn day() -> Params {
+    Params::default()
+}
+
+fn close(v: &Value, want: f64) {
+    let got = v.as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+        "got {got}, want {want}"
+    );
+}
+
+#[tokio::test]
+async fn startup_time_percentiles_are_nearest_rank() {
+    let (_d, lake) = lake().await;
+    let (cols, rows) = run(&lake, "video_startup_time", &day()).await;
+    assert_eq!(cols, ["bucket", "p50_ms", "p90_ms", "p95_ms", "views"]);
+    // 2026-03-02: [500, 1000, 3000] → p50 = v[2], p90 = p95 = v[3]; 2026-03-03: [2000]
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                json!("2026-03-02"),
+                json!(1000),
+                json!(3000),
+                json!(3000),
+                json!(3)
+            ],
+            vec![
+                json!("2026-03-03"),
+                json!(2000),
+                json!(2000),
+                json!(2000),
+                json!(1)
+            ],
+        ]
+    );
+    let by = Params {
+        by: vec!["cdn".into()],
+        ..day()
+    };
+    let (cols, rows) = run(&lake, "video_startup_time", &by).await;
+    assert_eq!(
+        cols,
+        ["bucket", "cdn", "p50_ms", "p90_ms", "p95_ms", "views"]
+    );
+    // cdn a on day 1: [500, 1000] → p50 = v[1] = 500, p90 = v[2] = 1000
+    assert_eq!(
+        rows[0],
+        vec![
+            json!("2026-03-02"),
+            json!("a"),
+            json!(500),
+            json!(1000),
+            json!(1000),
+            json!(2)
+        ]
+    );
+    assert_eq!(
+        rows[1],
+        vec![
+            json!("2026-03-02"),
+            json!("b"),
+            json!(3000),
+            json!(3000),
+            json!(3000),
+            json!(1)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn start_outcomes() {
+    let (_d, lake) = lake().await;
+    let (_, rows) = run(&lake, "exits_before_video_start", &day()).await;
+    assert_eq!(&rows[0][..3], &[json!("2026-03-02"), json!(1), json!(5)]); // C only
+    close(&rows[0][3], 0.2);
+    let (_, rows) = run(&lake, "video_start_failures", &day()).await;
+    assert_eq!(&rows[0][..3], &[json!("2026-03-02"), json!(1), json!(5)]); // D
+    let (_, rows) = run(&lake, "playback_failures", &day()).await;
+    assert_eq!(&rows[0][..3], &[json!("2026-03-02"), json!(2), json!(5)]); // D and E
+    close(&rows[0][3], 0.4);
+}
+
+#[tokio::test]
+async fn stalls_exclude_startup_and_seek_and_close_at_the_end() {
+    let (_d, lake) = lake().await;
+    // A: 2,000 stalled, 60,000 − 10,000 − 2,000 − 500 = 47,500 played; B: 20,000 / 7,000; E: 0 / 60,000
+    let (cols, rows) = run(&lake, "rebuffering_ratio", &day()).await;
+    assert_eq!(cols, ["bucket", "stall_ms", "playing_ms", "ratio"]);
+    assert_eq!(
+        &rows[0][..3],
+        &[json!("2026-03-02"), json!(22_000), json!(114_500)]
+    );
+    close(&rows[0][3], 22_000.0 / 136_500.0);
+    let (_, rows) = run(&lake, "rebuffer_frequency", &day()).await;
+    assert_eq!(
+        &rows[0][..3],
+        &[json!("2026-03-02"), json!(2), json!(114_500)]
+    );
+    close(&rows[0][3], 2.0 / (114_500.0 / 60_000.0));
+    let (_, rows) = run(&lake, "watch_hours", &day()).await;
+    close(&rows[0][1], 114_500.0 / 3_600_000.0);
+    close(&rows[1][1], 30_000.0 / 3_600_000.0);
+}
+
+#[tokio::test]
+async fn bitrate_is_time_weighted_from_first_frame() {
+    let (_d, lake) = lake().await;
+    // A: 3,000 × 29,000 + 6,000 × 31,000; B: 1,500 × 27,000 (clipped to ff)
+    let (_, rows) = run(&lake, "average_bitrate", &day()).await;
+    close(
+        &rows[0][1],
+        (3_000.0 * 29_000.0 + 6_000.0 * 31_000.0 + 1_500.0 * 27_000.0) / 87_000.0,
+    );
+    assert_eq!(rows[1][1], Value::Null, "F has no bitrate events");
+}
+
+#[tokio::test]
+async fn engagement() {
+    let (_d, lake) = lake().await;
+    let (_, rows) = run(&lake, "active_users", &day()).await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![json!("2026-03-02"), json!(3)],
+            vec![json!("2026-03-03"), json!(1)]
+        ]
+    );
+    let month = Params {
+        bucket: Bucket::Month,
+        ..day()
+    };
+    let (_, rows) = run(&lake, "active_users", &month).await;
+    assert_eq!(rows, vec![vec![json!("2026-03-01"), json!(4)]]);
+    let (cols, rows) = run(&lake, "title_engagement", &month).await;
+    assert_eq!(
+        cols,
+        [
+            "bucket",
+            "title_id",
+            "starts",
+            "completions",
+            "completion_rate",
+            "watch_hours"
+        ]
+    );
+    assert_eq!(
+        &rows[0][..4],
+        &[json!("2026-03-01"), json!("t1"), json!(3), json!(1)]
+    );
+    close(&rows[0][4], 1.0 / 3.0);
+    close(&rows[0][5], 114_500.0 / 3_600_000.0);
+    // t2: C (no start), D (failed), F (started, completed)
+    assert_eq!(
+        &rows[1][..4],
+        &[json!("2026-03-01"), json!("t2"), json!(1), json!(1)]
+    );
+    close(&rows[1][4], 1.0);
+}
+
+#[tokio::test]
+async fn window_and_buckets() {
+    let (_d, lake) = lake().await;
+    let p = Params {
+        from: Some(metrics::date("2026-03-03").expect("date")),
+        to: Some(metrics::date("2026-03-04").expect("date")),
+        ..day()
+    };
+    let (_, rows) = run(&lake, "video_startup_time", &p).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], json!("2026-03-03"));
+    let week = Params {
+        bucket: Bucket::Week,
+        ..day()
+    };
+    let (_, rows) = run(&lake, "active_users", &week).await;
+    assert_eq!(
+        rows,
+        vec![vec![json!("2026-03-02"), json!(4)]],
+        "ISO weeks start on Monday"
+    );
+    let hour = Params {
+        bucket: Bucket::Hour,
+        ..day()
+    };
+    let (_, rows) = run(&lake, "active_users", &hour).await;
+    assert_eq!(rows[0][0], json!("2026-03-02T10:00:00Z"));
+}
+
+#[tokio::test]
+async fn the_lake_keeps_one_row_per_event_id() {
+    let (_d, lake) = lake().await;
+    let (_, b) = showrunner_warehouse::query::run(&lake, "SELECT count(*) FROM player_raw")
+        .await
+        .expect("q");
+    let (_, d) = showrunner_warehouse::query::run(&lake, "SELECT count(*) FROM player")
+        .await
+        .expect("q");
+    let raw = output::rows(&b).expect("rows")[0][0].as_i64().expect("n");
+    let dedup = output::rows(&d).expect("rows")[0][0].as_i64().expect("n");
+    assert_eq!(raw, dedup + 1);
+}
+
+#[tokio::test]
+async fn sql_is_read_only() {
+    let (_d, lake) = lake().await;
+    for bad in [
+        "CREATE TABLE x AS SELECT 1",
+        "DROP VIEW views",
+        "INSERT INTO player_raw SELECT * FROM player_raw",
+        "COPY (SELECT 1) TO '/tmp/showrunner-should-not-exist.csv'",
+        "SET datafusion.execution.batch_size = 1",
+    ] {
+        let e = showrunner_warehouse::query::run(&lake, bad)
+            .await
+            .expect_err(bad);
+        assert!(
+            matches!(e, showrunner_warehouse::Error::Refused(_)),
+            "{bad}: {e}"
+        );
+    }
+    assert!(!std::path::Path::new("/tmp/showrunner-should-not-exist.csv").exists());
+    let (cols, _) =
+        showrunner_warehouse::query::run(&lake, "SELECT view_id, startup_ms FROM views ORDER BY 1")
+            .await
+            .expect("select");
+    assert_eq!(cols, ["view_id", "startup_ms"]);
+}
