@@ -64,6 +64,26 @@ impl Lake {
         })
     }
 
+    /// Computes the `views` projection once and keeps it in memory, so the
+    /// metrics that follow read it instead of recomputing it each.
+    pub async fn cache_views(&self) -> Result<usize> {
+        self.cache("views").await
+    }
+
+    /// Replaces a table or view by its computed rows, held in memory.
+    async fn cache(&self, name: &str) -> Result<usize> {
+        let df = self.ctx.table(name).await?;
+        let planned = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await?;
+        // the batches' own schema (nullability can be narrower than planned)
+        let schema = batches.first().map_or(planned, |b| b.schema());
+        let rows = batches.iter().map(|b| b.num_rows()).sum();
+        self.ctx.deregister_table(name)?;
+        self.ctx
+            .register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        Ok(rows)
+    }
+
     /// The session (tables `<family>_raw`, views `<family>` and `views`).
     pub fn ctx(&self) -> &SessionContext {
         &self.ctx

@@ -175,7 +175,7 @@ pub async fn run(
     ));
 
     tokio::pin!(shutdown);
-    let pull = (s.batch_max / 2).clamp(1, 5_000);
+    let pull = s.batch_max.clamp(1, 20_000);
     let mut stopping = false;
     let mut idle = 0u32;
     while !stopping {
