@@ -22,7 +22,7 @@ pub struct Metrics {
     pub files: AtomicU64,
     /// Parquet bytes committed.
     pub bytes: AtomicU64,
-    /// Messages handed back to the stream because their batch was too old to commit safely.
+    /// Messages left unacked (redelivered later) because their batch was too old to commit safely.
     pub events_expired: AtomicU64,
 }
 
@@ -62,7 +62,7 @@ impl Metrics {
             ),
             (
                 "showrunner_events_expired_total",
-                "events handed back to the stream unwritten because their batch outlived half the ack wait",
+                "events left unacked and unwritten because their batch outlived half the ack wait (redelivered later)",
                 &self.events_expired,
             ),
             (

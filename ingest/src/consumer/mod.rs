@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_nats::jetstream;
 use async_nats::jetstream::consumer::{AckPolicy, pull};
-use async_nats::jetstream::{self, AckKind};
 use futures::StreamExt;
 use showrunner_events::Validator;
 use tokio::sync::mpsc;
@@ -75,7 +75,7 @@ pub struct IngestReport {
     pub deadlettered: u64,
     /// Files committed.
     pub files: u64,
-    /// Messages handed back unwritten (their batch outlived half the ack wait).
+    /// Messages left unacked and unwritten (their batch outlived half the ack wait).
     pub expired: u64,
 }
 
@@ -327,7 +327,10 @@ async fn write_loop(
 }
 
 /// Settles committed batches in order: dead letters first (and their
-/// acks from the dead-letter stream), then acks, then naks.
+/// acks from the dead-letter stream), then acks. Expired messages get no
+/// answer at all: a NAK for a delivery the server has already replaced
+/// would trigger yet another delivery while the current one may be being
+/// committed elsewhere; left alone, they come back after the ack wait.
 async fn ack_loop(
     mut rx: mpsc::Receiver<(Vec<Incoming>, Outcome)>,
     js: jetstream::Context,
@@ -336,20 +339,16 @@ async fn ack_loop(
 ) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let client = js.client();
-    let nak: bytes::Bytes = AckKind::Nak(None).into();
     while let Some((batch, outcome)) = rx.recv().await {
         deadletter::publish(&js, &stream, &batch, &outcome.dead).await?;
         let settled = outcome
             .ack
             .iter()
             .chain(outcome.dead.iter().map(|(i, _)| i));
-        for (&i, body) in settled
-            .map(|i| (i, bytes::Bytes::new()))
-            .chain(outcome.expired.iter().map(|i| (i, nak.clone())))
-        {
+        for &i in settled {
             if let Some(reply) = &batch[i].reply {
                 client
-                    .publish(reply.clone(), body)
+                    .publish(reply.clone(), bytes::Bytes::new())
                     .await
                     .map_err(Error::nats)?;
             }

@@ -38,7 +38,8 @@ pub struct Outcome {
     pub ack: Vec<usize>,
     /// Invalid: publish to dead letters with the reason, then ack.
     pub dead: Vec<(usize, FieldError)>,
-    /// Too old to commit safely (half the ack wait has passed): nak.
+    /// Too old to commit safely (half the ack wait has passed): left
+    /// unacked, so the server redelivers it after the ack wait.
     pub expired: Vec<usize>,
     /// Rows committed to the lake.
     pub ingested: u64,
