@@ -23,6 +23,13 @@ pub async fn run(lake: &Lake, sql: &str) -> Result<(Vec<String>, Vec<RecordBatch
             }
             other => Error::Query(other),
         })?;
+    collect(df).await
+}
+
+/// Runs a planned query: its column names and result batches.
+pub async fn collect(
+    df: datafusion::dataframe::DataFrame,
+) -> Result<(Vec<String>, Vec<RecordBatch>)> {
     let columns = df
         .schema()
         .fields()

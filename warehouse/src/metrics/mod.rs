@@ -204,12 +204,5 @@ pub async fn compute(
     m: &Metric,
     p: &Params,
 ) -> Result<(Vec<String>, Vec<RecordBatch>)> {
-    let df = lake.ctx().sql(&render(m, p)?).await?;
-    let columns = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    Ok((columns, df.collect().await?))
+    crate::query::collect(lake.ctx().sql(&render(m, p)?).await?).await
 }
