@@ -70,26 +70,6 @@ impl Simulator {
         }
     }
 
-    /// The catalog.
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
-    }
-
-    /// The users.
-    pub fn users(&self) -> &[User] {
-        &self.users
-    }
-
-    /// Days simulated so far.
-    pub fn day(&self) -> u32 {
-        self.day
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &SimConfig {
-        &self.cfg
-    }
-
     /// Simulates the next day; `None` after the last.
     pub fn next_day(&mut self) -> Option<Vec<Event>> {
         if self.day >= self.cfg.days {

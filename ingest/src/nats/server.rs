@@ -118,13 +118,6 @@ impl LocalNatsServer {
         self.stop();
         self.spawn()
     }
-
-    /// True while the child runs.
-    pub fn is_running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
-    }
 }
 
 impl Drop for LocalNatsServer {

@@ -99,11 +99,6 @@ impl ParquetSink {
         self.high_water
     }
 
-    /// The lake root.
-    pub fn lake(&self) -> &Path {
-        &self.lake
-    }
-
     /// Whether a message needs a lake lookup before being written.
     pub fn may_be_committed(&self, seq: u64, delivered: i64) -> bool {
         delivered > 1 || seq <= self.high_water
