@@ -116,7 +116,18 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         by: a.by.clone(),
     };
     let chosen: Vec<&metrics::Metric> = if a.metrics.is_empty() {
-        metrics::METRICS.iter().collect()
+        // every metric that has the breakdowns asked for
+        metrics::METRICS
+            .iter()
+            .filter(|m| match m.accepts(&params.by) {
+                Ok(()) => true,
+                Err(e @ showrunner_warehouse::Error::UnsupportedDimension(..)) => {
+                    eprintln!("skipped: {e}");
+                    false
+                }
+                Err(_) => true, // reported by render below
+            })
+            .collect()
     } else {
         a.metrics
             .iter()
@@ -134,7 +145,7 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         let (columns, batches) = metrics::compute(&lake, m, &params).await?;
         print(
             Some(m.name),
-            Some(&params),
+            Some(&m.effective(&params)),
             &columns,
             &output::rows(&batches)?,
             a.format,

@@ -12,6 +12,9 @@ pub enum Error {
     /// A breakdown dimension that does not exist.
     #[error("unknown dimension `{0}` (expected one of: {1})")]
     UnknownDimension(String, String),
+    /// A breakdown the metric does not have.
+    #[error("metric `{0}` does not break down by `{1}` (it accepts: {2})")]
+    UnsupportedDimension(String, String, String),
     /// A bucket that does not exist.
     #[error("unknown bucket `{0}` (expected hour, day, week or month)")]
     UnknownBucket(String),

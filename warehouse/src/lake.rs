@@ -10,8 +10,22 @@ use showrunner_events::Family;
 
 use crate::error::Result;
 
-/// The `views` projection: one row per play attempt.
-pub const VIEWS_SQL: &str = include_str!("../sql/views.sql");
+/// The projections, in dependency order: (view name, SQL). `views` is one
+/// row per play attempt; the others replay subscriptions.
+pub const PROJECTIONS: &[(&str, &str)] = &[
+    ("views", include_str!("../sql/views.sql")),
+    ("billing_months", include_str!("../sql/billing_months.sql")),
+    (
+        "subscription_changes",
+        include_str!("../sql/subscription_changes.sql"),
+    ),
+    ("subscriptions", include_str!("../sql/subscriptions.sql")),
+    (
+        "subscription_movements",
+        include_str!("../sql/subscription_movements.sql"),
+    ),
+    ("monthly_churn", include_str!("../sql/monthly_churn.sql")),
+];
 
 /// A DataFusion session over a lake.
 #[derive(Clone)]
@@ -56,8 +70,9 @@ impl Lake {
             ))
             .await?;
         }
-        ctx.sql(&format!("CREATE VIEW views AS {VIEWS_SQL}"))
-            .await?;
+        for (name, sql) in PROJECTIONS {
+            ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;
+        }
         Ok(Lake {
             ctx,
             root: root.to_path_buf(),

@@ -4,11 +4,11 @@
 //! end; an exit before start; a start failure; a mid-play fatal error; a
 //! duplicated event row in a second file; a second day.
 
+mod common;
+
+use common::{close, run, write};
 use serde_json::{Value, json};
-use showrunner_events::arrow::BatchBuilder;
-use showrunner_events::{Family, Validator, WireEvent};
-use showrunner_ingest::sinks::parquet::seqs::SeqSet;
-use showrunner_ingest::sinks::parquet::{commit, partition_dir, writer};
+use showrunner_events::{Family, WireEvent};
 use showrunner_warehouse::metrics::{self, Bucket, Params};
 use showrunner_warehouse::{Lake, output};
 
@@ -40,10 +40,7 @@ impl Fixture {
         for (k, x) in extra.as_object().expect("object") {
             v[k] = x.clone();
         }
-        let w = WireEvent::from_json(v.to_string().as_bytes()).expect("json");
-        Validator::default()
-            .validate(&w)
-            .expect("valid fixture event");
+        let w = common::event(&v);
         self.events.push(w.clone());
         w
     }
@@ -53,32 +50,6 @@ impl Fixture {
             "device_type": "tv", "os": "tizen", "player_name": "shaka", "player_version": "4",
             "app_version": "5.12.0", "cdn": cdn, "country": "FR", "isp": "Orange", "network_type": "wifi"
         }));
-    }
-}
-
-fn write(lake: &std::path::Path, rows: &[WireEvent], part: u64) {
-    let mut by_date: std::collections::BTreeMap<String, BatchBuilder> = Default::default();
-    for w in rows {
-        let date = w.occurred_at.expect("time").date_string();
-        by_date
-            .entry(date)
-            .or_insert_with(|| BatchBuilder::new(Family::Player, 8))
-            .append(w);
-    }
-    for (date, mut b) in by_date {
-        let batch = b.finish().expect("batch");
-        let seqs = SeqSet::from_seqs(&[part]);
-        let bytes = writer::encode(
-            &batch,
-            writer::properties("EVENTS", "0", &seqs).expect("props"),
-        )
-        .expect("encode");
-        commit::commit_file(
-            &partition_dir(lake, Family::Player, &date),
-            &format!("part-{part}-{part}-t.parquet"),
-            &bytes,
-        )
-        .expect("commit");
     }
 }
 
@@ -219,28 +190,14 @@ async fn lake() -> (tempfile::TempDir, Lake) {
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), &f.events, 1);
-    write(dir.path(), &[dup], 2); // a redelivered duplicate in another file
+    write(dir.path(), Family::Player, &f.events, 1);
+    write(dir.path(), Family::Player, &[dup], 2); // a redelivered duplicate in another file
     let lake = Lake::open(dir.path()).await.expect("lake");
     (dir, lake)
 }
 
-async fn run(lake: &Lake, name: &str, p: &Params) -> (Vec<String>, Vec<Vec<Value>>) {
-    let m = metrics::find(name).expect("metric");
-    let (cols, batches) = metrics::compute(lake, m, p).await.expect("computes");
-    (cols, output::rows(&batches).expect("rows"))
-}
-
 fn day() -> Params {
     Params::default()
-}
-
-fn close(v: &Value, want: f64) {
-    let got = v.as_f64().unwrap_or(f64::NAN);
-    assert!(
-        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-        "got {got}, want {want}"
-    );
 }
 
 #[tokio::test]

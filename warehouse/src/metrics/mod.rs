@@ -10,6 +10,22 @@ use serde::Serialize;
 use crate::Lake;
 use crate::error::{Error, Result};
 
+/// Where a metric's rows come from, which decides how its SQL is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The `views` projection: `v` is the views whose start lies in the
+    /// window, with their `bucket`; bucketed by view start.
+    Views,
+    /// The `views` projection, unfiltered (`{{views}}`); the SQL buckets and
+    /// windows its own instants `t` with `{{bucket}}`, `{{from_ms}}`, `{{to_ms}}`.
+    ViewMinutes,
+    /// Billing events; the SQL buckets and windows their instants `t`.
+    Billing,
+    /// Month ends of the subscription replay: always monthly, windowed by
+    /// month index (`{{from_mi}}`, `{{to_mi}}`: months overlapping the window).
+    Monthly,
+}
+
 /// A metric.
 #[derive(Debug, Clone, Copy)]
 pub struct Metric {
@@ -17,16 +33,82 @@ pub struct Metric {
     pub name: &'static str,
     /// One-line definition.
     pub summary: &'static str,
-    /// SQL body over `v` (views with `bucket` added), `{{dims}}` standing for
-    /// the breakdown columns.
+    /// How the SQL is rendered.
+    pub source: Source,
+    /// Breakdown dimensions it accepts (names of [`DIMENSIONS`]).
+    pub dims: &'static [&'static str],
+    /// SQL template (`sql/metrics/<name>.sql`): `{{dims}}` stands for the
+    /// breakdown columns, each preceded by a comma.
     pub sql: &'static str,
 }
 
+impl Metric {
+    /// Breaks down by money currency (always, before other breakdowns).
+    pub fn by_currency(&self) -> bool {
+        matches!(
+            self.name,
+            "mrr"
+                | "mrr_movements"
+                | "mrr_churn"
+                | "arpu"
+                | "ltv"
+                | "transactional_revenue"
+                | "ad_revenue"
+        )
+    }
+
+    /// The parameters it is computed with: monthly-only metrics always use
+    /// month buckets.
+    pub fn effective(&self, p: &Params) -> Params {
+        let mut p = p.clone();
+        if self.source == Source::Monthly {
+            p.bucket = Bucket::Month;
+        }
+        p
+    }
+
+    /// Accepts every breakdown of `by`?
+    pub fn accepts(&self, by: &[String]) -> Result<()> {
+        for d in by {
+            let (name, _) = dimension(d)?;
+            if !self.dims.contains(&name) {
+                return Err(Error::UnsupportedDimension(
+                    self.name.to_owned(),
+                    name.to_owned(),
+                    if self.dims.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        self.dims.join(", ")
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every breakdown of the view-based metrics.
+const VIEW_DIMS: &[&str] = &[
+    "device",
+    "os",
+    "player",
+    "player_version",
+    "app_version",
+    "cdn",
+    "country",
+    "isp",
+    "network",
+    "title",
+    "plan",
+];
+
 macro_rules! metric {
-    ($name:literal, $summary:literal) => {
+    ($name:literal, $source:ident, $dims:expr, $summary:literal) => {
         Metric {
             name: $name,
             summary: $summary,
+            source: Source::$source,
+            dims: $dims,
             sql: include_str!(concat!("../../sql/metrics/", $name, ".sql")),
         }
     };
@@ -36,37 +118,118 @@ macro_rules! metric {
 pub const METRICS: &[Metric] = &[
     metric!(
         "video_startup_time",
+        Views,
+        VIEW_DIMS,
         "first frame − play request over started views: nearest-rank p50/p90/p95 (ms)"
     ),
     metric!(
         "exits_before_video_start",
+        Views,
+        VIEW_DIMS,
         "views left before the first frame without a fatal error ÷ views"
     ),
     metric!(
         "video_start_failures",
+        Views,
+        VIEW_DIMS,
         "views with a fatal error before the first frame ÷ views"
     ),
-    metric!("playback_failures", "views with any fatal error ÷ views"),
+    metric!(
+        "playback_failures",
+        Views,
+        VIEW_DIMS,
+        "views with any fatal error ÷ views"
+    ),
     metric!(
         "rebuffering_ratio",
+        Views,
+        VIEW_DIMS,
         "Σ stall ÷ Σ (play + stall), startup and seek stalls excluded"
     ),
     metric!(
         "rebuffer_frequency",
+        Views,
+        VIEW_DIMS,
         "non-seek stalls per minute of playback"
     ),
     metric!(
         "average_bitrate",
+        Views,
+        VIEW_DIMS,
         "time-weighted bitrate over [first frame, end] (kbps)"
     ),
-    metric!("watch_hours", "Σ playing time in hours"),
+    metric!(
+        "concurrent_viewers",
+        ViewMinutes,
+        VIEW_DIMS,
+        "views playing at each whole minute: peak and average per bucket"
+    ),
+    metric!("watch_hours", Views, VIEW_DIMS, "Σ playing time in hours"),
     metric!(
         "active_users",
+        Views,
+        VIEW_DIMS,
         "distinct users with a view (day: DAU, week: WAU, month: MAU)"
     ),
     metric!(
         "title_engagement",
+        Views,
+        VIEW_DIMS,
         "per title: starts, completions, completion rate, watch hours"
+    ),
+    metric!(
+        "mrr",
+        Monthly,
+        &["plan"],
+        "monthly recurring revenue at each month end, per currency"
+    ),
+    metric!(
+        "mrr_movements",
+        Monthly,
+        &[],
+        "MRR change per month: new, expansion, contraction, churn, reactivation, net new"
+    ),
+    metric!(
+        "customer_churn",
+        Monthly,
+        &[],
+        "users paying at the start of a month who pay nothing at its end ÷ users paying at its start"
+    ),
+    metric!(
+        "mrr_churn",
+        Monthly,
+        &[],
+        "gross (churn + contraction) and net (− expansion − reactivation) ÷ MRR at the month start"
+    ),
+    metric!(
+        "arpu",
+        Monthly,
+        &["plan"],
+        "MRR ÷ paying users at each month end"
+    ),
+    metric!(
+        "ltv",
+        Monthly,
+        &[],
+        "ARPU ÷ mean customer churn rate of the last three months"
+    ),
+    metric!(
+        "cohort_retention",
+        Monthly,
+        &[],
+        "per signup (first paid) month and offset: users still paying ÷ cohort size"
+    ),
+    metric!(
+        "transactional_revenue",
+        Billing,
+        &["title"],
+        "TVOD: Σ rentals, their count, and Σ refunds (apart)"
+    ),
+    metric!(
+        "ad_revenue",
+        Billing,
+        &["title"],
+        "AVOD: Σ ad impression revenue (micros) and impressions"
     ),
 ];
 
@@ -115,6 +278,29 @@ impl Bucket {
             Bucket::Month => format!("to_char(date_trunc('month', {ts}), '%Y-%m-%d')"),
         }
     }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
+            Bucket::Week => "week",
+            Bucket::Month => "month",
+        }
+    }
+
+    /// Epoch ms of the start of the bucket holding `ms`.
+    fn start_ms(self, ms: &str) -> String {
+        format!(
+            "CAST(date_trunc('{}', to_timestamp_millis({ms})) AS BIGINT)",
+            self.unit()
+        )
+    }
+
+    /// Epoch ms of the end (exclusive) of the bucket holding `ms`.
+    fn end_ms(self, ms: &str) -> String {
+        let u = self.unit();
+        format!("CAST(date_trunc('{u}', to_timestamp_millis({ms})) + INTERVAL '1 {u}' AS BIGINT)")
+    }
 }
 
 /// Breakdown dimensions of the QoE and engagement metrics: (name, column).
@@ -129,14 +315,15 @@ pub const DIMENSIONS: &[(&str, &str)] = &[
     ("isp", "isp"),
     ("network", "network_type"),
     ("title", "title_id"),
+    ("plan", "plan"),
 ];
 
-/// The column of a dimension, by its name or its column name.
-pub fn dimension(name: &str) -> Result<&'static str> {
+/// A dimension, by its name or its column name: (name, column).
+pub fn dimension(name: &str) -> Result<(&'static str, &'static str)> {
     DIMENSIONS
         .iter()
         .find(|(n, c)| *n == name || *c == name)
-        .map(|(_, c)| *c)
+        .copied()
         .ok_or_else(|| {
             let all: Vec<&str> = DIMENSIONS.iter().map(|(n, _)| *n).collect();
             Error::UnknownDimension(name.to_owned(), all.join(", "))
@@ -178,11 +365,19 @@ fn epoch_ms(d: NaiveDate) -> i64 {
         .timestamp_millis()
 }
 
+/// Month index (year · 12 + month − 1) of a day.
+fn month_index(d: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    i64::from(d.year()) * 12 + i64::from(d.month0())
+}
+
 /// The SQL of a metric for these parameters.
 pub fn render(m: &Metric, p: &Params) -> Result<String> {
+    m.accepts(&p.by)?;
+    let p = m.effective(p);
     let mut dims = String::new();
     for d in &p.by {
-        let col = dimension(d)?;
+        let (_, col) = dimension(d)?;
         if m.name == "title_engagement" && col == "title_id" {
             continue; // already first
         }
@@ -191,11 +386,41 @@ pub fn render(m: &Metric, p: &Params) -> Result<String> {
     }
     let from = p.from.map_or(i64::MIN, epoch_ms);
     let to = p.to.map_or(i64::MAX, epoch_ms);
-    Ok(format!(
-        "WITH v AS (SELECT {} AS bucket, * FROM views WHERE start_ms >= {from} AND start_ms < {to})\n{}",
-        p.bucket.expr("start_ms"),
-        m.sql.replace("{{dims}}", &dims)
-    ))
+    // months overlapping [from, to)
+    let from_mi = p.from.map_or(i64::MIN, month_index);
+    let to_mi =
+        p.to.and_then(|d| d.pred_opt())
+            .map_or(i64::MAX, |d| month_index(d) + 1);
+    // the plan of a view: the viewer's subscription state at its start
+    let base = if p
+        .by
+        .iter()
+        .any(|d| dimension(d).is_ok_and(|(n, _)| n == "plan"))
+    {
+        "SELECT views.*, c.plan FROM views LEFT JOIN subscription_changes c \
+         ON c.user_id = views.user_id AND c.t <= views.start_ms \
+         AND (c.next_t IS NULL OR c.next_t > views.start_ms)"
+    } else {
+        "SELECT * FROM views"
+    };
+    let body = m
+        .sql
+        .replace("{{views}}", base)
+        .replace("{{dims}}", &dims)
+        .replace("{{bucket}}", &p.bucket.expr("t"))
+        .replace("{{bucket_start}}", &p.bucket.start_ms("t"))
+        .replace("{{bucket_end}}", &p.bucket.end_ms("t"))
+        .replace("{{from_ms}}", &from.to_string())
+        .replace("{{to_ms}}", &to.to_string())
+        .replace("{{from_mi}}", &from_mi.to_string())
+        .replace("{{to_mi}}", &to_mi.to_string());
+    Ok(match m.source {
+        Source::Views => format!(
+            "WITH v AS (SELECT {} AS bucket, * FROM ({base}) b WHERE start_ms >= {from} AND start_ms < {to})\n{body}",
+            p.bucket.expr("start_ms"),
+        ),
+        Source::ViewMinutes | Source::Billing | Source::Monthly => body,
+    })
 }
 
 /// Computes a metric: column names and rows.

@@ -1,0 +1,65 @@
+//! Helpers of the warehouse tests: hand-built events written as lake files,
+//! and metric rows as JSON.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use serde_json::Value;
+use showrunner_events::arrow::BatchBuilder;
+use showrunner_events::{Family, Validator, WireEvent};
+use showrunner_ingest::sinks::parquet::seqs::SeqSet;
+use showrunner_ingest::sinks::parquet::{commit, partition_dir, writer};
+use showrunner_warehouse::metrics::{self, Params};
+use showrunner_warehouse::{Lake, output};
+
+/// Parses and validates one event of a fixture.
+pub fn event(v: &Value) -> WireEvent {
+    let w = WireEvent::from_json(v.to_string().as_bytes()).expect("json");
+    Validator::default()
+        .validate(&w)
+        .expect("valid fixture event");
+    w
+}
+
+/// Writes `rows` (all of `family`) as one committed file per event date,
+/// named after `part`, as the Parquet sink would.
+pub fn write(lake: &std::path::Path, family: Family, rows: &[WireEvent], part: u64) {
+    let mut by_date: std::collections::BTreeMap<String, BatchBuilder> = Default::default();
+    for w in rows {
+        let date = w.occurred_at.expect("time").date_string();
+        by_date
+            .entry(date)
+            .or_insert_with(|| BatchBuilder::new(family, 8))
+            .append(w);
+    }
+    for (date, mut b) in by_date {
+        let batch = b.finish().expect("batch");
+        let seqs = SeqSet::from_seqs(&[part]);
+        let bytes = writer::encode(
+            &batch,
+            writer::properties("EVENTS", "0", &seqs).expect("props"),
+        )
+        .expect("encode");
+        commit::commit_file(
+            &partition_dir(lake, family, &date),
+            &format!("part-{part}-{part}-t.parquet"),
+            &bytes,
+        )
+        .expect("commit");
+    }
+}
+
+/// A metric's column names and rows as JSON values.
+pub async fn run(lake: &Lake, name: &str, p: &Params) -> (Vec<String>, Vec<Vec<Value>>) {
+    let m = metrics::find(name).expect("metric");
+    let (cols, batches) = metrics::compute(lake, m, p).await.expect("computes");
+    (cols, output::rows(&batches).expect("rows"))
+}
+
+/// Asserts `v` is `want` to 1e-12 relative.
+pub fn close(v: &Value, want: f64) {
+    let got = v.as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+        "got {got}, want {want}"
+    );
+}
