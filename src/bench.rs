@@ -32,6 +32,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         pull: usize,
     },
+    /// The metric suite, cold and warm, per metric, next to DuckDB on the
+    /// same files; says whether the two engines agree.
+    Metrics {
+        /// Events to simulate into the lake.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: usize,
+        /// Keep (or reuse, when it holds a lake) the lake in this directory.
+        #[arg(long)]
+        lake: Option<std::path::PathBuf>,
+        /// Skip DuckDB.
+        #[arg(long)]
+        no_duckdb: bool,
+    },
     /// Where ingest's CPU goes, per stage, single-threaded, no NATS.
     Stages {
         /// Events.
@@ -49,6 +62,11 @@ pub async fn run(c: BenchCommand) -> Result<()> {
             pull,
         } => ingest(events, batch_max, pull).await,
         BenchCommand::Stages { events } => stages(events),
+        BenchCommand::Metrics {
+            events,
+            lake,
+            no_duckdb,
+        } => crate::bench_metrics::run(events, lake, !no_duckdb).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `showrunner` binary: command-line parsing and wiring only.
 
 mod bench;
+mod bench_metrics;
 mod config;
 mod events_cmd;
 mod metrics_cmd;

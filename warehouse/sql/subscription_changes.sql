@@ -21,13 +21,20 @@ SELECT user_id, event_id, event_type, t,
        CASE WHEN event_type = 'canceled' OR in_trial THEN 0 ELSE price_minor END AS price_minor,
        CASE WHEN event_type = 'canceled' THEN NULL ELSE currency END AS currency
 FROM (
-    SELECT user_id, event_id, event_type, CAST(occurred_at AS BIGINT) AS t, plan, price_minor, currency,
-           coalesce(last_value(CASE event_type WHEN 'subscription_started' THEN trial
-                                               WHEN 'plan_changed' THEN NULL
-                                               ELSE false END) IGNORE NULLS
-               OVER (PARTITION BY user_id ORDER BY occurred_at, event_id
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), false) AS in_trial
-    FROM billing
-    WHERE user_id IS NOT NULL
-      AND event_type IN ('subscription_started', 'renewed', 'plan_changed', 'canceled')
+    -- a trial runs from its subscription_started to the next event that is
+    -- not a plan_changed: number those "anchor" events, and a row is in
+    -- trial when its anchor is a trial start
+    SELECT user_id, event_id, event_type, t, plan, price_minor, currency,
+           max(CASE WHEN event_type = 'subscription_started' AND trial THEN 1 ELSE 0 END)
+               OVER (PARTITION BY user_id, anchor) = 1 AS in_trial
+    FROM (
+        SELECT user_id, event_id, event_type, CAST(occurred_at AS BIGINT) AS t,
+               plan, price_minor, currency, trial,
+               sum(CASE WHEN event_type = 'plan_changed' THEN 0 ELSE 1 END)
+                   OVER (PARTITION BY user_id ORDER BY occurred_at, event_id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS anchor
+        FROM billing
+        WHERE user_id IS NOT NULL
+          AND event_type IN ('subscription_started', 'renewed', 'plan_changed', 'canceled')
+    ) numbered
 ) e

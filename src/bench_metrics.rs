@@ -1,0 +1,223 @@
+//! `showrunner bench metrics`: the metric suite over a simulated lake,
+//! cold and warm, per metric, next to DuckDB running the same SQL
+//! definitions (`benches/duckdb_metrics.py`) over the same Parquet files
+//! in the same run, and whether the two engines' rows agree.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use showrunner_events::Family;
+use showrunner_events::arrow::BatchBuilder;
+use showrunner_ingest::sinks::parquet::ParquetSink;
+use showrunner_simulator::{SimConfig, Simulator};
+use showrunner_warehouse::metrics::{self, Params, Source};
+use showrunner_warehouse::{Lake, output};
+
+/// Rows per file, as ingest's default batch.
+const FILE_ROWS: usize = 20_000;
+
+/// Simulates about `n` events (four months of an audience sized to reach
+/// `n`) into `lake` as ingest would: files of at most 20,000 rows per family
+/// and date. Returns the events written.
+pub fn simulate_lake(lake: &Path, n: usize) -> Result<usize> {
+    let users = (n / 3_000).max(100) as u32;
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    let mut cfg = SimConfig::new(users, 120, 11, start);
+    cfg.heartbeat_secs = 60;
+    let mut sink = ParquetSink::open(lake, "EVENTS", "bench", std::time::Duration::from_secs(3600))?;
+    let mut open: HashMap<(Family, String), (BatchBuilder, Vec<u64>)> = HashMap::new();
+    let mut seq = 0u64;
+    let flush = |sink: &mut ParquetSink, f: Family, date: &str, b: &mut BatchBuilder, seqs: &mut Vec<u64>| -> Result<()> {
+        sink.write(f, date, &b.finish()?, seqs)?;
+        seqs.clear();
+        Ok(())
+    };
+    'days: for day in Simulator::new(cfg) {
+        for e in day {
+            if seq as usize >= n {
+                break 'days;
+            }
+            seq += 1;
+            let w = e.to_wire();
+            let date = w.occurred_at.map(|t| t.date_string()).unwrap_or_default();
+            let key = (e.family(), date);
+            let (b, seqs) = open
+                .entry(key.clone())
+                .or_insert_with(|| (BatchBuilder::new(key.0, 1_024), Vec::new()));
+            b.append(&w);
+            seqs.push(seq);
+            if seqs.len() >= FILE_ROWS {
+                flush(&mut sink, key.0, &key.1, b, seqs)?;
+            }
+        }
+        // a day's partitions that no longer receive events are committed
+        let done: Vec<(Family, String)> = open.keys().cloned().collect();
+        for key in done {
+            if let Some((mut b, mut seqs)) = open.remove(&key)
+                && !seqs.is_empty()
+            {
+                flush(&mut sink, key.0, &key.1, &mut b, &mut seqs)?;
+            }
+        }
+    }
+    for ((f, date), (mut b, mut seqs)) in open {
+        if !seqs.is_empty() {
+            flush(&mut sink, f, &date, &mut b, &mut seqs)?;
+        }
+    }
+    Ok(seq as usize)
+}
+
+/// One pass of the suite: (seconds, rows) per metric.
+async fn suite(lake: &Lake) -> Result<Vec<(f64, Vec<String>, Vec<Vec<Value>>)>> {
+    let p = Params::default();
+    let mut out = Vec::new();
+    for m in metrics::METRICS {
+        let t = Instant::now();
+        let (cols, batches) = metrics::compute(lake, m, &p).await?;
+        let secs = t.elapsed().as_secs_f64();
+        out.push((secs, cols, output::rows(&batches)?));
+    }
+    Ok(out)
+}
+
+/// Cells equal: numbers to 1e-9 relative, the rest exactly.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => {
+                let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-300)
+            }
+        },
+        _ => a == b,
+    }
+}
+
+fn sorted(rows: &[Vec<Value>]) -> Vec<Vec<Value>> {
+    let mut r = rows.to_vec();
+    r.sort_by_cached_key(|row| {
+        row.iter()
+            .map(|v| match v {
+                Value::Number(n) => format!("{:>30.6}", n.as_f64().unwrap_or(0.0)),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+    });
+    r
+}
+
+/// Where the rows of two engines differ first, if they do.
+pub fn disagreement(a: &[Vec<Value>], b: &[Vec<Value>]) -> Option<String> {
+    if a.len() != b.len() {
+        return Some(format!("{} rows vs {}", a.len(), b.len()));
+    }
+    let (a, b) = (sorted(a), sorted(b));
+    a.iter().zip(&b).find_map(|(x, y)| {
+        (x.len() != y.len() || x.iter().zip(y).any(|(p, q)| !same(p, q)))
+            .then(|| format!("{} vs {}", Value::Array(x.clone()), Value::Array(y.clone())))
+    })
+}
+
+/// Runs the DuckDB side; its JSON lines.
+fn duckdb(lake: &Path) -> Result<Vec<Value>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/duckdb_metrics.py");
+    let names: Vec<&str> = metrics::METRICS.iter().map(|m| m.name).collect();
+    let views: Vec<&str> = metrics::METRICS
+        .iter()
+        .filter(|m| m.source == Source::Views)
+        .map(|m| m.name)
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("--lake")
+        .arg(lake)
+        .arg("--metrics")
+        .arg(names.join(","))
+        .arg("--view-metrics")
+        .arg(views.join(","))
+        .arg("--threads")
+        .arg(threads.to_string())
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !out.status.success() {
+        bail!("duckdb: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).context("duckdb output"))
+        .collect()
+}
+
+/// `bench metrics`.
+pub async fn run(n: usize, keep: Option<PathBuf>, with_duckdb: bool) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
+    let has_lake = dir.join("events").is_dir();
+    let t = Instant::now();
+    let events = if has_lake { 0 } else { simulate_lake(&dir, n)? };
+    let simulate_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let lake = Lake::open(&dir).await?;
+    let view_rows = lake.cache_views().await?;
+    let views_s = t.elapsed().as_secs_f64();
+    let cold = suite(&lake).await?;
+    let cold_total = t.elapsed().as_secs_f64();
+    let warm = suite(&lake).await?;
+    let warm_total: f64 = warm.iter().map(|(s, ..)| s).sum();
+
+    let mut per = serde_json::Map::new();
+    for (m, ((c, cols, rows), (w, ..))) in metrics::METRICS.iter().zip(cold.iter().zip(&warm)) {
+        per.insert(
+            m.name.into(),
+            json!({ "cold_s": c, "warm_s": w, "rows": rows.len(), "columns": cols.len() }),
+        );
+    }
+    let mut report = json!({
+        "bench": "metrics",
+        "events": events,
+        "reused_lake": has_lake,
+        "simulate_and_write_s": simulate_s,
+        "views": view_rows,
+        "datafusion": {
+            "views_s": views_s,
+            "cold_total_s": cold_total,
+            "warm_total_s": warm_total,
+            "slowest_warm": metrics::METRICS.iter().zip(&warm)
+                .max_by(|a, b| a.1.0.total_cmp(&b.1.0)).map(|(m, (s, ..))| json!({ "metric": m.name, "s": s })),
+            "per_metric": per,
+        },
+    });
+    if with_duckdb {
+        let lines = duckdb(&dir)?;
+        let mut per = serde_json::Map::new();
+        let mut disagree = serde_json::Map::new();
+        let mut total = Value::Null;
+        let mut views = Value::Null;
+        for l in &lines {
+            if let Some(name) = l["metric"].as_str() {
+                per.insert(name.into(), l["seconds"].clone());
+                let rows: Vec<Vec<Value>> = serde_json::from_value(l["rows"].clone())?;
+                let i = metrics::METRICS.iter().position(|m| m.name == name).context("metric")?;
+                if let Some(d) = disagreement(&cold[i].2, &rows) {
+                    disagree.insert(name.into(), json!(d));
+                }
+            } else if l["stage"] == "views" {
+                views = l["seconds"].clone();
+            } else if !l["total_seconds"].is_null() {
+                total = l["total_seconds"].clone();
+            }
+        }
+        report["duckdb"] = json!({ "views_s": views, "total_s": total, "per_metric": per });
+        report["agree"] = json!(disagree.is_empty());
+        report["disagreements"] = Value::Object(disagree);
+    }
+    println!("{report}");
+    Ok(())
+}
