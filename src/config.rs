@@ -27,6 +27,27 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// The audience `standalone` simulates on first run.
     pub simulator: SimulatorConfig,
+    /// Metric queries.
+    pub warehouse: WarehouseConfig,
+}
+
+/// `[warehouse]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WarehouseConfig {
+    /// Memory one `POST /v1/sql` query may use, MiB.
+    pub query_memory_mb: u64,
+    /// Time one API query may take, seconds.
+    pub query_timeout_secs: u64,
+}
+
+impl Default for WarehouseConfig {
+    fn default() -> Self {
+        Self {
+            query_memory_mb: 1_024,
+            query_timeout_secs: 30,
+        }
+    }
 }
 
 /// `[nats]`
@@ -78,6 +99,8 @@ pub struct HttpConfig {
     pub bind: String,
     /// Keys accepted by `POST /v1/events` (`Authorization: Bearer <key>`).
     pub ingest_keys: Vec<String>,
+    /// Keys of analysts: `/v1/metrics` and `/v1/sql` (`Authorization: Bearer <key>`).
+    pub analyst_keys: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -85,6 +108,7 @@ impl Default for HttpConfig {
         Self {
             bind: "127.0.0.1:8080".into(),
             ingest_keys: vec!["dev-ingest-key".into()],
+            analyst_keys: vec!["dev-analyst-key".into()],
         }
     }
 }
@@ -267,6 +291,15 @@ impl Config {
         })?;
         if self.http.ingest_keys.is_empty() || self.http.ingest_keys.iter().any(|k| k.len() < 8) {
             bail!("config field `http.ingest_keys` needs at least one key of 8 or more characters");
+        }
+        if self.http.analyst_keys.is_empty() || self.http.analyst_keys.iter().any(|k| k.len() < 8) {
+            bail!("config field `http.analyst_keys` needs at least one key of 8 or more characters");
+        }
+        if !(16..=1_048_576).contains(&self.warehouse.query_memory_mb) {
+            bail!("config field `warehouse.query_memory_mb` must be within 16..=1048576");
+        }
+        if !(1..=3_600).contains(&self.warehouse.query_timeout_secs) {
+            bail!("config field `warehouse.query_timeout_secs` must be within 1..=3600");
         }
         if self.ingest.batch_max == 0 {
             bail!("config field `ingest.batch_max` must be > 0");

@@ -138,9 +138,7 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         metrics::render(m, &params)?; // refuse bad dimensions before opening the lake
     }
     let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
-    if chosen.len() > 1 {
-        lake.cache_views().await?;
-    }
+    lake.prepare(&chosen).await?;
     for m in chosen {
         let (columns, batches) = metrics::compute(&lake, m, &params).await?;
         print(

@@ -120,11 +120,19 @@ pub struct ServeArgs {
     /// Listen address (default: config `http.bind`).
     #[arg(long)]
     pub bind: Option<String>,
+    /// Lake the query API reads (default: config `lake.path`).
+    #[arg(long)]
+    pub lake: Option<std::path::PathBuf>,
 }
 
 /// Builds the app state: a NATS client that connects (and reconnects) in
 /// the background, and stream creation retried until NATS answers.
-pub async fn app_state(cfg: &Config, nats_url: &str, metrics: Arc<Metrics>) -> Result<AppState> {
+pub async fn app_state(
+    cfg: &Config,
+    nats_url: &str,
+    lake: &std::path::Path,
+    metrics: Arc<Metrics>,
+) -> Result<AppState> {
     let client = nats::connect_lazy(nats_url).await?;
     let js = nats::context(client.clone(), Duration::from_secs(5), 8_192);
     let streams = cfg.streams();
@@ -148,6 +156,14 @@ pub async fn app_state(cfg: &Config, nats_url: &str, metrics: Arc<Metrics>) -> R
         },
         ingest_durable: cfg.ingest.durable.clone(),
         metrics,
+        warehouse: showrunner_warehouse::api::ApiState::new(
+            lake.to_path_buf(),
+            showrunner_warehouse::api::QueryLimits {
+                memory_bytes: usize::try_from(cfg.warehouse.query_memory_mb << 20).unwrap_or(usize::MAX),
+                timeout: Duration::from_secs(cfg.warehouse.query_timeout_secs),
+            },
+        ),
+        analyst_keys: Arc::new(cfg.http.analyst_keys.clone()),
     })
 }
 
@@ -174,7 +190,8 @@ pub async fn serve_app(
 /// Runs `serve`.
 pub async fn serve(cfg: &Config, a: ServeArgs) -> Result<()> {
     let url = a.nats.unwrap_or_else(|| cfg.nats.url.clone());
-    let state = app_state(cfg, &url, Arc::new(Metrics::default())).await?;
+    let lake = a.lake.unwrap_or_else(|| cfg.lake.path.clone());
+    let state = app_state(cfg, &url, &lake, Arc::new(Metrics::default())).await?;
     let bind = a.bind.unwrap_or_else(|| cfg.http.bind.clone());
     let (addr, task) = serve_app(&bind, state, shutdown_signal()).await?;
     eprintln!("listening on http://{addr}");

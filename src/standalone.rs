@@ -128,7 +128,7 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         metrics.files.load(Ordering::Relaxed)
     );
 
-    let state = run::app_state(cfg, &url, metrics.clone()).await?;
+    let state = run::app_state(cfg, &url, &lake, metrics.clone()).await?;
     let (addr, http) = run::serve_app(
         &format!("127.0.0.1:{}", a.port),
         state,
@@ -136,11 +136,15 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     )
     .await?;
     let key = cfg.http.ingest_keys.first().cloned().unwrap_or_default();
+    let analyst = cfg.http.analyst_keys.first().cloned().unwrap_or_default();
     eprintln!("\nShowrunner is running:");
     eprintln!("  open        http://{addr}/");
     eprintln!("  metrics     http://{addr}/metrics");
     eprintln!(
         "  send events curl -H 'Authorization: Bearer {key}' --data-binary @events.ndjson http://{addr}/v1/events"
+    );
+    eprintln!(
+        "  metrics API curl -H 'Authorization: Bearer {analyst}' 'http://{addr}/v1/metrics/mrr'"
     );
     eprintln!(
         "  lake        {}/events/<family>/date=YYYY-MM-DD/*.parquet",

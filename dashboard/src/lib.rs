@@ -3,14 +3,16 @@
 //!
 //! Module map:
 //! - [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
-//!   `/metrics` (Prometheus), and the collector's `/v1/events`;
+//!   `/metrics` (Prometheus), the collector's `/v1/events` (ingest keys),
+//!   and the warehouse's `/v1/metrics` and `/v1/sql` (analyst keys);
 //! - [`metrics_router`] — `/metrics` alone, for a separate ingest worker.
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::{Json, Router};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use showrunner_ingest::collector::{self, CollectorState};
@@ -25,6 +27,10 @@ pub struct AppState {
     pub ingest_durable: String,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The warehouse's query API over the lake.
+    pub warehouse: showrunner_warehouse::api::ApiState,
+    /// Keys accepted by the analyst endpoints.
+    pub analyst_keys: Arc<Vec<String>>,
 }
 
 /// The whole HTTP app.
@@ -35,7 +41,26 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone());
+    let analyst = showrunner_warehouse::api::router(state.warehouse.clone()).route_layer(
+        middleware::from_fn_with_state(state.analyst_keys.clone(), require_key),
+    );
     ops.merge(collector::router(state.collector))
+        .merge(analyst)
+}
+
+/// Lets a request through only with `Authorization: Bearer <key>` of `keys`.
+async fn require_key(State(keys): State<Arc<Vec<String>>>, req: Request, next: Next) -> Response {
+    if collector::bearer_ok(req.headers(), &keys) {
+        return next.run(req).await;
+    }
+    let mut r = (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({ "error": "missing or unknown key (Authorization: Bearer <analyst key>)" })),
+    )
+        .into_response();
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
 }
 
 /// A router with only `/metrics` (the ingest worker's counters) and

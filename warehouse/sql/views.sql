@@ -16,17 +16,15 @@
 -- [ff, end]; a rebuffer_start while a stall is open, or a pause while
 -- paused, opens nothing new; events are ordered by (occurred_at, event_id).
 WITH ev AS (
-    SELECT view_id, event_id, event_type, CAST(occurred_at AS BIGINT) AS t,
-           fatal, bitrate_kbps, reason
-    FROM player
-    WHERE view_id IS NOT NULL
+    SELECT view_id, event_id, event_type, t, fatal, bitrate_kbps, reason
+    FROM player_events
 ),
 starts AS (
     SELECT * FROM (
-        SELECT p.*, CAST(p.occurred_at AS BIGINT) AS start_ms,
-               row_number() OVER (PARTITION BY p.view_id ORDER BY p.occurred_at, p.event_id) AS rn
-        FROM player p
-        WHERE p.event_type = 'play_requested' AND p.view_id IS NOT NULL
+        SELECT p.*, p.t AS start_ms,
+               row_number() OVER (PARTITION BY p.view_id ORDER BY p.t, p.event_id) AS rn
+        FROM player_events p
+        WHERE p.event_type = 'play_requested'
     ) WHERE rn = 1
 ),
 marks AS (

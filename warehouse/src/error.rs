@@ -5,7 +5,7 @@
 pub enum Error {
     /// DataFusion failed to plan or run a query.
     #[error("query: {0}")]
-    Query(#[from] datafusion::error::DataFusionError),
+    Query(datafusion::error::DataFusionError),
     /// A metric name that does not exist.
     #[error("unknown metric `{0}` (see `showrunner metrics list`)")]
     UnknownMetric(String),
@@ -24,6 +24,15 @@ pub enum Error {
     /// A statement that would change something.
     #[error("refused: {0}")]
     Refused(String),
+    /// A request that is malformed.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A query that needed more memory than its limit.
+    #[error("query exceeded its memory limit: {0}")]
+    MemoryLimit(String),
+    /// A query that ran past its time limit.
+    #[error("query exceeded its time limit of {0:?}")]
+    Timeout(std::time::Duration),
     /// Converting results failed.
     #[error("output: {0}")]
     Output(String),
@@ -31,3 +40,12 @@ pub enum Error {
 
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<datafusion::error::DataFusionError> for Error {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        if let datafusion::error::DataFusionError::ResourcesExhausted(m) = e.find_root() {
+            return Error::MemoryLimit(m.clone());
+        }
+        Error::Query(e)
+    }
+}

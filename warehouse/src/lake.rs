@@ -5,14 +5,17 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use showrunner_events::Family;
 
 use crate::error::Result;
+use crate::metrics::{Metric, Source};
 
 /// The projections, in dependency order: (view name, SQL). `views` is one
 /// row per play attempt; the others replay subscriptions.
 pub const PROJECTIONS: &[(&str, &str)] = &[
+    ("player_events", include_str!("../sql/player_events.sql")),
     ("views", include_str!("../sql/views.sql")),
     ("billing_months", include_str!("../sql/billing_months.sql")),
     (
@@ -27,6 +30,14 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("monthly_churn", include_str!("../sql/monthly_churn.sql")),
 ];
 
+/// Options of a session.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LakeOptions {
+    /// Memory the session's queries may hold (bytes); beyond it they spill
+    /// or fail. None: unlimited.
+    pub memory_bytes: Option<usize>,
+}
+
 /// A DataFusion session over a lake.
 #[derive(Clone)]
 pub struct Lake {
@@ -38,10 +49,19 @@ impl Lake {
     /// Registers the lake's tables and views. Families without files yet are
     /// empty tables of the right schema.
     pub async fn open(root: &Path) -> Result<Lake> {
+        Self::open_with(root, LakeOptions::default()).await
+    }
+
+    /// [`Lake::open`] with options.
+    pub async fn open_with(root: &Path, opts: LakeOptions) -> Result<Lake> {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let ctx = SessionContext::new_with_config(config);
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(bytes) = opts.memory_bytes {
+            runtime = runtime.with_memory_limit(bytes, 1.0);
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         for family in Family::ALL {
             let raw = format!("{family}_raw");
             let file_schema = showrunner_events::arrow::schema(*family);
@@ -82,7 +102,98 @@ impl Lake {
     /// Computes the `views` projection once and keeps it in memory, so the
     /// metrics that follow read it instead of recomputing it each.
     pub async fn cache_views(&self) -> Result<usize> {
-        self.cache("views").await
+        let done = self.cache_projections(&["player_events", "views"]).await?;
+        Ok(done.iter().find(|(n, ..)| *n == "views").map_or(0, |d| d.1))
+    }
+
+    /// Computes the projections the metrics need (from the lake's files as
+    /// they are now) and keeps them in memory: the metrics that follow read
+    /// them instead of recomputing them each. Returns (name, rows, seconds)
+    /// of each projection computed.
+    pub async fn prepare(&self, metrics: &[&Metric]) -> Result<Vec<(&'static str, usize, f64)>> {
+        let mut names = Vec::new();
+        if metrics.iter().any(|m| matches!(m.source, Source::Views | Source::ViewMinutes)) {
+            names.extend(["player_events", "views"]);
+        }
+        if metrics.iter().any(|m| m.source == Source::Monthly) {
+            names.extend([
+                "billing_months",
+                "subscription_changes",
+                "subscriptions",
+                "subscription_movements",
+                "monthly_churn",
+            ]);
+        }
+        self.cache_projections(&names).await
+    }
+
+    /// Caches `names` (in [`PROJECTIONS`] order), each planned against the
+    /// ones cached before it; `player_events`, only an input of `views`, is
+    /// released once `views` holds its rows.
+    async fn cache_projections(&self, names: &[&str]) -> Result<Vec<(&'static str, usize, f64)>> {
+        let mut done = Vec::new();
+        for (name, sql) in PROJECTIONS.iter().filter(|(n, _)| names.contains(n)) {
+            // a view's plan binds the tables it reads when created: re-create
+            // it so that it reads the projections cached before it
+            self.ctx.deregister_table(*name)?;
+            self.ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;
+            let t = std::time::Instant::now();
+            let rows = if *name == "player_events" {
+                self.cache_player_events(sql).await?
+            } else {
+                self.cache(name).await?
+            };
+            done.push((*name, rows, t.elapsed().as_secs_f64()));
+        }
+        if names.contains(&"views") {
+            self.ctx.deregister_table("player_events")?;
+            self.ctx
+                .sql(&format!("CREATE VIEW player_events AS {}", PROJECTIONS[0].1))
+                .await?;
+        }
+        Ok(done)
+    }
+
+    /// `player_events` without the cost of deduplicating every row: read the
+    /// raw files, and only when the rows read repeat an `event_id` (the lake
+    /// of one ingest has none: exactly-once) compute it through the `player`
+    /// view, which keeps the first received copy. Copies of one event are
+    /// the same event, so which copy is kept changes nothing here.
+    async fn cache_player_events(&self, sql: &str) -> Result<usize> {
+        let raw = sql.replace("FROM player\n", "FROM player_raw\n");
+        if raw != sql {
+            let df = self.ctx.sql(&raw).await?;
+            let batches = df.collect().await?;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let mut ids = std::collections::HashSet::with_capacity(rows);
+            let mut unique = true;
+            'scan: for b in &batches {
+                let col = b
+                    .column_by_name("event_id")
+                    .and_then(|c| c.as_any().downcast_ref::<arrow_array::StringArray>());
+                let Some(col) = col else {
+                    unique = false;
+                    break;
+                };
+                for id in col.iter() {
+                    if !ids.insert(id) {
+                        unique = false;
+                        break 'scan;
+                    }
+                }
+            }
+            if unique {
+                if let Some(schema) = batches.first().map(|b| b.schema()) {
+                    self.ctx.deregister_table("player_events")?;
+                    self.ctx.register_table(
+                        "player_events",
+                        Arc::new(MemTable::try_new(schema, vec![batches])?),
+                    )?;
+                    return Ok(rows);
+                }
+            }
+        }
+        self.cache("player_events").await
     }
 
     /// Replaces a table or view by its computed rows, held in memory.

@@ -4,15 +4,19 @@
 //! - [`lake`] — [`Lake`]: a `SessionContext` with one listing table per
 //!   event family (`<family>_raw`, partition column `date`), a view per
 //!   family that keeps one row per `event_id` (`<family>`), and the `views`
-//!   projection (one row per play attempt, `sql/views.sql`);
+//!   projections: `views` (one row per play attempt, `sql/views.sql`) and
+//!   the subscription replay (`billing_months`, `subscription_changes`,
+//!   `subscriptions`, `subscription_movements`, `monthly_churn`);
 //! - [`metrics`] — the metric registry: one SQL file per metric under
 //!   `sql/metrics/`, rendered for a bucket, a window and breakdowns;
 //! - [`query`] — read-only SQL (DDL, DML, COPY and statements refused);
+//! - [`api`] — the HTTP query API (`/v1/metrics`, `/v1/sql`), an axum router;
 //! - [`output`] — result tables as JSON rows, CSV or text;
 //! - [`error`] — this crate's [`Error`].
 //!
 //! The definitions are `docs/metrics.md`.
 
+pub mod api;
 pub mod error;
 pub mod lake;
 pub mod metrics;

@@ -21,7 +21,7 @@ pub async fn run(lake: &Lake, sql: &str) -> Result<(Vec<String>, Vec<RecordBatch
             datafusion::error::DataFusionError::Plan(m) if m.contains("not supported") => {
                 Error::Refused(m)
             }
-            other => Error::Query(other),
+            other => Error::from(other),
         })?;
     collect(df).await
 }

@@ -58,7 +58,8 @@ fn keyed(rows: &[Vec<Value>], n: usize) -> BTreeMap<String, Vec<Value>> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_metrics_agree_with_each_other() {
     let (_d, lake) = lake().await;
-    lake.cache_views().await.expect("views");
+    let all: Vec<_> = showrunner_warehouse::metrics::METRICS.iter().collect();
+    lake.prepare(&all).await.expect("projections");
     let (_, mrr) = run(&lake, "mrr", &monthly()).await;
     let (_, mov) = run(&lake, "mrr_movements", &monthly()).await;
     let (_, churn) = run(&lake, "customer_churn", &monthly()).await;
@@ -178,7 +179,8 @@ async fn the_metrics_agree_with_each_other() {
 #[tokio::test(flavor = "multi_thread")]
 async fn qoe_and_engagement_agree_with_each_other() {
     let (_d, lake) = lake().await;
-    lake.cache_views().await.expect("views");
+    let all: Vec<_> = showrunner_warehouse::metrics::METRICS.iter().collect();
+    lake.prepare(&all).await.expect("projections");
     let day = Params::default();
     let (_, ebvs) = run(&lake, "exits_before_video_start", &day).await;
     let (_, vsf) = run(&lake, "video_start_failures", &day).await;

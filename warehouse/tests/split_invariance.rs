@@ -38,7 +38,8 @@ fn write(lake: &std::path::Path, chunks: &[Vec<(Family, WireEvent)>]) {
 
 async fn all_metrics(lake: &std::path::Path) -> Vec<serde_json::Value> {
     let lake = Lake::open(lake).await.expect("lake");
-    lake.cache_views().await.expect("views");
+    let all: Vec<_> = metrics::METRICS.iter().collect();
+    lake.prepare(&all).await.expect("projections");
     let mut out = Vec::new();
     for by in [vec![], vec!["cdn".to_owned(), "device".to_owned()]] {
         let p = Params {

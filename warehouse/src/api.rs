@@ -1,0 +1,250 @@
+//! The query API, as an axum router the server mounts (behind the analyst
+//! key, which the dashboard checks):
+//!
+//! - `GET /v1/metrics` — every metric: name, definition, breakdowns;
+//! - `GET /v1/metrics/{name}?from=&to=&bucket=&by=a,b&format=json|csv` —
+//!   one metric, the same JSON object as `showrunner metrics --format json`;
+//! - `POST /v1/sql` (`{"sql": "SELECT …", "format": "json|csv"}`) —
+//!   read-only SQL with a memory limit and a time limit per query.
+//!
+//! Errors are 4xx JSON `{"error": reason}`, mapped in [`status`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::lake::{Lake, LakeOptions};
+use crate::metrics::{self, Params};
+use crate::output;
+
+/// Limits of the API's queries.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    /// Memory one query may use, bytes.
+    pub memory_bytes: usize,
+    /// Time one query may take.
+    pub timeout: Duration,
+}
+
+/// State of the API: the lake, and its projections computed once per change
+/// of the lake's files.
+#[derive(Clone)]
+pub struct ApiState {
+    root: PathBuf,
+    limits: QueryLimits,
+    cached: Arc<Mutex<Option<(Signature, Lake)>>>,
+}
+
+/// What the player and billing files of the lake look like: count, bytes,
+/// newest change.
+type Signature = (usize, u64, Option<SystemTime>);
+
+fn signature(root: &std::path::Path) -> Signature {
+    let mut sig = (0, 0, None);
+    for family in ["player", "billing"] {
+        let dir = root.join("events").join(family);
+        for part in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(part.path()).into_iter().flatten().flatten() {
+                if let Ok(m) = f.metadata() {
+                    sig.0 += 1;
+                    sig.1 += m.len();
+                    sig.2 = sig.2.max(m.modified().ok());
+                }
+            }
+        }
+    }
+    sig
+}
+
+impl ApiState {
+    /// The API over the lake at `root`.
+    pub fn new(root: PathBuf, limits: QueryLimits) -> Self {
+        Self {
+            root,
+            limits,
+            cached: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// A session whose projections reflect the lake's current files
+    /// (recomputed when they changed; concurrent requests wait for one
+    /// computation).
+    pub async fn lake(&self) -> Result<Lake> {
+        let sig = signature(&self.root);
+        let mut guard = self.cached.lock().await;
+        if let Some((s, lake)) = guard.as_ref()
+            && *s == sig
+        {
+            return Ok(lake.clone());
+        }
+        let lake = Lake::open(&self.root).await?;
+        let all: Vec<&metrics::Metric> = metrics::METRICS.iter().collect();
+        lake.prepare(&all).await?;
+        *guard = Some((sig, lake.clone()));
+        Ok(lake)
+    }
+}
+
+/// The router.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/metrics", get(list))
+        .route("/v1/metrics/{name}", get(metric))
+        .route("/v1/sql", post(sql))
+        .with_state(state)
+}
+
+/// The HTTP status of an error.
+pub fn status(e: &Error) -> StatusCode {
+    match e {
+        Error::UnknownMetric(_) => StatusCode::NOT_FOUND,
+        Error::UnknownDimension(..)
+        | Error::UnsupportedDimension(..)
+        | Error::UnknownBucket(_)
+        | Error::BadDate(_)
+        | Error::BadRequest(_)
+        | Error::Refused(_) => StatusCode::BAD_REQUEST,
+        Error::Query(q) if is_user_error(q) => StatusCode::BAD_REQUEST,
+        Error::MemoryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+        Error::Query(_) | Error::Output(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn is_user_error(e: &datafusion::error::DataFusionError) -> bool {
+    use datafusion::error::DataFusionError as D;
+    match e {
+        D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) => true,
+        D::Context(_, inner) => is_user_error(inner),
+        _ => false,
+    }
+}
+
+fn error(e: &Error) -> Response {
+    (status(e), Json(json!({ "error": e.to_string() }))).into_response()
+}
+
+async fn list() -> Json<Value> {
+    Json(json!({
+        "metrics": metrics::METRICS.iter().map(|m| json!({
+            "name": m.name,
+            "summary": m.summary,
+            "monthly_only": m.source == metrics::Source::Monthly,
+            "breakdowns": m.dims,
+            "by_currency": m.by_currency(),
+        })).collect::<Vec<_>>()
+    }))
+}
+
+/// Query of `GET /v1/metrics/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricQuery {
+    from: Option<String>,
+    to: Option<String>,
+    bucket: Option<String>,
+    /// Breakdowns, comma-separated.
+    by: Option<String>,
+    format: Option<String>,
+}
+
+async fn metric(
+    State(st): State<ApiState>,
+    Path(name): Path<String>,
+    q: std::result::Result<Query<MetricQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let run = async {
+        let Query(q) = q.map_err(|e| Error::BadRequest(e.body_text()))?;
+        let m = metrics::find(&name)?;
+        let p = Params {
+            from: q.from.as_deref().map(metrics::date).transpose()?,
+            to: q.to.as_deref().map(metrics::date).transpose()?,
+            bucket: q.bucket.as_deref().unwrap_or("day").parse()?,
+            by: q
+                .by
+                .iter()
+                .flat_map(|b| b.split(','))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        let csv = format_is_csv(q.format.as_deref())?;
+        metrics::render(m, &p)?; // refuse bad parameters before touching the lake
+        let lake = st.lake().await?;
+        let (columns, batches) = tokio::time::timeout(st.limits.timeout, metrics::compute(&lake, m, &p))
+            .await
+            .map_err(|_| Error::Timeout(st.limits.timeout))??;
+        let rows = output::rows(&batches)?;
+        Ok::<_, Error>(if csv {
+            csv_response(&columns, &rows)
+        } else {
+            Json(json!({ "metric": m.name, "params": m.effective(&p), "columns": columns, "rows": rows }))
+                .into_response()
+        })
+    };
+    run.await.unwrap_or_else(|e| error(&e))
+}
+
+/// Body of `POST /v1/sql`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlRequest {
+    sql: String,
+    format: Option<String>,
+}
+
+async fn sql(
+    State(st): State<ApiState>,
+    body: std::result::Result<Json<SqlRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let run = async {
+        let Json(req) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
+        let csv = format_is_csv(req.format.as_deref())?;
+        // a session of its own, so the memory limit is this query's
+        let lake = Lake::open_with(
+            &st.root,
+            LakeOptions {
+                memory_bytes: Some(st.limits.memory_bytes),
+            },
+        )
+        .await?;
+        let (columns, batches) = tokio::time::timeout(st.limits.timeout, crate::query::run(&lake, &req.sql))
+            .await
+            .map_err(|_| Error::Timeout(st.limits.timeout))??;
+        let rows = output::rows(&batches)?;
+        Ok::<_, Error>(if csv {
+            csv_response(&columns, &rows)
+        } else {
+            Json(json!({ "columns": columns, "rows": rows })).into_response()
+        })
+    };
+    run.await.unwrap_or_else(|e| error(&e))
+}
+
+fn format_is_csv(f: Option<&str>) -> Result<bool> {
+    match f {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(Error::BadRequest(format!(
+            "unknown format `{other}` (expected json or csv)"
+        ))),
+    }
+}
+
+fn csv_response(columns: &[String], rows: &[Vec<Value>]) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        output::csv(columns, rows),
+    )
+        .into_response()
+}

@@ -1,0 +1,197 @@
+//! The query API through its router (`tower::ServiceExt::oneshot`, no
+//! socket): the same rows as the library, the JSON errors, CSV, and the
+//! per-query memory and time limits of `POST /v1/sql`.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use showrunner_events::Family;
+use showrunner_simulator::{SimConfig, Simulator};
+use showrunner_warehouse::api::{self, ApiState, QueryLimits};
+use showrunner_warehouse::metrics::{self, Bucket, Params};
+use showrunner_warehouse::{Lake, output};
+use tower::ServiceExt;
+
+fn lake() -> tempfile::TempDir {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).expect("date");
+    let mut c = SimConfig::new(40, 20, 3, start);
+    c.heartbeat_secs = 300;
+    let (mut player, mut billing) = (Vec::new(), Vec::new());
+    for e in Simulator::new(c).flatten() {
+        match e.family() {
+            Family::Player => player.push(e.to_wire()),
+            Family::Billing => billing.push(e.to_wire()),
+            _ => {}
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write(dir.path(), Family::Player, &player, 1);
+    common::write(dir.path(), Family::Billing, &billing, 2);
+    dir
+}
+
+fn limits() -> QueryLimits {
+    QueryLimits {
+        memory_bytes: 256 << 20,
+        timeout: Duration::from_secs(60),
+    }
+}
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, String, String) {
+    let r = app.clone().oneshot(req).await.expect("response");
+    let status = r.status();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX).await.expect("body");
+    (status, ctype, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
+    let (s, _, body) = call(app, Request::get(uri).body(Body::empty()).expect("req")).await;
+    (s, serde_json::from_str(&body).unwrap_or_else(|_| panic!("json body: {body}")))
+}
+
+async fn sql(app: &axum::Router, body: Value) -> (StatusCode, String) {
+    let req = Request::post("/v1/sql")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("req");
+    let (s, _, b) = call(app, req).await;
+    (s, b)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_over_http_are_the_library_rows() {
+    let dir = lake();
+    let app = api::router(ApiState::new(dir.path().to_path_buf(), limits()));
+    let (s, list) = get(&app, "/v1/metrics").await;
+    assert_eq!(s, StatusCode::OK);
+    let names: Vec<&str> = list["metrics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|m| m["name"].as_str().expect("name"))
+        .collect();
+    let want: Vec<&str> = metrics::METRICS.iter().map(|m| m.name).collect();
+    assert_eq!(names, want);
+    assert_eq!(list["metrics"][11]["name"], "mrr");
+    assert_eq!(list["metrics"][11]["monthly_only"], true);
+
+    let lib = Lake::open(dir.path()).await.expect("lake");
+    for (uri, name, p) in [
+        (
+            "/v1/metrics/video_startup_time?bucket=week&by=cdn,device",
+            "video_startup_time",
+            Params { bucket: Bucket::Week, by: vec!["cdn".into(), "device".into()], ..Params::default() },
+        ),
+        (
+            "/v1/metrics/watch_hours?from=2026-01-25&to=2026-02-03",
+            "watch_hours",
+            Params {
+                from: Some(metrics::date("2026-01-25").expect("d")),
+                to: Some(metrics::date("2026-02-03").expect("d")),
+                ..Params::default()
+            },
+        ),
+        ("/v1/metrics/mrr?by=plan", "mrr", Params { by: vec!["plan".into()], ..Params::default() }),
+    ] {
+        let (s, got) = get(&app, uri).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {got}");
+        let m = metrics::find(name).expect("metric");
+        let (cols, batches) = metrics::compute(&lib, m, &p).await.expect("computes");
+        let rows = output::rows(&batches).expect("rows");
+        assert!(!rows.is_empty(), "{uri}");
+        assert_eq!(got["metric"], name);
+        assert_eq!(got["columns"], json!(cols), "{uri}");
+        assert_eq!(got["rows"], json!(rows), "{uri}");
+        assert_eq!(got["params"], serde_json::to_value(m.effective(&p)).expect("params"));
+    }
+    assert_eq!(
+        get(&app, "/v1/metrics/mrr?bucket=day").await.1["params"]["bucket"],
+        "month",
+        "monthly metrics say so"
+    );
+
+    let (s, _, csv) = call(
+        &app,
+        Request::get("/v1/metrics/active_users?format=csv").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(csv.starts_with("bucket,users\n2026-01-"), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_are_4xx_json_with_the_reason() {
+    let dir = lake();
+    let app = api::router(ApiState::new(dir.path().to_path_buf(), limits()));
+    for (uri, status, reason) in [
+        ("/v1/metrics/nope", StatusCode::NOT_FOUND, "unknown metric `nope`"),
+        ("/v1/metrics/watch_hours?by=colour", StatusCode::BAD_REQUEST, "unknown dimension `colour`"),
+        ("/v1/metrics/mrr?by=cdn", StatusCode::BAD_REQUEST, "does not break down by `cdn`"),
+        ("/v1/metrics/watch_hours?from=2026-13-01", StatusCode::BAD_REQUEST, "bad date `2026-13-01`"),
+        ("/v1/metrics/watch_hours?bucket=year", StatusCode::BAD_REQUEST, "unknown bucket `year`"),
+        ("/v1/metrics/watch_hours?format=xml", StatusCode::BAD_REQUEST, "unknown format `xml`"),
+        ("/v1/metrics/watch_hours?colour=red", StatusCode::BAD_REQUEST, "unknown field `colour`"),
+    ] {
+        let (s, body) = get(&app, uri).await;
+        assert_eq!(s, status, "{uri}: {body}");
+        let e = body["error"].as_str().unwrap_or_else(|| panic!("{uri}: {body}"));
+        assert!(e.contains(reason), "{uri}: {e}");
+    }
+    for (body, reason) in [
+        (json!({"sql": "DROP VIEW views"}), "refused"),
+        (json!({"sql": "COPY (SELECT 1) TO '/tmp/x.csv'"}), "refused"),
+        (json!({"sql": "SELEKT 1"}), "query"),
+        (json!({"sql": "SELECT nope FROM player"}), "nope"),
+        (json!({"query": "SELECT 1"}), "bad request"),
+    ] {
+        let (s, b) = sql(&app, body.clone()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {b}");
+        let v: Value = serde_json::from_str(&b).expect("json");
+        assert!(v["error"].as_str().expect("error").contains(reason), "{body}: {v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_answers_json_or_csv_within_its_limits() {
+    let dir = lake();
+    let app = api::router(ApiState::new(dir.path().to_path_buf(), limits()));
+    let (s, b) = sql(&app, json!({"sql": "SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM player"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let v: Value = serde_json::from_str(&b).expect("json");
+    assert_eq!(v["columns"], json!(["n", "ids"]));
+    assert!(v["rows"][0][0].as_i64().expect("n") > 1_000);
+    assert_eq!(v["rows"][0][0], v["rows"][0][1]);
+    let (s, b) = sql(&app, json!({"sql": "SELECT 1 AS a, 'x,y' AS b", "format": "csv"})).await;
+    assert_eq!((s, b.as_str()), (StatusCode::OK, "a,b\n1,\"x,y\"\n"));
+
+    // a hash join cannot spill its build side: over a tiny budget it fails
+    let tight = api::router(ApiState::new(
+        dir.path().to_path_buf(),
+        QueryLimits { memory_bytes: 64 << 10, timeout: Duration::from_secs(60) },
+    ));
+    let (s, b) = sql(
+        &tight,
+        json!({"sql": "SELECT count(*) FROM player a JOIN player b ON a.event_id = b.event_id"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b.contains("memory limit"), "{b}");
+
+    // a query far longer than the limit is stopped
+    let quick = api::router(ApiState::new(
+        dir.path().to_path_buf(),
+        QueryLimits { memory_bytes: 256 << 20, timeout: Duration::from_millis(200) },
+    ));
+    let (s, b) = sql(&quick, json!({"sql": "SELECT sum(value % 7) FROM range(100000000000)"})).await;
+    assert_eq!(s, StatusCode::REQUEST_TIMEOUT, "{b}");
+    assert!(b.contains("time limit"), "{b}");
+}
