@@ -27,10 +27,20 @@ pub fn simulate_lake(lake: &Path, n: usize) -> Result<usize> {
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     let mut cfg = SimConfig::new(users, 120, 11, start);
     cfg.heartbeat_secs = 60;
-    let mut sink = ParquetSink::open(lake, "EVENTS", "bench", std::time::Duration::from_secs(3600))?;
+    let mut sink = ParquetSink::open(
+        lake,
+        "EVENTS",
+        "bench",
+        std::time::Duration::from_secs(3600),
+    )?;
     let mut open: HashMap<(Family, String), (BatchBuilder, Vec<u64>)> = HashMap::new();
     let mut seq = 0u64;
-    let flush = |sink: &mut ParquetSink, f: Family, date: &str, b: &mut BatchBuilder, seqs: &mut Vec<u64>| -> Result<()> {
+    let flush = |sink: &mut ParquetSink,
+                 f: Family,
+                 date: &str,
+                 b: &mut BatchBuilder,
+                 seqs: &mut Vec<u64>|
+     -> Result<()> {
         sink.write(f, date, &b.finish()?, seqs)?;
         seqs.clear();
         Ok(())
@@ -90,7 +100,10 @@ fn same(a: &Value, b: &Value) -> bool {
         (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
             (Some(i), Some(j)) => i == j,
             _ => {
-                let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+                let (x, y) = (
+                    x.as_f64().unwrap_or(f64::NAN),
+                    y.as_f64().unwrap_or(f64::NAN),
+                );
                 (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-300)
             }
         },
@@ -206,7 +219,10 @@ pub async fn run(n: usize, keep: Option<PathBuf>, with_duckdb: bool) -> Result<(
             if let Some(name) = l["metric"].as_str() {
                 per.insert(name.into(), l["seconds"].clone());
                 let rows: Vec<Vec<Value>> = serde_json::from_value(l["rows"].clone())?;
-                let i = metrics::METRICS.iter().position(|m| m.name == name).context("metric")?;
+                let i = metrics::METRICS
+                    .iter()
+                    .position(|m| m.name == name)
+                    .context("metric")?;
                 if let Some(d) = disagreement(&cold[i].2, &rows) {
                     disagree.insert(name.into(), json!(d));
                 }

@@ -293,7 +293,9 @@ impl Config {
             bail!("config field `http.ingest_keys` needs at least one key of 8 or more characters");
         }
         if self.http.analyst_keys.is_empty() || self.http.analyst_keys.iter().any(|k| k.len() < 8) {
-            bail!("config field `http.analyst_keys` needs at least one key of 8 or more characters");
+            bail!(
+                "config field `http.analyst_keys` needs at least one key of 8 or more characters"
+            );
         }
         if !(16..=1_048_576).contains(&self.warehouse.query_memory_mb) {
             bail!("config field `warehouse.query_memory_mb` must be within 16..=1048576");

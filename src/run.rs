@@ -159,7 +159,8 @@ pub async fn app_state(
         warehouse: showrunner_warehouse::api::ApiState::new(
             lake.to_path_buf(),
             showrunner_warehouse::api::QueryLimits {
-                memory_bytes: usize::try_from(cfg.warehouse.query_memory_mb << 20).unwrap_or(usize::MAX),
+                memory_bytes: usize::try_from(cfg.warehouse.query_memory_mb << 20)
+                    .unwrap_or(usize::MAX),
                 timeout: Duration::from_secs(cfg.warehouse.query_timeout_secs),
             },
         ),

@@ -14,6 +14,7 @@ use showrunner_events::examples::examples;
 use showrunner_ingest::nats::server::free_port;
 
 const KEY: &str = "test-ingest-key-1";
+const ANALYST: &str = "test-analyst-key-1";
 
 struct Server {
     child: Child,
@@ -27,17 +28,20 @@ impl Drop for Server {
     }
 }
 
-async fn serve(url: &str) -> Server {
+async fn serve(url: &str, lake: &std::path::Path) -> Server {
     let port = free_port().expect("port");
     let child = bin()
         .env("SHOWRUNNER_HTTP_INGEST_KEYS", KEY)
+        .env("SHOWRUNNER_HTTP_ANALYST_KEYS", ANALYST)
         .args([
             "serve",
             "--nats",
             url,
             "--bind",
             &format!("127.0.0.1:{port}"),
+            "--lake",
         ])
+        .arg(lake)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -112,7 +116,7 @@ fn accepted_ids(body: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn collector_contract_over_a_real_socket() {
     let mut h = Harness::new();
-    let s = serve(&h.url()).await;
+    let s = serve(&h.url(), &h.lake()).await;
     let base = s.base.clone();
     let http = reqwest::Client::new();
     assert_eq!(
@@ -240,6 +244,47 @@ async fn collector_contract_over_a_real_socket() {
         .expect("lake")
         .len();
     assert_eq!(rows, stored.len(), "no duplicates");
+
+    // the query API reads the same lake, behind the analyst key
+    let sql = json!({"sql": "SELECT count(*) AS n FROM player"}).to_string();
+    for key in [None, Some(KEY), Some("wrong-analyst-key")] {
+        let mut req = http.post(format!("{base}/v1/sql")).body(sql.clone());
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let r = req.send().await.expect("sql");
+        assert_eq!(r.status(), 401, "{key:?}");
+    }
+    let r = http
+        .post(format!("{base}/v1/sql"))
+        .bearer_auth(ANALYST)
+        .body(sql)
+        .send()
+        .await
+        .expect("sql");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["rows"][0][0], json!(stored.len()), "{v}");
+    let r = http
+        .get(format!("{base}/v1/metrics/playback_failures"))
+        .bearer_auth(ANALYST)
+        .send()
+        .await
+        .expect("metric");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(
+        v["columns"],
+        json!(["bucket", "failed_views", "views", "failure_rate"])
+    );
+    assert_eq!(
+        http.get(format!("{base}/v1/metrics"))
+            .send()
+            .await
+            .expect("list")
+            .status(),
+        401
+    );
     let worker_metrics = http
         .get(format!("http://{metrics_bind}/metrics"))
         .send()

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::{Json, Router};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 use showrunner_ingest::collector::{self, CollectorState};
 use showrunner_ingest::metrics::{Metrics, render_gauge};
 
@@ -44,8 +44,7 @@ pub fn router(state: AppState) -> Router {
     let analyst = showrunner_warehouse::api::router(state.warehouse.clone()).route_layer(
         middleware::from_fn_with_state(state.analyst_keys.clone(), require_key),
     );
-    ops.merge(collector::router(state.collector))
-        .merge(analyst)
+    ops.merge(collector::router(state.collector)).merge(analyst)
 }
 
 /// Lets a request through only with `Authorization: Bearer <key>` of `keys`.

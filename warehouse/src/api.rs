@@ -54,7 +54,11 @@ fn signature(root: &std::path::Path) -> Signature {
     for family in ["player", "billing"] {
         let dir = root.join("events").join(family);
         for part in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            for f in std::fs::read_dir(part.path()).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(part.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
                 if let Ok(m) = f.metadata() {
                     sig.0 += 1;
                     sig.1 += m.len();
@@ -123,11 +127,10 @@ pub fn status(e: &Error) -> StatusCode {
 
 fn is_user_error(e: &datafusion::error::DataFusionError) -> bool {
     use datafusion::error::DataFusionError as D;
-    match e {
-        D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) => true,
-        D::Context(_, inner) => is_user_error(inner),
-        _ => false,
-    }
+    matches!(
+        e.find_root(),
+        D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_)
+    )
 }
 
 fn error(e: &Error) -> Response {
@@ -181,9 +184,10 @@ async fn metric(
         let csv = format_is_csv(q.format.as_deref())?;
         metrics::render(m, &p)?; // refuse bad parameters before touching the lake
         let lake = st.lake().await?;
-        let (columns, batches) = tokio::time::timeout(st.limits.timeout, metrics::compute(&lake, m, &p))
-            .await
-            .map_err(|_| Error::Timeout(st.limits.timeout))??;
+        let (columns, batches) =
+            tokio::time::timeout(st.limits.timeout, metrics::compute(&lake, m, &p))
+                .await
+                .map_err(|_| Error::Timeout(st.limits.timeout))??;
         let rows = output::rows(&batches)?;
         Ok::<_, Error>(if csv {
             csv_response(&columns, &rows)
@@ -218,9 +222,10 @@ async fn sql(
             },
         )
         .await?;
-        let (columns, batches) = tokio::time::timeout(st.limits.timeout, crate::query::run(&lake, &req.sql))
-            .await
-            .map_err(|_| Error::Timeout(st.limits.timeout))??;
+        let (columns, batches) =
+            tokio::time::timeout(st.limits.timeout, crate::query::run(&lake, &req.sql))
+                .await
+                .map_err(|_| Error::Timeout(st.limits.timeout))??;
         let rows = output::rows(&batches)?;
         Ok::<_, Error>(if csv {
             csv_response(&columns, &rows)

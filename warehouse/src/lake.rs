@@ -112,7 +112,10 @@ impl Lake {
     /// of each projection computed.
     pub async fn prepare(&self, metrics: &[&Metric]) -> Result<Vec<(&'static str, usize, f64)>> {
         let mut names = Vec::new();
-        if metrics.iter().any(|m| matches!(m.source, Source::Views | Source::ViewMinutes)) {
+        if metrics
+            .iter()
+            .any(|m| matches!(m.source, Source::Views | Source::ViewMinutes))
+        {
             names.extend(["player_events", "views"]);
         }
         if metrics.iter().any(|m| m.source == Source::Monthly) {
@@ -136,7 +139,9 @@ impl Lake {
             // a view's plan binds the tables it reads when created: re-create
             // it so that it reads the projections cached before it
             self.ctx.deregister_table(*name)?;
-            self.ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;
+            self.ctx
+                .sql(&format!("CREATE VIEW {name} AS {sql}"))
+                .await?;
             let t = std::time::Instant::now();
             let rows = if *name == "player_events" {
                 self.cache_player_events(sql).await?
@@ -148,7 +153,10 @@ impl Lake {
         if names.contains(&"views") {
             self.ctx.deregister_table("player_events")?;
             self.ctx
-                .sql(&format!("CREATE VIEW player_events AS {}", PROJECTIONS[0].1))
+                .sql(&format!(
+                    "CREATE VIEW player_events AS {}",
+                    PROJECTIONS[0].1
+                ))
                 .await?;
         }
         Ok(done)

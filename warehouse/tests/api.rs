@@ -49,13 +49,18 @@ async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, String, St
         .get("content-type")
         .map(|v| v.to_str().unwrap_or("").to_owned())
         .unwrap_or_default();
-    let body = axum::body::to_bytes(r.into_body(), usize::MAX).await.expect("body");
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .expect("body");
     (status, ctype, String::from_utf8_lossy(&body).into_owned())
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
     let (s, _, body) = call(app, Request::get(uri).body(Body::empty()).expect("req")).await;
-    (s, serde_json::from_str(&body).unwrap_or_else(|_| panic!("json body: {body}")))
+    (
+        s,
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("json body: {body}")),
+    )
 }
 
 async fn sql(app: &axum::Router, body: Value) -> (StatusCode, String) {
@@ -89,7 +94,11 @@ async fn metrics_over_http_are_the_library_rows() {
         (
             "/v1/metrics/video_startup_time?bucket=week&by=cdn,device",
             "video_startup_time",
-            Params { bucket: Bucket::Week, by: vec!["cdn".into(), "device".into()], ..Params::default() },
+            Params {
+                bucket: Bucket::Week,
+                by: vec!["cdn".into(), "device".into()],
+                ..Params::default()
+            },
         ),
         (
             "/v1/metrics/watch_hours?from=2026-01-25&to=2026-02-03",
@@ -100,7 +109,14 @@ async fn metrics_over_http_are_the_library_rows() {
                 ..Params::default()
             },
         ),
-        ("/v1/metrics/mrr?by=plan", "mrr", Params { by: vec!["plan".into()], ..Params::default() }),
+        (
+            "/v1/metrics/mrr?by=plan",
+            "mrr",
+            Params {
+                by: vec!["plan".into()],
+                ..Params::default()
+            },
+        ),
     ] {
         let (s, got) = get(&app, uri).await;
         assert_eq!(s, StatusCode::OK, "{uri}: {got}");
@@ -110,8 +126,13 @@ async fn metrics_over_http_are_the_library_rows() {
         assert!(!rows.is_empty(), "{uri}");
         assert_eq!(got["metric"], name);
         assert_eq!(got["columns"], json!(cols), "{uri}");
-        assert_eq!(got["rows"], json!(rows), "{uri}");
-        assert_eq!(got["params"], serde_json::to_value(m.effective(&p)).expect("params"));
+        // the library run plans without the prepared projections: doubles
+        // may differ in the last bit
+        common::same_rows(&got["rows"], &json!(rows));
+        assert_eq!(
+            got["params"],
+            serde_json::to_value(m.effective(&p)).expect("params")
+        );
     }
     assert_eq!(
         get(&app, "/v1/metrics/mrr?bucket=day").await.1["params"]["bucket"],
@@ -121,7 +142,9 @@ async fn metrics_over_http_are_the_library_rows() {
 
     let (s, _, csv) = call(
         &app,
-        Request::get("/v1/metrics/active_users?format=csv").body(Body::empty()).expect("req"),
+        Request::get("/v1/metrics/active_users?format=csv")
+            .body(Body::empty())
+            .expect("req"),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
@@ -133,17 +156,47 @@ async fn bad_requests_are_4xx_json_with_the_reason() {
     let dir = lake();
     let app = api::router(ApiState::new(dir.path().to_path_buf(), limits()));
     for (uri, status, reason) in [
-        ("/v1/metrics/nope", StatusCode::NOT_FOUND, "unknown metric `nope`"),
-        ("/v1/metrics/watch_hours?by=colour", StatusCode::BAD_REQUEST, "unknown dimension `colour`"),
-        ("/v1/metrics/mrr?by=cdn", StatusCode::BAD_REQUEST, "does not break down by `cdn`"),
-        ("/v1/metrics/watch_hours?from=2026-13-01", StatusCode::BAD_REQUEST, "bad date `2026-13-01`"),
-        ("/v1/metrics/watch_hours?bucket=year", StatusCode::BAD_REQUEST, "unknown bucket `year`"),
-        ("/v1/metrics/watch_hours?format=xml", StatusCode::BAD_REQUEST, "unknown format `xml`"),
-        ("/v1/metrics/watch_hours?colour=red", StatusCode::BAD_REQUEST, "unknown field `colour`"),
+        (
+            "/v1/metrics/nope",
+            StatusCode::NOT_FOUND,
+            "unknown metric `nope`",
+        ),
+        (
+            "/v1/metrics/watch_hours?by=colour",
+            StatusCode::BAD_REQUEST,
+            "unknown dimension `colour`",
+        ),
+        (
+            "/v1/metrics/mrr?by=cdn",
+            StatusCode::BAD_REQUEST,
+            "does not break down by `cdn`",
+        ),
+        (
+            "/v1/metrics/watch_hours?from=2026-13-01",
+            StatusCode::BAD_REQUEST,
+            "bad date `2026-13-01`",
+        ),
+        (
+            "/v1/metrics/watch_hours?bucket=year",
+            StatusCode::BAD_REQUEST,
+            "unknown bucket `year`",
+        ),
+        (
+            "/v1/metrics/watch_hours?format=xml",
+            StatusCode::BAD_REQUEST,
+            "unknown format `xml`",
+        ),
+        (
+            "/v1/metrics/watch_hours?colour=red",
+            StatusCode::BAD_REQUEST,
+            "unknown field `colour`",
+        ),
     ] {
         let (s, body) = get(&app, uri).await;
         assert_eq!(s, status, "{uri}: {body}");
-        let e = body["error"].as_str().unwrap_or_else(|| panic!("{uri}: {body}"));
+        let e = body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{uri}: {body}"));
         assert!(e.contains(reason), "{uri}: {e}");
     }
     for (body, reason) in [
@@ -156,7 +209,10 @@ async fn bad_requests_are_4xx_json_with_the_reason() {
         let (s, b) = sql(&app, body.clone()).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {b}");
         let v: Value = serde_json::from_str(&b).expect("json");
-        assert!(v["error"].as_str().expect("error").contains(reason), "{body}: {v}");
+        assert!(
+            v["error"].as_str().expect("error").contains(reason),
+            "{body}: {v}"
+        );
     }
 }
 
@@ -164,19 +220,30 @@ async fn bad_requests_are_4xx_json_with_the_reason() {
 async fn sql_answers_json_or_csv_within_its_limits() {
     let dir = lake();
     let app = api::router(ApiState::new(dir.path().to_path_buf(), limits()));
-    let (s, b) = sql(&app, json!({"sql": "SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM player"})).await;
+    let (s, b) = sql(
+        &app,
+        json!({"sql": "SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM player"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let v: Value = serde_json::from_str(&b).expect("json");
     assert_eq!(v["columns"], json!(["n", "ids"]));
     assert!(v["rows"][0][0].as_i64().expect("n") > 1_000);
     assert_eq!(v["rows"][0][0], v["rows"][0][1]);
-    let (s, b) = sql(&app, json!({"sql": "SELECT 1 AS a, 'x,y' AS b", "format": "csv"})).await;
+    let (s, b) = sql(
+        &app,
+        json!({"sql": "SELECT 1 AS a, 'x,y' AS b", "format": "csv"}),
+    )
+    .await;
     assert_eq!((s, b.as_str()), (StatusCode::OK, "a,b\n1,\"x,y\"\n"));
 
     // a hash join cannot spill its build side: over a tiny budget it fails
     let tight = api::router(ApiState::new(
         dir.path().to_path_buf(),
-        QueryLimits { memory_bytes: 64 << 10, timeout: Duration::from_secs(60) },
+        QueryLimits {
+            memory_bytes: 64 << 10,
+            timeout: Duration::from_secs(60),
+        },
     ));
     let (s, b) = sql(
         &tight,
@@ -189,9 +256,16 @@ async fn sql_answers_json_or_csv_within_its_limits() {
     // a query far longer than the limit is stopped
     let quick = api::router(ApiState::new(
         dir.path().to_path_buf(),
-        QueryLimits { memory_bytes: 256 << 20, timeout: Duration::from_millis(200) },
+        QueryLimits {
+            memory_bytes: 256 << 20,
+            timeout: Duration::from_millis(200),
+        },
     ));
-    let (s, b) = sql(&quick, json!({"sql": "SELECT sum(value % 7) FROM range(100000000000)"})).await;
+    let (s, b) = sql(
+        &quick,
+        json!({"sql": "SELECT sum(value % 7) FROM range(100000000000)"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::REQUEST_TIMEOUT, "{b}");
     assert!(b.contains("time limit"), "{b}");
 }
