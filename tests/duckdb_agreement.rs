@@ -19,13 +19,16 @@ fn every_metric_agrees_with_duckdb() {
         .expect("run bench metrics");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(report["events"], 60_000);
     assert_eq!(report["agree"], true, "{}", report["disagreements"]);
     // every metric ran on both engines, and most have rows
-    let df = report["datafusion"]["per_metric"].as_object().expect("per metric");
-    let duck = report["duckdb"]["per_metric"].as_object().expect("per metric");
+    let df = report["datafusion"]["per_metric"]
+        .as_object()
+        .expect("per metric");
+    let duck = report["duckdb"]["per_metric"]
+        .as_object()
+        .expect("per metric");
     assert_eq!(df.len(), 20);
     assert_eq!(duck.len(), 20);
     let with_rows = df.values().filter(|m| m["rows"].as_u64() > Some(0)).count();

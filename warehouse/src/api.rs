@@ -207,12 +207,12 @@ pub struct SqlRequest {
     format: Option<String>,
 }
 
-async fn sql(
-    State(st): State<ApiState>,
-    body: std::result::Result<Json<SqlRequest>, axum::extract::rejection::JsonRejection>,
-) -> Response {
+async fn sql(State(st): State<ApiState>, body: axum::body::Bytes) -> Response {
     let run = async {
-        let Json(req) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
+        // JSON whatever the content type says (`curl -d` sends a form type)
+        let req: SqlRequest = serde_json::from_slice(&body).map_err(|e| {
+            Error::BadRequest(format!("body must be {{\"sql\": \"SELECT …\"}}: {e}"))
+        })?;
         let csv = format_is_csv(req.format.as_deref())?;
         // a session of its own, so the memory limit is this query's
         let lake = Lake::open_with(

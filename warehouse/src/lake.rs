@@ -190,15 +190,13 @@ impl Lake {
                     }
                 }
             }
-            if unique {
-                if let Some(schema) = batches.first().map(|b| b.schema()) {
-                    self.ctx.deregister_table("player_events")?;
-                    self.ctx.register_table(
-                        "player_events",
-                        Arc::new(MemTable::try_new(schema, vec![batches])?),
-                    )?;
-                    return Ok(rows);
-                }
+            if unique && let Some(schema) = batches.first().map(|b| b.schema()) {
+                self.ctx.deregister_table("player_events")?;
+                self.ctx.register_table(
+                    "player_events",
+                    Arc::new(MemTable::try_new(schema, vec![batches])?),
+                )?;
+                return Ok(rows);
             }
         }
         self.cache("player_events").await

@@ -161,10 +161,8 @@ async fn the_metrics_agree_with_each_other() {
         if k == 0 {
             assert_eq!(kept, size, "{r:?}");
         }
-        let c = months
-            .iter()
-            .position(|m| *m == r[0].to_string())
-            .expect("month");
+        let cohort = r[0].to_string();
+        let c = months.iter().position(|m| *m == cohort).expect("month");
         *retained_at.entry(c + k as usize).or_insert(0) += kept;
     }
     for (i, m) in months.iter().enumerate() {

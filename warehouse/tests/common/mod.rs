@@ -74,7 +74,10 @@ pub fn same_rows(a: &Value, b: &Value) {
         for (p, q) in cx.iter().zip(cy) {
             match (p.as_f64(), q.as_f64()) {
                 (Some(u), Some(v)) if p.is_f64() || q.is_f64() => {
-                    assert!((u - v).abs() <= 1e-12 * u.abs().max(v.abs()).max(1.0), "{x} vs {y}");
+                    assert!(
+                        (u - v).abs() <= 1e-12 * u.abs().max(v.abs()).max(1.0),
+                        "{x} vs {y}"
+                    );
                 }
                 _ => assert_eq!(p, q, "{x} vs {y}"),
             }
