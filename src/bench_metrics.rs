@@ -138,7 +138,13 @@ pub fn disagreement(a: &[Vec<Value>], b: &[Vec<Value>]) -> Option<String> {
 
 /// Runs the DuckDB side; its JSON lines.
 fn duckdb(lake: &Path) -> Result<Vec<Value>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/duckdb_metrics.py");
+    // the checkout the command runs in, else the one it was built from
+    let here = Path::new("benches/duckdb_metrics.py");
+    let script = if here.is_file() {
+        here.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/duckdb_metrics.py")
+    };
     let names: Vec<&str> = metrics::METRICS.iter().map(|m| m.name).collect();
     let views: Vec<&str> = metrics::METRICS
         .iter()

@@ -4,8 +4,12 @@ use showrunner_events::examples::examples;
 
 #[test]
 fn docs_show_every_example_as_it_is() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.md");
-    let doc = std::fs::read_to_string(path).expect("docs/events.md");
+    // the package directory at run time (cargo sets it), so that a test
+    // binary built in another checkout still reads this one's docs
+    let dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let path = std::path::Path::new(&dir).join("../docs/events.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/events.md");
     for e in examples() {
         let json = serde_json::to_string(&e).expect("json");
         assert!(

@@ -12,8 +12,8 @@
 //! | u5   | trial premium Feb 25, plan_changed to basic Feb 27 (still in   | 0 / 0 / 1000 / 1000                 |
 //! |      | trial), renewed basic 1000 Mar 4 (converts)                    |                                     |
 //! | u6   | USD: paid 999 Mar 1, payment_failed Apr 1                      | USD 0 / 0 / 999 / 999               |
-//! | u7   | paid basic 1000 Mar 15 (row written twice), renewed Apr 15     | 0 / 0 / 1000 / 1000                 |
-//! |      | (arriving late, in its own file)                               |                                     |
+//! | u7   | paid basic 1000 Mar 15 (row written twice), upgrade to         | 0 / 0 / 1000 / 1500                 |
+//! |      | standard 1500 Apr 15 (arriving three days late, own file)      |                                     |
 
 mod common;
 
@@ -31,12 +31,24 @@ struct Events {
 impl Events {
     /// One event at `at` (RFC 3339 without the `Z`), received 100 ms later.
     fn add(&mut self, at: &str, ty: &str, user: Option<&str>, extra: Value) -> WireEvent {
+        self.received(at, &format!("{at}.100Z"), ty, user, extra)
+    }
+
+    /// One event at `at`, received at `received`.
+    fn received(
+        &mut self,
+        at: &str,
+        received: &str,
+        ty: &str,
+        user: Option<&str>,
+        extra: Value,
+    ) -> WireEvent {
         self.n += 1;
         let mut v = json!({
             "event_id": uuid::Uuid::from_u128(0x0196_0000_0000_7000_8000_0000_0000_0000 | self.n).to_string(),
             "event_type": ty, "schema_version": 1,
             "occurred_at": format!("{at}.000Z"),
-            "received_at": format!("{at}.100Z"),
+            "received_at": received,
             "user_id": user,
         });
         for (k, x) in extra.as_object().expect("object") {
@@ -251,7 +263,14 @@ async fn lake() -> (tempfile::TempDir, Lake) {
     );
     let player = std::mem::take(&mut b.rows);
 
-    let late = b.sub("2026-04-15T09:00:00", "renewed", "u7", "basic", 1000);
+    // an upgrade received three days after it happened, in a file of its own
+    let late = b.received(
+        "2026-04-15T09:00:00",
+        "2026-04-18T09:00:00.000Z",
+        "plan_changed",
+        Some("u7"),
+        json!({"plan": "standard", "price_minor": 1500, "currency": "EUR"}),
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), Family::Billing, &billing, 1);
     write(dir.path(), Family::Billing, &[dup], 2); // redelivered copy
@@ -289,7 +308,7 @@ async fn mrr_replays_upgrades_downgrades_trials_and_cancels() {
             vec![json!("2026-02-01"), json!("EUR"), json!(2000), json!(1)], // u1 upgraded; u2 canceled; u5 in trial
             vec![json!("2026-03-01"), json!("EUR"), json!(4000), json!(3)], // u1 2000, u5 1000, u7 1000 (once)
             vec![json!("2026-03-01"), json!("USD"), json!(999), json!(1)],
-            vec![json!("2026-04-01"), json!("EUR"), json!(4500), json!(4)], // u1 1000, u2 1500, u5, u7
+            vec![json!("2026-04-01"), json!("EUR"), json!(5000), json!(4)], // u1 1000, u2 1500, u5 1000, u7 1500
             vec![json!("2026-04-01"), json!("USD"), json!(999), json!(1)], // payment_failed changes nothing
         ]
     );
@@ -312,15 +331,15 @@ async fn mrr_replays_upgrades_downgrades_trials_and_cancels() {
                 json!("2026-04-01"),
                 json!("EUR"),
                 json!("basic"),
-                json!(3000),
-                json!(3)
+                json!(2000),
+                json!(2)
             ],
             vec![
                 json!("2026-04-01"),
                 json!("EUR"),
                 json!("standard"),
-                json!(1500),
-                json!(1)
+                json!(3000),
+                json!(2)
             ],
             vec![
                 json!("2026-04-01"),
@@ -366,7 +385,8 @@ async fn movements_sum_to_the_change_in_mrr() {
             r("2026-03-01", "EUR", [2000, 0, 0, 0, 0, 2000]),
             r("2026-03-01", "USD", [999, 0, 0, 0, 0, 999]),
             // April: u1 downgrade −1000, u2 comes back 1500
-            r("2026-04-01", "EUR", [0, 0, 1000, 0, 1500, 500]),
+            // (and u7's late upgrade +500)
+            r("2026-04-01", "EUR", [0, 500, 1000, 0, 1500, 1000]),
             r("2026-04-01", "USD", [0, 0, 0, 0, 0, 0]),
         ]
     );
@@ -405,9 +425,9 @@ async fn mrr_churn_gross_and_net() {
     close(&rows[2][2], 0.0);
     close(&rows[2][3], 0.0);
     assert_eq!(rows[3][2], Value::Null, "USD had no MRR in February");
-    // April: MRR(Mar) 4000, contraction 1000, reactivation 1500
+    // April: MRR(Mar) 4000, contraction 1000, expansion 500 (late), reactivation 1500
     close(&rows[4][2], 1000.0 / 4000.0);
-    close(&rows[4][3], (1000.0 - 1500.0) / 4000.0);
+    close(&rows[4][3], (1000.0 - 500.0 - 1500.0) / 4000.0);
     close(&rows[5][2], 0.0);
 }
 
@@ -421,7 +441,7 @@ async fn arpu_and_ltv() {
         2000.0,
         4000.0 / 3.0,
         999.0,
-        4500.0 / 4.0,
+        5000.0 / 4.0,
         999.0,
     ];
     assert_eq!(rows.len(), want.len());
@@ -436,7 +456,7 @@ async fn arpu_and_ltv() {
     close(&rows[1][2], 2000.0 / 0.5);
     close(&rows[2][2], (4000.0 / 3.0) / 0.25);
     close(&rows[3][2], 999.0 / 0.25);
-    close(&rows[4][2], 1125.0 * 6.0);
+    close(&rows[4][2], 1250.0 * 6.0);
     close(&rows[5][2], 999.0 * 6.0);
 }
 
