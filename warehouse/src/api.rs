@@ -184,17 +184,8 @@ async fn metric(
         let csv = format_is_csv(q.format.as_deref())?;
         metrics::render(m, &p)?; // refuse bad parameters before touching the lake
         let lake = st.lake().await?;
-        let (columns, batches) =
-            tokio::time::timeout(st.limits.timeout, metrics::compute(&lake, m, &p))
-                .await
-                .map_err(|_| Error::Timeout(st.limits.timeout))??;
-        let rows = output::rows(&batches)?;
-        Ok::<_, Error>(if csv {
-            csv_response(&columns, &rows)
-        } else {
-            Json(json!({ "metric": m.name, "params": m.effective(&p), "columns": columns, "rows": rows }))
-                .into_response()
-        })
+        let head = json!({ "metric": m.name, "params": m.effective(&p) });
+        answer(&st, metrics::compute(&lake, m, &p), csv, head).await
     };
     run.await.unwrap_or_else(|e| error(&e))
 }
@@ -222,18 +213,29 @@ async fn sql(State(st): State<ApiState>, body: axum::body::Bytes) -> Response {
             },
         )
         .await?;
-        let (columns, batches) =
-            tokio::time::timeout(st.limits.timeout, crate::query::run(&lake, &req.sql))
-                .await
-                .map_err(|_| Error::Timeout(st.limits.timeout))??;
-        let rows = output::rows(&batches)?;
-        Ok::<_, Error>(if csv {
-            csv_response(&columns, &rows)
-        } else {
-            Json(json!({ "columns": columns, "rows": rows })).into_response()
-        })
+        answer(&st, crate::query::run(&lake, &req.sql), csv, json!({})).await
     };
     run.await.unwrap_or_else(|e| error(&e))
+}
+
+/// Runs a query within the time limit; answers CSV, or `head` (a JSON
+/// object) with `columns` and `rows` added.
+async fn answer(
+    st: &ApiState,
+    query: impl std::future::Future<Output = Result<(Vec<String>, Vec<arrow_array::RecordBatch>)>>,
+    csv: bool,
+    mut head: Value,
+) -> Result<Response> {
+    let (columns, batches) = tokio::time::timeout(st.limits.timeout, query)
+        .await
+        .map_err(|_| Error::Timeout(st.limits.timeout))??;
+    let rows = output::rows(&batches)?;
+    if csv {
+        return Ok(csv_response(&columns, &rows));
+    }
+    head["columns"] = json!(columns);
+    head["rows"] = json!(rows);
+    Ok(Json(head).into_response())
 }
 
 fn format_is_csv(f: Option<&str>) -> Result<bool> {

@@ -9,8 +9,6 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use showrunner_events::Family;
-use showrunner_simulator::{SimConfig, Simulator};
 use showrunner_warehouse::api::{self, ApiState, QueryLimits};
 use showrunner_warehouse::metrics::{self, Bucket, Params};
 use showrunner_warehouse::{Lake, output};
@@ -18,20 +16,7 @@ use tower::ServiceExt;
 
 fn lake() -> tempfile::TempDir {
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).expect("date");
-    let mut c = SimConfig::new(40, 20, 3, start);
-    c.heartbeat_secs = 300;
-    let (mut player, mut billing) = (Vec::new(), Vec::new());
-    for e in Simulator::new(c).flatten() {
-        match e.family() {
-            Family::Player => player.push(e.to_wire()),
-            Family::Billing => billing.push(e.to_wire()),
-            _ => {}
-        }
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::write(dir.path(), Family::Player, &player, 1);
-    common::write(dir.path(), Family::Billing, &billing, 2);
-    dir
+    common::simulated_lake(40, 20, 3, start, 300)
 }
 
 fn limits() -> QueryLimits {

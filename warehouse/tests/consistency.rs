@@ -6,38 +6,16 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap};
 
-use common::run;
+use common::{monthly, run};
 use serde_json::Value;
-use showrunner_events::Family;
-use showrunner_simulator::{SimConfig, Simulator};
 use showrunner_warehouse::Lake;
 use showrunner_warehouse::metrics::{Bucket, Params};
 
 async fn lake() -> (tempfile::TempDir, Lake) {
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
-    let mut c = SimConfig::new(300, 120, 5, start);
-    c.heartbeat_secs = 600;
-    let mut player = Vec::new();
-    let mut billing = Vec::new();
-    for e in Simulator::new(c).flatten() {
-        match e.family() {
-            Family::Player => player.push(e.to_wire()),
-            Family::Billing => billing.push(e.to_wire()),
-            _ => {}
-        }
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::write(dir.path(), Family::Player, &player, 1);
-    common::write(dir.path(), Family::Billing, &billing, 2);
+    let dir = common::simulated_lake(300, 120, 5, start, 600);
     let lake = Lake::open(dir.path()).await.expect("lake");
     (dir, lake)
-}
-
-fn monthly() -> Params {
-    Params {
-        bucket: Bucket::Month,
-        ..Params::default()
-    }
 }
 
 fn int(v: &Value) -> i64 {

@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::{close, event, run, write};
+use common::{close, event, monthly, run, write};
 use serde_json::{Value, json};
 use showrunner_events::{Family, WireEvent};
 use showrunner_warehouse::Lake;
@@ -278,13 +278,6 @@ async fn lake() -> (tempfile::TempDir, Lake) {
     write(dir.path(), Family::Player, &player, 4);
     let lake = Lake::open(dir.path()).await.expect("lake");
     (dir, lake)
-}
-
-fn monthly() -> Params {
-    Params {
-        bucket: Bucket::Month,
-        ..Params::default()
-    }
 }
 
 fn window(from: &str, to: &str, bucket: Bucket) -> Params {

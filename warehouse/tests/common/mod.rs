@@ -8,7 +8,8 @@ use showrunner_events::arrow::BatchBuilder;
 use showrunner_events::{Family, Validator, WireEvent};
 use showrunner_ingest::sinks::parquet::seqs::SeqSet;
 use showrunner_ingest::sinks::parquet::{commit, partition_dir, writer};
-use showrunner_warehouse::metrics::{self, Params};
+use showrunner_simulator::{SimConfig, Simulator};
+use showrunner_warehouse::metrics::{self, Bucket, Params};
 use showrunner_warehouse::{Lake, output};
 
 /// Parses and validates one event of a fixture.
@@ -82,5 +83,39 @@ pub fn same_rows(a: &Value, b: &Value) {
                 _ => assert_eq!(p, q, "{x} vs {y}"),
             }
         }
+    }
+}
+
+/// A simulated audience's player and billing events written as a lake:
+/// `users` users over `days` days from `start`, heartbeats every `heartbeat`
+/// seconds.
+pub fn simulated_lake(
+    users: u32,
+    days: u32,
+    seed: u64,
+    start: chrono::NaiveDate,
+    heartbeat: u32,
+) -> tempfile::TempDir {
+    let mut c = SimConfig::new(users, days, seed, start);
+    c.heartbeat_secs = heartbeat;
+    let (mut player, mut billing) = (Vec::new(), Vec::new());
+    for e in Simulator::new(c).flatten() {
+        match e.family() {
+            Family::Player => player.push(e.to_wire()),
+            Family::Billing => billing.push(e.to_wire()),
+            _ => {}
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), Family::Player, &player, 1);
+    write(dir.path(), Family::Billing, &billing, 2);
+    dir
+}
+
+/// Default parameters with month buckets.
+pub fn monthly() -> Params {
+    Params {
+        bucket: Bucket::Month,
+        ..Params::default()
     }
 }
