@@ -39,6 +39,9 @@ pub struct WarehouseConfig {
     pub query_memory_mb: u64,
     /// Time one API query may take, seconds.
     pub query_timeout_secs: u64,
+    /// `standalone` re-materializes the metric tables this often, seconds
+    /// (0: only once, after the first ingest).
+    pub materialize_every_secs: u64,
 }
 
 impl Default for WarehouseConfig {
@@ -46,6 +49,7 @@ impl Default for WarehouseConfig {
         Self {
             query_memory_mb: 1_024,
             query_timeout_secs: 30,
+            materialize_every_secs: 300,
         }
     }
 }

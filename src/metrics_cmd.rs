@@ -57,6 +57,14 @@ pub struct MetricsArgs {
 pub enum MetricsCommand {
     /// Every metric with its one-line definition.
     List,
+    /// Writes every metric's table under `<lake>/metrics/<name>/` as
+    /// Parquet, recomputing only the months new or late events touch;
+    /// prints what it recomputed (JSON).
+    Materialize {
+        /// Lake directory (default: config `lake.path`).
+        #[arg(long)]
+        lake: Option<PathBuf>,
+    },
 }
 
 /// Arguments of `sql`.
@@ -103,11 +111,23 @@ fn print(
 
 /// Runs `metrics`.
 pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
-    if let Some(MetricsCommand::List) = a.command {
-        for m in metrics::METRICS {
-            println!("{:<26} {}", m.name, m.summary);
+    match a.command {
+        Some(MetricsCommand::List) => {
+            for m in metrics::METRICS {
+                println!("{:<26} {}", m.name, m.summary);
+            }
+            return Ok(());
         }
-        return Ok(());
+        Some(MetricsCommand::Materialize { lake }) => {
+            let lake = lake.or(a.lake).unwrap_or_else(|| cfg.lake.path.clone());
+            let t = std::time::Instant::now();
+            let report = showrunner_warehouse::materialize::run(&lake).await?;
+            let mut v = serde_json::to_value(&report)?;
+            v["seconds"] = serde_json::json!(t.elapsed().as_secs_f64());
+            println!("{v}");
+            return Ok(());
+        }
+        None => {}
     }
     let params = Params {
         from: a.from.as_deref().map(metrics::date).transpose()?,

@@ -128,6 +128,38 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         metrics.files.load(Ordering::Relaxed)
     );
 
+    // the metric tables, now and then on a timer (new events from the
+    // collector are ingested meanwhile)
+    let t = std::time::Instant::now();
+    let report = showrunner_warehouse::materialize::run(&lake).await?;
+    eprintln!(
+        "materialized {} metrics under {} in {:.1} s",
+        report.recomputed.len(),
+        lake.join("metrics").display(),
+        t.elapsed().as_secs_f64()
+    );
+    let every = cfg.warehouse.materialize_every_secs;
+    let materializer = (every > 0).then(|| {
+        let (lake, mut stop) = (lake.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+                    _ = stop.wait_for(|v| *v) => return,
+                }
+                match showrunner_warehouse::materialize::run(&lake).await {
+                    Ok(r) if r.new_files > 0 => tracing::info!(
+                        new_files = r.new_files,
+                        files_written = r.files_written,
+                        "metric tables refreshed"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "materialize failed"),
+                }
+            }
+        })
+    });
+
     let state = run::app_state(cfg, &url, &lake, metrics.clone()).await?;
     let (addr, http) = run::serve_app(
         &format!("127.0.0.1:{}", a.port),
@@ -147,6 +179,10 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         "  metrics API curl -H 'Authorization: Bearer {analyst}' 'http://{addr}/v1/metrics/mrr'"
     );
     eprintln!(
+        "  metric tables {}/metrics/<name>/month=YYYY-MM/data.parquet (every {every} s)",
+        lake.display()
+    );
+    eprintln!(
         "  lake        {}/events/<family>/date=YYYY-MM-DD/*.parquet",
         lake.display()
     );
@@ -157,6 +193,9 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         eprintln!("stopping…");
     }
     let _ = stop_tx.send(true);
+    if let Some(m) = materializer {
+        let _ = m.await;
+    }
     http.await??;
     let report = ingest.await??;
     drop(client);

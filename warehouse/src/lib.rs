@@ -10,6 +10,8 @@
 //! - [`metrics`] — the metric registry: one SQL file per metric under
 //!   `sql/metrics/`, rendered for a bucket, a window and breakdowns;
 //! - [`query`] — read-only SQL (DDL, DML, COPY and statements refused);
+//! - [`materialize`] — metric tables as Parquet under `<lake>/metrics/`,
+//!   recomputing only the months new or late event files touch;
 //! - [`api`] — the HTTP query API (`/v1/metrics`, `/v1/sql`), an axum router;
 //! - [`output`] — result tables as JSON rows, CSV or text;
 //! - [`error`] — this crate's [`Error`].
@@ -19,6 +21,7 @@
 pub mod api;
 pub mod error;
 pub mod lake;
+pub mod materialize;
 pub mod metrics;
 pub mod output;
 pub mod query;
