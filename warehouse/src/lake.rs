@@ -17,6 +17,7 @@ use crate::metrics::{Metric, Source};
 pub const PROJECTIONS: &[(&str, &str)] = &[
     ("player_events", include_str!("../sql/player_events.sql")),
     ("views", include_str!("../sql/views.sql")),
+    ("watch_sessions", include_str!("../sql/watch_sessions.sql")),
     ("billing_months", include_str!("../sql/billing_months.sql")),
     (
         "subscription_changes",

@@ -4,7 +4,8 @@
 //! - [`lake`] — [`Lake`]: a `SessionContext` with one listing table per
 //!   event family (`<family>_raw`, partition column `date`), a view per
 //!   family that keeps one row per `event_id` (`<family>`), and the `views`
-//!   projections: `views` (one row per play attempt, `sql/views.sql`) and
+//!   projections: `views` (one row per play attempt, `sql/views.sql`),
+//!   `watch_sessions` and
 //!   the subscription replay (`billing_months`, `subscription_changes`,
 //!   `subscriptions`, `subscription_movements`, `monthly_churn`);
 //! - [`metrics`] — the metric registry: one SQL file per metric under

@@ -261,6 +261,21 @@ async fn lake() -> (tempfile::TempDir, Lake) {
         "2026-03-01T21:00:01",
         "2026-03-01T21:00:30",
     );
+    // u1 again 17 minutes after p1 ended (same session), then after 39 (a new one)
+    b.view(
+        "p9",
+        Some("u1"),
+        "2026-01-15T12:20:00",
+        "2026-01-15T12:20:01",
+        "2026-01-15T12:20:30",
+    );
+    b.view(
+        "p10",
+        Some("u1"),
+        "2026-01-15T13:00:00",
+        "2026-01-15T13:00:01",
+        "2026-01-15T13:00:30",
+    );
     let player = std::mem::take(&mut b.rows);
 
     // an upgrade received three days after it happened, in a file of its own
@@ -646,4 +661,40 @@ async fn concurrent_viewers_per_whole_minute() {
     };
     let (_, rows) = run(&lake, "concurrent_viewers", &p).await;
     close(&rows[0][2], 8.0 / (2.0 * 1440.0));
+}
+
+#[tokio::test]
+async fn watch_sessions_split_on_thirty_minute_gaps() {
+    let (_d, lake) = lake().await;
+    let (_, b) = showrunner_warehouse::query::run(
+        &lake,
+        "SELECT user_id, session_no, views, playing_ms, end_ms - start_ms AS span_ms \
+         FROM watch_sessions ORDER BY user_id, session_no",
+    )
+    .await
+    .expect("query");
+    let rows = showrunner_warehouse::output::rows(&b).expect("rows");
+    let s = |u: &str, n: i64, views: i64, playing: i64, span: i64| {
+        vec![
+            json!(u),
+            json!(n),
+            json!(views),
+            json!(playing),
+            json!(span),
+        ]
+    };
+    assert_eq!(
+        rows,
+        vec![
+            // p1 12:00:00–12:03:00 (played 150 s) and p9 12:20:00–12:20:30 (29 s)
+            s("u1", 1, 2, 150_000 + 29_000, 20 * 60_000 + 30_000),
+            s("u1", 2, 1, 29_000, 30_000),   // p10, 39.5 minutes later
+            s("u1", 3, 1, 29_000, 30_000),   // p4, February
+            s("u2", 1, 1, 130_000, 140_000), // p2 12:01:50–12:04:10, first frame 12:02:00
+            s("u2", 2, 1, 29_000, 30_000),   // p7, March
+            s("u4", 1, 1, 180_000, 210_000), // p3 11:58:00–12:01:30, first frame 11:58:30
+            s("u5", 1, 1, 29_000, 30_000),
+            s("u5", 2, 1, 29_000, 30_000),
+        ]
+    );
 }
