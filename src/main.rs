@@ -5,6 +5,7 @@ mod bench_metrics;
 mod config;
 mod events_cmd;
 mod metrics_cmd;
+mod recommend_cmd;
 mod run;
 mod simulate;
 mod standalone;
@@ -51,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         command: events_cmd::EventsCommand,
     },
+    /// Recommendation models: offline evaluation.
+    Recommend {
+        #[command(subcommand)]
+        command: recommend_cmd::RecommendCommand,
+    },
     /// Benchmarks (print JSON).
     Bench {
         #[command(subcommand)]
@@ -82,6 +88,7 @@ fn main() -> Result<()> {
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
             Command::Bench { command } => bench::run(command).await,
+            Command::Recommend { command } => recommend_cmd::run(command),
         }
     })
 }

@@ -1,0 +1,195 @@
+//! `showrunner recommend eval`: offline evaluation of the models under the
+//! protocol of `recommender::eval`, one JSON line per model.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::{Subcommand, ValueEnum};
+use linfa::prelude::*;
+use showrunner_recommender::data::{Interactions, UserItems};
+use showrunner_recommender::eval::{self, Quality};
+use showrunner_recommender::models::Scorer;
+use showrunner_recommender::models::ease::EaseParams;
+use showrunner_recommender::models::itemknn::ItemKnnParams;
+use showrunner_recommender::models::popularity::PopularityParams;
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InterFormat {
+    /// RecBole `.inter` (MovieLens): header with `user_id:…`, `item_id:…`.
+    Movielens,
+    /// `user<TAB>item`, no header.
+    Tsv,
+}
+
+/// Models.
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+pub enum ModelName {
+    /// EASE, λ tuned on a validation split of the training data.
+    Ease,
+    /// Item-kNN (cosine), neighbours tuned the same way.
+    Itemknn,
+    /// Most popular items.
+    Popularity,
+    /// Every model, one line each.
+    All,
+}
+
+/// `recommend` subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum RecommendCommand {
+    /// Offline evaluation: nDCG, recall, precision and coverage at K.
+    Eval {
+        /// Interactions (every one an implicit positive), split here 80/20
+        /// per user with `--seed`.
+        #[arg(long, required_unless_present = "train")]
+        interactions: Option<PathBuf>,
+        /// Format of `--interactions`.
+        #[arg(long, value_enum, default_value = "movielens")]
+        format: InterFormat,
+        /// A split made elsewhere: train TSV (`user<TAB>item`) …
+        #[arg(long, requires = "test", conflicts_with = "interactions")]
+        train: Option<PathBuf>,
+        /// … and test TSV.
+        #[arg(long, requires = "train")]
+        test: Option<PathBuf>,
+        /// Model.
+        #[arg(long, value_enum, default_value = "all")]
+        model: ModelName,
+        /// Cut-off.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Seed of the split (and of the validation split).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+fn line(name: &str, k: usize, q: &Quality, train_s: f64, tune_s: f64, params: serde_json::Value) {
+    let mut v = serde_json::json!({
+        "model": name,
+        format!("ndcg@{k}"): q.ndcg,
+        format!("recall@{k}"): q.recall,
+        format!("precision@{k}"): q.precision,
+        format!("coverage@{k}"): q.coverage,
+        "users": q.users,
+        "train_seconds": train_s,
+        "tune_seconds": tune_s,
+    });
+    v["params"] = params;
+    println!("{v}");
+}
+
+fn run_model<M: Scorer>(
+    name: &str,
+    train: &UserItems,
+    test: &UserItems,
+    k: usize,
+    tune_s: f64,
+    params: serde_json::Value,
+    fit: impl FnOnce(&UserItems) -> showrunner_recommender::Result<M>,
+) -> Result<()> {
+    let t = Instant::now();
+    let m = fit(train)?;
+    let train_s = t.elapsed().as_secs_f64();
+    let q = eval::evaluate(&m, train, test, k);
+    line(name, k, &q, train_s, tune_s, params);
+    Ok(())
+}
+
+/// Runs `recommend`.
+pub fn run(c: RecommendCommand) -> Result<()> {
+    let RecommendCommand::Eval {
+        interactions,
+        format,
+        train,
+        test,
+        model,
+        k,
+        seed,
+    } = c;
+    if k == 0 {
+        bail!("--k must be ≥ 1");
+    }
+    let (train, test) = match (interactions, train, test) {
+        (Some(path), None, None) => {
+            let all = match format {
+                InterFormat::Movielens => Interactions::from_recbole(&path)?,
+                InterFormat::Tsv => Interactions::from_tsv(&path)?,
+            };
+            Interactions::split(&all.matrix, 0.2, seed)
+        }
+        (None, Some(tr), Some(te)) => {
+            let (_, train, test) = Interactions::from_split_tsv(&tr, &te)?;
+            (train, test)
+        }
+        _ => bail!("give --interactions, or --train and --test"),
+    };
+    let want = |m: ModelName| model == m || model == ModelName::All;
+    if want(ModelName::Popularity) {
+        run_model(
+            "popularity",
+            &train,
+            &test,
+            k,
+            0.0,
+            serde_json::json!({}),
+            |x| PopularityParams::default().fit(&DatasetBase::new(x.clone(), ())),
+        )?;
+    }
+    if want(ModelName::Itemknn) {
+        let t = Instant::now();
+        let (nb, _) = eval::tune(&train, &[5usize, 10, 20, 50, 100, 200], k, seed, |nb, x| {
+            ItemKnnParams::new()
+                .neighbours(nb)
+                .fit(&DatasetBase::new(x.clone(), ()))
+        })?;
+        let tune_s = t.elapsed().as_secs_f64();
+        run_model(
+            "itemknn",
+            &train,
+            &test,
+            k,
+            tune_s,
+            serde_json::json!({ "neighbours": nb }),
+            |x| {
+                ItemKnnParams::new()
+                    .neighbours(nb)
+                    .fit(&DatasetBase::new(x.clone(), ()))
+            },
+        )?;
+    }
+    if want(ModelName::Ease) {
+        let t = Instant::now();
+        let (lambda, _) = eval::tune(
+            &train,
+            &[
+                100.0f64, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 650.0, 800.0, 1000.0, 1300.0,
+                1600.0,
+            ],
+            k,
+            seed,
+            |l, x| {
+                EaseParams::new()
+                    .lambda(l)
+                    .fit(&DatasetBase::new(x.clone(), ()))
+            },
+        )?;
+        let tune_s = t.elapsed().as_secs_f64();
+        run_model(
+            "ease",
+            &train,
+            &test,
+            k,
+            tune_s,
+            serde_json::json!({ "lambda": lambda }),
+            |x| {
+                EaseParams::new()
+                    .lambda(lambda)
+                    .fit(&DatasetBase::new(x.clone(), ()))
+            },
+        )?;
+    }
+    Ok(())
+}
