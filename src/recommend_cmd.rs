@@ -14,6 +14,9 @@ use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::models::itemknn::ItemKnnParams;
 use showrunner_recommender::models::popularity::PopularityParams;
 
+/// Validation splits each hyper-parameter is scored on.
+const FOLDS: usize = 3;
+
 /// Input formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum InterFormat {
@@ -28,6 +31,8 @@ pub enum InterFormat {
 pub enum ModelName {
     /// EASE, λ tuned on a validation split of the training data.
     Ease,
+    /// Denoising EASE (DLAE): λ and dropout tuned the same way.
+    Dlae,
     /// Item-kNN (cosine), neighbours tuned the same way.
     Itemknn,
     /// Most popular items.
@@ -140,11 +145,18 @@ pub fn run(c: RecommendCommand) -> Result<()> {
     }
     if want(ModelName::Itemknn) {
         let t = Instant::now();
-        let (nb, _) = eval::tune(&train, &[5usize, 10, 20, 50, 100, 200], k, seed, |nb, x| {
-            ItemKnnParams::new()
-                .neighbours(nb)
-                .fit(&DatasetBase::new(x.clone(), ()))
-        })?;
+        let (nb, _) = eval::tune(
+            &train,
+            &[5usize, 10, 20, 50, 100, 200],
+            k,
+            seed,
+            FOLDS,
+            |nb, x| {
+                ItemKnnParams::new()
+                    .neighbours(nb)
+                    .fit(&DatasetBase::new(x.clone(), ()))
+            },
+        )?;
         let tune_s = t.elapsed().as_secs_f64();
         run_model(
             "itemknn",
@@ -170,6 +182,7 @@ pub fn run(c: RecommendCommand) -> Result<()> {
             ],
             k,
             seed,
+            FOLDS,
             |l, x| {
                 EaseParams::new()
                     .lambda(l)
@@ -187,6 +200,34 @@ pub fn run(c: RecommendCommand) -> Result<()> {
             |x| {
                 EaseParams::new()
                     .lambda(lambda)
+                    .fit(&DatasetBase::new(x.clone(), ()))
+            },
+        )?;
+    }
+    if want(ModelName::Dlae) {
+        let t = Instant::now();
+        let grid: Vec<(f64, f64)> = [0.25, 0.33, 0.5]
+            .iter()
+            .flat_map(|p| [100.0, 200.0, 400.0, 800.0].map(|l| (*p, l)))
+            .collect();
+        let ((p, lambda), _) = eval::tune(&train, &grid, k, seed, FOLDS, |(p, l), x| {
+            EaseParams::new()
+                .lambda(l)
+                .dropout(p)
+                .fit(&DatasetBase::new(x.clone(), ()))
+        })?;
+        let tune_s = t.elapsed().as_secs_f64();
+        run_model(
+            "dlae",
+            &train,
+            &test,
+            k,
+            tune_s,
+            serde_json::json!({ "lambda": lambda, "dropout": p }),
+            |x| {
+                EaseParams::new()
+                    .lambda(lambda)
+                    .dropout(p)
                     .fit(&DatasetBase::new(x.clone(), ()))
             },
         )?;

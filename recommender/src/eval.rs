@@ -66,23 +66,36 @@ pub fn evaluate(model: &dyn Scorer, train: &UserItems, test: &UserItems, k: usiz
     q
 }
 
-/// Picks the value of `grid` whose model scores the best nDCG@K on a
-/// validation split carved from `train` (seeded by `seed`), never looking
-/// at test data. Returns (best value, its validation quality).
+/// Picks the value of `grid` whose model scores the best mean nDCG@K over
+/// `folds` validation splits carved from `train` (seeded from `seed`),
+/// never looking at test data; several folds keep the noise of one small
+/// validation split from choosing. Returns (best value, its mean validation
+/// quality).
 pub fn tune<P: Copy, M: Scorer>(
     train: &UserItems,
     grid: &[P],
     k: usize,
     seed: u64,
+    folds: usize,
     fit: impl Fn(P, &UserItems) -> crate::Result<M>,
 ) -> crate::Result<(P, Quality)> {
-    let (fit_part, validation) = Interactions::split(train, 0.2, seed ^ 0x005e_ed0f_7a11);
+    let splits: Vec<(UserItems, UserItems)> = (0..folds.max(1) as u64)
+        .map(|f| Interactions::split(train, 0.2, seed ^ 0x005e_ed0f_7a11 ^ (f << 32)))
+        .collect();
     let mut best: Option<(P, Quality)> = None;
     for &p in grid {
-        let m = fit(p, &fit_part)?;
-        let q = evaluate(&m, &fit_part, &validation, k);
-        if best.as_ref().is_none_or(|(_, b)| q.ndcg > b.ndcg) {
-            best = Some((p, q));
+        let mut mean = Quality::default();
+        for (fit_part, validation) in &splits {
+            let m = fit(p, fit_part)?;
+            let q = evaluate(&m, fit_part, validation, k);
+            mean.ndcg += q.ndcg / splits.len() as f64;
+            mean.recall += q.recall / splits.len() as f64;
+            mean.precision += q.precision / splits.len() as f64;
+            mean.coverage += q.coverage / splits.len() as f64;
+            mean.users = q.users;
+        }
+        if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
+            best = Some((p, mean));
         }
     }
     best.ok_or_else(|| crate::Error::Param("empty tuning grid".into()))

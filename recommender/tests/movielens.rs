@@ -44,7 +44,7 @@ fn ease_beats_the_floor_on_movielens_100k() {
     let fit = |x: &showrunner_recommender::data::UserItems| DatasetBase::new(x.clone(), ());
     let pop = PopularityParams::default().fit(&fit(&train)).expect("fit");
     let pop_q = eval::evaluate(&pop, &train, &test, 10);
-    let (lambda, _) = eval::tune(&train, &[200.0, 400.0, 800.0], 10, 42, |l, x| {
+    let (lambda, _) = eval::tune(&train, &[200.0, 400.0, 800.0], 10, 42, 1, |l, x| {
         EaseParams::new().lambda(l).fit(&fit(x))
     })
     .expect("tune");

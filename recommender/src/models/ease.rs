@@ -16,12 +16,19 @@ use crate::models::Scorer;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EaseValidParams {
     lambda: f64,
+    #[serde(default)]
+    dropout: f64,
 }
 
 impl EaseValidParams {
     /// L2 regularization λ added to the Gram matrix's diagonal.
     pub fn lambda(&self) -> f64 {
         self.lambda
+    }
+
+    /// Dropout probability p of the denoising variant (0: plain EASE).
+    pub fn dropout(&self) -> f64 {
+        self.dropout
     }
 }
 
@@ -31,7 +38,10 @@ pub struct EaseParams(EaseValidParams);
 
 impl Default for EaseParams {
     fn default() -> Self {
-        Self(EaseValidParams { lambda: 400.0 })
+        Self(EaseValidParams {
+            lambda: 400.0,
+            dropout: 0.0,
+        })
     }
 }
 
@@ -46,6 +56,14 @@ impl EaseParams {
         self.0.lambda = lambda;
         self
     }
+
+    /// Sets the dropout p ∈ [0, 1) of the denoising variant (DLAE, Steck
+    /// 2020): Λ = λ + p/(1 − p)·diag(G), B = I − (G + Λ)⁻¹Λ, whose diagonal
+    /// is not forced to zero (seen items are excluded from rankings anyway).
+    pub fn dropout(mut self, p: f64) -> Self {
+        self.0.dropout = p;
+        self
+    }
 }
 
 impl ParamGuard for EaseParams {
@@ -53,14 +71,19 @@ impl ParamGuard for EaseParams {
     type Error = Error;
 
     fn check_ref(&self) -> Result<&EaseValidParams> {
-        if self.0.lambda.is_finite() && self.0.lambda > 0.0 {
-            Ok(&self.0)
-        } else {
-            Err(Error::Param(format!(
+        if !(self.0.lambda.is_finite() && self.0.lambda > 0.0) {
+            return Err(Error::Param(format!(
                 "lambda must be > 0, got {}",
                 self.0.lambda
-            )))
+            )));
         }
+        if !(0.0..1.0).contains(&self.0.dropout) {
+            return Err(Error::Param(format!(
+                "dropout must be in [0, 1), got {}",
+                self.0.dropout
+            )));
+        }
+        Ok(&self.0)
     }
 
     fn check(self) -> Result<EaseValidParams> {
@@ -98,18 +121,27 @@ impl<T> Fit<UserItems, T, Error> for EaseValidParams {
 
     fn fit(&self, dataset: &DatasetBase<UserItems, T>) -> Result<Ease> {
         let mut g = gram(&dataset.records);
-        for i in 0..g.nrows() {
-            g[[i, i]] += self.lambda;
+        let q = self.dropout / (1.0 - self.dropout);
+        let reg: Vec<f64> = (0..g.nrows())
+            .map(|i| self.lambda + q * g[[i, i]])
+            .collect();
+        for (i, r) in reg.iter().enumerate() {
+            g[[i, i]] += r;
         }
         crate::linalg::invert_spd(&mut g)?;
         let p = g;
         let n = p.nrows();
         let mut b = Array2::<f32>::zeros((n, n));
         for j in 0..n {
-            let pjj = p[[j, j]];
+            // EASE: −P_ij / P_jj (zero diagonal); DLAE: −P_ij · Λ_jj
+            let scale = if self.dropout > 0.0 {
+                reg[j]
+            } else {
+                1.0 / p[[j, j]]
+            };
             for i in 0..n {
                 if i != j {
-                    b[[i, j]] = (-p[[i, j]] / pjj) as f32;
+                    b[[i, j]] = (-p[[i, j]] * scale) as f32;
                 }
             }
         }
@@ -158,6 +190,21 @@ mod tests {
         let mut s = [0.0; 2];
         m.score(&[0], &mut s);
         assert!((s[1] - 1.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn denoising_variant_on_two_items() {
+        // p = 0.5: Λ = λ + diag(G) = diag(3, 2); G + Λ = [[5, 1], [1, 3]];
+        // P = (1/14)[[3, −1], [−1, 5]]; B01 = −P01·Λ11 = 2/14, B10 = −P10·Λ00 = 3/14
+        let m = EaseParams::new()
+            .lambda(1.0)
+            .dropout(0.5)
+            .fit(&data())
+            .expect("fit");
+        let b = &m.weights;
+        assert!((b[[0, 1]] - 2.0 / 14.0).abs() < 1e-6, "{b}");
+        assert!((b[[1, 0]] - 3.0 / 14.0).abs() < 1e-6, "{b}");
+        assert!(EaseParams::new().dropout(1.0).check().is_err());
     }
 
     #[test]
