@@ -10,15 +10,7 @@ use serde_json::Value;
 use showrunner_events::examples::examples;
 
 fn lines(out: &std::process::Output) -> Vec<Value> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
+    json_lines(out)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -30,15 +30,7 @@ fn eval(args: &[&str]) -> Vec<Value> {
         .args(args)
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
+    common::json_lines(&out)
 }
 
 #[test]

@@ -135,3 +135,16 @@ pub async fn eventually(secs: u64, what: &str, mut f: impl AsyncFnMut() -> bool)
     }
     panic!("timed out waiting for {what}");
 }
+
+/// The JSON lines a successful command printed.
+pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
