@@ -147,7 +147,7 @@ pub fn run(c: RecommendCommand) -> Result<()> {
         let t = Instant::now();
         let (nb, _) = eval::tune(
             &train,
-            &[5usize, 10, 20, 50, 100, 200],
+            &[10usize, 20, 50, 100, 200, 400],
             k,
             seed,
             FOLDS,

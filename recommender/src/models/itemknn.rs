@@ -1,7 +1,8 @@
 //! Item-kNN: cosine similarity between items' user sets,
 //! `sim(i, j) = |U_i ∩ U_j| / sqrt(|U_i| · |U_j|)`, keeping each item's
 //! `neighbours` most similar items; a user's score for j is the sum of
-//! sim(i, j) over the items i of their history.
+//! sim(i, j) over the items i of their history that are among j's
+//! neighbours.
 
 use linfa::dataset::DatasetBase;
 use linfa::prelude::*;
@@ -102,12 +103,20 @@ impl<T> Fit<UserItems, T, Error> for ItemKnnValidParams {
 }
 
 impl Scorer for ItemKnn {
+    /// A candidate j scores Σ sim(i, j) over the history items i that are
+    /// among j's own neighbours (the neighbourhood of the item scored, as
+    /// item-kNN is usually defined).
     fn score(&self, history: &[u32], out: &mut [f32]) {
-        out.fill(0.0);
+        let mut seen = vec![false; out.len()];
         for &i in history {
-            for &(j, s) in &self.neighbours[i as usize] {
-                out[j as usize] += s;
-            }
+            seen[i as usize] = true;
+        }
+        for (o, nbrs) in out.iter_mut().zip(&self.neighbours) {
+            *o = nbrs
+                .iter()
+                .filter(|(i, _)| seen[*i as usize])
+                .map(|(_, s)| s)
+                .sum();
         }
     }
 }
