@@ -10,6 +10,7 @@ use linfa::prelude::*;
 use showrunner_recommender::data::{Interactions, UserItems};
 use showrunner_recommender::eval::{self, Quality};
 use showrunner_recommender::models::Scorer;
+use showrunner_recommender::models::als::AlsParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::models::itemknn::ItemKnnParams;
 use showrunner_recommender::models::popularity::PopularityParams;
@@ -33,6 +34,8 @@ pub enum ModelName {
     Ease,
     /// Denoising EASE (DLAE): λ and dropout tuned the same way.
     Dlae,
+    /// Implicit ALS (conjugate gradient): factors, α and λ tuned the same way.
+    Als,
     /// Item-kNN (cosine), neighbours tuned the same way.
     Itemknn,
     /// Most popular items.
@@ -228,6 +231,43 @@ pub fn run(c: RecommendCommand) -> Result<()> {
                 EaseParams::new()
                     .lambda(lambda)
                     .dropout(p)
+                    .fit(&DatasetBase::new(x.clone(), ()))
+            },
+        )?;
+    }
+    if want(ModelName::Als) {
+        let t = Instant::now();
+        let grid: Vec<(usize, f64, f64)> = [16usize, 32, 64]
+            .iter()
+            .flat_map(|f| {
+                [0.3, 1.0, 3.0]
+                    .iter()
+                    .flat_map(move |a| [3.0, 10.0, 30.0].map(|l| (*f, *a, l)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let ((f, a, l), _) = eval::tune(&train, &grid, k, seed, FOLDS, |(f, a, l), x| {
+            AlsParams::new()
+                .factors(f)
+                .alpha(a)
+                .lambda(l)
+                .seed(seed)
+                .fit(&DatasetBase::new(x.clone(), ()))
+        })?;
+        let tune_s = t.elapsed().as_secs_f64();
+        run_model(
+            "als",
+            &train,
+            &test,
+            k,
+            tune_s,
+            serde_json::json!({ "factors": f, "alpha": a, "lambda": l }),
+            |x| {
+                AlsParams::new()
+                    .factors(f)
+                    .alpha(a)
+                    .lambda(l)
+                    .seed(seed)
                     .fit(&DatasetBase::new(x.clone(), ()))
             },
         )?;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use linfa::prelude::*;
 use showrunner_recommender::data::Interactions;
 use showrunner_recommender::eval;
+use showrunner_recommender::models::als::AlsParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::models::itemknn::ItemKnnParams;
 use showrunner_recommender::models::popularity::PopularityParams;
@@ -53,12 +54,20 @@ fn ease_beats_the_floor_on_movielens_100k() {
         .fit(&fit(&train))
         .expect("fit");
     let q = eval::evaluate(&ease, &train, &test, 10);
+    let als = AlsParams::new()
+        .factors(32)
+        .alpha(3.0)
+        .lambda(30.0)
+        .fit(&fit(&train))
+        .expect("fit");
+    let als_q = eval::evaluate(&als, &train, &test, 10);
+    assert!(als_q.ndcg >= 0.40, "implicit ALS nDCG@10 {}", als_q.ndcg);
     let knn = ItemKnnParams::new()
         .neighbours(50)
         .fit(&fit(&train))
         .expect("fit");
     let knn_q = eval::evaluate(&knn, &train, &test, 10);
-    eprintln!("popularity {pop_q:?}\nitemknn {knn_q:?}\nease (λ {lambda}) {q:?}");
+    eprintln!("popularity {pop_q:?}\nitemknn {knn_q:?}\nals {als_q:?}\nease (λ {lambda}) {q:?}");
     assert_eq!(q.users, 943);
     assert!(q.ndcg >= 0.40, "EASE nDCG@10 {}", q.ndcg);
     assert!(

@@ -1,6 +1,7 @@
 //! The models. Each scores every item for a user's history; the caller
 //! ranks, excluding what the user already has.
 
+pub mod als;
 pub mod ease;
 pub mod itemknn;
 pub mod popularity;
