@@ -6,7 +6,8 @@
 //!   maps, read from a RecBole `.inter` file (MovieLens) or a `user<TAB>item`
 //!   TSV; the seeded per-user 80/20 split; [`UserItems`](data::UserItems),
 //!   the sparse matrix models fit on (a linfa `Records`);
-//! - [`models`] — [`Ease`](models::ease::Ease) (closed form),
+//! - [`models`] — [`Ease`](models::ease::Ease) (closed form, and its
+//!   denoising variant), [`Als`](models::als::Als) (implicit ALS, CG),
 //!   [`ItemKnn`](models::itemknn::ItemKnn) (cosine neighbours),
 //!   [`Popularity`](models::popularity::Popularity); each is
 //!   `Params` → `check()` → `ValidParams` → `Fit` on a `DatasetBase`, and
