@@ -106,6 +106,31 @@ fn run_model<M: Scorer>(
     Ok(())
 }
 
+fn dataset(x: &UserItems) -> DatasetBase<UserItems, ()> {
+    DatasetBase::new(x.clone(), ())
+}
+
+/// Tunes a model over `grid` on validation folds of `train`, refits the
+/// best value on all of `train`, and prints its line.
+#[allow(clippy::too_many_arguments)]
+fn tuned<P: Copy, M: Scorer>(
+    name: &str,
+    train: &UserItems,
+    test: &UserItems,
+    k: usize,
+    seed: u64,
+    grid: &[P],
+    describe: impl Fn(P) -> serde_json::Value,
+    fit: impl Fn(P, &UserItems) -> showrunner_recommender::Result<M>,
+) -> Result<()> {
+    let t = Instant::now();
+    let (best, _) = eval::tune(train, grid, k, seed, FOLDS, &fit)?;
+    let tune_s = t.elapsed().as_secs_f64();
+    run_model(name, train, test, k, tune_s, describe(best), |x| {
+        fit(best, x)
+    })
+}
+
 /// Runs `recommend`.
 pub fn run(c: RecommendCommand) -> Result<()> {
     let RecommendCommand::Eval {
@@ -143,100 +168,54 @@ pub fn run(c: RecommendCommand) -> Result<()> {
             k,
             0.0,
             serde_json::json!({}),
-            |x| PopularityParams::default().fit(&DatasetBase::new(x.clone(), ())),
+            |x| PopularityParams::default().fit(&dataset(x)),
         )?;
     }
     if want(ModelName::Itemknn) {
-        let t = Instant::now();
-        let (nb, _) = eval::tune(
-            &train,
-            &[10usize, 20, 50, 100, 200, 400],
-            k,
-            seed,
-            FOLDS,
-            |nb, x| {
-                ItemKnnParams::new()
-                    .neighbours(nb)
-                    .fit(&DatasetBase::new(x.clone(), ()))
-            },
-        )?;
-        let tune_s = t.elapsed().as_secs_f64();
-        run_model(
+        tuned(
             "itemknn",
             &train,
             &test,
             k,
-            tune_s,
-            serde_json::json!({ "neighbours": nb }),
-            |x| {
-                ItemKnnParams::new()
-                    .neighbours(nb)
-                    .fit(&DatasetBase::new(x.clone(), ()))
-            },
+            seed,
+            &[10usize, 20, 50, 100, 200, 400],
+            |nb| serde_json::json!({ "neighbours": nb }),
+            |nb, x| ItemKnnParams::new().neighbours(nb).fit(&dataset(x)),
         )?;
     }
     if want(ModelName::Ease) {
-        let t = Instant::now();
-        let (lambda, _) = eval::tune(
-            &train,
-            &[
-                100.0f64, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 650.0, 800.0, 1000.0, 1300.0,
-                1600.0,
-            ],
-            k,
-            seed,
-            FOLDS,
-            |l, x| {
-                EaseParams::new()
-                    .lambda(l)
-                    .fit(&DatasetBase::new(x.clone(), ()))
-            },
-        )?;
-        let tune_s = t.elapsed().as_secs_f64();
-        run_model(
+        let grid = [
+            100.0f64, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 650.0, 800.0, 1000.0, 1300.0,
+            1600.0,
+        ];
+        tuned(
             "ease",
             &train,
             &test,
             k,
-            tune_s,
-            serde_json::json!({ "lambda": lambda }),
-            |x| {
-                EaseParams::new()
-                    .lambda(lambda)
-                    .fit(&DatasetBase::new(x.clone(), ()))
-            },
+            seed,
+            &grid,
+            |l| serde_json::json!({ "lambda": l }),
+            |l, x| EaseParams::new().lambda(l).fit(&dataset(x)),
         )?;
     }
     if want(ModelName::Dlae) {
-        let t = Instant::now();
         let grid: Vec<(f64, f64)> = [0.25, 0.33, 0.5]
             .iter()
             .flat_map(|p| [100.0, 200.0, 400.0, 800.0].map(|l| (*p, l)))
             .collect();
-        let ((p, lambda), _) = eval::tune(&train, &grid, k, seed, FOLDS, |(p, l), x| {
-            EaseParams::new()
-                .lambda(l)
-                .dropout(p)
-                .fit(&DatasetBase::new(x.clone(), ()))
-        })?;
-        let tune_s = t.elapsed().as_secs_f64();
-        run_model(
+        tuned(
             "dlae",
             &train,
             &test,
             k,
-            tune_s,
-            serde_json::json!({ "lambda": lambda, "dropout": p }),
-            |x| {
-                EaseParams::new()
-                    .lambda(lambda)
-                    .dropout(p)
-                    .fit(&DatasetBase::new(x.clone(), ()))
-            },
+            seed,
+            &grid,
+            |(p, l)| serde_json::json!({ "lambda": l, "dropout": p }),
+            |(p, l), x| EaseParams::new().lambda(l).dropout(p).fit(&dataset(x)),
         )?;
     }
     if want(ModelName::Als) {
-        let t = Instant::now();
         let grid: Vec<(usize, f64, f64)> = [16usize, 32, 64]
             .iter()
             .flat_map(|f| {
@@ -246,29 +225,21 @@ pub fn run(c: RecommendCommand) -> Result<()> {
                     .collect::<Vec<_>>()
             })
             .collect();
-        let ((f, a, l), _) = eval::tune(&train, &grid, k, seed, FOLDS, |(f, a, l), x| {
-            AlsParams::new()
-                .factors(f)
-                .alpha(a)
-                .lambda(l)
-                .seed(seed)
-                .fit(&DatasetBase::new(x.clone(), ()))
-        })?;
-        let tune_s = t.elapsed().as_secs_f64();
-        run_model(
+        tuned(
             "als",
             &train,
             &test,
             k,
-            tune_s,
-            serde_json::json!({ "factors": f, "alpha": a, "lambda": l }),
-            |x| {
+            seed,
+            &grid,
+            |(f, a, l)| serde_json::json!({ "factors": f, "alpha": a, "lambda": l }),
+            |(f, a, l), x| {
                 AlsParams::new()
                     .factors(f)
                     .alpha(a)
                     .lambda(l)
                     .seed(seed)
-                    .fit(&DatasetBase::new(x.clone(), ()))
+                    .fit(&dataset(x))
             },
         )?;
     }
