@@ -100,13 +100,6 @@ impl Lake {
         })
     }
 
-    /// Computes the `views` projection once and keeps it in memory, so the
-    /// metrics that follow read it instead of recomputing it each.
-    pub async fn cache_views(&self) -> Result<usize> {
-        let done = self.cache_projections(&["player_events", "views"]).await?;
-        Ok(done.iter().find(|(n, ..)| *n == "views").map_or(0, |d| d.1))
-    }
-
     /// Computes the projections the metrics need (from the lake's files as
     /// they are now) and keeps them in memory: the metrics that follow read
     /// them instead of recomputing them each. Returns (name, rows, seconds)

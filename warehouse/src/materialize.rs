@@ -174,18 +174,23 @@ pub async fn run(root: &Path) -> Result<Report> {
         .flat_map(|d| [month_start(d), month_start(d + Duration::days(1))])
         .collect();
 
+    // the metrics with months to recompute; only their projections are built
+    let work: Vec<(&Metric, BTreeSet<NaiveDate>)> = METRICS
+        .iter()
+        .map(|m| {
+            let months = if full {
+                all_months.clone()
+            } else {
+                months_for(m, &new_player, &new_billing, &all_months)
+            };
+            (m, months)
+        })
+        .filter(|(_, months)| !months.is_empty())
+        .collect();
     let lake = Lake::open(root).await?;
-    let all: Vec<&Metric> = METRICS.iter().collect();
-    lake.prepare(&all).await?;
-    for m in METRICS {
-        let months: BTreeSet<NaiveDate> = if full {
-            all_months.clone()
-        } else {
-            months_for(m, &new_player, &new_billing, &all_months)
-        };
-        if months.is_empty() {
-            continue;
-        }
+    let needed: Vec<&Metric> = work.iter().map(|(m, _)| *m).collect();
+    lake.prepare(&needed).await?;
+    for (m, months) in work {
         let dir = out_root.join(m.name);
         if m.name == "cohort_retention" {
             // its bucket is the cohort month, its cells run past it: compute

@@ -264,14 +264,13 @@ async fn metrics_see_files_committed_after_the_first_request() {
     assert_eq!(s, StatusCode::OK, "{before}");
     let users = before["rows"][0][1].as_i64().expect("users");
     // a new viewer's play request lands in a new file
-    let play = common::event(&json!({
-        "event_id": "0195a000-0000-7000-8000-00000000f00d", "event_type": "play_requested",
-        "schema_version": 1, "occurred_at": "2026-01-25T12:00:00.000Z",
-        "received_at": "2026-01-25T12:00:00.100Z", "user_id": "someone-new",
-        "view_id": "fresh-view", "title_id": "t1", "device_type": "tv", "os": "tizen",
-        "player_name": "shaka", "player_version": "4", "app_version": "5", "cdn": "a",
-        "country": "FR", "isp": "Orange", "network_type": "wifi"
-    }));
+    let play = common::play_requested(
+        "0195a000-0000-7000-8000-00000000f00d",
+        "fresh-view",
+        "someone-new",
+        "2026-01-25T12:00:00.000Z",
+        "2026-01-25T12:00:00.100Z",
+    );
     common::write(dir.path(), showrunner_events::Family::Player, &[play], 99);
     let (_, after) = get(&app, uri).await;
     assert_eq!(after["rows"][0][1], json!(users + 1), "{after}");

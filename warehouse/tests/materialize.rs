@@ -107,14 +107,13 @@ async fn incremental_tables_equal_the_metrics() {
     assert_eq!(mtimes(root), before);
 
     // a late view on January 20th and a late rental on February 3rd
-    let view = common::event(&json!({
-        "event_id": "0195b000-0000-7000-8000-0000000000a1", "event_type": "play_requested",
-        "schema_version": 1, "occurred_at": "2026-01-20T12:00:00.000Z",
-        "received_at": "2026-02-25T12:00:00.000Z", "user_id": "late-viewer",
-        "view_id": "late-view", "title_id": "t1", "device_type": "tv", "os": "tizen",
-        "player_name": "shaka", "player_version": "4", "app_version": "5", "cdn": "a",
-        "country": "FR", "isp": "Orange", "network_type": "wifi"
-    }));
+    let view = common::play_requested(
+        "0195b000-0000-7000-8000-0000000000a1",
+        "late-view",
+        "late-viewer",
+        "2026-01-20T12:00:00.000Z",
+        "2026-02-25T12:00:00.000Z",
+    );
     let rental = common::event(&json!({
         "event_id": "0195b000-0000-7000-8000-0000000000a2", "event_type": "rental_purchased",
         "schema_version": 1, "occurred_at": "2026-02-03T20:00:00.000Z",

@@ -119,3 +119,21 @@ pub fn monthly() -> Params {
         ..Params::default()
     }
 }
+
+/// A valid `play_requested` (the context every breakdown reads) of `view`
+/// by `user`, at `occurred` (RFC 3339), received at `received`.
+pub fn play_requested(
+    id: &str,
+    view: &str,
+    user: &str,
+    occurred: &str,
+    received: &str,
+) -> WireEvent {
+    event(&serde_json::json!({
+        "event_id": id, "event_type": "play_requested", "schema_version": 1,
+        "occurred_at": occurred, "received_at": received, "user_id": user,
+        "view_id": view, "title_id": "t1", "device_type": "tv", "os": "tizen",
+        "player_name": "shaka", "player_version": "4", "app_version": "5", "cdn": "a",
+        "country": "FR", "isp": "Orange", "network_type": "wifi"
+    }))
+}
