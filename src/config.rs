@@ -29,6 +29,33 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     /// Metric queries.
     pub warehouse: WarehouseConfig,
+    /// Recommendation serving and training.
+    pub recommender: RecommenderConfig,
+}
+
+/// `[recommender]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecommenderConfig {
+    /// The server checks `<lake>/models/CURRENT` for a new model this often, ms.
+    pub reload_ms: u64,
+    /// At start, the server replays this many minutes of watch and user
+    /// events from the stream over the lake snapshot it loads (covers
+    /// events not yet ingested).
+    pub replay_minutes: u64,
+    /// `standalone` retrains on the lake this often, seconds (0: only once,
+    /// after the first ingest).
+    pub retrain_every_secs: u64,
+}
+
+impl Default for RecommenderConfig {
+    fn default() -> Self {
+        Self {
+            reload_ms: 1_000,
+            replay_minutes: 60,
+            retrain_every_secs: 1_800,
+        }
+    }
 }
 
 /// `[warehouse]`
@@ -105,6 +132,9 @@ pub struct HttpConfig {
     pub ingest_keys: Vec<String>,
     /// Keys of analysts: `/v1/metrics` and `/v1/sql` (`Authorization: Bearer <key>`).
     pub analyst_keys: Vec<String>,
+    /// Keys of apps: `/v1/users/…`, `/v1/titles/…`, `/v1/models/current`
+    /// (`Authorization: Bearer <key>`).
+    pub app_keys: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -113,6 +143,7 @@ impl Default for HttpConfig {
             bind: "127.0.0.1:8080".into(),
             ingest_keys: vec!["dev-ingest-key".into()],
             analyst_keys: vec!["dev-analyst-key".into()],
+            app_keys: vec!["dev-app-key".into()],
         }
     }
 }
@@ -300,6 +331,12 @@ impl Config {
             bail!(
                 "config field `http.analyst_keys` needs at least one key of 8 or more characters"
             );
+        }
+        if self.http.app_keys.is_empty() || self.http.app_keys.iter().any(|k| k.len() < 8) {
+            bail!("config field `http.app_keys` needs at least one key of 8 or more characters");
+        }
+        if !(10..=3_600_000).contains(&self.recommender.reload_ms) {
+            bail!("config field `recommender.reload_ms` must be within 10..=3600000");
         }
         if !(16..=1_048_576).contains(&self.warehouse.query_memory_mb) {
             bail!("config field `warehouse.query_memory_mb` must be within 16..=1048576");

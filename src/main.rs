@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_metrics;
+mod bench_recommend;
 mod config;
 mod events_cmd;
 mod metrics_cmd;
@@ -52,7 +53,7 @@ enum Command {
         #[command(subcommand)]
         command: events_cmd::EventsCommand,
     },
-    /// Recommendation models: offline evaluation.
+    /// Recommendation models: offline evaluation, training on the lake.
     Recommend {
         #[command(subcommand)]
         command: recommend_cmd::RecommendCommand,
@@ -88,7 +89,7 @@ fn main() -> Result<()> {
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
             Command::Bench { command } => bench::run(command).await,
-            Command::Recommend { command } => recommend_cmd::run(command),
+            Command::Recommend { command } => recommend_cmd::run(&cfg, command),
         }
     })
 }

@@ -1,5 +1,6 @@
 //! `showrunner recommend eval`: offline evaluation of the models under the
-//! protocol of `recommender::eval`, one JSON line per model.
+//! protocol of `recommender::eval`, one JSON line per model;
+//! `showrunner recommend train`: a model artifact from the lake.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -72,6 +73,34 @@ pub enum RecommendCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Trains on the lake and publishes a versioned artifact under
+    /// `<lake>/models/`; prints its manifest as one JSON line.
+    Train {
+        /// The lake (default: `lake.path` of the config).
+        #[arg(long)]
+        lake: Option<PathBuf>,
+        /// Seed of the holdout split and the validation folds.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Versions kept under `<lake>/models/`.
+        #[arg(long, default_value_t = 3)]
+        keep: usize,
+    },
+}
+
+/// Runs `recommend train`: returns the manifest.
+pub fn train(
+    lake: &std::path::Path,
+    seed: u64,
+    keep: usize,
+) -> Result<showrunner_recommender::artifact::Manifest> {
+    let o = showrunner_recommender::train::TrainOptions {
+        seed,
+        keep_versions: keep.max(1),
+        ..Default::default()
+    };
+    let a = showrunner_recommender::train::train_lake(lake, &o)?;
+    Ok(a.manifest)
 }
 
 fn line(name: &str, k: usize, q: &Quality, train_s: f64, tune_s: f64, params: serde_json::Value) {
@@ -132,16 +161,24 @@ fn tuned<P: Copy, M: Scorer>(
 }
 
 /// Runs `recommend`.
-pub fn run(c: RecommendCommand) -> Result<()> {
-    let RecommendCommand::Eval {
-        interactions,
-        format,
-        train,
-        test,
-        model,
-        k,
-        seed,
-    } = c;
+pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
+    let (interactions, format, train, test, model, k, seed) = match c {
+        RecommendCommand::Eval {
+            interactions,
+            format,
+            train,
+            test,
+            model,
+            k,
+            seed,
+        } => (interactions, format, train, test, model, k, seed),
+        RecommendCommand::Train { lake, seed, keep } => {
+            let lake = lake.unwrap_or_else(|| cfg.lake.path.clone());
+            let m = self::train(&lake, seed, keep)?;
+            println!("{}", serde_json::to_string(&m)?);
+            return Ok(());
+        }
+    };
     if k == 0 {
         bail!("--k must be ≥ 1");
     }

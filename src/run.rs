@@ -16,6 +16,7 @@ use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::deadletter::{self, DeadLetter};
 use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::nats;
+use showrunner_recommender::serve::{ServeState, live};
 
 use crate::config::Config;
 
@@ -145,6 +146,19 @@ pub async fn app_state(
             }
         });
     }
+    let recommender = {
+        let lake = lake.to_path_buf();
+        tokio::task::spawn_blocking(move || ServeState::open(&lake))
+            .await?
+            .context("loading the recommender's users and model")?
+    };
+    let since = time::OffsetDateTime::now_utc()
+        - time::Duration::minutes(i64::try_from(cfg.recommender.replay_minutes).unwrap_or(60));
+    live::spawn_followers(js.clone(), &streams.events, since, &recommender);
+    tokio::spawn(live::reload_loop(
+        recommender.clone(),
+        Duration::from_millis(cfg.recommender.reload_ms),
+    ));
     Ok(AppState {
         collector: CollectorState {
             client,
@@ -165,6 +179,8 @@ pub async fn app_state(
             },
         ),
         analyst_keys: Arc::new(cfg.http.analyst_keys.clone()),
+        recommender,
+        app_keys: Arc::new(cfg.http.app_keys.clone()),
     })
 }
 

@@ -160,6 +160,41 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         })
     });
 
+    // the recommender: a model from the lake, retrained on a timer (the
+    // server picks each new version up by itself)
+    let t = std::time::Instant::now();
+    let m = {
+        let lake = lake.clone();
+        tokio::task::spawn_blocking(move || crate::recommend_cmd::train(&lake, 42, 3)).await??
+    };
+    eprintln!(
+        "trained recommender {} on {} users × {} titles in {:.1} s (holdout nDCG@10 {:.3}, popularity {:.3})",
+        m.version,
+        m.data.users,
+        m.data.titles,
+        t.elapsed().as_secs_f64(),
+        m.holdout.model.ndcg,
+        m.holdout.popularity.ndcg
+    );
+    let retrain_every = cfg.recommender.retrain_every_secs;
+    let retrainer = (retrain_every > 0).then(|| {
+        let (lake, mut stop) = (lake.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(retrain_every)) => {}
+                    _ = stop.wait_for(|v| *v) => return,
+                }
+                let lake = lake.clone();
+                match tokio::task::spawn_blocking(move || crate::recommend_cmd::train(&lake, 42, 3)).await {
+                    Ok(Ok(m)) => tracing::info!(version = %m.version, users = m.data.users, "recommender retrained"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "retraining failed"),
+                    Err(e) => tracing::warn!(error = %e, "retraining task failed"),
+                }
+            }
+        })
+    });
+
     let state = run::app_state(cfg, &url, &lake, metrics.clone()).await?;
     let (addr, http) = run::serve_app(
         &format!("127.0.0.1:{}", a.port),
@@ -169,6 +204,7 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     .await?;
     let key = cfg.http.ingest_keys.first().cloned().unwrap_or_default();
     let analyst = cfg.http.analyst_keys.first().cloned().unwrap_or_default();
+    let app = cfg.http.app_keys.first().cloned().unwrap_or_default();
     eprintln!("\nShowrunner is running:");
     eprintln!("  open        http://{addr}/");
     eprintln!("  metrics     http://{addr}/metrics");
@@ -177,6 +213,13 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     );
     eprintln!(
         "  metrics API curl -H 'Authorization: Bearer {analyst}' 'http://{addr}/v1/metrics/mrr'"
+    );
+    eprintln!(
+        "  for you     curl -H 'Authorization: Bearer {app}' 'http://{addr}/v1/users/<user>/recommendations?row=for_you'"
+    );
+    eprintln!(
+        "  models      {}/models/<version>/ (retrained every {retrain_every} s)",
+        lake.display()
     );
     eprintln!(
         "  metric tables {}/metrics/<name>/month=YYYY-MM/data.parquet (every {every} s)",
@@ -195,6 +238,9 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     let _ = stop_tx.send(true);
     if let Some(m) = materializer {
         let _ = m.await;
+    }
+    if let Some(r) = retrainer {
+        let _ = r.await;
     }
     http.await??;
     let report = ingest.await??;

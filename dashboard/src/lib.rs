@@ -4,7 +4,9 @@
 //! Module map:
 //! - [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
 //!   `/metrics` (Prometheus), the collector's `/v1/events` (ingest keys),
-//!   and the warehouse's `/v1/metrics` and `/v1/sql` (analyst keys);
+//!   the warehouse's `/v1/metrics` and `/v1/sql` (analyst keys), and the
+//!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`
+//!   (app keys);
 //! - [`metrics_router`] — `/metrics` alone, for a separate ingest worker.
 
 use std::sync::Arc;
@@ -31,6 +33,10 @@ pub struct AppState {
     pub warehouse: showrunner_warehouse::api::ApiState,
     /// Keys accepted by the analyst endpoints.
     pub analyst_keys: Arc<Vec<String>>,
+    /// The recommender's serving state.
+    pub recommender: showrunner_recommender::serve::ServeState,
+    /// Keys accepted by the app endpoints.
+    pub app_keys: Arc<Vec<String>>,
 }
 
 /// The whole HTTP app.
@@ -41,20 +47,49 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone());
-    let analyst = showrunner_warehouse::api::router(state.warehouse.clone()).route_layer(
-        middleware::from_fn_with_state(state.analyst_keys.clone(), require_key),
+    let analyst = with_keys(
+        showrunner_warehouse::api::router(state.warehouse.clone()),
+        state.analyst_keys.clone(),
+        "analyst",
     );
-    ops.merge(collector::router(state.collector)).merge(analyst)
+    let app = app_router(state.recommender.clone(), state.app_keys.clone());
+    ops.merge(collector::router(state.collector))
+        .merge(analyst)
+        .merge(app)
+}
+
+/// The recommender's API behind app keys (also what `bench recommend` loads).
+pub fn app_router(
+    recommender: showrunner_recommender::serve::ServeState,
+    keys: Arc<Vec<String>>,
+) -> Router {
+    with_keys(
+        showrunner_recommender::serve::router(recommender),
+        keys,
+        "app",
+    )
+}
+
+/// `router` with every route behind `Authorization: Bearer <key>` of `keys`
+/// (`who` names the kind of key in the 401 answer).
+fn with_keys(router: Router, keys: Arc<Vec<String>>, who: &'static str) -> Router {
+    router.route_layer(middleware::from_fn_with_state((keys, who), require_key))
 }
 
 /// Lets a request through only with `Authorization: Bearer <key>` of `keys`.
-async fn require_key(State(keys): State<Arc<Vec<String>>>, req: Request, next: Next) -> Response {
+async fn require_key(
+    State((keys, who)): State<(Arc<Vec<String>>, &'static str)>,
+    req: Request,
+    next: Next,
+) -> Response {
     if collector::bearer_ok(req.headers(), &keys) {
         return next.run(req).await;
     }
     let mut r = (
         StatusCode::UNAUTHORIZED,
-        Json(serde_json::json!({ "error": "missing or unknown key (Authorization: Bearer <analyst key>)" })),
+        Json(serde_json::json!({
+            "error": format!("missing or unknown key (Authorization: Bearer <{who} key>)")
+        })),
     )
         .into_response();
     r.headers_mut()

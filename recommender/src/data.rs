@@ -18,6 +18,9 @@ pub struct UserItems {
     pub rows: Vec<Vec<u32>>,
     /// Number of items (columns).
     pub n_items: usize,
+    /// Per user, the weight of each item of its row (same order); empty
+    /// when every interaction weighs 1 (MovieLens, TSV files).
+    pub weights: Vec<Vec<f32>>,
 }
 
 impl Records for UserItems {
@@ -33,6 +36,20 @@ impl Records for UserItems {
 }
 
 impl UserItems {
+    /// A matrix of unweighted positives.
+    pub fn binary(rows: Vec<Vec<u32>>, n_items: usize) -> Self {
+        UserItems {
+            rows,
+            n_items,
+            weights: Vec::new(),
+        }
+    }
+
+    /// The weight of the `k`-th item of user `u`'s row (1 when unweighted).
+    pub fn weight(&self, u: usize, k: usize) -> f32 {
+        self.weights.get(u).map_or(1.0, |w| w[k])
+    }
+
     /// Number of interactions.
     pub fn nnz(&self) -> usize {
         self.rows.iter().map(Vec::len).sum()
@@ -123,6 +140,7 @@ impl Builder {
             matrix: UserItems {
                 rows,
                 n_items: items.len(),
+                weights: Vec::new(),
             },
         }
     }
@@ -236,6 +254,7 @@ impl Interactions {
         let mut tr = UserItems {
             rows: vec![Vec::new(); all.users.len()],
             n_items,
+            weights: Vec::new(),
         };
         for (u, i) in &train_pairs {
             tr.rows[user_ix[u.as_str()]].push(item_ix[i.as_str()]);
@@ -258,6 +277,7 @@ impl Interactions {
                 })
                 .collect(),
             n_items,
+            weights: Vec::new(),
         };
         Ok((all, tr, te))
     }
@@ -267,32 +287,27 @@ impl Interactions {
     /// whole in train. Returns (train, test).
     pub fn split(m: &UserItems, test_fraction: f64, seed: u64) -> (UserItems, UserItems) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let (mut train, mut test) = (Vec::new(), Vec::new());
-        for row in &m.rows {
-            if row.len() < 5 {
-                train.push(row.clone());
-                test.push(Vec::new());
-                continue;
+        let weighted = !m.weights.is_empty();
+        let mut train = UserItems::binary(Vec::new(), m.n_items);
+        let mut test = UserItems::binary(Vec::new(), m.n_items);
+        for (u, row) in m.rows.iter().enumerate() {
+            let mut pos: Vec<usize> = (0..row.len()).collect();
+            let k = if row.len() < 5 {
+                0
+            } else {
+                pos.shuffle(&mut rng);
+                ((row.len() as f64 * test_fraction).round() as usize).max(1)
+            };
+            for (part, keep) in [(&mut test, &pos[..k]), (&mut train, &pos[k..])] {
+                let mut keep = keep.to_vec();
+                keep.sort_unstable_by_key(|&p| row[p]);
+                part.rows.push(keep.iter().map(|&p| row[p]).collect());
+                if weighted {
+                    part.weights
+                        .push(keep.iter().map(|&p| m.weight(u, p)).collect());
+                }
             }
-            let mut items = row.clone();
-            items.shuffle(&mut rng);
-            let k = ((row.len() as f64 * test_fraction).round() as usize).max(1);
-            let mut te = items[..k].to_vec();
-            let mut tr = items[k..].to_vec();
-            te.sort_unstable();
-            tr.sort_unstable();
-            train.push(tr);
-            test.push(te);
         }
-        (
-            UserItems {
-                rows: train,
-                n_items: m.n_items,
-            },
-            UserItems {
-                rows: test,
-                n_items: m.n_items,
-            },
-        )
+        (train, test)
     }
 }

@@ -15,6 +15,12 @@ pub enum Error {
     /// Linear algebra failed (for example a matrix that is not positive definite).
     #[error("linear algebra: {0}")]
     Linalg(String),
+    /// The lake could not be read.
+    #[error("reading the lake: {0}")]
+    Lake(String),
+    /// A model artifact that cannot be written or read.
+    #[error("model artifact: {0}")]
+    Artifact(String),
     /// An error of linfa itself.
     #[error(transparent)]
     Linfa(#[from] linfa::Error),

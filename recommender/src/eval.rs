@@ -8,13 +8,13 @@
 //!
 //! Averages are over users with at least one test item.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::{Interactions, UserItems};
 use crate::models::{Scorer, top_k};
 
 /// Ranking quality at K.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Quality {
     /// Mean nDCG@K.
     pub ndcg: f64,
@@ -116,10 +116,12 @@ mod tests {
         let train = UserItems {
             rows: vec![vec![3]],
             n_items: 4,
+            weights: Vec::new(),
         };
         let test = UserItems {
             rows: vec![vec![0, 1]],
             n_items: 4,
+            weights: Vec::new(),
         };
         let q = evaluate(&model, &train, &test, 2);
         let ideal = 1.0 + 1.0 / 3f64.log2();

@@ -2,6 +2,14 @@
 //! and their offline evaluation.
 //!
 //! Module map:
+//! - [`lake`] — polars scans of the lake: watch aggregates per user ×
+//!   watched id, profiles, catalog events;
+//! - [`catalog`] — the catalog replayed: titles, episodes, availability;
+//! - [`feedback`] — weighted implicit feedback and per-country trending;
+//! - [`train`] — `recommend train --lake`: holdout, fit, publish;
+//! - [`serve`] — the apps' API (rows, similar, continue watching), live
+//!   user state from the event stream, hot reload of artifacts;
+//! - [`artifact`] — the versioned model artifact under `<lake>/models/`;
 //! - [`data`] — [`Interactions`](data::Interactions): users × items with id
 //!   maps, read from a RecBole `.inter` file (MovieLens) or a `user<TAB>item`
 //!   TSV; the seeded per-user 80/20 split; [`UserItems`](data::UserItems),
@@ -18,10 +26,16 @@
 //! - [`linalg`] — the SPD inverse EASE needs, on every core;
 //! - [`error`] — this crate's [`Error`].
 
+pub mod artifact;
+pub mod catalog;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod feedback;
+pub mod lake;
 pub mod linalg;
 pub mod models;
+pub mod serve;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -234,7 +234,7 @@ mod tests {
             .map(|u| if u < 4 { vec![0, 1, 2] } else { vec![3, 4, 5] })
             .collect();
         rows[0] = vec![0, 1];
-        let d = DatasetBase::new(UserItems { rows, n_items: 6 }, ());
+        let d = DatasetBase::new(UserItems::binary(rows, 6), ());
         let m = AlsParams::new()
             .factors(4)
             .lambda(0.1)

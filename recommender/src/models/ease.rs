@@ -101,15 +101,16 @@ pub struct Ease {
     pub params: EaseValidParams,
 }
 
-/// XᵀX of a binary user-item matrix, dense.
+/// XᵀX of a user-item matrix (its entries the interactions' weights), dense.
 pub fn gram(x: &UserItems) -> Array2<f64> {
     let n = x.n_items;
     let mut g = Array2::<f64>::zeros((n, n));
-    for row in &x.rows {
-        for &i in row {
+    for (u, row) in x.rows.iter().enumerate() {
+        for (a, &i) in row.iter().enumerate() {
+            let wi = f64::from(x.weight(u, a));
             let mut gi = g.row_mut(i as usize);
-            for &j in row {
-                gi[j as usize] += 1.0;
+            for (b, &j) in row.iter().enumerate() {
+                gi[j as usize] += wi * f64::from(x.weight(u, b));
             }
         }
     }
@@ -173,6 +174,7 @@ mod tests {
             UserItems {
                 rows: vec![vec![0, 1], vec![0]],
                 n_items: 2,
+                weights: Vec::new(),
             },
             (),
         )

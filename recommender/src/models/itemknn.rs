@@ -132,6 +132,7 @@ mod tests {
             UserItems {
                 rows: vec![vec![0, 1, 2], vec![0, 1]],
                 n_items: 3,
+                weights: Vec::new(),
             },
             (),
         );

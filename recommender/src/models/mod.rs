@@ -15,9 +15,13 @@ pub trait Scorer {
 /// The `k` best items by score, skipping `exclude` (sorted), best first;
 /// ties broken by the lower index.
 pub fn top_k(scores: &[f32], exclude: &[u32], k: usize) -> Vec<u32> {
-    let mut idx: Vec<u32> = (0..scores.len() as u32)
-        .filter(|i| exclude.binary_search(i).is_err())
-        .collect();
+    top_k_by(scores, |i| exclude.binary_search(&i).is_err(), k)
+}
+
+/// The `k` best items by score among those `keep` accepts, best first;
+/// ties broken by the lower index.
+pub fn top_k_by(scores: &[f32], keep: impl Fn(u32) -> bool, k: usize) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..scores.len() as u32).filter(|&i| keep(i)).collect();
     let better = |a: &u32, b: &u32| {
         scores[*b as usize]
             .total_cmp(&scores[*a as usize])

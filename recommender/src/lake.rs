@@ -1,0 +1,343 @@
+//! Reading the Parquet lake with polars: lazy scans of the `watch`, `user`
+//! and `catalog` families, deduplicated by `event_id`, aggregated per user ×
+//! watched id in the scan, and handed over as plain rows.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::catalog::{Catalog, CatalogRow, maturity_rank};
+use crate::error::{Error, Result};
+
+/// What one user did with one watched id (a movie or an episode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchAgg {
+    /// User id.
+    pub user: String,
+    /// Watched id: a movie, or an episode of a series.
+    pub watched: String,
+    /// Largest position ÷ duration reached (0 when only completions).
+    pub max_fraction: f64,
+    /// Position of the latest progress event, ms.
+    pub position_ms: i64,
+    /// Duration of the latest progress event, ms.
+    pub duration_ms: i64,
+    /// Time of the latest event of either kind, ms.
+    pub last_at: i64,
+    /// Number of `completed` events.
+    pub completions: u32,
+    /// Time of the latest `completed` event, ms.
+    pub completed_at: Option<i64>,
+}
+
+/// A user's profile: country and maturity limit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    /// Country at sign-up.
+    pub country: Option<String>,
+    /// Highest maturity allowed (rank in [`crate::catalog::MATURITY`]).
+    pub maturity_limit: Option<u8>,
+}
+
+/// Everything the recommender reads from the lake.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The catalog, replayed.
+    pub catalog: Catalog,
+    /// Watch aggregates, by (user, watched id), sorted.
+    pub watch: Vec<WatchAgg>,
+    /// Profiles by user id.
+    pub profiles: HashMap<String, Profile>,
+    /// The earliest and latest watch event times, ms (0, 0 when none).
+    pub window: (i64, i64),
+}
+
+fn plerr(e: PolarsError) -> Error {
+    Error::Lake(e.to_string())
+}
+
+/// The committed Parquet files of a family (temp files skipped), sorted.
+pub fn files(lake: &Path, family: &str) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![lake.join("events").join(family)];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::Io(dir.display().to_string(), e)),
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(path);
+            } else if name.ends_with(".parquet") && !name.starts_with('.') {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A lazy scan of a family's files, each event once; `None` without files.
+pub fn scan(lake: &Path, family: &str) -> Result<Option<LazyFrame>> {
+    let paths = files(lake, family)?;
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let args = ScanArgsParquet {
+        hive_options: HiveOptions {
+            enabled: Some(false),
+            ..HiveOptions::default()
+        },
+        ..ScanArgsParquet::default()
+    };
+    let sources = paths
+        .iter()
+        .map(|p| PlRefPath::from(p.to_string_lossy().as_ref()))
+        .collect();
+    let lf = LazyFrame::scan_parquet_files(sources, args).map_err(plerr)?;
+    Ok(Some(
+        lf.unique(Some(cols(["event_id"])), UniqueKeepStrategy::Any)
+            .with_column(col("occurred_at").cast(DataType::Int64).alias("at")),
+    ))
+}
+
+fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<impl Iterator<Item = Option<&'a str>>> {
+    Ok(df.column(name).map_err(plerr)?.str().map_err(plerr)?.iter())
+}
+
+fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
+    let c = df
+        .column(name)
+        .map_err(plerr)?
+        .cast(&DataType::Int64)
+        .map_err(plerr)?;
+    Ok(c.i64().map_err(plerr)?.iter().collect())
+}
+
+fn lists(df: &DataFrame, name: &str) -> Result<Vec<Option<Vec<String>>>> {
+    let l = df.column(name).map_err(plerr)?.list().map_err(plerr)?;
+    (0..l.len())
+        .map(|k| {
+            l.get_as_series(k)
+                .map(|s| {
+                    Ok(s.str()
+                        .map_err(plerr)?
+                        .iter()
+                        .flatten()
+                        .map(str::to_owned)
+                        .collect())
+                })
+                .transpose()
+        })
+        .collect()
+}
+
+/// Per user × watched id: the progress and completion aggregates.
+pub fn watch(lake: &Path) -> Result<Vec<WatchAgg>> {
+    let Some(lf) = scan(lake, "watch")? else {
+        return Ok(Vec::new());
+    };
+    let lf = lf.filter(
+        col("user_id")
+            .is_not_null()
+            .and(col("title_id").is_not_null()),
+    );
+    let keys = [col("user_id"), col("title_id")];
+    let by_time = || SortMultipleOptions::default();
+    let progress = lf
+        .clone()
+        .filter(col("event_type").eq(lit("progress")))
+        .group_by(keys.clone())
+        .agg([
+            (col("position_ms").cast(DataType::Float64)
+                / col("duration_ms").cast(DataType::Float64))
+            .max()
+            .alias("max_fraction"),
+            col("position_ms")
+                .sort_by([col("at")], by_time())
+                .last()
+                .alias("position_ms"),
+            col("duration_ms")
+                .sort_by([col("at")], by_time())
+                .last()
+                .alias("duration_ms"),
+            col("at").max().alias("last_at"),
+        ])
+        .collect()
+        .map_err(plerr)?;
+    let completed = lf
+        .filter(col("event_type").eq(lit("completed")))
+        .group_by(keys)
+        .agg([
+            len().cast(DataType::Int64).alias("completions"),
+            col("at").max().alias("completed_at"),
+        ])
+        .collect()
+        .map_err(plerr)?;
+    let mut out: HashMap<(String, String), WatchAgg> = HashMap::new();
+    let fr: Vec<Option<f64>> = progress
+        .column("max_fraction")
+        .map_err(plerr)?
+        .f64()
+        .map_err(plerr)?
+        .iter()
+        .collect();
+    let (pos, dur, last) = (
+        ints(&progress, "position_ms")?,
+        ints(&progress, "duration_ms")?,
+        ints(&progress, "last_at")?,
+    );
+    for (k, (u, t)) in strs(&progress, "user_id")?
+        .zip(strs(&progress, "title_id")?)
+        .enumerate()
+    {
+        let (Some(u), Some(t)) = (u, t) else { continue };
+        out.insert(
+            (u.to_owned(), t.to_owned()),
+            WatchAgg {
+                user: u.to_owned(),
+                watched: t.to_owned(),
+                max_fraction: fr[k].filter(|f| f.is_finite()).unwrap_or(0.0),
+                position_ms: pos[k].unwrap_or(0),
+                duration_ms: dur[k].unwrap_or(0),
+                last_at: last[k].unwrap_or(0),
+                completions: 0,
+                completed_at: None,
+            },
+        );
+    }
+    let (n, at) = (
+        ints(&completed, "completions")?,
+        ints(&completed, "completed_at")?,
+    );
+    for (k, (u, t)) in strs(&completed, "user_id")?
+        .zip(strs(&completed, "title_id")?)
+        .enumerate()
+    {
+        let (Some(u), Some(t)) = (u, t) else { continue };
+        let e = out
+            .entry((u.to_owned(), t.to_owned()))
+            .or_insert_with(|| WatchAgg {
+                user: u.to_owned(),
+                watched: t.to_owned(),
+                max_fraction: 0.0,
+                position_ms: 0,
+                duration_ms: 0,
+                last_at: 0,
+                completions: 0,
+                completed_at: None,
+            });
+        e.completions = n[k].unwrap_or(0) as u32;
+        e.completed_at = at[k];
+        e.last_at = e.last_at.max(at[k].unwrap_or(0));
+    }
+    let mut rows: Vec<WatchAgg> = out.into_values().collect();
+    rows.sort_by(|a, b| (&a.user, &a.watched).cmp(&(&b.user, &b.watched)));
+    Ok(rows)
+}
+
+/// Profiles: the country at sign-up and the latest maturity limit.
+pub fn profiles(lake: &Path) -> Result<HashMap<String, Profile>> {
+    let mut out: HashMap<String, Profile> = HashMap::new();
+    let Some(lf) = scan(lake, "user")? else {
+        return Ok(out);
+    };
+    let df = lf
+        .filter(col("user_id").is_not_null())
+        .select([
+            col("user_id"),
+            col("event_type"),
+            col("at"),
+            col("country"),
+            col("maturity_limit"),
+        ])
+        .sort(["at"], SortMultipleOptions::default())
+        .collect()
+        .map_err(plerr)?;
+    for (((u, ty), country), limit) in strs(&df, "user_id")?
+        .zip(strs(&df, "event_type")?)
+        .zip(strs(&df, "country")?)
+        .zip(strs(&df, "maturity_limit")?)
+    {
+        let Some(u) = u else { continue };
+        let p = out.entry(u.to_owned()).or_default();
+        if ty == Some("signed_up") {
+            p.country = country.map(str::to_owned);
+        }
+        if let Some(l) = limit {
+            p.maturity_limit = Some(maturity_rank(l));
+        }
+    }
+    Ok(out)
+}
+
+/// The catalog events, replayed.
+pub fn catalog(lake: &Path) -> Result<Catalog> {
+    let Some(lf) = scan(lake, "catalog")? else {
+        return Ok(Catalog::default());
+    };
+    let df = lf
+        .filter(col("title_id").is_not_null())
+        .collect()
+        .map_err(plerr)?;
+    let at = ints(&df, "at")?;
+    let from = ints(&df, "available_from")?;
+    let until = ints(&df, "available_until")?;
+    let season = ints(&df, "season")?;
+    let episode = ints(&df, "episode")?;
+    let genres = lists(&df, "genres")?;
+    let countries = lists(&df, "countries")?;
+    let col_strs = |name: &str| -> Result<Vec<Option<String>>> {
+        Ok(strs(&df, name)?.map(|s| s.map(str::to_owned)).collect())
+    };
+    let (ty, id, name, kind, lang, rating, series) = (
+        col_strs("event_type")?,
+        col_strs("title_id")?,
+        col_strs("name")?,
+        col_strs("kind")?,
+        col_strs("language")?,
+        col_strs("maturity_rating")?,
+        col_strs("series_id")?,
+    );
+    let rows = (0..df.height())
+        .map(|k| CatalogRow {
+            at: at[k].unwrap_or(0),
+            event_type: ty[k].clone().unwrap_or_default(),
+            title_id: id[k].clone().unwrap_or_default(),
+            name: name[k].clone(),
+            kind: kind[k].clone(),
+            genres: genres[k].clone(),
+            language: lang[k].clone(),
+            maturity_rating: rating[k].clone(),
+            countries: countries[k].clone(),
+            available_from: from[k],
+            available_until: until[k],
+            series_id: series[k].clone(),
+            season: season[k],
+            episode: episode[k],
+        })
+        .collect();
+    Ok(Catalog::replay(rows))
+}
+
+/// Reads everything the recommender needs.
+pub fn snapshot(lake: &Path) -> Result<Snapshot> {
+    let watch = watch(lake)?;
+    let window = watch
+        .iter()
+        .map(|w| w.last_at)
+        .fold(None, |acc: Option<(i64, i64)>, t| {
+            Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
+        })
+        .unwrap_or((0, 0));
+    Ok(Snapshot {
+        catalog: catalog(lake)?,
+        watch,
+        profiles: profiles(lake)?,
+        window,
+    })
+}

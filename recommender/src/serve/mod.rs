@@ -1,0 +1,289 @@
+//! Serving: the HTTP API apps call for their home-screen rows, over the
+//! current model artifact and every user's live state.
+//!
+//! - [`router`] — `GET /v1/users/{user}/recommendations`,
+//!   `GET /v1/users/{user}/continue-watching`, `GET /v1/titles/{title}/similar`,
+//!   `GET /v1/models/current`; the caller mounts it behind its app keys;
+//! - [`ServeState`] — the loaded model (swapped whole when a new version is
+//!   published: requests hold the `Arc` they started with, so none fails
+//!   during a reload) and the [`users::Users`] store;
+//! - [`live`] — follows the event stream into the users store, and polls
+//!   `<lake>/models/CURRENT` for new versions;
+//! - [`rank`] — the rows themselves;
+//! - [`users`] — per-user positions, completions, country and maturity.
+
+pub mod live;
+pub mod rank;
+pub mod users;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::artifact::{self, Artifact};
+use crate::error::Result;
+use crate::feedback::FeedbackParams;
+use crate::lake;
+use rank::{Context, Loaded, Row};
+use users::Users;
+
+/// Shared state of the serving API.
+#[derive(Clone)]
+pub struct ServeState {
+    model: Arc<RwLock<Option<Arc<Loaded>>>>,
+    /// Every user's live state.
+    pub users: Arc<Users>,
+    /// Where artifacts are published (`<lake>/models`).
+    pub models_dir: PathBuf,
+    /// Engagement threshold (from the model's feedback parameters).
+    pub min_fraction: f64,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl ServeState {
+    /// A state over `users` with no model yet.
+    pub fn new(models_dir: PathBuf, users: Users) -> ServeState {
+        ServeState {
+            model: Arc::new(RwLock::new(None)),
+            users: Arc::new(users),
+            models_dir,
+            min_fraction: FeedbackParams::default().min_fraction,
+        }
+    }
+
+    /// Users from the lake (polars), and the current model if one is
+    /// published. Blocking.
+    pub fn open(lake_dir: &Path) -> Result<ServeState> {
+        let users = Users::from_lake(lake::watch(lake_dir)?, lake::profiles(lake_dir)?);
+        let s = ServeState::new(lake_dir.join("models"), users);
+        s.reload()?;
+        Ok(s)
+    }
+
+    /// The model requests use now.
+    pub fn model(&self) -> Option<Arc<Loaded>> {
+        self.model.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Serves `artifact` from now on.
+    pub fn install(&self, artifact: Artifact) {
+        let loaded = Arc::new(Loaded::new(artifact));
+        *self.model.write().unwrap_or_else(|e| e.into_inner()) = Some(loaded);
+    }
+
+    /// Loads the current version if it is not the one served. Blocking;
+    /// returns whether the model changed.
+    pub fn reload(&self) -> Result<bool> {
+        let Some(version) = artifact::current(&self.models_dir)? else {
+            return Ok(false);
+        };
+        if self.model().is_some_and(|m| m.version() == version) {
+            return Ok(false);
+        }
+        let a = Artifact::load(&self.models_dir.join(&version))?;
+        self.install(a);
+        Ok(true)
+    }
+}
+
+/// An error of the serving API, mapped to its status in [`ApiError::status`].
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter out of its domain.
+    #[error("{0}")]
+    BadRequest(String),
+    /// An unknown title.
+    #[error("{0}")]
+    NotFound(String),
+    /// No model has been trained yet.
+    #[error("no model yet: run `showrunner recommend train`")]
+    NoModel,
+}
+
+impl ApiError {
+    /// The HTTP status of each error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// The serving API's routes (no auth: the caller layers app keys on).
+pub fn router(state: ServeState) -> Router {
+    Router::new()
+        .route("/v1/users/{user}/recommendations", get(recommendations))
+        .route("/v1/users/{user}/continue-watching", get(continue_watching))
+        .route("/v1/titles/{title}/similar", get(similar))
+        .route("/v1/models/current", get(current_model))
+        .with_state(state)
+}
+
+const DEVICES: [&str; 4] = ["tv", "mobile", "web", "console"];
+
+/// Query parameters, checked.
+struct Params {
+    k: usize,
+    row: Row,
+    country: Option<String>,
+}
+
+fn params(q: &HashMap<String, String>, allowed: &[&str]) -> ApiResult<Params> {
+    if let Some(bad) = q.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::BadRequest(format!(
+            "unknown parameter `{bad}` (accepted: {})",
+            allowed.join(", ")
+        )));
+    }
+    let k = match q.get("k") {
+        None => 20,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|k| (1..=200).contains(k))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("k must be an integer in 1..=200, got `{s}`"))
+            })?,
+    };
+    let row = match q.get("row") {
+        None => Row::ForYou,
+        Some(s) => Row::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "row must be for_you, because_you_watched or trending, got `{s}`"
+            ))
+        })?,
+    };
+    let country = match q.get("country") {
+        None => None,
+        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c.clone()),
+        Some(c) => {
+            return Err(ApiError::BadRequest(format!(
+                "country must be an ISO 3166-1 alpha-2 code (two uppercase letters), got `{c}`"
+            )));
+        }
+    };
+    if let Some(d) = q.get("device")
+        && !DEVICES.contains(&d.as_str())
+    {
+        return Err(ApiError::BadRequest(format!(
+            "device must be one of {}, got `{d}`",
+            DEVICES.join(", ")
+        )));
+    }
+    Ok(Params { k, row, country })
+}
+
+fn row_name(r: Row) -> &'static str {
+    match r {
+        Row::ForYou => "for_you",
+        Row::BecauseYouWatched => "because_you_watched",
+        Row::Trending => "trending",
+    }
+}
+
+async fn recommendations(
+    State(st): State<ServeState>,
+    UrlPath(user): UrlPath<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let p = params(&q, &["k", "row", "country", "device"])?;
+    let m = st.model().ok_or(ApiError::NoModel)?;
+    let (items, country, known) = st.users.with(&user, |u| {
+        let country = p
+            .country
+            .clone()
+            .or_else(|| u.and_then(|u| u.country.clone()));
+        let ctx = Context {
+            user: u,
+            country: country.as_deref(),
+            now_ms: now_ms(),
+            min_fraction: st.min_fraction,
+        };
+        (rank::recommend(&m, &ctx, p.row, p.k), country, u.is_some())
+    });
+    Ok(Json(json!({
+        "user": user,
+        "known_user": known,
+        "row": row_name(p.row),
+        "country": country,
+        "model_version": m.version(),
+        "items": items,
+    })))
+}
+
+async fn continue_watching(
+    State(st): State<ServeState>,
+    UrlPath(user): UrlPath<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let p = params(&q, &["k", "country", "device"])?;
+    let m = st.model().ok_or(ApiError::NoModel)?;
+    let items = st.users.with(&user, |u| {
+        let country = p
+            .country
+            .clone()
+            .or_else(|| u.and_then(|u| u.country.clone()));
+        let ctx = Context {
+            user: u,
+            country: country.as_deref(),
+            now_ms: now_ms(),
+            min_fraction: st.min_fraction,
+        };
+        rank::continue_watching(&m, &ctx, p.k)
+    });
+    Ok(Json(json!({
+        "user": user,
+        "model_version": m.version(),
+        "items": items,
+    })))
+}
+
+async fn similar(
+    State(st): State<ServeState>,
+    UrlPath(title): UrlPath<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let p = params(&q, &["k", "country"])?;
+    let m = st.model().ok_or(ApiError::NoModel)?;
+    let t = m
+        .artifact
+        .catalog
+        .resolve(&title)
+        .ok_or_else(|| ApiError::NotFound(format!("unknown title `{title}`")))?;
+    let items = rank::similar(&m, t, p.country.as_deref(), now_ms(), p.k);
+    Ok(Json(json!({
+        "title_id": m.artifact.catalog.titles[t].id,
+        "model_version": m.version(),
+        "items": items,
+    })))
+}
+
+async fn current_model(State(st): State<ServeState>) -> ApiResult<Json<serde_json::Value>> {
+    let m = st.model().ok_or(ApiError::NoModel)?;
+    Ok(Json(json!({
+        "manifest": m.artifact.manifest,
+        "users_known": st.users.len(),
+    })))
+}

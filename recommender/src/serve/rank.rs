@@ -1,0 +1,362 @@
+//! The rows of a home screen, computed from a loaded model and a user's
+//! live state: `for_you`, `because_you_watched`, `trending`, similar titles
+//! and continue watching. Pure functions, no I/O.
+//!
+//! Rules shared by every row: a title the user engaged with (reached the
+//! feedback threshold or completed) is not recommended again — what they
+//! are in the middle of is in continue watching; a title must be available
+//! in the country at `now` (any country when none is known) and within the
+//! profile's maturity limit.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::artifact::Artifact;
+use crate::feedback::Trending;
+use crate::models::top_k_by;
+use crate::serve::users::UserState;
+
+/// A loaded artifact with what serving precomputes from it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The artifact.
+    pub artifact: Artifact,
+    /// Per country, whether each title is listed there; `""`: anywhere.
+    listed: HashMap<String, Vec<bool>>,
+}
+
+impl Loaded {
+    /// Precomputes availability lists.
+    pub fn new(artifact: Artifact) -> Loaded {
+        let titles = &artifact.catalog.titles;
+        let mut listed: HashMap<String, Vec<bool>> = HashMap::new();
+        listed.insert(
+            String::new(),
+            titles.iter().map(|t| !t.countries.is_empty()).collect(),
+        );
+        for (i, t) in titles.iter().enumerate() {
+            for c in &t.countries {
+                listed
+                    .entry(c.clone())
+                    .or_insert_with(|| vec![false; titles.len()])[i] = true;
+            }
+        }
+        Loaded { artifact, listed }
+    }
+
+    /// The model's version.
+    pub fn version(&self) -> &str {
+        &self.artifact.manifest.version
+    }
+
+    fn n(&self) -> usize {
+        self.artifact.catalog.titles.len()
+    }
+}
+
+/// One recommended title.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// Title id.
+    pub title_id: String,
+    /// Display name.
+    pub name: String,
+    /// `movie` or `series`.
+    pub kind: String,
+    /// Genres.
+    pub genres: Vec<String>,
+    /// Ranking score (model score, or trending weight).
+    pub score: f64,
+    /// Why it is here: `because_you_watched: <title>`, `trending_in: <country>`,
+    /// `popular`, `similar_to: <title>`.
+    pub reason: String,
+}
+
+/// A row of continue watching.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resume {
+    /// The movie or series.
+    pub title_id: String,
+    /// Its name.
+    pub name: String,
+    /// The episode to play (series only).
+    pub episode_id: Option<String>,
+    /// Season and episode numbers (series only).
+    pub season: Option<i64>,
+    /// Episode number (series only).
+    pub episode: Option<i64>,
+    /// Where to resume, ms (0 for a next episode).
+    pub position_ms: i64,
+    /// Duration, ms (0 when unknown).
+    pub duration_ms: i64,
+    /// `resume` or `next_episode`.
+    pub reason: String,
+    /// When the user last watched it, ms since the epoch.
+    pub last_watched_at: i64,
+}
+
+/// Which row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// Model scores over the whole history.
+    ForYou,
+    /// Titles like the latest one watched.
+    BecauseYouWatched,
+    /// Trending in the country.
+    Trending,
+}
+
+impl Row {
+    /// Parses a `row` parameter.
+    pub fn parse(s: &str) -> Option<Row> {
+        match s {
+            "for_you" => Some(Row::ForYou),
+            "because_you_watched" => Some(Row::BecauseYouWatched),
+            "trending" => Some(Row::Trending),
+            _ => None,
+        }
+    }
+}
+
+/// Who is asking, where, when.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The user's state (None: unknown user).
+    pub user: Option<&'a UserState>,
+    /// Country (the request's, else the profile's).
+    pub country: Option<&'a str>,
+    /// Time availability is checked at, ms.
+    pub now_ms: i64,
+    /// Threshold of engagement (fraction of a duration).
+    pub min_fraction: f64,
+}
+
+/// The user's engaged titles (index, latest time), most recent first.
+pub fn history(m: &Loaded, ctx: &Context<'_>) -> Vec<(usize, i64)> {
+    let mut by_title: HashMap<usize, i64> = HashMap::new();
+    if let Some(u) = ctx.user {
+        for (id, w) in &u.watched {
+            if w.max_fraction < ctx.min_fraction && !w.completed() {
+                continue;
+            }
+            if let Some(t) = m.artifact.catalog.resolve(id) {
+                let e = by_title.entry(t).or_insert(i64::MIN);
+                *e = (*e).max(w.last_at);
+            }
+        }
+    }
+    let mut v: Vec<(usize, i64)> = by_title.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// Per title, whether it may be shown: available in the country at `now`,
+/// within the maturity limit, not engaged with.
+fn allowed(m: &Loaded, ctx: &Context<'_>, engaged: &[(usize, i64)]) -> Vec<bool> {
+    let titles = &m.artifact.catalog.titles;
+    let none = vec![false; m.n()];
+    let listed = m.listed.get(ctx.country.unwrap_or("")).unwrap_or(&none);
+    let limit = ctx.user.and_then(|u| u.maturity_limit).unwrap_or(u8::MAX);
+    let mut ok: Vec<bool> = titles
+        .iter()
+        .zip(listed)
+        .map(|(t, &l)| {
+            l && t.maturity <= limit
+                && t.available_from.is_none_or(|f| f <= ctx.now_ms)
+                && t.available_until.is_none_or(|u| ctx.now_ms < u)
+        })
+        .collect();
+    for &(t, _) in engaged {
+        ok[t] = false;
+    }
+    ok
+}
+
+fn item(m: &Loaded, t: usize, score: f64, reason: String) -> Item {
+    let x = &m.artifact.catalog.titles[t];
+    Item {
+        title_id: x.id.clone(),
+        name: x.name.clone(),
+        kind: x.kind.clone(),
+        genres: x.genres.clone(),
+        score,
+        reason,
+    }
+}
+
+/// The best `k` allowed titles by `scores`.
+fn best(scores: &[f32], ok: &[bool], k: usize) -> Vec<u32> {
+    top_k_by(scores, |i| ok[i as usize], k)
+}
+
+fn trending_list<'t>(t: &'t Trending, country: Option<&str>) -> (&'t [(u32, f64)], String) {
+    match country.and_then(|c| t.get(c).map(|l| (l, c))) {
+        Some((l, c)) => (l, format!("trending_in: {c}")),
+        None => (t.get("").map_or(&[][..], Vec::as_slice), "popular".into()),
+    }
+}
+
+/// Trending titles, allowed ones only, then (when the country's list runs
+/// out) the global list.
+fn trending(m: &Loaded, ctx: &Context<'_>, ok: &[bool], k: usize, out: &mut Vec<Item>) {
+    let mut taken = vec![false; m.n()];
+    for i in out.iter() {
+        if let Some(t) = m.artifact.catalog.index_of(&i.title_id) {
+            taken[t] = true;
+        }
+    }
+    let (local, reason) = trending_list(&m.artifact.trending, ctx.country);
+    let (global, _) = trending_list(&m.artifact.trending, None);
+    for (list, reason) in [(local, reason), (global, "popular".to_string())] {
+        for &(t, s) in list {
+            if out.len() >= k {
+                return;
+            }
+            let t = t as usize;
+            if t < ok.len() && ok[t] && !taken[t] {
+                taken[t] = true;
+                out.push(item(m, t, s, reason.clone()));
+            }
+        }
+    }
+}
+
+/// A row of `k` recommendations.
+pub fn recommend(m: &Loaded, ctx: &Context<'_>, row: Row, k: usize) -> Vec<Item> {
+    let engaged = history(m, ctx);
+    let ok = allowed(m, ctx, &engaged);
+    let mut out = Vec::with_capacity(k);
+    let w = &m.artifact.model.weights;
+    let seeds: &[(usize, i64)] = match row {
+        Row::Trending => &[],
+        Row::ForYou => &engaged,
+        Row::BecauseYouWatched => &engaged[..engaged.len().min(1)],
+    };
+    if !seeds.is_empty() {
+        let mut scores = vec![0f32; m.n()];
+        for &(h, _) in seeds {
+            for (s, x) in scores.iter_mut().zip(w.row(h)) {
+                *s += x;
+            }
+        }
+        for t in best(&scores, &ok, k) {
+            let t = t as usize;
+            // the history title that contributes most explains the item
+            let (why, _) = seeds
+                .iter()
+                .map(|&(h, _)| (h, w[[h, t]]))
+                .fold((seeds[0].0, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+            let reason = format!(
+                "because_you_watched: {}",
+                m.artifact.catalog.titles[why].name
+            );
+            if scores[t] > 0.0 {
+                out.push(item(m, t, f64::from(scores[t]), reason));
+            }
+        }
+    }
+    trending(m, ctx, &ok, k, &mut out);
+    out
+}
+
+/// The `k` titles most like `title` (by the model's weights from it),
+/// available in `country` when given.
+pub fn similar(
+    m: &Loaded,
+    title: usize,
+    country: Option<&str>,
+    now_ms: i64,
+    k: usize,
+) -> Vec<Item> {
+    let ctx = Context {
+        user: None,
+        country,
+        now_ms,
+        min_fraction: 1.0,
+    };
+    let mut ok = allowed(m, &ctx, &[]);
+    ok[title] = false;
+    let scores: Vec<f32> = m.artifact.model.weights.row(title).to_vec();
+    let name = &m.artifact.catalog.titles[title].name;
+    best(&scores, &ok, k)
+        .into_iter()
+        .filter(|&t| scores[t as usize] > 0.0)
+        .map(|t| {
+            item(
+                m,
+                t as usize,
+                f64::from(scores[t as usize]),
+                format!("similar_to: {name}"),
+            )
+        })
+        .collect()
+}
+
+/// Unfinished movies and episodes, and the next episode of series whose
+/// latest episode was finished; most recent first. A position within 5 %
+/// of the end counts as finished.
+pub fn continue_watching(m: &Loaded, ctx: &Context<'_>, k: usize) -> Vec<Resume> {
+    let Some(u) = ctx.user else {
+        return Vec::new();
+    };
+    let cat = &m.artifact.catalog;
+    let ok = allowed(m, ctx, &[]);
+    let finished = |w: &crate::serve::users::Watched| {
+        w.completed_at.is_some_and(|c| c >= w.progress_at)
+            || (w.duration_ms > 0 && w.position_ms as f64 >= 0.95 * w.duration_ms as f64)
+    };
+    // per title, the latest watched id
+    let mut latest: HashMap<usize, (&str, &crate::serve::users::Watched)> = HashMap::new();
+    for (id, w) in &u.watched {
+        let Some(t) = cat.resolve(id) else { continue };
+        let e = latest.entry(t).or_insert((id, w));
+        if (w.last_at, id.as_str()) > (e.1.last_at, e.0) {
+            *e = (id, w);
+        }
+    }
+    let mut out = Vec::new();
+    for (t, (id, w)) in latest {
+        if !ok[t] {
+            continue;
+        }
+        let title = &cat.titles[t];
+        let started = w.max_fraction >= ctx.min_fraction && w.position_ms > 0;
+        let resume = |episode: Option<&crate::catalog::Episode>| Resume {
+            title_id: title.id.clone(),
+            name: title.name.clone(),
+            episode_id: episode.map(|e| e.id.clone()),
+            season: episode.map(|e| e.season),
+            episode: episode.map(|e| e.number),
+            position_ms: w.position_ms,
+            duration_ms: w.duration_ms,
+            reason: "resume".into(),
+            last_watched_at: w.last_at,
+        };
+        match cat.episode(id) {
+            None if !finished(w) && started => out.push(resume(None)),
+            None => {}
+            Some((_, pos)) if !finished(w) && started => {
+                out.push(resume(Some(&title.episodes[pos])));
+            }
+            Some((_, pos)) if finished(w) => {
+                if let Some(next) = title.episodes.get(pos + 1) {
+                    out.push(Resume {
+                        position_ms: 0,
+                        duration_ms: 0,
+                        reason: "next_episode".into(),
+                        ..resume(Some(next))
+                    });
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    out.sort_by(|a, b| {
+        b.last_watched_at
+            .cmp(&a.last_watched_at)
+            .then(a.title_id.cmp(&b.title_id))
+    });
+    out.truncate(k);
+    out
+}

@@ -1,0 +1,309 @@
+//! `showrunner bench recommend`: a model over a synthetic audience (users
+//! with genre tastes over a catalog with popularity skew), served by the
+//! real HTTP stack (axum, app-key middleware, JSON) on 127.0.0.1, loaded by
+//! keep-alive connections at fixed concurrency; prints one JSON line.
+//! Client and server share this machine's cores.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use linfa::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use showrunner_recommender::artifact::{Artifact, DataWindow, FORMAT, Holdout, Manifest};
+use showrunner_recommender::catalog::{Catalog, Title};
+use showrunner_recommender::feedback::{self, FeedbackParams};
+use showrunner_recommender::lake::{Profile, WatchAgg};
+use showrunner_recommender::models::ease::EaseParams;
+use showrunner_recommender::serve::ServeState;
+use showrunner_recommender::serve::users::Users;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+const COUNTRIES: [&str; 6] = ["US", "GB", "DE", "FR", "BR", "IN"];
+const GENRES: usize = 24;
+const DAY: i64 = 86_400_000;
+const KEY: &str = "bench-app-key";
+
+/// The audience: catalog, watch aggregates, profiles.
+fn synth(
+    users: usize,
+    titles: usize,
+    per_user: usize,
+    seed: u64,
+    now: i64,
+) -> (Catalog, Vec<WatchAgg>, HashMap<String, Profile>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut ts = Vec::with_capacity(titles);
+    let mut by_genre: Vec<Vec<(usize, f64)>> = vec![Vec::new(); GENRES];
+    let mut all = Vec::with_capacity(titles);
+    for t in 0..titles {
+        let genre = rng.random_range(0..GENRES);
+        let pop = 1.0 / (rng.random_range(0..titles) as f64 + 10.0).powf(0.8);
+        let mut countries: std::collections::BTreeSet<String> = COUNTRIES
+            .iter()
+            .filter(|_| rng.random_bool(0.7))
+            .map(|c| c.to_string())
+            .collect();
+        if countries.is_empty() {
+            countries.insert("US".into());
+        }
+        ts.push(Title {
+            id: format!("t{t:05}"),
+            name: format!("Title {t}"),
+            kind: "movie".into(),
+            genres: vec![format!("genre-{genre}")],
+            language: "en".into(),
+            maturity: [0, 0, 1, 2, 3, 4][rng.random_range(0..6)],
+            countries,
+            available_from: Some(0),
+            available_until: None,
+            episodes: Vec::new(),
+        });
+        by_genre[genre].push((t, pop));
+        all.push((t, pop));
+    }
+    let cumulate = |v: &[(usize, f64)]| -> Vec<(usize, f64)> {
+        let mut acc = 0.0;
+        v.iter()
+            .map(|&(t, p)| {
+                acc += p;
+                (t, acc)
+            })
+            .collect()
+    };
+    let by_genre: Vec<Vec<(usize, f64)>> = by_genre.iter().map(|g| cumulate(g)).collect();
+    let all = cumulate(&all);
+    let pick = |cum: &[(usize, f64)], rng: &mut ChaCha8Rng| -> Option<usize> {
+        let total = cum.last()?.1;
+        let x = rng.random_range(0.0..total);
+        let i = cum.partition_point(|&(_, c)| c < x).min(cum.len() - 1);
+        Some(cum[i].0)
+    };
+    let mut watch = Vec::new();
+    let mut profiles = HashMap::new();
+    for u in 0..users {
+        let user = format!("u{u}");
+        let tastes = [rng.random_range(0..GENRES), rng.random_range(0..GENRES)];
+        let n = rng.random_range(per_user / 2..=per_user * 3 / 2).max(1);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..n {
+            let t = if rng.random_bool(0.8) {
+                pick(&by_genre[tastes[rng.random_range(0..2)]], &mut rng)
+            } else {
+                pick(&all, &mut rng)
+            };
+            let Some(t) = t else { continue };
+            if !seen.insert(t) {
+                continue;
+            }
+            let fraction: f64 = rng.random_range(0.1..1.0);
+            let at = now - rng.random_range(0..120) * DAY;
+            watch.push(WatchAgg {
+                user: user.clone(),
+                watched: ts[t].id.clone(),
+                max_fraction: fraction,
+                position_ms: (fraction * 5_400_000.0) as i64,
+                duration_ms: 5_400_000,
+                last_at: at,
+                completions: u32::from(fraction > 0.9),
+                completed_at: (fraction > 0.9).then_some(at),
+            });
+        }
+        profiles.insert(
+            user,
+            Profile {
+                country: Some(COUNTRIES[rng.random_range(0..COUNTRIES.len())].to_string()),
+                maturity_limit: None,
+            },
+        );
+    }
+    (Catalog::from_titles(ts), watch, profiles)
+}
+
+/// One keep-alive HTTP/1.1 GET; returns the status.
+async fn get(
+    conn: &mut BufReader<tokio::net::TcpStream>,
+    path: &str,
+    body: &mut Vec<u8>,
+) -> Result<u16> {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {KEY}\r\n\r\n");
+    conn.get_mut().write_all(req.as_bytes()).await?;
+    let mut line = String::new();
+    conn.read_line(&mut line).await?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("bad status line `{line}`"))?;
+    let mut len = 0usize;
+    loop {
+        line.clear();
+        if conn.read_line(&mut line).await? == 0 {
+            bail!("connection closed");
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse()?;
+        }
+    }
+    body.resize(len, 0);
+    conn.read_exact(body).await?;
+    Ok(status)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Runs the benchmark.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    users: usize,
+    titles: usize,
+    per_user: usize,
+    requests: usize,
+    concurrency: usize,
+    k: usize,
+    row: String,
+    seed: u64,
+) -> Result<()> {
+    if users == 0 || titles == 0 || concurrency == 0 {
+        bail!("--users, --titles and --concurrency must be ≥ 1");
+    }
+    let now = 1_790_000_000_000;
+    let t = Instant::now();
+    let (catalog, watch, profiles) = synth(users, titles, per_user, seed, now);
+    let fb = FeedbackParams::default();
+    let inter = feedback::interactions(&watch, &catalog, now, &fb);
+    let synth_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let model = {
+        let m = inter.matrix.clone();
+        tokio::task::spawn_blocking(move || {
+            EaseParams::new()
+                .lambda(400.0)
+                .fit(&DatasetBase::new(m, ()))
+        })
+        .await??
+    };
+    let train_s = t.elapsed().as_secs_f64();
+    let trending = feedback::trending(&watch, &catalog, &profiles, now, &fb, 500);
+    let interactions = inter.matrix.nnz();
+    let artifact = Artifact {
+        manifest: Manifest {
+            format: FORMAT,
+            version: "bench".into(),
+            created_at_ms: now,
+            model: "ease".into(),
+            params: model.params,
+            feedback: fb,
+            data: DataWindow {
+                from_ms: now - 120 * DAY,
+                to_ms: now,
+                users: inter.users.len(),
+                titles,
+                interactions,
+            },
+            holdout: Holdout::default(),
+            train_seconds: train_s,
+        },
+        catalog,
+        trending,
+        model,
+    };
+    let state = ServeState::new(
+        std::env::temp_dir().join("showrunner-bench-models"),
+        Users::from_lake(watch, profiles),
+    );
+    state.install(artifact);
+    let app = showrunner_dashboard::app_router(state, Arc::new(vec![KEY.to_string()]));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let per_conn = requests.div_ceil(concurrency);
+    let load = |n: usize, salt: u64| {
+        let row = row.clone();
+        async move {
+            let mut tasks = Vec::new();
+            for c in 0..concurrency {
+                let row = row.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ salt ^ c as u64);
+                    let mut conn = BufReader::new(tokio::net::TcpStream::connect(addr).await?);
+                    conn.get_mut().set_nodelay(true)?;
+                    let (mut lat, mut errors, mut bytes) = (Vec::with_capacity(n), 0usize, 0usize);
+                    let mut body = Vec::new();
+                    for _ in 0..n {
+                        let path = format!(
+                            "/v1/users/u{}/recommendations?k={k}&row={row}",
+                            rng.random_range(0..users)
+                        );
+                        let t = Instant::now();
+                        let status = get(&mut conn, &path, &mut body).await?;
+                        lat.push(t.elapsed().as_secs_f64() * 1e3);
+                        bytes += body.len();
+                        if status != 200 {
+                            errors += 1;
+                        }
+                    }
+                    anyhow::Ok((lat, errors, bytes))
+                }));
+            }
+            let mut lat = Vec::new();
+            let (mut errors, mut bytes) = (0, 0);
+            for t in tasks {
+                let (l, e, b) = t.await??;
+                lat.extend(l);
+                errors += e;
+                bytes += b;
+            }
+            anyhow::Ok((lat, errors, bytes))
+        }
+    };
+    // warm-up, untimed
+    load((per_conn / 10).max(10), 1).await?;
+    let t = Instant::now();
+    let (mut lat, errors, bytes) = load(per_conn, 2).await?;
+    let wall = t.elapsed().as_secs_f64();
+    server.abort();
+    lat.sort_by(f64::total_cmp);
+    let n = lat.len();
+    let out = serde_json::json!({
+        "bench": "recommend",
+        "users": users,
+        "titles": titles,
+        "interactions": interactions,
+        "synthesize_seconds": synth_s,
+        "train_seconds": train_s,
+        "row": row,
+        "k": k,
+        "concurrency": concurrency,
+        "requests": n,
+        "errors": errors,
+        "seconds": wall,
+        "requests_per_second": n as f64 / wall,
+        "mean_response_bytes": bytes as f64 / n.max(1) as f64,
+        "latency_ms": {
+            "p50": pct(&lat, 0.50),
+            "p90": pct(&lat, 0.90),
+            "p99": pct(&lat, 0.99),
+            "p999": pct(&lat, 0.999),
+            "max": lat.last().copied().unwrap_or(0.0),
+        },
+        "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+    });
+    println!("{out}");
+    Ok(())
+}
