@@ -12,6 +12,7 @@ use showrunner_recommender::data::{Interactions, UserItems};
 use showrunner_recommender::eval::{self, Quality};
 use showrunner_recommender::models::Scorer;
 use showrunner_recommender::models::als::AlsParams;
+use showrunner_recommender::models::blend::BlendParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::models::itemknn::ItemKnnParams;
 use showrunner_recommender::models::popularity::PopularityParams;
@@ -41,6 +42,8 @@ pub enum ModelName {
     Itemknn,
     /// Most popular items.
     Popularity,
+    /// DLAE and implicit ALS blended, each tuned alone, then the weight.
+    Blend,
     /// Every model, one line each.
     All,
 }
@@ -236,49 +239,88 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             |l, x| EaseParams::new().lambda(l).fit(&dataset(x)),
         )?;
     }
+    let dlae_fit =
+        |(p, l): (f64, f64), x: &UserItems| EaseParams::new().lambda(l).dropout(p).fit(&dataset(x));
+    let als_params =
+        |(f, a, l): (usize, f64, f64)| AlsParams::new().factors(f).alpha(a).lambda(l).seed(seed);
+    let als_fit = |p: (usize, f64, f64), x: &UserItems| als_params(p).fit(&dataset(x));
     if want(ModelName::Dlae) {
-        let grid: Vec<(f64, f64)> = [0.25, 0.33, 0.5]
-            .iter()
-            .flat_map(|p| [100.0, 200.0, 400.0, 800.0].map(|l| (*p, l)))
-            .collect();
         tuned(
             "dlae",
             &train,
             &test,
             k,
             seed,
-            &grid,
+            &dlae_grid(),
             |(p, l)| serde_json::json!({ "lambda": l, "dropout": p }),
-            |(p, l), x| EaseParams::new().lambda(l).dropout(p).fit(&dataset(x)),
+            dlae_fit,
         )?;
     }
     if want(ModelName::Als) {
-        let grid: Vec<(usize, f64, f64)> = [16usize, 32, 64]
-            .iter()
-            .flat_map(|f| {
-                [0.3, 1.0, 3.0]
-                    .iter()
-                    .flat_map(move |a| [3.0, 10.0, 30.0].map(|l| (*f, *a, l)))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
         tuned(
             "als",
             &train,
             &test,
             k,
             seed,
-            &grid,
+            &als_grid(),
             |(f, a, l)| serde_json::json!({ "factors": f, "alpha": a, "lambda": l }),
-            |(f, a, l), x| {
-                AlsParams::new()
-                    .factors(f)
-                    .alpha(a)
-                    .lambda(l)
-                    .seed(seed)
-                    .fit(&dataset(x))
-            },
+            als_fit,
+        )?;
+    }
+    if want(ModelName::Blend) {
+        // each member tuned alone, then the weight on the same folds
+        let t = Instant::now();
+        let ((p, l), _) = eval::tune(&train, &dlae_grid(), k, seed, FOLDS, dlae_fit)?;
+        let (fal, _) = eval::tune(&train, &als_grid(), k, seed, FOLDS, als_fit)?;
+        let members = BlendParams::new(
+            EaseParams::new().lambda(l).dropout(p).check()?,
+            als_params(fal).check()?,
+        );
+        let (w, _) = eval::tune_view(
+            &train,
+            &[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+            k,
+            seed,
+            FOLDS,
+            |x| members.check()?.fit(&dataset(x)),
+            |m, w| Box::new(m.with_weight(w)),
+        )?;
+        let params = serde_json::json!({
+            "dlae": { "lambda": l, "dropout": p },
+            "als": { "factors": fal.0, "alpha": fal.1, "lambda": fal.2 },
+            "weight": w,
+        });
+        run_model(
+            "blend",
+            &train,
+            &test,
+            k,
+            t.elapsed().as_secs_f64(),
+            params,
+            |x| members.weight(w).fit(&dataset(x)),
         )?;
     }
     Ok(())
+}
+
+/// DLAE's grid: (dropout, λ).
+fn dlae_grid() -> Vec<(f64, f64)> {
+    [0.25, 0.33, 0.5]
+        .iter()
+        .flat_map(|p| [100.0, 200.0, 400.0, 800.0].map(|l| (*p, l)))
+        .collect()
+}
+
+/// Implicit ALS's grid: (factors, α, λ).
+fn als_grid() -> Vec<(usize, f64, f64)> {
+    [16usize, 32, 64]
+        .iter()
+        .flat_map(|f| {
+            [0.3, 1.0, 3.0]
+                .iter()
+                .flat_map(move |a| [3.0, 10.0, 30.0].map(|l| (*f, *a, l)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -16,47 +15,16 @@ use showrunner_ingest::nats::server::free_port;
 const KEY: &str = "test-ingest-key-1";
 const ANALYST: &str = "test-analyst-key-1";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn serve(url: &str, lake: &std::path::Path) -> Server {
-    let port = free_port().expect("port");
-    let child = bin()
-        .env("SHOWRUNNER_HTTP_INGEST_KEYS", KEY)
-        .env("SHOWRUNNER_HTTP_ANALYST_KEYS", ANALYST)
-        .args([
-            "serve",
-            "--nats",
-            url,
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--lake",
-        ])
-        .arg(lake)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let s = Server { child, base };
-    let http = reqwest::Client::new();
-    eventually(20, "the server to answer", async || {
-        http.get(format!("{}/readyz", s.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
-    .await;
-    s
+    serve_process(
+        url,
+        lake,
+        &[
+            ("SHOWRUNNER_HTTP_INGEST_KEYS", KEY),
+            ("SHOWRUNNER_HTTP_ANALYST_KEYS", ANALYST),
+        ],
+    )
+    .await
 }
 
 /// A valid event as JSON, without id or received_at (the collector assigns them).

@@ -29,7 +29,12 @@ pub struct Quality {
 }
 
 /// Evaluates `model` fitted on `train` against `test`.
-pub fn evaluate(model: &dyn Scorer, train: &UserItems, test: &UserItems, k: usize) -> Quality {
+pub fn evaluate<S: Scorer + ?Sized>(
+    model: &S,
+    train: &UserItems,
+    test: &UserItems,
+    k: usize,
+) -> Quality {
     let n = train.n_items;
     let mut scores = vec![0f32; n];
     let mut seen = vec![false; n];
@@ -79,26 +84,73 @@ pub fn tune<P: Copy, M: Scorer>(
     folds: usize,
     fit: impl Fn(P, &UserItems) -> crate::Result<M>,
 ) -> crate::Result<(P, Quality)> {
-    let splits: Vec<(UserItems, UserItems)> = (0..folds.max(1) as u64)
-        .map(|f| Interactions::split(train, 0.2, seed ^ 0x005e_ed0f_7a11 ^ (f << 32)))
-        .collect();
+    let splits = validation_folds(train, seed, folds);
     let mut best: Option<(P, Quality)> = None;
     for &p in grid {
-        let mut mean = Quality::default();
-        for (fit_part, validation) in &splits {
-            let m = fit(p, fit_part)?;
-            let q = evaluate(&m, fit_part, validation, k);
-            mean.ndcg += q.ndcg / splits.len() as f64;
-            mean.recall += q.recall / splits.len() as f64;
-            mean.precision += q.precision / splits.len() as f64;
-            mean.coverage += q.coverage / splits.len() as f64;
-            mean.users = q.users;
-        }
+        let models = splits
+            .iter()
+            .map(|(fit_part, _)| fit(p, fit_part))
+            .collect::<crate::Result<Vec<M>>>()?;
+        let mean = mean_quality(&splits, &models, k, |m: &M| m);
         if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
             best = Some((p, mean));
         }
     }
     best.ok_or_else(|| crate::Error::Param("empty tuning grid".into()))
+}
+
+/// Like [`tune`] for a parameter that does not change the fit (a blend's
+/// weight): one model per fold, scored through `view` for each value.
+pub fn tune_view<P: Copy, M>(
+    train: &UserItems,
+    grid: &[P],
+    k: usize,
+    seed: u64,
+    folds: usize,
+    fit: impl Fn(&UserItems) -> crate::Result<M>,
+    view: impl for<'a> Fn(&'a M, P) -> Box<dyn Scorer + 'a>,
+) -> crate::Result<(P, Quality)> {
+    let splits = validation_folds(train, seed, folds);
+    let models = splits
+        .iter()
+        .map(|(fit_part, _)| fit(fit_part))
+        .collect::<crate::Result<Vec<M>>>()?;
+    let mut best: Option<(P, Quality)> = None;
+    for &p in grid {
+        let views: Vec<Box<dyn Scorer + '_>> = models.iter().map(|m| view(m, p)).collect();
+        let mean = mean_quality(&splits, &views, k, |v: &Box<dyn Scorer + '_>| v.as_ref());
+        if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
+            best = Some((p, mean));
+        }
+    }
+    best.ok_or_else(|| crate::Error::Param("empty tuning grid".into()))
+}
+
+/// The validation splits of `train` (seeded from `seed`).
+fn validation_folds(train: &UserItems, seed: u64, folds: usize) -> Vec<(UserItems, UserItems)> {
+    (0..folds.max(1) as u64)
+        .map(|f| Interactions::split(train, 0.2, seed ^ 0x005e_ed0f_7a11 ^ (f << 32)))
+        .collect()
+}
+
+/// Mean quality of one model per split.
+fn mean_quality<M, S: Scorer + ?Sized>(
+    splits: &[(UserItems, UserItems)],
+    models: &[M],
+    k: usize,
+    scorer: impl Fn(&M) -> &S,
+) -> Quality {
+    let mut mean = Quality::default();
+    let n = splits.len() as f64;
+    for ((fit_part, validation), m) in splits.iter().zip(models) {
+        let q = evaluate(scorer(m), fit_part, validation, k);
+        mean.ndcg += q.ndcg / n;
+        mean.recall += q.recall / n;
+        mean.precision += q.precision / n;
+        mean.coverage += q.coverage / n;
+        mean.users = q.users;
+    }
+    mean
 }
 
 #[cfg(test)]

@@ -148,3 +148,53 @@ pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect()
 }
+
+/// `showrunner serve` as a process on a free port (killed on drop).
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `showrunner serve` over `url` and `lake` with these environment
+/// overrides; returns once `/readyz` answers 200.
+pub async fn serve_process(url: &str, lake: &Path, env: &[(&str, &str)]) -> Server {
+    let port = nats::server::free_port().expect("port");
+    let mut cmd = bin();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
+        .args([
+            "serve",
+            "--nats",
+            url,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--lake",
+        ])
+        .arg(lake)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let s = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    eventually(30, "the server to answer", async || {
+        http.get(format!("{}/readyz", s.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    s
+}

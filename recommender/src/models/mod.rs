@@ -2,6 +2,7 @@
 //! ranks, excluding what the user already has.
 
 pub mod als;
+pub mod blend;
 pub mod ease;
 pub mod itemknn;
 pub mod popularity;

@@ -1,0 +1,164 @@
+//! A blend of two scorers from different families: an item-item model
+//! (EASE or DLAE) and a latent-factor model (implicit ALS). Each one's
+//! scores for a history are scaled by their largest magnitude, then mixed
+//! `w · ease + (1 − w) · als`; the weight is tuned on validation folds like
+//! any hyper-parameter.
+
+use linfa::dataset::DatasetBase;
+use linfa::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::UserItems;
+use crate::error::{Error, Result};
+use crate::models::Scorer;
+use crate::models::als::{Als, AlsValidParams};
+use crate::models::ease::{Ease, EaseValidParams};
+
+/// Checked hyper-parameters: the two members' and the weight.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BlendValidParams {
+    ease: EaseValidParams,
+    als: AlsValidParams,
+    weight: f64,
+}
+
+/// Hyper-parameters, unchecked.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BlendParams(BlendValidParams);
+
+impl BlendParams {
+    /// A blend of these members with weight ½.
+    pub fn new(ease: EaseValidParams, als: AlsValidParams) -> Self {
+        Self(BlendValidParams {
+            ease,
+            als,
+            weight: 0.5,
+        })
+    }
+
+    /// Sets the item-item model's weight w ∈ [0, 1].
+    pub fn weight(mut self, w: f64) -> Self {
+        self.0.weight = w;
+        self
+    }
+}
+
+impl ParamGuard for BlendParams {
+    type Checked = BlendValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&BlendValidParams> {
+        if !(0.0..=1.0).contains(&self.0.weight) {
+            return Err(Error::Param(format!(
+                "weight must be in [0, 1], got {}",
+                self.0.weight
+            )));
+        }
+        Ok(&self.0)
+    }
+
+    fn check(self) -> Result<BlendValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+/// A fitted blend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Blend {
+    /// The item-item member.
+    pub ease: Ease,
+    /// The latent-factor member.
+    pub als: Als,
+    /// The item-item member's weight.
+    pub weight: f64,
+}
+
+impl<T> Fit<UserItems, T, Error> for BlendValidParams {
+    type Object = Blend;
+
+    fn fit(&self, dataset: &DatasetBase<UserItems, T>) -> Result<Blend> {
+        let records = DatasetBase::new(dataset.records.clone(), ());
+        Ok(Blend {
+            ease: self.ease.fit(&records)?,
+            als: self.als.fit(&records)?,
+            weight: self.weight,
+        })
+    }
+}
+
+fn scale(v: &mut [f32]) {
+    let m = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if m > 0.0 {
+        v.iter_mut().for_each(|x| *x /= m);
+    }
+}
+
+impl Blend {
+    /// Scores with another weight (tuning reuses fitted members).
+    pub fn with_weight(&self, w: f64) -> BlendView<'_> {
+        BlendView { blend: self, w }
+    }
+}
+
+/// A fitted blend seen with a given weight.
+pub struct BlendView<'a> {
+    blend: &'a Blend,
+    w: f64,
+}
+
+impl Scorer for BlendView<'_> {
+    fn score(&self, history: &[u32], out: &mut [f32]) {
+        let mut other = vec![0f32; out.len()];
+        self.blend.ease.score(history, out);
+        self.blend.als.score(history, &mut other);
+        scale(out);
+        scale(&mut other);
+        let w = self.w as f32;
+        for (o, a) in out.iter_mut().zip(&other) {
+            *o = w * *o + (1.0 - w) * a;
+        }
+    }
+}
+
+impl Scorer for Blend {
+    fn score(&self, history: &[u32], out: &mut [f32]) {
+        self.with_weight(self.weight).score(history, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::als::AlsParams;
+    use crate::models::ease::EaseParams;
+
+    fn members() -> (EaseValidParams, AlsValidParams) {
+        (
+            EaseParams::new().lambda(1.0).check().expect("ease"),
+            AlsParams::new().factors(2).seed(1).check().expect("als"),
+        )
+    }
+
+    #[test]
+    fn weights_are_checked_and_extremes_are_the_members() {
+        let (e, a) = members();
+        assert!(BlendParams::new(e, a).weight(1.5).check().is_err());
+        let data = DatasetBase::new(
+            UserItems::binary(vec![vec![0, 1], vec![0], vec![1, 2], vec![2]], 3),
+            (),
+        );
+        let b = BlendParams::new(e, a).weight(1.0).fit(&data).expect("fit");
+        let (mut s, mut t) = ([0f32; 3], [0f32; 3]);
+        b.score(&[0], &mut s);
+        b.ease.score(&[0], &mut t);
+        scale(&mut t);
+        assert_eq!(s, t, "w = 1 is EASE, scaled");
+        b.with_weight(0.0).score(&[0], &mut s);
+        b.als.score(&[0], &mut t);
+        scale(&mut t);
+        assert_eq!(s, t, "w = 0 is ALS, scaled");
+        let json = serde_json::to_string(&b).expect("ser");
+        assert_eq!(serde_json::from_str::<Blend>(&json).expect("de"), b);
+    }
+}
