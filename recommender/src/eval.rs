@@ -91,7 +91,7 @@ pub fn tune<P: Copy, M: Scorer>(
             .iter()
             .map(|(fit_part, _)| fit(p, fit_part))
             .collect::<crate::Result<Vec<M>>>()?;
-        let mean = mean_quality(&splits, &models, k, |m: &M| m);
+        let mean = mean_quality(&splits, &models, k);
         if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
             best = Some((p, mean));
         }
@@ -118,7 +118,7 @@ pub fn tune_view<P: Copy, M>(
     let mut best: Option<(P, Quality)> = None;
     for &p in grid {
         let views: Vec<Box<dyn Scorer + '_>> = models.iter().map(|m| view(m, p)).collect();
-        let mean = mean_quality(&splits, &views, k, |v: &Box<dyn Scorer + '_>| v.as_ref());
+        let mean = mean_quality(&splits, views.iter().map(|v| v.as_ref()), k);
         if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
             best = Some((p, mean));
         }
@@ -134,16 +134,15 @@ fn validation_folds(train: &UserItems, seed: u64, folds: usize) -> Vec<(UserItem
 }
 
 /// Mean quality of one model per split.
-fn mean_quality<M, S: Scorer + ?Sized>(
+fn mean_quality<'a, S: Scorer + ?Sized + 'a>(
     splits: &[(UserItems, UserItems)],
-    models: &[M],
+    models: impl IntoIterator<Item = &'a S>,
     k: usize,
-    scorer: impl Fn(&M) -> &S,
 ) -> Quality {
     let mut mean = Quality::default();
     let n = splits.len() as f64;
     for ((fit_part, validation), m) in splits.iter().zip(models) {
-        let q = evaluate(scorer(m), fit_part, validation, k);
+        let q = evaluate(m, fit_part, validation, k);
         mean.ndcg += q.ndcg / n;
         mean.recall += q.recall / n;
         mean.precision += q.precision / n;
