@@ -279,7 +279,7 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
         );
         let (w, _) = eval::tune_view(
             &train,
-            &[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+            &[0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7],
             k,
             seed,
             FOLDS,

@@ -261,6 +261,25 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         "freshness: first watch event visible {} ms after the collector's ack ({polls} polls)",
         posted.elapsed().as_millis()
     );
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let applied: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("showrunner_recommender_live_events_total "))
+        .expect("live events counter")
+        .parse()
+        .expect("number");
+    assert!(applied >= 1.0, "{metrics}");
+    assert!(
+        metrics.contains("showrunner_recommender_model_age_seconds "),
+        "{metrics}"
+    );
     // finishing it: a movie leaves continue watching; a series offers its
     // next episode
     let completed = WatchEvent::Completed(Completed {

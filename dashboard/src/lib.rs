@@ -146,6 +146,7 @@ async fn metrics(State(st): State<AppState>) -> Response {
             (info.num_pending + info.num_ack_pending as u64) as f64,
         );
     }
+    st.recommender.render_metrics(&mut out);
     let up = f64::from(u8::from(
         st.collector.client.connection_state() == async_nats::connection::State::Connected,
     ));

@@ -29,6 +29,31 @@ pub struct LiveStats {
     pub undecodable: AtomicU64,
 }
 
+impl LiveStats {
+    /// Appends the counters in Prometheus text format.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        for (name, help, v) in [
+            (
+                "showrunner_recommender_live_events_total",
+                "watch and user events applied to serving's user state from the stream",
+                &self.applied,
+            ),
+            (
+                "showrunner_recommender_undecodable_total",
+                "stream messages serving could not decode as events (skipped)",
+                &self.undecodable,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
+
 /// Follows `subject` (e.g. `events.watch.>`) of `stream` from `since` into
 /// `users`, forever.
 pub async fn follow(
@@ -90,14 +115,15 @@ async fn follow_once(
     Ok(())
 }
 
-/// Starts the followers of the watch and user families.
+/// Starts the followers of the watch and user families (counting into
+/// `state.live`).
 pub fn spawn_followers(
     js: jetstream::Context,
     stream: &str,
     since: time::OffsetDateTime,
     state: &ServeState,
-) -> Arc<LiveStats> {
-    let stats = Arc::new(LiveStats::default());
+) {
+    let stats = state.live.clone();
     for subject in ["events.watch.>", "events.user.>"] {
         tokio::spawn(follow(
             js.clone(),
@@ -108,7 +134,6 @@ pub fn spawn_followers(
             stats.clone(),
         ));
     }
-    stats
 }
 
 /// Polls `<models>/CURRENT` every `every` and installs new versions.

@@ -44,6 +44,8 @@ pub struct ServeState {
     pub models_dir: PathBuf,
     /// Engagement threshold (from the model's feedback parameters).
     pub min_fraction: f64,
+    /// Counters of the stream followers.
+    pub live: Arc<live::LiveStats>,
 }
 
 fn now_ms() -> i64 {
@@ -60,6 +62,29 @@ impl ServeState {
             users: Arc::new(users),
             models_dir,
             min_fraction: FeedbackParams::default().min_fraction,
+            live: Arc::default(),
+        }
+    }
+
+    /// Appends serving's metrics in Prometheus text format: the followers'
+    /// counters, users known, and the served model's age.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        self.live.render(out);
+        let mut gauge = |name: &str, help: &str, v: f64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        };
+        gauge(
+            "showrunner_recommender_users",
+            "users serving knows (from the lake and the stream)",
+            self.users.len() as f64,
+        );
+        if let Some(m) = self.model() {
+            gauge(
+                "showrunner_recommender_model_age_seconds",
+                "age of the served model version",
+                (now_ms() - m.artifact.manifest.created_at_ms) as f64 / 1e3,
+            );
         }
     }
 
@@ -203,6 +228,31 @@ fn row_name(r: Row) -> &'static str {
     }
 }
 
+impl ServeState {
+    /// Runs `f` with the context of a request for `user`: their live state
+    /// (read-locked for the call), the request's country else the
+    /// profile's, the time now. Also returns that country.
+    fn in_context<R>(
+        &self,
+        user: &str,
+        country: Option<&str>,
+        f: impl FnOnce(&Context<'_>) -> R,
+    ) -> (R, Option<String>) {
+        self.users.with(user, |u| {
+            let country = country
+                .map(str::to_owned)
+                .or_else(|| u.and_then(|u| u.country.clone()));
+            let ctx = Context {
+                user: u,
+                country: country.as_deref(),
+                now_ms: now_ms(),
+                min_fraction: self.min_fraction,
+            };
+            (f(&ctx), country)
+        })
+    }
+}
+
 async fn recommendations(
     State(st): State<ServeState>,
     UrlPath(user): UrlPath<String>,
@@ -210,18 +260,8 @@ async fn recommendations(
 ) -> ApiResult<Json<serde_json::Value>> {
     let p = params(&q, &["k", "row", "country", "device"])?;
     let m = st.model().ok_or(ApiError::NoModel)?;
-    let (items, country, known) = st.users.with(&user, |u| {
-        let country = p
-            .country
-            .clone()
-            .or_else(|| u.and_then(|u| u.country.clone()));
-        let ctx = Context {
-            user: u,
-            country: country.as_deref(),
-            now_ms: now_ms(),
-            min_fraction: st.min_fraction,
-        };
-        (rank::recommend(&m, &ctx, p.row, p.k), country, u.is_some())
+    let ((items, known), country) = st.in_context(&user, p.country.as_deref(), |ctx| {
+        (rank::recommend(&m, ctx, p.row, p.k), ctx.user.is_some())
     });
     Ok(Json(json!({
         "user": user,
@@ -240,18 +280,8 @@ async fn continue_watching(
 ) -> ApiResult<Json<serde_json::Value>> {
     let p = params(&q, &["k", "country", "device"])?;
     let m = st.model().ok_or(ApiError::NoModel)?;
-    let items = st.users.with(&user, |u| {
-        let country = p
-            .country
-            .clone()
-            .or_else(|| u.and_then(|u| u.country.clone()));
-        let ctx = Context {
-            user: u,
-            country: country.as_deref(),
-            now_ms: now_ms(),
-            min_fraction: st.min_fraction,
-        };
-        rank::continue_watching(&m, &ctx, p.k)
+    let (items, _) = st.in_context(&user, p.country.as_deref(), |ctx| {
+        rank::continue_watching(&m, ctx, p.k)
     });
     Ok(Json(json!({
         "user": user,
