@@ -396,3 +396,22 @@ async fn hot_reload_under_concurrent_requests() {
         "answers came from one version only: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_broken_current_model_does_not_stop_the_server() {
+    let lake = tempfile::tempdir().expect("tmp");
+    let models = lake.path().join("models");
+    std::fs::create_dir_all(&models).expect("mkdir");
+    std::fs::write(models.join("CURRENT"), "gone").expect("write");
+    let s = ServeState::open(lake.path()).expect("opens without a model");
+    let (st, _) = get(&s, "/v1/users/one/recommendations").await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
+    // a good version published later is picked up
+    artifact("v9").publish(&models, 2).expect("publish");
+    assert!(s.reload().expect("reload"));
+    let (st, v) = get(&s, "/v1/users/nobody/recommendations?country=US").await;
+    assert_eq!(
+        (st, v["model_version"].as_str()),
+        (StatusCode::OK, Some("v9"))
+    );
+}

@@ -89,11 +89,14 @@ impl ServeState {
     }
 
     /// Users from the lake (polars), and the current model if one is
-    /// published. Blocking.
+    /// published (an unreadable one is logged and skipped: the reload
+    /// poller keeps trying). Blocking.
     pub fn open(lake_dir: &Path) -> Result<ServeState> {
         let users = Users::from_lake(lake::watch(lake_dir)?, lake::profiles(lake_dir)?);
         let s = ServeState::new(lake_dir.join("models"), users);
-        s.reload()?;
+        if let Err(e) = s.reload() {
+            tracing::warn!(error = %e, "the current model cannot be loaded; serving 503 until one can");
+        }
         Ok(s)
     }
 
