@@ -324,8 +324,14 @@ async fn bad_parameters_are_400_and_no_model_is_503() {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{uri}: {v}");
         assert!(v["error"].is_string(), "{uri}");
     }
-    let (st, _) = get(&s, "/v1/users/one/recommendations?device=tv&country=US").await;
-    assert_eq!(st, StatusCode::OK);
+    for device in ["tv", "mobile", "tablet", "web", "console"] {
+        let (st, _) = get(
+            &s,
+            &format!("/v1/users/one/recommendations?device={device}&country=US"),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{device}");
+    }
     let empty = ServeState::new("/nonexistent".into(), Users::default());
     let (st, v) = get(&empty, "/v1/users/one/recommendations").await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");

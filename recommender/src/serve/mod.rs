@@ -27,6 +27,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use showrunner_events::types::player::DeviceType;
+
 use crate::artifact::{self, Artifact};
 use crate::error::Result;
 use crate::feedback::FeedbackParams;
@@ -169,8 +171,6 @@ pub fn router(state: ServeState) -> Router {
         .with_state(state)
 }
 
-const DEVICES: [&str; 4] = ["tv", "mobile", "web", "console"];
-
 /// Query parameters, checked.
 struct Params {
     k: usize,
@@ -213,11 +213,12 @@ fn params(q: &HashMap<String, String>, allowed: &[&str]) -> ApiResult<Params> {
         }
     };
     if let Some(d) = q.get("device")
-        && !DEVICES.contains(&d.as_str())
+        && !DeviceType::ALL.iter().any(|t| t.as_str() == d)
     {
+        let all: Vec<&str> = DeviceType::ALL.iter().map(|t| t.as_str()).collect();
         return Err(ApiError::BadRequest(format!(
             "device must be one of {}, got `{d}`",
-            DEVICES.join(", ")
+            all.join(", ")
         )));
     }
     Ok(Params { k, row, country })
