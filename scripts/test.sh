@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what the tests
-# need (nats-server, and DuckDB for Python), then cargo fmt --check, clippy -D warnings, and every
+# need (nats-server, clickhouse-server, and DuckDB for Python), then cargo fmt --check, clippy -D warnings, and every
 # test. The Cargo target directory lives outside the clone so reruns are
 # incremental.
 set -euo pipefail
@@ -14,6 +14,7 @@ install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
 }
 command -v nats-server >/dev/null 2>&1 || install nats-server
+command -v clickhouse-server >/dev/null 2>&1 || install clickhouse-server
 # DuckDB reads the lake in the tests, as an outside reader would
 python3 -c 'import duckdb' >/dev/null 2>&1 || python3 -m pip install --quiet duckdb
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt

@@ -31,6 +31,33 @@ pub struct Config {
     pub warehouse: WarehouseConfig,
     /// Recommendation serving and training.
     pub recommender: RecommenderConfig,
+    /// The ClickHouse server (`clickhouse migrate`).
+    pub clickhouse: ClickHouseConfig,
+}
+
+/// `[clickhouse]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseConfig {
+    /// HTTP URL of the server.
+    pub url: String,
+    /// User.
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// Database of Showrunner's tables.
+    pub database: String,
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8123".into(),
+            user: "default".into(),
+            password: String::new(),
+            database: "showrunner".into(),
+        }
+    }
 }
 
 /// `[recommender]`

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_metrics;
 mod bench_recommend;
+mod clickhouse_cmd;
 mod config;
 mod events_cmd;
 mod metrics_cmd;
@@ -58,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: recommend_cmd::RecommendCommand,
     },
+    /// The ClickHouse schema: `clickhouse migrate`.
+    Clickhouse {
+        #[command(subcommand)]
+        command: clickhouse_cmd::ClickhouseCommand,
+    },
     /// Benchmarks (print JSON).
     Bench {
         #[command(subcommand)]
@@ -89,6 +95,7 @@ fn main() -> Result<()> {
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
             Command::Bench { command } => bench::run(command).await,
+            Command::Clickhouse { command } => clickhouse_cmd::run(&cfg, command).await,
             Command::Recommend { command } => recommend_cmd::run(&cfg, command),
         }
     })

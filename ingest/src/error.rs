@@ -5,6 +5,9 @@ use std::path::PathBuf;
 /// Errors of the collector, the consumer, the sinks and dead letters.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// ClickHouse could not be reached or refused an operation.
+    #[error("clickhouse: {0}")]
+    ClickHouse(String),
     /// NATS could not be reached or refused an operation.
     #[error("nats: {0}")]
     Nats(String),

@@ -198,3 +198,76 @@ pub async fn serve_process(url: &str, lake: &Path, env: &[(&str, &str)]) -> Serv
     .await;
     s
 }
+
+/// A clickhouse-server process on free loopback ports, data in a temp dir
+/// (killed on drop). A missing binary fails loudly.
+pub struct ClickHouse {
+    child: Child,
+    pub http_port: u16,
+    pub dir: TempDir,
+}
+
+impl Drop for ClickHouse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ClickHouse {
+    /// Starts the server and waits until `/ping` answers.
+    pub async fn start() -> ClickHouse {
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = || nats::server::free_port().expect("port");
+        let (http_port, tcp_port, inter_port) = (port(), port(), port());
+        let d = dir.path().display().to_string();
+        let child = Command::new("clickhouse-server")
+            .arg("--config-file=/etc/clickhouse-server/config.xml")
+            .arg("--")
+            .arg(format!("--path={d}/"))
+            .arg(format!("--tmp_path={d}/tmp/"))
+            .arg(format!("--user_files_path={d}/user_files/"))
+            .arg(format!("--format_schema_path={d}/format_schemas/"))
+            .arg(format!("--logger.log={d}/server.log"))
+            .arg(format!("--logger.errorlog={d}/error.log"))
+            .arg(format!("--http_port={http_port}"))
+            .arg(format!("--tcp_port={tcp_port}"))
+            .arg(format!("--interserver_http_port={inter_port}"))
+            .arg("--listen_host=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("clickhouse-server not found: install it with `apt-get install -y clickhouse-server`");
+        let ch = ClickHouse {
+            child,
+            http_port,
+            dir,
+        };
+        let http = reqwest::Client::new();
+        let url = format!("{}/ping", ch.url());
+        eventually(30, "clickhouse-server to answer", async || {
+            http.get(&url).send().await.is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        ch
+    }
+
+    /// Its HTTP URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// Runs a query over HTTP; returns the body (TSV unless the query says).
+    pub async fn query(&self, sql: &str) -> String {
+        let r = reqwest::Client::new()
+            .post(self.url())
+            .body(sql.to_owned())
+            .send()
+            .await
+            .expect("query");
+        let ok = r.status().is_success();
+        let body = r.text().await.expect("body");
+        assert!(ok, "{sql}: {body}");
+        body
+    }
+}

@@ -1,0 +1,242 @@
+//! The ClickHouse sink's schema, owned by Showrunner: one table per event
+//! family, derived from the same field catalogue as the lake's columns, and
+//! `migrate`, which creates or upgrades it idempotently and records the
+//! schema version.
+//!
+//! Each table is a `ReplacingMergeTree` partitioned by the month of
+//! `occurred_at` and ordered by `(event_type, occurred_at, event_id)`: a
+//! redelivered event has the same key and collapses onto its first copy when
+//! parts merge (queries still deduplicate, as merges are lazy). Timestamps
+//! are `Int64` milliseconds since the epoch and booleans `UInt8`, which every
+//! server from 18.16 to current reads alike; string lists are
+//! `Array(String)` (empty for null).
+//!
+//! Not done yet (issue 5): the sink itself (inserts, its own durable
+//! consumer), `LowCardinality` on servers that support it, metrics on
+//! ClickHouse.
+
+use clickhouse::{Client, Row};
+use serde::{Deserialize, Serialize};
+use showrunner_events::arrow::columns;
+use showrunner_events::{Family, FieldId, FieldKind};
+
+use crate::error::{Error, Result};
+
+/// Version of the schema this build writes; recorded by `migrate`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The table recording applied schema versions.
+pub const VERSIONS_TABLE: &str = "showrunner_schema_versions";
+
+/// Connection settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClickHouseSettings {
+    /// HTTP URL, e.g. `http://127.0.0.1:8123`.
+    pub url: String,
+    /// User.
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// Database holding the tables.
+    pub database: String,
+}
+
+impl ClickHouseSettings {
+    /// A client without a database (for `CREATE DATABASE`); validation off,
+    /// which servers older than 24.x need.
+    fn server_client(&self) -> Client {
+        Client::default()
+            .with_url(&self.url)
+            .with_user(&self.user)
+            .with_password(&self.password)
+            .with_validation(false)
+    }
+}
+
+fn ch(e: clickhouse::error::Error) -> Error {
+    Error::ClickHouse(e.to_string())
+}
+
+fn nullable(f: FieldId) -> bool {
+    !matches!(
+        f,
+        FieldId::event_id
+            | FieldId::event_type
+            | FieldId::schema_version
+            | FieldId::occurred_at
+            | FieldId::received_at
+    )
+}
+
+/// The ClickHouse type of a lake column.
+pub fn column_type(f: FieldId) -> String {
+    let base = match f.kind() {
+        FieldKind::Str | FieldKind::Json => "String",
+        FieldKind::Int | FieldKind::Ts => "Int64",
+        FieldKind::Bool => "UInt8",
+        FieldKind::StrList => return "Array(String)".into(),
+    };
+    if nullable(f) {
+        format!("Nullable({base})")
+    } else {
+        base.into()
+    }
+}
+
+/// `CREATE TABLE IF NOT EXISTS` of a family's table.
+pub fn create_table(database: &str, family: Family) -> String {
+    let cols: Vec<String> = columns(family)
+        .into_iter()
+        .map(|f| format!("    `{}` {}", f.name(), column_type(f)))
+        .collect();
+    format!(
+        "CREATE TABLE IF NOT EXISTS `{database}`.`{family}` (\n{}\n) ENGINE = ReplacingMergeTree() \
+         PARTITION BY toYYYYMM(toDateTime(intDiv(occurred_at, 1000), 'UTC')) \
+         ORDER BY (event_type, occurred_at, event_id)",
+        cols.join(",\n"),
+        family = family.as_str()
+    )
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct ColumnName {
+    name: String,
+}
+
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct VersionRow {
+    version: u32,
+    description: String,
+}
+
+/// What `migrate` did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MigrateReport {
+    /// The database.
+    pub database: String,
+    /// Schema version before (0: none recorded).
+    pub from_version: u32,
+    /// Schema version now.
+    pub version: u32,
+    /// Tables created.
+    pub created: Vec<String>,
+    /// Columns added to existing tables, as `table.column`.
+    pub added_columns: Vec<String>,
+}
+
+/// Creates the database, the version table and every family's table, adds
+/// the contract's columns an existing table lacks (an older schema), and
+/// records the version when anything changed. Running it again changes
+/// nothing. Refuses a database whose recorded version is newer than this
+/// build's.
+pub async fn migrate(s: &ClickHouseSettings) -> Result<MigrateReport> {
+    let server = s.server_client();
+    let db = &s.database;
+    server
+        .query(&format!("CREATE DATABASE IF NOT EXISTS `{db}`"))
+        .execute()
+        .await
+        .map_err(ch)?;
+    let client = server.with_database(db);
+    client
+        .query(&format!(
+            "CREATE TABLE IF NOT EXISTS `{db}`.`{VERSIONS_TABLE}` (version UInt32, description String, \
+             applied_at DateTime DEFAULT now()) ENGINE = MergeTree() ORDER BY version"
+        ))
+        .execute()
+        .await
+        .map_err(ch)?;
+    let recorded: Vec<VersionRow> = client
+        .query(&format!(
+            "SELECT version, description FROM `{db}`.`{VERSIONS_TABLE}` ORDER BY version"
+        ))
+        .fetch_all()
+        .await
+        .map_err(ch)?;
+    let from_version = recorded.last().map_or(0, |r| r.version);
+    if from_version > SCHEMA_VERSION {
+        return Err(Error::ClickHouse(format!(
+            "database `{db}` has schema version {from_version}, newer than this build's {SCHEMA_VERSION}"
+        )));
+    }
+    let mut report = MigrateReport {
+        database: db.clone(),
+        from_version,
+        version: SCHEMA_VERSION,
+        ..MigrateReport::default()
+    };
+    for &family in Family::ALL {
+        let table = family.as_str();
+        let existing: Vec<ColumnName> = client
+            .query("SELECT name FROM system.columns WHERE database = ? AND table = ?")
+            .bind(db.as_str())
+            .bind(table)
+            .fetch_all()
+            .await
+            .map_err(ch)?;
+        if existing.is_empty() {
+            client
+                .query(&create_table(db, family))
+                .execute()
+                .await
+                .map_err(ch)?;
+            report.created.push(table.to_owned());
+            continue;
+        }
+        for f in columns(family) {
+            if existing.iter().any(|c| c.name == f.name()) {
+                continue;
+            }
+            // (no `ADD COLUMN IF NOT EXISTS` on 18.16: checked above)
+            client
+                .query(&format!(
+                    "ALTER TABLE `{db}`.`{table}` ADD COLUMN `{}` {}",
+                    f.name(),
+                    column_type(f)
+                ))
+                .execute()
+                .await
+                .map_err(ch)?;
+            report.added_columns.push(format!("{table}.{}", f.name()));
+        }
+    }
+    let changed = !report.created.is_empty() || !report.added_columns.is_empty();
+    if changed || from_version < SCHEMA_VERSION {
+        let mut insert = client
+            .insert::<VersionRow>(VERSIONS_TABLE)
+            .await
+            .map_err(ch)?;
+        insert
+            .write(&VersionRow {
+                version: SCHEMA_VERSION,
+                description: format!(
+                    "event tables; created [{}]; added [{}]",
+                    report.created.join(", "),
+                    report.added_columns.join(", ")
+                ),
+            })
+            .await
+            .map_err(ch)?;
+        insert.end().await.map_err(ch)?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddl_of_the_player_table() {
+        let sql = create_table("db", Family::Player);
+        assert!(sql.starts_with("CREATE TABLE IF NOT EXISTS `db`.`player` ("));
+        assert!(sql.contains("`event_id` String,"), "{sql}");
+        assert!(sql.contains("`occurred_at` Int64,"), "{sql}");
+        assert!(sql.contains("`cdn` Nullable(String)"), "{sql}");
+        assert!(
+            sql.ends_with("ORDER BY (event_type, occurred_at, event_id)"),
+            "{sql}"
+        );
+        assert_eq!(column_type(FieldId::genres), "Array(String)");
+    }
+}

@@ -1,0 +1,48 @@
+//! `showrunner clickhouse migrate`: creates or upgrades the ClickHouse
+//! schema (tables per event family, schema version), idempotently.
+
+use anyhow::Result;
+use clap::Subcommand;
+use showrunner_ingest::sinks::clickhouse::{ClickHouseSettings, migrate};
+
+use crate::config::Config;
+
+/// `clickhouse` subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum ClickhouseCommand {
+    /// Creates the database and the event tables, adds missing columns,
+    /// records the schema version; prints a JSON report.
+    Migrate {
+        /// HTTP URL (default: config `clickhouse.url`).
+        #[arg(long)]
+        clickhouse: Option<String>,
+        /// User (default: config `clickhouse.user`).
+        #[arg(long)]
+        user: Option<String>,
+        /// Password (default: config `clickhouse.password`).
+        #[arg(long)]
+        password: Option<String>,
+        /// Database (default: config `clickhouse.database`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+}
+
+/// Runs `clickhouse`.
+pub async fn run(cfg: &Config, c: ClickhouseCommand) -> Result<()> {
+    let ClickhouseCommand::Migrate {
+        clickhouse,
+        user,
+        password,
+        database,
+    } = c;
+    let s = ClickHouseSettings {
+        url: clickhouse.unwrap_or_else(|| cfg.clickhouse.url.clone()),
+        user: user.unwrap_or_else(|| cfg.clickhouse.user.clone()),
+        password: password.unwrap_or_else(|| cfg.clickhouse.password.clone()),
+        database: database.unwrap_or_else(|| cfg.clickhouse.database.clone()),
+    };
+    let report = migrate(&s).await?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}

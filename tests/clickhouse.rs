@@ -1,0 +1,143 @@
+//! `showrunner clickhouse migrate` against a real clickhouse-server
+//! (Debian's 18.16 in CI): creation, idempotence, upgrade of an older
+//! schema, and refusal of a newer one.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn migrate(ch: &ClickHouse, db: &str) -> (bool, Value, String) {
+    let out = bin()
+        .args([
+            "clickhouse",
+            "migrate",
+            "--clickhouse",
+            &ch.url(),
+            "--database",
+            db,
+        ])
+        .output()
+        .expect("run migrate");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let ok = out.status.success();
+    let report = if ok {
+        json_lines(&out).pop().unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
+    (ok, report, stderr)
+}
+
+async fn schema(ch: &ClickHouse, db: &str) -> String {
+    let cols = ch
+        .query(&format!(
+            "SELECT table, name, type FROM system.columns WHERE database = '{db}' \
+             ORDER BY table, name FORMAT TSV"
+        ))
+        .await;
+    let engines = ch
+        .query(&format!(
+            "SELECT name, engine_full FROM system.tables WHERE database = '{db}' ORDER BY name FORMAT TSV"
+        ))
+        .await;
+    format!("{cols}\n{engines}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_creates_is_idempotent_and_upgrades() {
+    let ch = ClickHouse::start().await;
+    let (ok, first, err) = migrate(&ch, "sr");
+    assert!(ok, "{err}");
+    assert_eq!(first["from_version"], 0);
+    assert_eq!(first["version"], 1);
+    let created: Vec<&str> = first["created"]
+        .as_array()
+        .expect("created")
+        .iter()
+        .map(|v| v.as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "player",
+            "watch",
+            "billing",
+            "catalog",
+            "user",
+            "notification"
+        ]
+    );
+    let engine = ch
+        .query("SELECT engine_full FROM system.tables WHERE database = 'sr' AND name = 'player' FORMAT TSV")
+        .await;
+    assert!(engine.starts_with("ReplacingMergeTree"), "{engine}");
+    assert!(
+        engine.contains("ORDER BY (event_type, occurred_at, event_id)"),
+        "{engine}"
+    );
+    // every lake column of every family is a column of its table
+    for family in showrunner_events::Family::ALL {
+        let cols = ch
+            .query(&format!(
+                "SELECT name FROM system.columns WHERE database = 'sr' AND table = '{}' FORMAT TSV",
+                family.as_str()
+            ))
+            .await;
+        let cols: Vec<&str> = cols.lines().collect();
+        for f in showrunner_events::arrow::columns(*family) {
+            assert!(cols.contains(&f.name()), "{family:?} lacks {}", f.name());
+        }
+    }
+    let before = schema(&ch, "sr").await;
+
+    // again: nothing to do, the same schema, one version row
+    let (ok, again, err) = migrate(&ch, "sr");
+    assert!(ok, "{err}");
+    assert_eq!(again["from_version"], 1);
+    assert_eq!(again["created"], Value::Array(vec![]));
+    assert_eq!(again["added_columns"], Value::Array(vec![]));
+    assert_eq!(schema(&ch, "sr").await, before);
+    let versions = ch
+        .query("SELECT version FROM sr.showrunner_schema_versions FORMAT TSV")
+        .await;
+    assert_eq!(versions.trim(), "1");
+
+    // an older schema (a table without columns the contract has since
+    // gained) is upgraded in place, keeping its rows
+    ch.query("ALTER TABLE sr.player DROP COLUMN cdn").await;
+    ch.query("ALTER TABLE sr.watch DROP COLUMN duration_ms")
+        .await;
+    ch.query(
+        "INSERT INTO sr.watch (event_id, event_type, schema_version, occurred_at, received_at) \
+         VALUES ('e1', 'progress', 1, 1767225600000, 1767225600000)",
+    )
+    .await;
+    let (ok, up, err) = migrate(&ch, "sr");
+    assert!(ok, "{err}");
+    let mut added: Vec<&str> = up["added_columns"]
+        .as_array()
+        .expect("added")
+        .iter()
+        .map(|v| v.as_str().expect("col"))
+        .collect();
+    added.sort();
+    assert_eq!(added, ["player.cdn", "watch.duration_ms"]);
+    assert_eq!(
+        ch.query("SELECT count(), any(duration_ms) FROM sr.watch FORMAT TSV")
+            .await
+            .trim(),
+        "1\t\\N"
+    );
+    // every column and type is back (the re-added ones at the end)
+    assert_eq!(schema(&ch, "sr").await, before);
+
+    // a database from a newer build is refused
+    ch.query(
+        "INSERT INTO sr.showrunner_schema_versions (version, description) VALUES (99, 'future')",
+    )
+    .await;
+    let (ok, _, err) = migrate(&ch, "sr");
+    assert!(!ok);
+    assert!(err.contains("schema version 99"), "{err}");
+}
