@@ -39,8 +39,14 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClickHouseConfig {
+    /// `ingest` also feeds ClickHouse (as with `--clickhouse URL`).
+    pub enabled: bool,
     /// HTTP URL of the server.
     pub url: String,
+    /// Durable consumer of the ClickHouse sink.
+    pub durable: String,
+    /// Most events per insert.
+    pub batch_max: usize,
     /// User.
     pub user: String,
     /// Password.
@@ -52,7 +58,10 @@ pub struct ClickHouseConfig {
 impl Default for ClickHouseConfig {
     fn default() -> Self {
         Self {
+            enabled: false,
             url: "http://127.0.0.1:8123".into(),
+            durable: "clickhouse".into(),
+            batch_max: 50_000,
             user: "default".into(),
             password: String::new(),
             database: "showrunner".into(),
@@ -361,6 +370,9 @@ impl Config {
         }
         if self.http.app_keys.is_empty() || self.http.app_keys.iter().any(|k| k.len() < 8) {
             bail!("config field `http.app_keys` needs at least one key of 8 or more characters");
+        }
+        if self.clickhouse.batch_max == 0 {
+            bail!("config field `clickhouse.batch_max` must be > 0");
         }
         if !(10..=3_600_000).contains(&self.recommender.reload_ms) {
             bail!("config field `recommender.reload_ms` must be within 10..=3600000");

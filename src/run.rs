@@ -16,6 +16,7 @@ use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::deadletter::{self, DeadLetter};
 use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::nats;
+use showrunner_ingest::sinks::clickhouse::{ClickHouseSettings, sink as clickhouse_sink};
 use showrunner_recommender::serve::{ServeState, live};
 
 use crate::config::Config;
@@ -50,6 +51,10 @@ pub struct IngestArgs {
     /// Serve this worker's Prometheus counters at `http://ADDR/metrics`.
     #[arg(long)]
     pub metrics_bind: Option<String>,
+    /// Also feed ClickHouse at this HTTP URL (its own durable consumer;
+    /// default: config `clickhouse.url` when `clickhouse.enabled`).
+    #[arg(long)]
+    pub clickhouse: Option<String>,
 }
 
 /// Ingest settings from the config and flags.
@@ -107,8 +112,58 @@ pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
         let app = showrunner_dashboard::metrics_router(metrics.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
-    let report = consumer::run(s, Validator::new(cfg.limits()), metrics, shutdown_signal()).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let clickhouse = a
+        .clickhouse
+        .clone()
+        .or_else(|| cfg.clickhouse.enabled.then(|| cfg.clickhouse.url.clone()));
+    let sink = clickhouse.map(|url| {
+        let settings = clickhouse_sink::SinkSettings {
+            clickhouse: ClickHouseSettings {
+                url,
+                user: cfg.clickhouse.user.clone(),
+                password: cfg.clickhouse.password.clone(),
+                database: cfg.clickhouse.database.clone(),
+            },
+            durable: cfg.clickhouse.durable.clone(),
+            batch_max: cfg.clickhouse.batch_max,
+            batch_wait: s.batch_wait,
+            drain: s.drain,
+        };
+        let report = Arc::new(clickhouse_sink::SinkReport::default());
+        let (streams, url, validator) = (
+            s.streams.clone(),
+            s.nats_url.clone(),
+            Validator::new(cfg.limits()),
+        );
+        let stop = stopped(stop_rx.clone());
+        let r = report.clone();
+        let task = tokio::spawn(async move {
+            let client = nats::connect(&url, Duration::from_secs(10)).await?;
+            let js = nats::context(client, Duration::from_secs(10), 1_024);
+            clickhouse_sink::run(js, &streams, settings, validator, r, stop).await
+        });
+        (task, report)
+    });
+    let report = consumer::run(
+        s,
+        Validator::new(cfg.limits()),
+        metrics,
+        stopped(stop_rx.clone()),
+    )
+    .await?;
     println!("{}", serde_json::to_string(&report)?);
+    if let Some((task, sink)) = sink {
+        task.await??;
+        println!("{}", serde_json::json!({ "clickhouse": &*sink }));
+    }
     Ok(())
 }
 
@@ -169,6 +224,7 @@ pub async fn app_state(
             streams,
         },
         ingest_durable: cfg.ingest.durable.clone(),
+        clickhouse_durable: cfg.clickhouse.durable.clone(),
         metrics,
         warehouse: showrunner_warehouse::api::ApiState::new(
             lake.to_path_buf(),

@@ -141,3 +141,120 @@ async fn migrate_creates_is_idempotent_and_upgrades() {
     assert!(!ok);
     assert!(err.contains("schema version 99"), "{err}");
 }
+
+/// Distinct event ids per family table, and rows.
+async fn counts(ch: &ClickHouse, db: &str) -> Vec<(String, u64, u64)> {
+    let mut out = Vec::new();
+    for family in showrunner_events::Family::ALL {
+        let t = family.as_str();
+        let r = ch
+            .query(&format!(
+                "SELECT uniqExact(event_id), count() FROM `{db}`.`{t}` FORMAT TSV"
+            ))
+            .await;
+        let mut it = r
+            .trim()
+            .split('\t')
+            .map(|x| x.parse::<u64>().expect("count"));
+        out.push((t.to_owned(), it.next().expect("u"), it.next().expect("n")));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
+    let h = Harness::new();
+    let mut ch = ClickHouse::start().await;
+    // the database `ingest` writes by default (config `clickhouse.database`)
+    let (ok, _, err) = migrate(&ch, "showrunner");
+    assert!(ok, "{err}");
+    let (_client, js) = h.js().await;
+    let events = sim_events(60, 6, 3);
+    let mut per_family: std::collections::BTreeMap<&str, u64> = Default::default();
+    for e in &events {
+        *per_family.entry(e.family().as_str()).or_default() += 1;
+    }
+    let progress_sum: i64 = events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            showrunner_events::Payload::Watch(showrunner_events::types::WatchEvent::Progress(
+                p,
+            )) => Some(p.position_ms),
+            _ => None,
+        })
+        .sum();
+
+    // ClickHouse is down: the Parquet ingest goes on regardless
+    ch.stop();
+    publish(&js, &events).await;
+    let mut ingest = spawn_ingest(
+        &h.url(),
+        &h.lake(),
+        &["--clickhouse", &ch.url(), "--batch-max", "5000"],
+    );
+    eventually(120, "the lake to hold every event", async || {
+        lake_canonical(&h.lake()).len() == events.len()
+    })
+    .await;
+
+    // its lag shows on /metrics
+    let server = serve_process(&h.url(), &h.lake(), &[]).await;
+    let lag = async || -> f64 {
+        let m = reqwest::get(format!("{}/metrics", server.base))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        m.lines()
+            .find_map(|l| l.strip_prefix("showrunner_clickhouse_lag_messages "))
+            .map_or(-1.0, |v| v.parse().expect("number"))
+    };
+    assert_eq!(
+        lag().await,
+        events.len() as f64,
+        "all of it pending while down"
+    );
+
+    // back up: the sink catches up from its own durable consumer
+    ch.restart().await;
+    let want: Vec<(String, u64)> = showrunner_events::Family::ALL
+        .iter()
+        .map(|f| {
+            (
+                f.as_str().to_owned(),
+                per_family.get(f.as_str()).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut last = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while last != want {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ClickHouse holds {last:?}, want {want:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        last = counts(&ch, "showrunner")
+            .await
+            .into_iter()
+            .map(|(t, u, _)| (t, u))
+            .collect();
+    }
+    eventually(30, "the lag to drop to 0", async || lag().await == 0.0).await;
+    let _ = ingest.kill();
+    let _ = ingest.wait();
+    // each event once after merges (redelivered copies collapse)
+    for f in showrunner_events::Family::ALL {
+        ch.query(&format!("OPTIMIZE TABLE showrunner.`{}` FINAL", f.as_str()))
+            .await;
+    }
+    for (t, u, n) in counts(&ch, "showrunner").await {
+        assert_eq!(u, n, "{t}: {n} rows for {u} events");
+    }
+    // values arrive intact
+    let sum = ch
+        .query("SELECT sum(position_ms) FROM showrunner.watch WHERE event_type = 'progress' FORMAT TSV")
+        .await;
+    assert_eq!(sum.trim().parse::<i64>().expect("sum"), progress_sum);
+}

@@ -27,6 +27,9 @@ pub struct AppState {
     pub collector: CollectorState,
     /// Durable consumer whose lag `/metrics` reports.
     pub ingest_durable: String,
+    /// The ClickHouse sink's durable consumer (its lag is reported when it
+    /// exists).
+    pub clickhouse_durable: String,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// The warehouse's query API over the lake.
@@ -126,25 +129,41 @@ async fn readyz(State(st): State<AppState>) -> Response {
 async fn metrics(State(st): State<AppState>) -> Response {
     let mut out = String::new();
     st.metrics.render(&mut out);
-    let lag = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+    let lags = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         let stream = st
             .collector
             .js
             .get_stream(&st.collector.streams.events)
             .await
             .ok()?;
-        stream.consumer_info(&st.ingest_durable).await.ok()
+        let ingest = stream.consumer_info(&st.ingest_durable).await.ok();
+        let clickhouse = stream.consumer_info(&st.clickhouse_durable).await.ok();
+        Some((ingest, clickhouse))
     })
     .await
     .ok()
     .flatten();
-    if let Some(info) = lag {
-        render_gauge(
-            &mut out,
+    let (ingest, clickhouse) = lags.unwrap_or((None, None));
+    for (info, name, help) in [
+        (
+            ingest,
             "showrunner_ingest_lag_messages",
             "messages in the event stream not yet committed to the lake (pending + unacked)",
-            (info.num_pending + info.num_ack_pending as u64) as f64,
-        );
+        ),
+        (
+            clickhouse,
+            "showrunner_clickhouse_lag_messages",
+            "messages in the event stream not yet inserted into ClickHouse (pending + unacked)",
+        ),
+    ] {
+        if let Some(info) = info {
+            render_gauge(
+                &mut out,
+                name,
+                help,
+                (info.num_pending + info.num_ack_pending as u64) as f64,
+            );
+        }
     }
     st.recommender.render_metrics(&mut out);
     let up = f64::from(u8::from(

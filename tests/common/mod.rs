@@ -200,27 +200,38 @@ pub async fn serve_process(url: &str, lake: &Path, env: &[(&str, &str)]) -> Serv
 }
 
 /// A clickhouse-server process on free loopback ports, data in a temp dir
-/// (killed on drop). A missing binary fails loudly.
+/// (killed on drop; `stop` and `start` again keep data and ports). A
+/// missing binary fails loudly.
 pub struct ClickHouse {
-    child: Child,
+    child: Option<Child>,
     pub http_port: u16,
+    ports: (u16, u16),
     pub dir: TempDir,
 }
 
 impl Drop for ClickHouse {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
 impl ClickHouse {
-    /// Starts the server and waits until `/ping` answers.
+    /// Starts a new server and waits until `/ping` answers.
     pub async fn start() -> ClickHouse {
-        let dir = tempfile::tempdir().expect("tmp");
         let port = || nats::server::free_port().expect("port");
-        let (http_port, tcp_port, inter_port) = (port(), port(), port());
-        let d = dir.path().display().to_string();
+        let mut ch = ClickHouse {
+            child: None,
+            http_port: port(),
+            ports: (port(), port()),
+            dir: tempfile::tempdir().expect("tmp"),
+        };
+        ch.restart().await;
+        ch
+    }
+
+    /// Starts the (stopped) server again on its data and ports.
+    pub async fn restart(&mut self) {
+        let d = self.dir.path().display().to_string();
         let child = Command::new("clickhouse-server")
             .arg("--config-file=/etc/clickhouse-server/config.xml")
             .arg("--")
@@ -230,26 +241,29 @@ impl ClickHouse {
             .arg(format!("--format_schema_path={d}/format_schemas/"))
             .arg(format!("--logger.log={d}/server.log"))
             .arg(format!("--logger.errorlog={d}/error.log"))
-            .arg(format!("--http_port={http_port}"))
-            .arg(format!("--tcp_port={tcp_port}"))
-            .arg(format!("--interserver_http_port={inter_port}"))
+            .arg(format!("--http_port={}", self.http_port))
+            .arg(format!("--tcp_port={}", self.ports.0))
+            .arg(format!("--interserver_http_port={}", self.ports.1))
             .arg("--listen_host=127.0.0.1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("clickhouse-server not found: install it with `apt-get install -y clickhouse-server`");
-        let ch = ClickHouse {
-            child,
-            http_port,
-            dir,
-        };
+        self.child = Some(child);
         let http = reqwest::Client::new();
-        let url = format!("{}/ping", ch.url());
-        eventually(30, "clickhouse-server to answer", async || {
+        let url = format!("{}/ping", self.url());
+        eventually(60, "clickhouse-server to answer", async || {
             http.get(&url).send().await.is_ok_and(|r| r.status() == 200)
         })
         .await;
-        ch
+    }
+
+    /// Kills the server (SIGKILL) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     /// Its HTTP URL.

@@ -11,14 +11,16 @@
 //! server from 18.16 to current reads alike; string lists are
 //! `Array(String)` (empty for null).
 //!
-//! Not done yet (issue 5): the sink itself (inserts, its own durable
-//! consumer), `LowCardinality` on servers that support it, metrics on
-//! ClickHouse.
+//! [`sink`] feeds the tables from the stream. Not done yet (issue 5):
+//! `LowCardinality` on servers that support it, metrics on ClickHouse.
+
+pub mod sink;
 
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 use showrunner_events::arrow::columns;
-use showrunner_events::{Family, FieldId, FieldKind};
+use showrunner_events::wire::FieldRef;
+use showrunner_events::{Family, FieldId, FieldKind, WireEvent};
 
 use crate::error::{Error, Result};
 
@@ -53,8 +55,61 @@ impl ClickHouseSettings {
     }
 }
 
-fn ch(e: clickhouse::error::Error) -> Error {
+pub(crate) fn ch(e: clickhouse::error::Error) -> Error {
     Error::ClickHouse(e.to_string())
+}
+
+fn varint(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn string(s: &str, out: &mut Vec<u8>) {
+    varint(s.len() as u64, out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Appends one event as a RowBinary row of its family's table (the columns
+/// in [`columns`] order, the types of [`column_type`]).
+pub fn encode_row(family: Family, w: &WireEvent, out: &mut Vec<u8>) {
+    for f in columns(family) {
+        let v = w.get(f);
+        if f.kind() == FieldKind::StrList {
+            let items = match v {
+                Some(FieldRef::StrList(items)) => items,
+                _ => &[],
+            };
+            varint(items.len() as u64, out);
+            items.iter().for_each(|s| string(s, out));
+            continue;
+        }
+        if nullable(f) {
+            out.push(u8::from(v.is_none()));
+            if v.is_none() {
+                continue;
+            }
+        }
+        match (f.kind(), v) {
+            (_, Some(FieldRef::Str(s))) => string(s, out),
+            (_, Some(FieldRef::Json(m))) => {
+                string(&serde_json::Value::Object(m.clone()).to_string(), out)
+            }
+            (_, Some(FieldRef::Int(i))) => out.extend_from_slice(&i.to_le_bytes()),
+            (_, Some(FieldRef::Ts(t))) => out.extend_from_slice(&t.0.to_le_bytes()),
+            (_, Some(FieldRef::Bool(b))) => out.push(u8::from(b)),
+            // a required field missing (validation refuses such events)
+            (FieldKind::Bool, _) => out.push(0),
+            (FieldKind::Int | FieldKind::Ts, _) => out.extend_from_slice(&0i64.to_le_bytes()),
+            (_, _) => string("", out),
+        }
+    }
 }
 
 fn nullable(f: FieldId) -> bool {
