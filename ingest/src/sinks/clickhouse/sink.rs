@@ -73,7 +73,8 @@ async fn insert(c: &Client, db: &str, family: Family, rows: Vec<u8>) -> Result<(
 /// Runs the sink until `shutdown` (or, draining, until nothing is
 /// pending). A batch whose insert fails is retried (backoff up to 5 s)
 /// and is acknowledged only once inserted; at shutdown an unacknowledged
-/// batch is left to the stream.
+/// batch is left to the stream. Pulling and encoding the next batch
+/// overlaps inserting the previous one.
 pub async fn run(
     js: jetstream::Context,
     streams: &StreamSettings,
@@ -99,6 +100,61 @@ pub async fn run(
         .map_err(|e| Error::Nats(format!("consumer {}: {e}", s.durable)))?;
     let c = client(&s.clickhouse);
     tokio::pin!(shutdown);
+    // pulling the next batch overlaps inserting the previous one; batches
+    // are inserted and acked in order, so one ack per batch stays correct
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Rows, jetstream::Message)>(1);
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let inserter = {
+        let (report, db) = (report.clone(), s.clickhouse.database.clone());
+        tokio::spawn(async move {
+            while let Some((rows, last)) = rx.recv().await {
+                for (_, (family, bytes, n)) in rows {
+                    let mut backoff = Duration::from_millis(100);
+                    loop {
+                        match insert(&c, &db, family, bytes.clone()).await {
+                            Ok(()) => {
+                                report.inserted.fetch_add(n, Ordering::Relaxed);
+                                break;
+                            }
+                            Err(e) => {
+                                report.retries.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(family = %family, error = %e, "clickhouse insert failed; retrying");
+                                tokio::select! {
+                                    biased;
+                                    _ = stop_rx.wait_for(|v| *v) => return Ok(()),
+                                    () = tokio::time::sleep(backoff) => {}
+                                }
+                                backoff = (backoff * 2).min(Duration::from_secs(5));
+                            }
+                        }
+                    }
+                }
+                last.ack().await.map_err(Error::nats)?;
+                report.batches.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<(), Error>(())
+        })
+    };
+    let pulled = pull_loop(&consumer, &s, &validator, &report, tx, &mut shutdown).await;
+    // the inserter finishes the batches it holds; at a shutdown (or a pull
+    // error) it stops retrying and leaves an uninserted batch to the stream
+    let _ = stop_tx.send(pulled.is_err() || !s.drain);
+    inserter.await.map_err(|e| Error::Nats(e.to_string()))??;
+    pulled
+}
+
+type Rows = BTreeMap<&'static str, (Family, Vec<u8>, u64)>;
+
+/// Pulls, decodes and encodes batches into `tx` until shutdown (or, when
+/// draining, until nothing is pending and the inserter has acked all).
+async fn pull_loop(
+    consumer: &jetstream::consumer::Consumer<pull::Config>,
+    s: &SinkSettings,
+    validator: &Validator,
+    report: &SinkReport,
+    tx: tokio::sync::mpsc::Sender<(Rows, jetstream::Message)>,
+    shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> Result<()> {
     loop {
         let mut msgs = consumer
             .batch()
@@ -111,7 +167,7 @@ pub async fn run(
         loop {
             tokio::select! {
                 biased;
-                () = &mut shutdown => return Ok(()),
+                () = shutdown.as_mut() => return Ok(()),
                 next = msgs.next() => match next {
                     Some(Ok(m)) => batch.push(m),
                     Some(Err(e)) => {
@@ -122,7 +178,7 @@ pub async fn run(
                 },
             }
         }
-        let Some(last) = batch.last() else {
+        let Some(last) = batch.last().cloned() else {
             if s.drain {
                 let mut consumer = consumer.clone();
                 let info = consumer.info().await.map_err(Error::nats)?;
@@ -132,7 +188,7 @@ pub async fn run(
             }
             continue;
         };
-        let mut rows: BTreeMap<&'static str, (Family, Vec<u8>, u64)> = BTreeMap::new();
+        let mut rows: Rows = BTreeMap::new();
         for m in &batch {
             let decoded = WireEvent::from_json(&m.payload)
                 .ok()
@@ -151,28 +207,8 @@ pub async fn run(
                 }
             }
         }
-        for (_, (family, bytes, n)) in rows {
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                match insert(&c, &s.clickhouse.database, family, bytes.clone()).await {
-                    Ok(()) => {
-                        report.inserted.fetch_add(n, Ordering::Relaxed);
-                        break;
-                    }
-                    Err(e) => {
-                        report.retries.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(family = %family, error = %e, "clickhouse insert failed; retrying");
-                        tokio::select! {
-                            biased;
-                            () = &mut shutdown => return Ok(()),
-                            () = tokio::time::sleep(backoff) => {}
-                        }
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                    }
-                }
-            }
+        if tx.send((rows, last)).await.is_err() {
+            return Ok(());
         }
-        last.ack().await.map_err(Error::nats)?;
-        report.batches.fetch_add(1, Ordering::Relaxed);
     }
 }
