@@ -184,9 +184,22 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
         })
         .sum();
 
-    // ClickHouse is down: the Parquet ingest goes on regardless
+    // ClickHouse is down: the Parquet ingest goes on regardless; two
+    // malformed messages in the middle of the stream poison nothing
     ch.stop();
-    publish(&js, &events).await;
+    let (first, rest) = events.split_at(events.len() / 2);
+    publish(&js, first).await;
+    for bad in [
+        &b"{not json"[..],
+        br#"{"event_type":"heartbeat","position_ms":-5}"#,
+    ] {
+        js.publish("events.player.heartbeat", bad.to_vec().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+    publish(&js, rest).await;
     let mut ingest = spawn_ingest(
         &h.url(),
         &h.lake(),
@@ -210,10 +223,20 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
             .find_map(|l| l.strip_prefix("showrunner_clickhouse_lag_messages "))
             .map_or(-1.0, |v| v.parse().expect("number"))
     };
+    let in_stream = js
+        .get_stream("EVENTS")
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .state
+        .messages;
+    assert_eq!(in_stream, events.len() as u64 + 2);
     assert_eq!(
         lag().await,
-        events.len() as f64,
-        "all of it pending while down"
+        in_stream as f64,
+        "the whole stream is pending for ClickHouse while it is down"
     );
 
     // back up: the sink catches up from its own durable consumer
