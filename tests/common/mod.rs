@@ -271,17 +271,26 @@ impl ClickHouse {
         format!("http://127.0.0.1:{}", self.http_port)
     }
 
-    /// Runs a query over HTTP; returns the body (TSV unless the query says).
-    pub async fn query(&self, sql: &str) -> String {
+    /// Runs a query over HTTP; returns the body (TSV unless the query
+    /// says), or the server's error.
+    pub async fn try_query(&self, sql: &str) -> Result<String, String> {
         let r = reqwest::Client::new()
             .post(self.url())
             .body(sql.to_owned())
             .send()
             .await
-            .expect("query");
+            .map_err(|e| e.to_string())?;
         let ok = r.status().is_success();
-        let body = r.text().await.expect("body");
-        assert!(ok, "{sql}: {body}");
-        body
+        let body = r.text().await.map_err(|e| e.to_string())?;
+        if ok {
+            Ok(body)
+        } else {
+            Err(format!("{sql}: {body}"))
+        }
+    }
+
+    /// Runs a query that must succeed.
+    pub async fn query(&self, sql: &str) -> String {
+        self.try_query(sql).await.unwrap_or_else(|e| panic!("{e}"))
     }
 }

@@ -105,7 +105,11 @@ pub async fn run(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Rows, jetstream::Message)>(1);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let inserter = {
-        let (report, db) = (report.clone(), s.clickhouse.database.clone());
+        let (report, db, settings) = (
+            report.clone(),
+            s.clickhouse.database.clone(),
+            s.clickhouse.clone(),
+        );
         tokio::spawn(async move {
             while let Some((rows, last)) = rx.recv().await {
                 for (_, (family, bytes, n)) in rows {
@@ -119,6 +123,20 @@ pub async fn run(
                             Err(e) => {
                                 report.retries.fetch_add(1, Ordering::Relaxed);
                                 tracing::warn!(family = %family, error = %e, "clickhouse insert failed; retrying");
+                                // a server without the schema (unknown
+                                // database 81, table 60) gets it, as
+                                // `clickhouse migrate` would create it
+                                let msg = e.to_string();
+                                if msg.contains("Code: 81") || msg.contains("Code: 60") {
+                                    match super::migrate(&settings).await {
+                                        Ok(r) => {
+                                            tracing::info!(created = ?r.created, "clickhouse schema created by the sink")
+                                        }
+                                        Err(e) => {
+                                            tracing::warn!(error = %e, "clickhouse migrate failed")
+                                        }
+                                    }
+                                }
                                 tokio::select! {
                                     biased;
                                     _ = stop_rx.wait_for(|v| *v) => return Ok(()),
