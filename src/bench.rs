@@ -47,32 +47,7 @@ pub enum BenchCommand {
     },
     /// Recommendation serving: a model over a synthetic audience, then HTTP
     /// load at fixed concurrency; throughput and latency percentiles.
-    Recommend {
-        /// Users.
-        #[arg(long, default_value_t = 50_000)]
-        users: usize,
-        /// Titles.
-        #[arg(long, default_value_t = 5_000)]
-        titles: usize,
-        /// Mean titles watched per user.
-        #[arg(long, default_value_t = 30)]
-        per_user: usize,
-        /// Timed requests.
-        #[arg(long, default_value_t = 100_000)]
-        requests: usize,
-        /// Concurrent keep-alive connections.
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-        /// Items per request.
-        #[arg(long, default_value_t = 20)]
-        k: usize,
-        /// Row requested.
-        #[arg(long, default_value = "for_you")]
-        row: String,
-        /// Seed of the audience and the request mix.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-    },
+    Recommend(crate::bench_recommend::RecommendArgs),
     /// Where ingest's CPU goes, per stage, single-threaded, no NATS.
     Stages {
         /// Events.
@@ -90,28 +65,7 @@ pub async fn run(c: BenchCommand) -> Result<()> {
             pull,
         } => ingest(events, batch_max, pull).await,
         BenchCommand::Stages { events } => stages(events),
-        BenchCommand::Recommend {
-            users,
-            titles,
-            per_user,
-            requests,
-            concurrency,
-            k,
-            row,
-            seed,
-        } => {
-            crate::bench_recommend::run(
-                users,
-                titles,
-                per_user,
-                requests,
-                concurrency,
-                k,
-                row,
-                seed,
-            )
-            .await
-        }
+        BenchCommand::Recommend(a) => crate::bench_recommend::run(a).await,
         BenchCommand::Metrics {
             events,
             lake,

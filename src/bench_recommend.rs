@@ -50,16 +50,13 @@ fn synth(
             countries.insert("US".into());
         }
         ts.push(Title {
-            id: format!("t{t:05}"),
             name: format!("Title {t}"),
-            kind: "movie".into(),
             genres: vec![format!("genre-{genre}")],
             language: "en".into(),
             maturity: [0, 0, 1, 2, 3, 4][rng.random_range(0..6)],
             countries,
             available_from: Some(0),
-            available_until: None,
-            episodes: Vec::new(),
+            ..Title::new(&format!("t{t:05}"), &[], &[])
         });
         by_genre[genre].push((t, pop));
         all.push((t, pop));
@@ -166,18 +163,47 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// Runs the benchmark.
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
+/// Arguments of `bench recommend`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RecommendArgs {
+    /// Users.
+    #[arg(long, default_value_t = 50_000)]
     users: usize,
+    /// Titles.
+    #[arg(long, default_value_t = 5_000)]
     titles: usize,
+    /// Mean titles watched per user.
+    #[arg(long, default_value_t = 30)]
     per_user: usize,
+    /// Timed requests.
+    #[arg(long, default_value_t = 100_000)]
     requests: usize,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Items per request.
+    #[arg(long, default_value_t = 20)]
     k: usize,
+    /// Row requested.
+    #[arg(long, default_value = "for_you")]
     row: String,
+    /// Seed of the audience and the request mix.
+    #[arg(long, default_value_t = 42)]
     seed: u64,
-) -> Result<()> {
+}
+
+/// Runs the benchmark.
+pub async fn run(a: RecommendArgs) -> Result<()> {
+    let RecommendArgs {
+        users,
+        titles,
+        per_user,
+        requests,
+        concurrency,
+        k,
+        row,
+        seed,
+    } = a;
     if users == 0 || titles == 0 || concurrency == 0 {
         bail!("--users, --titles and --concurrency must be ≥ 1");
     }

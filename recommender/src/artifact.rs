@@ -264,16 +264,10 @@ mod tests {
 
     fn artifact(version: &str, w: f32) -> Artifact {
         let t = |id: &str| Title {
-            id: id.into(),
-            name: id.into(),
-            kind: "movie".into(),
             genres: vec!["drama".into()],
             language: "en".into(),
-            maturity: 0,
-            countries: ["US".to_string()].into(),
             available_from: Some(1),
-            available_until: None,
-            episodes: vec![],
+            ..Title::new(id, &["US"], &[])
         };
         Artifact {
             manifest: Manifest {

@@ -56,6 +56,38 @@ pub struct Episode {
 }
 
 impl Title {
+    /// A title listed in `countries` with no availability window, rated
+    /// `all`, named after its id; a series when `episodes` (season 1, in
+    /// order) is not empty. Other fields are empty.
+    pub fn new(id: &str, countries: &[&str], episodes: &[&str]) -> Title {
+        Title {
+            id: id.into(),
+            name: id.into(),
+            kind: if episodes.is_empty() {
+                "movie"
+            } else {
+                "series"
+            }
+            .into(),
+            genres: Vec::new(),
+            language: String::new(),
+            maturity: 0,
+            countries: countries.iter().map(|c| c.to_string()).collect(),
+            available_from: None,
+            available_until: None,
+            episodes: episodes
+                .iter()
+                .enumerate()
+                .map(|(k, e)| Episode {
+                    id: e.to_string(),
+                    season: 1,
+                    number: k as i64 + 1,
+                    name: None,
+                })
+                .collect(),
+        }
+    }
+
     /// Whether it can be played in `country` at `at_ms`.
     pub fn available(&self, country: &str, at_ms: i64) -> bool {
         self.countries.contains(country)

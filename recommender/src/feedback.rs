@@ -154,35 +154,10 @@ pub fn trending(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Episode, Title};
+    use crate::catalog::Title;
 
     fn title(id: &str, episodes: &[&str]) -> Title {
-        Title {
-            id: id.into(),
-            name: id.into(),
-            kind: if episodes.is_empty() {
-                "movie"
-            } else {
-                "series"
-            }
-            .into(),
-            genres: vec![],
-            language: "en".into(),
-            maturity: 0,
-            countries: ["US".to_string()].into(),
-            available_from: None,
-            available_until: None,
-            episodes: episodes
-                .iter()
-                .enumerate()
-                .map(|(k, e)| Episode {
-                    id: e.to_string(),
-                    season: 1,
-                    number: k as i64 + 1,
-                    name: None,
-                })
-                .collect(),
-        }
+        Title::new(id, &["US"], episodes)
     }
 
     fn agg(user: &str, watched: &str, fraction: f64, completions: u32, at: i64) -> WatchAgg {

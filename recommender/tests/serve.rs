@@ -14,7 +14,7 @@ use serde_json::Value;
 use showrunner_events::types::{Payload, WatchEvent};
 use showrunner_events::{Event, Timestamp};
 use showrunner_recommender::artifact::{Artifact, DataWindow, FORMAT, Holdout, Manifest};
-use showrunner_recommender::catalog::{Catalog, Episode, Title, maturity_rank};
+use showrunner_recommender::catalog::{Catalog, Title, maturity_rank};
 use showrunner_recommender::feedback::FeedbackParams;
 use showrunner_recommender::lake::{Profile, WatchAgg};
 use showrunner_recommender::models::ease::{Ease, EaseParams};
@@ -26,30 +26,10 @@ const DAY: i64 = 86_400_000;
 
 fn title(id: &str, countries: &[&str], rating: &str, episodes: &[&str]) -> Title {
     Title {
-        id: id.into(),
         name: format!("The {id}"),
-        kind: if episodes.is_empty() {
-            "movie"
-        } else {
-            "series"
-        }
-        .into(),
-        genres: vec!["drama".into()],
-        language: "en".into(),
         maturity: maturity_rank(rating),
-        countries: countries.iter().map(|c| c.to_string()).collect(),
         available_from: Some(0),
-        available_until: None,
-        episodes: episodes
-            .iter()
-            .enumerate()
-            .map(|(k, e)| Episode {
-                id: e.to_string(),
-                season: 1,
-                number: k as i64 + 1,
-                name: None,
-            })
-            .collect(),
+        ..Title::new(id, countries, episodes)
     }
 }
 
