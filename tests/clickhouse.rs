@@ -203,11 +203,15 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
             .expect("ack");
     }
     publish(&js, rest).await;
-    let mut ingest = spawn_ingest(
-        &h.url(),
-        &h.lake(),
-        &["--clickhouse", &ch.url(), "--batch-max", "5000"],
-    );
+    // killed on drop too, so a failing assertion leaves no process behind
+    let mut ingest = Server {
+        base: String::new(),
+        child: spawn_ingest(
+            &h.url(),
+            &h.lake(),
+            &["--clickhouse", &ch.url(), "--batch-max", "5000"],
+        ),
+    };
     eventually(120, "the lake to hold every event", async || {
         lake_canonical(&h.lake()).len() == events.len()
     })
@@ -268,8 +272,8 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
             .collect();
     }
     eventually(30, "the lag to drop to 0", async || lag().await == 0.0).await;
-    let _ = ingest.kill();
-    let _ = ingest.wait();
+    let _ = ingest.child.kill();
+    let _ = ingest.child.wait();
     // each event once after merges (redelivered copies collapse)
     for f in showrunner_events::Family::ALL {
         ch.query(&format!("OPTIMIZE TABLE showrunner.`{}` FINAL", f.as_str()))

@@ -133,7 +133,10 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         .collect();
     let truth = truth(&events);
     publish(&js, &events).await;
-    ingest_drain(&h.url(), &h.lake(), &[]);
+    // batches small enough to commit well within half the harness's 3 s
+    // ack wait in a debug build (20,000-event batches of this stream could
+    // outlive it, expire and be redelivered over and over)
+    ingest_drain(&h.url(), &h.lake(), &["--batch-max", "5000"]);
 
     // training on the lake: a versioned artifact with its holdout quality
     let m = train(&h.lake());
