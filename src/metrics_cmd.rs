@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
+use showrunner_warehouse::clickhouse::ClickHouseEngine;
 use showrunner_warehouse::metrics::{self, Params};
 use showrunner_warehouse::{Lake, output, query};
 
@@ -19,6 +20,16 @@ pub enum Format {
     Json,
     /// CSV with a header.
     Csv,
+}
+
+/// Metric engines.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// DataFusion over the Parquet lake.
+    #[default]
+    Datafusion,
+    /// ClickHouse over the sink's tables.
+    Clickhouse,
 }
 
 /// Arguments of `metrics`.
@@ -50,6 +61,19 @@ pub struct MetricsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Engine: DataFusion over the lake, or ClickHouse over the sink's tables.
+    #[arg(long, value_enum, default_value_t = Engine::Datafusion)]
+    pub engine: Engine,
+    /// ClickHouse HTTP URL (default: config `clickhouse.url`).
+    #[arg(long)]
+    pub clickhouse: Option<String>,
+    /// ClickHouse database (default: config `clickhouse.database`).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Print each metric's SQL, rendered for the engine and parameters,
+    /// instead of running it.
+    #[arg(long)]
+    pub show_sql: bool,
 }
 
 /// `metrics` subcommands.
@@ -157,6 +181,31 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
     for m in &chosen {
         metrics::render(m, &params)?; // refuse bad dimensions before opening the lake
     }
+    if a.show_sql {
+        let db = a.database.as_deref().unwrap_or(&cfg.clickhouse.database);
+        for m in chosen {
+            let sql = match a.engine {
+                Engine::Datafusion => metrics::render(m, &params)?,
+                Engine::Clickhouse => showrunner_warehouse::clickhouse::render(m, &params, db)?,
+            };
+            println!("-- {}\n{sql};\n", m.name);
+        }
+        return Ok(());
+    }
+    if a.engine == Engine::Clickhouse {
+        let ch = clickhouse_engine(cfg, a.clickhouse.as_deref(), a.database.as_deref())?;
+        for m in chosen {
+            let (columns, batches) = ch.compute(m, &params).await?;
+            print(
+                Some(m.name),
+                Some(&m.effective(&params)),
+                &columns,
+                &output::rows(&batches)?,
+                a.format,
+            )?;
+        }
+        return Ok(());
+    }
     let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
     lake.prepare(&chosen).await?;
     for m in chosen {
@@ -170,6 +219,21 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The ClickHouse engine of the config, with the URL and database given.
+pub fn clickhouse_engine(
+    cfg: &Config,
+    url: Option<&str>,
+    database: Option<&str>,
+) -> Result<ClickHouseEngine> {
+    let c = &cfg.clickhouse;
+    Ok(ClickHouseEngine::new(
+        url.unwrap_or(&c.url),
+        &c.user,
+        &c.password,
+        database.unwrap_or(&c.database),
+    )?)
 }
 
 /// Runs `sql`.

@@ -121,6 +121,7 @@ pub fn status(e: &Error) -> StatusCode {
         Error::Query(q) if is_user_error(q) => StatusCode::BAD_REQUEST,
         Error::MemoryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+        Error::ClickHouse(_) => StatusCode::BAD_GATEWAY,
         Error::Query(_) | Error::Output(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

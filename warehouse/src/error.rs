@@ -33,6 +33,9 @@ pub enum Error {
     /// A query that ran past its time limit.
     #[error("query exceeded its time limit of {0:?}")]
     Timeout(std::time::Duration),
+    /// The ClickHouse engine failed (server unreachable, query refused).
+    #[error("clickhouse: {0}")]
+    ClickHouse(String),
     /// Converting results failed.
     #[error("output: {0}")]
     Output(String),

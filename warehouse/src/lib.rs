@@ -14,12 +14,15 @@
 //! - [`materialize`] — metric tables as Parquet under `<lake>/metrics/`,
 //!   recomputing only the months new or late event files touch;
 //! - [`api`] — the HTTP query API (`/v1/metrics`, `/v1/sql`), an axum router;
+//! - [`clickhouse`] — the second engine: the same metrics from the
+//!   ClickHouse tables, SQL beside DataFusion's (`sql/**/<name>.clickhouse.sql`);
 //! - [`output`] — result tables as JSON rows, CSV or text;
 //! - [`error`] — this crate's [`Error`].
 //!
 //! The definitions are `docs/metrics.md`.
 
 pub mod api;
+pub mod clickhouse;
 pub mod error;
 pub mod lake;
 pub mod materialize;

@@ -40,6 +40,9 @@ pub struct Metric {
     /// SQL template (`sql/metrics/<name>.sql`): `{{dims}}` stands for the
     /// breakdown columns, each preceded by a comma.
     pub sql: &'static str,
+    /// The same definition for ClickHouse (`sql/metrics/<name>.clickhouse.sql`,
+    /// rendered by [`crate::clickhouse::render`]).
+    pub clickhouse_sql: &'static str,
 }
 
 impl Metric {
@@ -110,6 +113,7 @@ macro_rules! metric {
             source: Source::$source,
             dims: $dims,
             sql: include_str!(concat!("../../sql/metrics/", $name, ".sql")),
+            clickhouse_sql: include_str!(concat!("../../sql/metrics/", $name, ".clickhouse.sql")),
         }
     };
 }
@@ -279,7 +283,7 @@ impl Bucket {
         }
     }
 
-    fn unit(self) -> &'static str {
+    pub(crate) fn unit(self) -> &'static str {
         match self {
             Bucket::Hour => "hour",
             Bucket::Day => "day",
@@ -371,10 +375,8 @@ fn month_index(d: NaiveDate) -> i64 {
     i64::from(d.year()) * 12 + i64::from(d.month0())
 }
 
-/// The SQL of a metric for these parameters.
-pub fn render(m: &Metric, p: &Params) -> Result<String> {
-    m.accepts(&p.by)?;
-    let p = m.effective(p);
+/// The breakdown columns of a metric's SQL, each preceded by a comma.
+pub(crate) fn dim_columns(m: &Metric, p: &Params) -> Result<String> {
     let mut dims = String::new();
     for d in &p.by {
         let (_, col) = dimension(d)?;
@@ -384,19 +386,52 @@ pub fn render(m: &Metric, p: &Params) -> Result<String> {
         dims.push_str(", ");
         dims.push_str(col);
     }
-    let from = p.from.map_or(i64::MIN, epoch_ms);
-    let to = p.to.map_or(i64::MAX, epoch_ms);
-    // months overlapping [from, to)
-    let from_mi = p.from.map_or(i64::MIN, month_index);
-    let to_mi =
-        p.to.and_then(|d| d.pred_opt())
-            .map_or(i64::MAX, |d| month_index(d) + 1);
-    // the plan of a view: the viewer's subscription state at its start
-    let base = if p
-        .by
-        .iter()
+    Ok(dims)
+}
+
+/// Breaks down by the viewer's plan (a join with the subscription replay)?
+pub(crate) fn by_plan(p: &Params) -> bool {
+    p.by.iter()
         .any(|d| dimension(d).is_ok_and(|(n, _)| n == "plan"))
-    {
+}
+
+/// The window of a computation: `[from, to)` in epoch ms, and the month
+/// indexes `[from_mi, to_mi)` of the months overlapping it; unbounded sides
+/// are `i64::MIN` / `i64::MAX`.
+pub(crate) struct Window {
+    pub(crate) from: i64,
+    pub(crate) to: i64,
+    pub(crate) from_mi: i64,
+    pub(crate) to_mi: i64,
+}
+
+impl Window {
+    pub(crate) fn of(p: &Params) -> Window {
+        Window {
+            from: p.from.map_or(i64::MIN, epoch_ms),
+            to: p.to.map_or(i64::MAX, epoch_ms),
+            from_mi: p.from.map_or(i64::MIN, month_index),
+            to_mi: p
+                .to
+                .and_then(|d| d.pred_opt())
+                .map_or(i64::MAX, |d| month_index(d) + 1),
+        }
+    }
+}
+
+/// The SQL of a metric for these parameters.
+pub fn render(m: &Metric, p: &Params) -> Result<String> {
+    m.accepts(&p.by)?;
+    let p = m.effective(p);
+    let dims = dim_columns(m, &p)?;
+    let Window {
+        from,
+        to,
+        from_mi,
+        to_mi,
+    } = Window::of(&p);
+    // the plan of a view: the viewer's subscription state at its start
+    let base = if by_plan(&p) {
         "SELECT views.*, c.plan FROM views LEFT JOIN subscription_changes c \
          ON c.user_id = views.user_id AND c.t <= views.start_ms \
          AND (c.next_t IS NULL OR c.next_t > views.start_ms)"
