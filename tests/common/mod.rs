@@ -108,7 +108,11 @@ pub fn ingest_drain(url: &str, lake: &Path, extra: &[&str]) -> serde_json::Value
         "ingest failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("ingest prints a JSON report")
+    // the Parquet report first (then the ClickHouse sink's, with --clickhouse)
+    json_lines(&out)
+        .into_iter()
+        .next()
+        .expect("ingest prints a JSON report")
 }
 
 /// Spawns `showrunner ingest` (not draining).
