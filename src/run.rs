@@ -214,6 +214,19 @@ pub async fn app_state(
         recommender.clone(),
         Duration::from_millis(cfg.recommender.reload_ms),
     ));
+    let mut warehouse = showrunner_warehouse::api::ApiState::new(
+        lake.to_path_buf(),
+        showrunner_warehouse::api::QueryLimits {
+            memory_bytes: usize::try_from(cfg.warehouse.query_memory_mb << 20)
+                .unwrap_or(usize::MAX),
+            timeout: Duration::from_secs(cfg.warehouse.query_timeout_secs),
+        },
+    );
+    if cfg.clickhouse.enabled {
+        // `engine=clickhouse` on the metrics API
+        warehouse =
+            warehouse.with_clickhouse(crate::metrics_cmd::clickhouse_engine(cfg, None, None)?);
+    }
     Ok(AppState {
         collector: CollectorState {
             client,
@@ -226,14 +239,7 @@ pub async fn app_state(
         ingest_durable: cfg.ingest.durable.clone(),
         clickhouse_durable: cfg.clickhouse.durable.clone(),
         metrics,
-        warehouse: showrunner_warehouse::api::ApiState::new(
-            lake.to_path_buf(),
-            showrunner_warehouse::api::QueryLimits {
-                memory_bytes: usize::try_from(cfg.warehouse.query_memory_mb << 20)
-                    .unwrap_or(usize::MAX),
-                timeout: Duration::from_secs(cfg.warehouse.query_timeout_secs),
-            },
-        ),
+        warehouse,
         analyst_keys: Arc::new(cfg.http.analyst_keys.clone()),
         recommender,
         app_keys: Arc::new(cfg.http.app_keys.clone()),

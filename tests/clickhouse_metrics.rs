@@ -171,6 +171,42 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
         .await;
     assert_eq!(copies.trim().parse::<u64>().expect("count"), n_again);
 
+    // the HTTP API answers the same on either engine
+    let server = serve_process(
+        &h.url(),
+        &lake,
+        &[
+            ("SHOWRUNNER_CLICKHOUSE_ENABLED", "true"),
+            ("SHOWRUNNER_CLICKHOUSE_URL", &ch_url),
+        ],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let get = async |q: &str| {
+        let r = http
+            .get(format!("{}/v1/metrics/{q}", server.base))
+            .bearer_auth("dev-analyst-key")
+            .send()
+            .await
+            .expect("get");
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.expect("json"))
+    };
+    let q = "mrr_movements?bucket=month";
+    let (status, via_ch) = get(&format!("{q}&engine=clickhouse")).await;
+    assert_eq!(status, 200, "{via_ch}");
+    assert_eq!(via_ch, clean[0]["mrr_movements"]);
+    let (status, via_df) = get(&format!("{q}&engine=datafusion")).await;
+    assert_eq!(status, 200, "{via_df}");
+    compare(
+        "API",
+        &BTreeMap::from([("mrr_movements".to_owned(), via_df)]),
+        &BTreeMap::from([("mrr_movements".to_owned(), via_ch)]),
+    );
+    let (status, err) = get("mrr?engine=duckdb").await;
+    assert_eq!(status, 400, "{err}");
+    drop(server);
+
     for (p, before) in PARAMS.iter().zip(&clean) {
         let on_clickhouse = metrics(&on_ch, p);
         // the copies change nothing on ClickHouse…

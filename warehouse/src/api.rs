@@ -2,8 +2,10 @@
 //! key, which the dashboard checks):
 //!
 //! - `GET /v1/metrics` — every metric: name, definition, breakdowns;
-//! - `GET /v1/metrics/{name}?from=&to=&bucket=&by=a,b&format=json|csv` —
+//! - `GET /v1/metrics/{name}?from=&to=&bucket=&by=a,b&format=json|csv&engine=` —
 //!   one metric, the same JSON object as `showrunner metrics --format json`;
+//!   `engine=clickhouse` computes it on ClickHouse (when configured; 400
+//!   otherwise), `engine=datafusion` (the default) over the lake;
 //! - `POST /v1/sql` (`{"sql": "SELECT …", "format": "json|csv"}`) —
 //!   read-only SQL with a memory limit and a time limit per query.
 //!
@@ -22,6 +24,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use crate::clickhouse::ClickHouseEngine;
 use crate::error::{Error, Result};
 use crate::lake::{Lake, LakeOptions};
 use crate::metrics::{self, Params};
@@ -43,6 +46,7 @@ pub struct ApiState {
     root: PathBuf,
     limits: QueryLimits,
     cached: Arc<Mutex<Option<(Signature, Lake)>>>,
+    clickhouse: Option<ClickHouseEngine>,
 }
 
 /// What the player and billing files of the lake look like: count, bytes,
@@ -77,7 +81,14 @@ impl ApiState {
             root,
             limits,
             cached: Arc::new(Mutex::new(None)),
+            clickhouse: None,
         }
+    }
+
+    /// Also answers `engine=clickhouse`, from this server.
+    pub fn with_clickhouse(mut self, engine: ClickHouseEngine) -> Self {
+        self.clickhouse = Some(engine);
+        self
     }
 
     /// A session whose projections reflect the lake's current files
@@ -160,6 +171,8 @@ pub struct MetricQuery {
     /// Breakdowns, comma-separated.
     by: Option<String>,
     format: Option<String>,
+    /// `datafusion` (default) or `clickhouse`.
+    engine: Option<String>,
 }
 
 async fn metric(
@@ -184,9 +197,25 @@ async fn metric(
         };
         let csv = format_is_csv(q.format.as_deref())?;
         metrics::render(m, &p)?; // refuse bad parameters before touching the lake
-        let lake = st.lake().await?;
         let head = json!({ "metric": m.name, "params": m.effective(&p) });
-        answer(&st, metrics::compute(&lake, m, &p), csv, head).await
+        match q.engine.as_deref() {
+            None | Some("datafusion") => {
+                let lake = st.lake().await?;
+                answer(&st, metrics::compute(&lake, m, &p), csv, head).await
+            }
+            Some("clickhouse") => {
+                let ch = st.clickhouse.as_ref().ok_or_else(|| {
+                    Error::BadRequest(
+                        "engine `clickhouse` is not configured (config `clickhouse.enabled`)"
+                            .into(),
+                    )
+                })?;
+                answer(&st, ch.compute(m, &p), csv, head).await
+            }
+            Some(other) => Err(Error::BadRequest(format!(
+                "unknown engine `{other}` (expected datafusion or clickhouse)"
+            ))),
+        }
     };
     run.await.unwrap_or_else(|e| error(&e))
 }

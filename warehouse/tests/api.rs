@@ -172,6 +172,16 @@ async fn bad_requests_are_4xx_json_with_the_reason() {
             "unknown format `xml`",
         ),
         (
+            "/v1/metrics/watch_hours?engine=clickhouse",
+            StatusCode::BAD_REQUEST,
+            "engine `clickhouse` is not configured",
+        ),
+        (
+            "/v1/metrics/watch_hours?engine=spark",
+            StatusCode::BAD_REQUEST,
+            "unknown engine `spark`",
+        ),
+        (
             "/v1/metrics/watch_hours?colour=red",
             StatusCode::BAD_REQUEST,
             "unknown field `colour`",
