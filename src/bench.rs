@@ -45,6 +45,9 @@ pub enum BenchCommand {
         #[arg(long)]
         no_duckdb: bool,
     },
+    /// ClickHouse: the sink's insert throughput, and the metric suite on
+    /// ClickHouse next to DataFusion on the same events.
+    Clickhouse(crate::bench_clickhouse::ClickHouseArgs),
     /// Recommendation serving: a model over a synthetic audience, then HTTP
     /// load at fixed concurrency; throughput and latency percentiles.
     Recommend(crate::bench_recommend::RecommendArgs),
@@ -66,6 +69,7 @@ pub async fn run(c: BenchCommand) -> Result<()> {
         } => ingest(events, batch_max, pull).await,
         BenchCommand::Stages { events } => stages(events),
         BenchCommand::Recommend(a) => crate::bench_recommend::run(a).await,
+        BenchCommand::Clickhouse(a) => crate::bench_clickhouse::run(a).await,
         BenchCommand::Metrics {
             events,
             lake,
@@ -75,7 +79,7 @@ pub async fn run(c: BenchCommand) -> Result<()> {
 }
 
 /// Simulated events, serialized, at least `n` (truncated to `n`).
-fn messages(n: usize) -> Vec<Outgoing> {
+pub(crate) fn messages(n: usize) -> Vec<Outgoing> {
     let users = (n / 1_200).max(200) as u32;
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
     let mut cfg = SimConfig::new(users, 60, 7, start);

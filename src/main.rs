@@ -1,6 +1,7 @@
 //! The `showrunner` binary: command-line parsing and wiring only.
 
 mod bench;
+mod bench_clickhouse;
 mod bench_metrics;
 mod bench_recommend;
 mod clickhouse_cmd;

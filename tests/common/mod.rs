@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use showrunner_events::{Event, WireEvent};
 use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
 use showrunner_ingest::publish::{Outgoing, publish_all};
+use showrunner_ingest::sinks::clickhouse::server::LocalClickHouse;
 use showrunner_simulator::{SimConfig, Simulator};
 use tempfile::TempDir;
 
@@ -207,72 +208,41 @@ pub async fn serve_process(url: &str, lake: &Path, env: &[(&str, &str)]) -> Serv
 /// (killed on drop; `stop` and `start` again keep data and ports). A
 /// missing binary fails loudly.
 pub struct ClickHouse {
-    child: Option<Child>,
+    server: LocalClickHouse,
     pub http_port: u16,
-    ports: (u16, u16),
     pub dir: TempDir,
-}
-
-impl Drop for ClickHouse {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 impl ClickHouse {
     /// Starts a new server and waits until `/ping` answers.
     pub async fn start() -> ClickHouse {
-        let port = || nats::server::free_port().expect("port");
-        let mut ch = ClickHouse {
-            child: None,
-            http_port: port(),
-            ports: (port(), port()),
-            dir: tempfile::tempdir().expect("tmp"),
-        };
-        ch.restart().await;
-        ch
+        let dir = tempfile::tempdir().expect("tmp");
+        let server = LocalClickHouse::start(dir.path())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        ClickHouse {
+            http_port: server.http_port(),
+            server,
+            dir,
+        }
     }
 
     /// Starts the (stopped) server again on its data and ports.
     pub async fn restart(&mut self) {
-        let d = self.dir.path().display().to_string();
-        let child = Command::new("clickhouse-server")
-            .arg("--config-file=/etc/clickhouse-server/config.xml")
-            .arg("--")
-            .arg(format!("--path={d}/"))
-            .arg(format!("--tmp_path={d}/tmp/"))
-            .arg(format!("--user_files_path={d}/user_files/"))
-            .arg(format!("--format_schema_path={d}/format_schemas/"))
-            .arg(format!("--logger.log={d}/server.log"))
-            .arg(format!("--logger.errorlog={d}/error.log"))
-            .arg(format!("--http_port={}", self.http_port))
-            .arg(format!("--tcp_port={}", self.ports.0))
-            .arg(format!("--interserver_http_port={}", self.ports.1))
-            .arg("--listen_host=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("clickhouse-server not found: install it with `apt-get install -y clickhouse-server`");
-        self.child = Some(child);
-        let http = reqwest::Client::new();
-        let url = format!("{}/ping", self.url());
-        eventually(60, "clickhouse-server to answer", async || {
-            http.get(&url).send().await.is_ok_and(|r| r.status() == 200)
-        })
-        .await;
+        self.server
+            .restart()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Kills the server (SIGKILL) and waits for it.
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.server.stop();
     }
 
     /// Its HTTP URL.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http_port)
+        self.server.url()
     }
 
     /// Runs a query over HTTP; returns the body (TSV unless the query

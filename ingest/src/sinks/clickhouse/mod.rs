@@ -11,9 +11,11 @@
 //! server from 18.16 to current reads alike; string lists are
 //! `Array(String)` (empty for null).
 //!
-//! [`sink`] feeds the tables from the stream. Not done yet (issue 5):
+//! [`sink`] feeds the tables from the stream; [`server`] runs a local
+//! clickhouse-server for tests and benchmarks. Not done yet (issue 5):
 //! `LowCardinality` on servers that support it, metrics on ClickHouse.
 
+pub mod server;
 pub mod sink;
 
 use clickhouse::{Client, Row};
@@ -177,6 +179,15 @@ pub struct MigrateReport {
     pub created: Vec<String>,
     /// Columns added to existing tables, as `table.column`.
     pub added_columns: Vec<String>,
+}
+
+/// Drops the database and every table in it (benchmarks clean up with it).
+pub async fn drop_database(s: &ClickHouseSettings) -> Result<()> {
+    s.server_client()
+        .query(&format!("DROP DATABASE IF EXISTS `{}`", s.database))
+        .execute()
+        .await
+        .map_err(ch)
 }
 
 /// Creates the database, the version table and every family's table, adds

@@ -1,0 +1,195 @@
+//! `showrunner bench clickhouse --events N`: the ClickHouse sink's insert
+//! throughput, and the metric suite on ClickHouse next to DataFusion on the
+//! same events, in one run. Simulated events are published into a local
+//! NATS first (untimed); then the sink alone drains the stream into
+//! ClickHouse (timed), ingest drains it into a Parquet lake, and both
+//! engines compute every metric (default parameters), compared row by row.
+//! Without `--clickhouse URL` a local clickhouse-server is started in a temp
+//! dir. Prints one JSON object.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+use showrunner_events::Validator;
+use showrunner_ingest::consumer::{self, IngestSettings};
+use showrunner_ingest::metrics::Metrics;
+use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
+use showrunner_ingest::publish::publish_all;
+use showrunner_ingest::sinks::clickhouse::server::LocalClickHouse;
+use showrunner_ingest::sinks::clickhouse::{ClickHouseSettings, drop_database, migrate, sink};
+use showrunner_warehouse::clickhouse::ClickHouseEngine;
+use showrunner_warehouse::metrics::{METRICS, Params};
+use showrunner_warehouse::{Lake, output};
+
+/// Arguments of `bench clickhouse`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ClickHouseArgs {
+    /// Events to publish, insert and compute over.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: usize,
+    /// A running server's HTTP URL (default: start a local clickhouse-server).
+    #[arg(long)]
+    pub clickhouse: Option<String>,
+    /// Most events per insert batch.
+    #[arg(long, default_value_t = 50_000)]
+    pub batch_max: usize,
+}
+
+/// Per metric: seconds and rows on each engine, and the first difference.
+type Suite = Vec<(f64, Vec<Vec<Value>>)>;
+
+async fn clickhouse_suite(ch: &ClickHouseEngine) -> Result<Suite> {
+    let p = Params::default();
+    let mut out = Vec::new();
+    for m in METRICS {
+        let t = Instant::now();
+        let (_, batches) = ch.compute(m, &p).await?;
+        out.push((t.elapsed().as_secs_f64(), output::rows(&batches)?));
+    }
+    Ok(out)
+}
+
+async fn datafusion_suite(lake: &Lake) -> Result<Suite> {
+    let p = Params::default();
+    let mut out = Vec::new();
+    for m in METRICS {
+        let t = Instant::now();
+        let (_, batches) = showrunner_warehouse::metrics::compute(lake, m, &p).await?;
+        out.push((t.elapsed().as_secs_f64(), output::rows(&batches)?));
+    }
+    Ok(out)
+}
+
+/// Runs the benchmark.
+pub async fn run(a: ClickHouseArgs) -> Result<()> {
+    let n = a.events;
+    let dir = tempfile::tempdir()?;
+    let nats_server = LocalNatsServer::start(&dir.path().join("nats"), 0)?;
+    let local = match &a.clickhouse {
+        Some(_) => None,
+        None => Some(LocalClickHouse::start(&dir.path().join("clickhouse")).await?),
+    };
+    let url = a
+        .clickhouse
+        .clone()
+        .or_else(|| local.as_ref().map(LocalClickHouse::url))
+        .unwrap_or_default();
+    // a database of its own, dropped at the end
+    let database = format!("showrunner_bench_{}", std::process::id());
+    let settings = ClickHouseSettings {
+        url: url.clone(),
+        user: "default".into(),
+        password: String::new(),
+        database: database.clone(),
+    };
+    migrate(&settings).await?;
+
+    let msgs = crate::bench::messages(n);
+    if msgs.len() < n {
+        bail!("the simulation yielded only {} events", msgs.len());
+    }
+    let client = nats::connect(&nats_server.url(), Duration::from_secs(10)).await?;
+    let js = nats::context(client.clone(), Duration::from_secs(30), 8_192);
+    let streams = StreamSettings::default();
+    nats::ensure_streams(&js, &streams).await?;
+    publish_all(&js, msgs, 8_192, |_| {}).await?;
+
+    // (a) the ClickHouse sink alone, draining the stream
+    let report = Arc::new(sink::SinkReport::default());
+    let t = Instant::now();
+    sink::run(
+        js.clone(),
+        &streams,
+        sink::SinkSettings {
+            clickhouse: settings.clone(),
+            durable: "bench-clickhouse".into(),
+            batch_max: a.batch_max,
+            batch_wait: sink::MIN_BATCH_WAIT,
+            drain: true,
+        },
+        Validator::default(),
+        report.clone(),
+        std::future::pending::<()>(),
+    )
+    .await?;
+    let sink_secs = t.elapsed().as_secs_f64();
+    let inserted = report.inserted.load(Ordering::Relaxed);
+    if inserted != n as u64 {
+        bail!("the sink inserted {inserted} of {n} events");
+    }
+
+    // (b) the same stream into a Parquet lake
+    let lake_dir = dir.path().join("lake");
+    let mut s = IngestSettings::new(&nats_server.url(), lake_dir.clone());
+    s.durable = "bench-parquet".into();
+    s.drain = true;
+    let t = Instant::now();
+    consumer::run(
+        s,
+        Validator::default(),
+        Arc::new(Metrics::default()),
+        std::future::pending::<()>(),
+    )
+    .await?;
+    let parquet_secs = t.elapsed().as_secs_f64();
+
+    // (c) the suite on both engines
+    let engine = ClickHouseEngine::new(&url, "default", "", &database)?;
+    let t = Instant::now();
+    let on_ch = clickhouse_suite(&engine).await?;
+    let ch_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let lake = Lake::open(&lake_dir).await?;
+    let all: Vec<_> = METRICS.iter().collect();
+    lake.prepare(&all).await?;
+    let prepare_secs = t.elapsed().as_secs_f64();
+    let on_df = datafusion_suite(&lake).await?;
+    let df_secs = t.elapsed().as_secs_f64();
+
+    let mut per = serde_json::Map::new();
+    let mut disagreements = serde_json::Map::new();
+    for (m, ((cs, cr), (ds, dr))) in METRICS.iter().zip(on_ch.iter().zip(&on_df)) {
+        per.insert(
+            m.name.into(),
+            json!({ "clickhouse_s": cs, "datafusion_s": ds, "rows": dr.len() }),
+        );
+        if let Some(d) = crate::bench_metrics::disagreement(dr, cr) {
+            disagreements.insert(m.name.into(), json!(d));
+        }
+    }
+    let server_version = engine
+        .run("SELECT version() AS v")
+        .await
+        .ok()
+        .and_then(|(_, b)| output::rows(&b).ok())
+        .and_then(|r| r.first().and_then(|row| row.first().cloned()))
+        .unwrap_or(Value::Null);
+    let out = json!({
+        "bench": "clickhouse",
+        "events": n,
+        "clickhouse_version": server_version,
+        "sink": {
+            "batch_max": a.batch_max,
+            "batches": report.batches.load(Ordering::Relaxed),
+            "seconds": sink_secs,
+            "events_per_sec": (n as f64 / sink_secs).round(),
+        },
+        "parquet_ingest": { "seconds": parquet_secs, "events_per_sec": (n as f64 / parquet_secs).round() },
+        "suite": {
+            "clickhouse_s": ch_secs,
+            "datafusion_s": df_secs,
+            "datafusion_projections_s": prepare_secs,
+            "per_metric": per,
+        },
+        "agree": disagreements.is_empty(),
+        "disagreements": disagreements,
+    });
+    println!("{out}");
+    drop_database(&settings).await?;
+    drop(local);
+    drop(nats_server);
+    Ok(())
+}
