@@ -194,8 +194,9 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
     }
     if a.engine == Engine::Clickhouse {
         let ch = clickhouse_engine(cfg, a.clickhouse.as_deref(), a.database.as_deref())?;
-        for m in chosen {
-            let (columns, batches) = ch.compute(m, &params).await?;
+        // one session: the shared projections are computed once
+        let results = ch.compute_all(&chosen, &params).await?;
+        for (m, (columns, batches)) in chosen.into_iter().zip(results) {
             print(
                 Some(m.name),
                 Some(&m.effective(&params)),

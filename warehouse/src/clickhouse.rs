@@ -22,7 +22,7 @@ use arrow_schema::{DataType, Field, Schema};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::metrics::{Bucket, Metric, Params, Window, by_plan, dim_columns};
+use crate::metrics::{Bucket, Metric, Params, Source, Window, by_plan, dim_columns};
 
 /// The projections, ClickHouse flavour: (placeholder name, SQL). Each may
 /// use the ones before it.
@@ -109,8 +109,37 @@ fn check_database(db: &str) -> Result<()> {
     }
 }
 
-/// The ClickHouse SQL of a metric for these parameters, over `database`.
+/// The ClickHouse SQL of a metric for these parameters, over `database`,
+/// every projection inlined.
 pub fn render(m: &Metric, p: &Params, database: &str) -> Result<String> {
+    render_with(m, p, database, &[])
+}
+
+/// The temporary table holding a cached projection.
+fn cached_table(name: &str) -> String {
+    format!("sr_{name}")
+}
+
+/// Expands the projections (`{{name}}`: the temporary table when `cached`
+/// holds it, else the subquery), the billing month bounds and the database.
+fn expand(mut sql: String, database: &str, cached: &[&str]) -> String {
+    // later projections first: they use earlier ones
+    for (name, body) in PROJECTIONS.iter().rev() {
+        let with = if cached.contains(name) {
+            cached_table(name)
+        } else {
+            format!("(\n{body}\n)")
+        };
+        sql = sql.replace(&format!("{{{{{name}}}}}"), &with);
+    }
+    sql.replace("{{lo_mi}}", &billing_month("min"))
+        .replace("{{hi_mi}}", &billing_month("max"))
+        .replace("{{db}}", &format!("`{database}`"))
+}
+
+/// [`render`], reading the projections in `cached` from their temporary
+/// tables.
+fn render_with(m: &Metric, p: &Params, database: &str, cached: &[&str]) -> Result<String> {
     check_database(database)?;
     m.accepts(&p.by)?;
     let p = m.effective(p);
@@ -134,7 +163,7 @@ pub fn render(m: &Metric, p: &Params, database: &str) -> Result<String> {
         "(SELECT {} AS bucket, * FROM {views} WHERE start_ms >= {from} AND start_ms < {to})",
         bucket_label(p.bucket, "start_ms")
     );
-    let mut sql = m
+    let sql = m
         .clickhouse_sql
         .replace("{{v}}", &v)
         .replace("{{views}}", &views)
@@ -146,16 +175,28 @@ pub fn render(m: &Metric, p: &Params, database: &str) -> Result<String> {
         .replace("{{to_ms}}", &to)
         .replace("{{from_mi}}", &int(w.from_mi))
         .replace("{{to_mi}}", &int(w.to_mi));
-    // inline the projections, later ones first (they use earlier ones)
-    for (name, body) in PROJECTIONS.iter().rev() {
-        sql = sql.replace(&format!("{{{{{name}}}}}"), &format!("(\n{body}\n)"));
-    }
-    sql = sql
-        .replace("{{lo_mi}}", &billing_month("min"))
-        .replace("{{hi_mi}}", &billing_month("max"))
-        .replace("{{db}}", &format!("`{database}`"));
+    let sql = expand(sql, database, cached);
     debug_assert!(!sql.contains("{{"), "unexpanded placeholder in {}", m.name);
     Ok(sql)
+}
+
+/// The projections the metrics read with these parameters, in
+/// [`PROJECTIONS`] order.
+fn projections_needed(ms: &[&Metric], p: &Params) -> Vec<&'static str> {
+    let views = ms
+        .iter()
+        .any(|m| matches!(m.source, Source::Views | Source::ViewMinutes));
+    let monthly = ms.iter().any(|m| m.source == Source::Monthly);
+    let changes = monthly || (views && by_plan(p));
+    PROJECTIONS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| match *n {
+            "views" => views,
+            "subscription_changes" => changes,
+            _ => monthly,
+        })
+        .collect()
 }
 
 /// A ClickHouse server holding the sink's tables.
@@ -199,18 +240,82 @@ impl ClickHouseEngine {
         self.run(&sql).await
     }
 
+    /// Computes several metrics with the same parameters in one session:
+    /// the projections they share are computed once into temporary tables
+    /// (`sr_views`, …, gone with the session) instead of once per metric.
+    /// The answers are those of [`compute`](Self::compute).
+    pub async fn compute_all(
+        &self,
+        ms: &[&Metric],
+        p: &Params,
+    ) -> Result<Vec<(Vec<String>, Vec<RecordBatch>)>> {
+        for m in ms {
+            render(m, p, &self.database)?; // refuse bad parameters first
+        }
+        let session = self.client.clone().with_setting(
+            "session_id",
+            format!(
+                "showrunner-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            ),
+        );
+        let needed = projections_needed(ms, p);
+        let mut cached: Vec<&str> = Vec::new();
+        for name in &needed {
+            let body = PROJECTIONS
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("", |(_, b)| *b);
+            let sql = format!(
+                "CREATE TEMPORARY TABLE {} ENGINE = Memory AS\n{}",
+                cached_table(name),
+                expand(body.to_owned(), &self.database, &cached)
+            );
+            session
+                .query(&sql)
+                .execute()
+                .await
+                .map_err(|e| Error::ClickHouse(e.to_string()))?;
+            cached.push(name);
+        }
+        let mut out = Vec::with_capacity(ms.len());
+        for m in ms {
+            let sql = render_with(m, p, &self.database, &cached)?;
+            out.push(run_on(&session, &sql).await?);
+        }
+        for name in cached {
+            let _ = session
+                .query(&format!(
+                    "DROP TEMPORARY TABLE IF EXISTS {}",
+                    cached_table(name)
+                ))
+                .execute()
+                .await;
+        }
+        Ok(out)
+    }
+
     /// Runs a query and converts its `JSONCompact` answer.
     pub async fn run(&self, sql: &str) -> Result<(Vec<String>, Vec<RecordBatch>)> {
-        let bytes = self
-            .client
-            .query(sql)
-            .fetch_bytes("JSONCompact")
-            .map_err(|e| Error::ClickHouse(e.to_string()))?
-            .collect()
-            .await
-            .map_err(|e| Error::ClickHouse(e.to_string()))?;
-        from_json_compact(&bytes)
+        run_on(&self.client, sql).await
     }
+}
+
+async fn run_on(
+    client: &::clickhouse::Client,
+    sql: &str,
+) -> Result<(Vec<String>, Vec<RecordBatch>)> {
+    let bytes = client
+        .query(sql)
+        .fetch_bytes("JSONCompact")
+        .map_err(|e| Error::ClickHouse(e.to_string()))?
+        .collect()
+        .await
+        .map_err(|e| Error::ClickHouse(e.to_string()))?;
+    from_json_compact(&bytes)
 }
 
 /// One Arrow batch from a `JSONCompact` answer.
