@@ -240,3 +240,55 @@ async fn a_worker_frozen_past_the_ack_wait_does_not_commit_what_was_redelivered(
         "A did not hand its stale batch back: {report}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_too_slow_for_the_ack_wait_shrink_until_they_commit() {
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    let events = sim_events(40, 4, 17);
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
+    publish(&js, &events).await;
+    // 600 µs per event: a 4,000-event batch takes 2.4 s to commit, past
+    // half the 3 s ack wait, so it expires; at a constant batch size every
+    // batch would expire again and the drain would never end. Halved to
+    // 2,000 (1.2 s) batches commit.
+    let mut child = bin()
+        .env("SHOWRUNNER_FAILPOINT", "slow-commit-us-per-event:600")
+        .args(["ingest", "--nats", &h.url(), "--lake"])
+        .arg(h.lake())
+        .args([
+            "--drain",
+            "--batch-max",
+            "4000",
+            "--batch-wait-ms",
+            "500",
+            "--ack-wait-secs",
+            "3",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn ingest");
+    // a livelock never ends: fail instead of hanging
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ingest did not drain in 120 s: batches keep expiring");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let out = child.wait_with_output().expect("output");
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert!(report["expired"].as_u64().expect("n") > 0, "{report}");
+    assert_eq!(
+        report["ingested"].as_u64(),
+        Some(ids.len() as u64),
+        "{report}"
+    );
+    assert_exactly_once(&h.lake(), &ids);
+}

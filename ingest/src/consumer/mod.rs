@@ -10,6 +10,7 @@ pub mod process;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
@@ -164,12 +165,20 @@ pub async fn run(
     tracing::info!(durable = %s.durable, lake = %s.lake.display(), high_water = sink.high_water(), "ingest started");
 
     let (tx, rx) = mpsc::channel::<Vec<Incoming>>(1);
+    // the most events a batch may gather now: halved by the writer each
+    // time a batch outlives half the ack wait (its expired messages come
+    // back and would expire again in a batch as large), so ingest recovers
+    // instead of redelivering the same batch forever
+    let cap = Arc::new(AtomicUsize::new(s.batch_max.max(1)));
     let writer = tokio::spawn(write_loop(
         sink,
         validator,
         rx,
         js.clone(),
-        ack_wait / 2,
+        Deadline {
+            age: ack_wait / 2,
+            cap: cap.clone(),
+        },
         s.streams.events.clone(),
         metrics,
     ));
@@ -179,9 +188,10 @@ pub async fn run(
     let mut stopping = false;
     let mut idle = 0u32;
     while !stopping {
-        let mut batch: Vec<Incoming> = Vec::with_capacity(s.batch_max);
+        let batch_max = cap.load(Ordering::Relaxed);
+        let mut batch: Vec<Incoming> = Vec::with_capacity(batch_max);
         let started = Instant::now();
-        while batch.len() < s.batch_max && !stopping {
+        while batch.len() < batch_max && !stopping {
             let left = s.batch_wait.saturating_sub(started.elapsed());
             if left.is_zero() && !batch.is_empty() {
                 break;
@@ -191,7 +201,7 @@ pub async fn run(
             let requested = Instant::now();
             let mut msgs = consumer
                 .batch()
-                .max_messages(pull.min(s.batch_max - batch.len()))
+                .max_messages(pull.min(batch_max - batch.len()))
                 .expires(expires)
                 .messages()
                 .await
@@ -266,12 +276,22 @@ fn failpoint_after_commit(files: u64) {
 
 /// Fault injection for the tests: with `SHOWRUNNER_FAILPOINT=
 /// stall-before-commit:MS`, the first batch waits MS milliseconds before it
-/// is written — a worker frozen while the server redelivers its messages.
-async fn failpoint_stall_before_commit() {
+/// is written — a worker frozen while the server redelivers its messages;
+/// with `slow-commit-us-per-event:US`, every batch waits US µs per event — a
+/// disk too slow for the batch size and the ack wait.
+async fn failpoint_stall_before_commit(events: usize) {
     static ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    let ms = std::env::var("SHOWRUNNER_FAILPOINT")
-        .ok()
-        .and_then(|v| v.strip_prefix("stall-before-commit:")?.parse::<u64>().ok());
+    let fp = std::env::var("SHOWRUNNER_FAILPOINT").ok();
+    // a slow disk: every batch takes this long per event to commit
+    if let Some(us) = fp.as_deref().and_then(|v| {
+        v.strip_prefix("slow-commit-us-per-event:")?
+            .parse::<u64>()
+            .ok()
+    }) {
+        tokio::time::sleep(Duration::from_micros(us * events as u64)).await;
+        return;
+    }
+    let ms = fp.and_then(|v| v.strip_prefix("stall-before-commit:")?.parse::<u64>().ok());
     if let Some(ms) = ms
         && !ONCE.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
@@ -288,6 +308,16 @@ async fn nothing_pending(consumer: &jetstream::consumer::Consumer<pull::Config>)
     }
 }
 
+/// How old a message may be when its batch is committed, and the batch
+/// cap the writer halves when messages outlive it.
+struct Deadline {
+    age: Duration,
+    cap: Arc<AtomicUsize>,
+}
+
+/// The smallest batch the adaptive cap shrinks to.
+const MIN_BATCH_CAP: usize = 500;
+
 /// Commits batches one at a time (on a blocking thread) and hands each,
 /// committed, to the acker; the next batch is written while the previous
 /// one's acks go out.
@@ -296,15 +326,16 @@ async fn write_loop(
     validator: Validator,
     mut rx: mpsc::Receiver<Vec<Incoming>>,
     js: jetstream::Context,
-    deadline: Duration,
+    deadline: Deadline,
     stream: String,
     metrics: Arc<Metrics>,
 ) -> Result<IngestReport> {
+    let Deadline { age: deadline, cap } = deadline;
     let (ack_tx, ack_rx) = mpsc::channel::<(Vec<Incoming>, Outcome)>(1);
     let acker = tokio::spawn(ack_loop(ack_rx, js, stream, metrics));
     let mut files = 0u64;
     while let Some(batch) = rx.recv().await {
-        failpoint_stall_before_commit().await;
+        failpoint_stall_before_commit(batch.len()).await;
         let v = validator.clone();
         let (back, batch, outcome) = tokio::task::spawn_blocking(move || {
             let r = process::process(&mut sink, &v, &batch, deadline);
@@ -314,6 +345,16 @@ async fn write_loop(
         .map_err(|e| Error::Nats(format!("batch task: {e}")))?;
         sink = back;
         let outcome: Outcome = outcome?;
+        if !outcome.expired.is_empty() {
+            let was = cap.load(Ordering::Relaxed);
+            let now = (was / 2).max(MIN_BATCH_CAP).min(was);
+            cap.store(now, Ordering::Relaxed);
+            tracing::warn!(
+                expired = outcome.expired.len(),
+                batch_max = now,
+                "a batch outlived half the ack wait; its expired messages will be redelivered, batches shrink"
+            );
+        }
         files += outcome.files.len() as u64;
         failpoint_after_commit(files);
         if ack_tx.send((batch, outcome)).await.is_err() {
