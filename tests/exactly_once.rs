@@ -45,10 +45,26 @@ fn duckdb_counts(lake: &std::path::Path) -> (u64, u64) {
 
 fn assert_exactly_once(lake: &std::path::Path, published: &HashSet<String>) {
     let (rows, ids) = duckdb_counts(lake);
+    // on failure, which files hold the copies (their names carry the
+    // sequence span and the writer)
+    let copies = if rows != ids {
+        let glob = lake.join("events/*/*/*.parquet");
+        let script = format!(
+            "import duckdb; print(duckdb.sql(\"select event_id, filename from read_parquet('{g}', union_by_name=true, filename=true) where event_id in (select event_id from read_parquet('{g}', union_by_name=true) group by 1 having count(*) > 1) limit 10\").fetchall())",
+            g = glob.display()
+        );
+        let out = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .expect("python3");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    } else {
+        String::new()
+    };
     assert_eq!(
         (rows, ids),
         (published.len() as u64, published.len() as u64),
-        "as DuckDB reads the files"
+        "as DuckDB reads the files; copies: {copies}"
     );
     let counts = count_by_id(lake);
     let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).take(5).collect();

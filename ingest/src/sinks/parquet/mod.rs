@@ -99,7 +99,13 @@ impl ParquetSink {
         self.high_water
     }
 
-    /// Whether a message needs a lake lookup before being written.
+    /// Whether a message needs a lake lookup before being written: a
+    /// redelivery, or a sequence at or below the highest one in the lake
+    /// when the sink opened or written by it since. The second rule does not
+    /// trust the server's delivery count for what this process wrote: under
+    /// load the tests saw a message written twice by one process — the last
+    /// sequence of one file again in a later file — which only a second
+    /// copy counted as a first delivery explains.
     pub fn may_be_committed(&self, seq: u64, delivered: i64) -> bool {
         delivered > 1 || seq <= self.high_water
     }
@@ -166,6 +172,9 @@ impl ParquetSink {
         let dir = partition_dir(&self.lake, family, date);
         let path = commit::commit_file(&dir, &name, &bytes)?;
         self.footers.insert(path.clone(), Arc::new(set));
+        // what this process wrote is looked up from now on, whatever the
+        // delivery count of a later copy says (see `may_be_committed`)
+        self.high_water = self.high_water.max(last);
         Ok(CommittedFile {
             path,
             rows: batch.num_rows(),
