@@ -51,6 +51,10 @@ async fn migrate_creates_is_idempotent_and_upgrades() {
     assert!(ok, "{err}");
     assert_eq!(first["from_version"], 0);
     assert_eq!(first["version"], 1);
+    // 18.16 takes LowCardinality only as an experimental setting: plain
+    // strings (a current server gets LowCardinality columns)
+    assert_eq!(first["low_cardinality"], false);
+    assert_eq!(first["modified_columns"], Value::Array(vec![]));
     let created: Vec<&str> = first["created"]
         .as_array()
         .expect("created")
@@ -187,14 +191,26 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
         })
         .sum();
 
-    // ClickHouse is down: the Parquet ingest goes on regardless; two
-    // malformed messages in the middle of the stream poison nothing
+    // ClickHouse is down: the Parquet ingest goes on regardless; three
+    // bad messages in the middle of the stream poison nothing: not JSON, a
+    // negative value, and a valid event with an oversize value (70 KB, over
+    // the 64 KiB event limit)
     ch.stop();
     let (first, rest) = events.split_at(events.len() / 2);
     publish(&js, first).await;
+    let heartbeat = events
+        .iter()
+        .find(|e| e.subject() == "events.player.heartbeat")
+        .expect("a heartbeat");
+    let mut oversize: serde_json::Value =
+        serde_json::from_slice(&heartbeat.to_wire().to_json()).expect("json");
+    oversize["event_id"] = serde_json::json!(uuid::Uuid::now_v7().to_string());
+    oversize["isp"] = serde_json::json!("x".repeat(70_000));
+    let oversize = serde_json::to_vec(&oversize).expect("json");
     for bad in [
         &b"{not json"[..],
         br#"{"event_type":"heartbeat","position_ms":-5}"#,
+        &oversize,
     ] {
         js.publish("events.player.heartbeat", bad.to_vec().into())
             .await
@@ -216,6 +232,18 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
         lake_canonical(&h.lake()).len() == events.len()
     })
     .await;
+    // the three bad messages went to the dead letters
+    let dead = async || {
+        js.get_stream("DEADLETTER")
+            .await
+            .expect("stream")
+            .info()
+            .await
+            .expect("info")
+            .state
+            .messages
+    };
+    eventually(30, "three dead letters", async || dead().await == 3).await;
 
     // its lag shows on /metrics
     let server = serve_process(&h.url(), &h.lake(), &[]).await;
@@ -239,7 +267,7 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
         .expect("info")
         .state
         .messages;
-    assert_eq!(in_stream, events.len() as u64 + 2);
+    assert_eq!(in_stream, events.len() as u64 + 3);
     assert_eq!(
         lag().await,
         in_stream as f64,

@@ -11,9 +11,12 @@
 //! server from 18.16 to current reads alike; string lists are
 //! `Array(String)` (empty for null).
 //!
+//! Low-cardinality strings are `LowCardinality` on servers that take it
+//! without experimental settings (not 18.16), checked by `migrate`, which
+//! also converts such columns of tables created before.
+//!
 //! [`sink`] feeds the tables from the stream; [`server`] runs a local
-//! clickhouse-server for tests and benchmarks. Not done yet (issue 5):
-//! `LowCardinality` on servers that support it, metrics on ClickHouse.
+//! clickhouse-server for tests and benchmarks.
 
 pub mod server;
 pub mod sink;
@@ -125,26 +128,79 @@ fn nullable(f: FieldId) -> bool {
     )
 }
 
-/// The ClickHouse type of a lake column.
-pub fn column_type(f: FieldId) -> String {
+/// String columns with few distinct values (types, devices, networks,
+/// plans, currencies, …): `LowCardinality` where the server supports it.
+pub const LOW_CARDINALITY: &[&str] = &[
+    "event_type",
+    "device_type",
+    "os",
+    "os_version",
+    "device_model",
+    "player_name",
+    "player_version",
+    "app_version",
+    "cdn",
+    "country",
+    "isp",
+    "network_type",
+    "rendition",
+    "code",
+    "reason",
+    "plan",
+    "previous_plan",
+    "currency",
+    "kind",
+    "language",
+    "maturity_rating",
+    "time_zone",
+];
+
+/// The ClickHouse type of a lake column; `low_cardinality`: the server
+/// takes `LowCardinality` without experimental settings.
+pub fn column_type(f: FieldId, low_cardinality: bool) -> String {
     let base = match f.kind() {
         FieldKind::Str | FieldKind::Json => "String",
         FieldKind::Int | FieldKind::Ts => "Int64",
         FieldKind::Bool => "UInt8",
         FieldKind::StrList => return "Array(String)".into(),
     };
-    if nullable(f) {
+    let t = if nullable(f) {
         format!("Nullable({base})")
     } else {
         base.into()
+    };
+    if low_cardinality && f.kind() == FieldKind::Str && LOW_CARDINALITY.contains(&f.name()) {
+        format!("LowCardinality({t})")
+    } else {
+        t
     }
 }
 
+/// Whether the server takes `LowCardinality` columns as they are: true
+/// when its `allow_experimental_low_cardinality_type` setting is on or
+/// gone (it was removed once the type stopped being experimental); 18.16
+/// has it, off.
+pub async fn supports_low_cardinality(client: &Client) -> Result<bool> {
+    #[derive(Debug, Row, Deserialize)]
+    struct Setting {
+        value: String,
+    }
+    let rows: Vec<Setting> = client
+        .query("SELECT value FROM system.settings WHERE name = 'allow_experimental_low_cardinality_type'")
+        .fetch_all()
+        .await
+        .map_err(ch)?;
+    Ok(rows.first().is_none_or(|r| r.value == "1"))
+}
+
+/// The sorting key's columns.
+const SORTING_KEY: &[&str] = &["event_type", "occurred_at", "event_id"];
+
 /// `CREATE TABLE IF NOT EXISTS` of a family's table.
-pub fn create_table(database: &str, family: Family) -> String {
+pub fn create_table(database: &str, family: Family, low_cardinality: bool) -> String {
     let cols: Vec<String> = columns(family)
         .into_iter()
-        .map(|f| format!("    `{}` {}", f.name(), column_type(f)))
+        .map(|f| format!("    `{}` {}", f.name(), column_type(f, low_cardinality)))
         .collect();
     format!(
         "CREATE TABLE IF NOT EXISTS `{database}`.`{family}` (\n{}\n) ENGINE = ReplacingMergeTree() \
@@ -158,6 +214,7 @@ pub fn create_table(database: &str, family: Family) -> String {
 #[derive(Debug, Row, Deserialize)]
 struct ColumnName {
     name: String,
+    r#type: String,
 }
 
 #[derive(Debug, Row, Serialize, Deserialize)]
@@ -179,6 +236,11 @@ pub struct MigrateReport {
     pub created: Vec<String>,
     /// Columns added to existing tables, as `table.column`.
     pub added_columns: Vec<String>,
+    /// Whether the server takes `LowCardinality` (then low-cardinality
+    /// strings use it).
+    pub low_cardinality: bool,
+    /// Existing columns changed to `LowCardinality`, as `table.column`.
+    pub modified_columns: Vec<String>,
 }
 
 /// Drops the database and every table in it (benchmarks clean up with it).
@@ -231,10 +293,12 @@ pub async fn migrate(s: &ClickHouseSettings) -> Result<MigrateReport> {
         version: SCHEMA_VERSION,
         ..MigrateReport::default()
     };
+    let low_cardinality = supports_low_cardinality(&client).await?;
+    report.low_cardinality = low_cardinality;
     for &family in Family::ALL {
         let table = family.as_str();
         let existing: Vec<ColumnName> = client
-            .query("SELECT name FROM system.columns WHERE database = ? AND table = ?")
+            .query("SELECT name, type FROM system.columns WHERE database = ? AND table = ?")
             .bind(db.as_str())
             .bind(table)
             .fetch_all()
@@ -242,7 +306,7 @@ pub async fn migrate(s: &ClickHouseSettings) -> Result<MigrateReport> {
             .map_err(ch)?;
         if existing.is_empty() {
             client
-                .query(&create_table(db, family))
+                .query(&create_table(db, family, low_cardinality))
                 .execute()
                 .await
                 .map_err(ch)?;
@@ -250,7 +314,26 @@ pub async fn migrate(s: &ClickHouseSettings) -> Result<MigrateReport> {
             continue;
         }
         for f in columns(family) {
-            if existing.iter().any(|c| c.name == f.name()) {
+            if let Some(c) = existing.iter().find(|c| c.name == f.name()) {
+                // a table created before the server took LowCardinality
+                // (sorting key columns stay: a key column's type is fixed)
+                let want = column_type(f, low_cardinality);
+                if want.starts_with("LowCardinality(")
+                    && c.r#type == column_type(f, false)
+                    && !SORTING_KEY.contains(&f.name())
+                {
+                    client
+                        .query(&format!(
+                            "ALTER TABLE `{db}`.`{table}` MODIFY COLUMN `{}` {want}",
+                            f.name()
+                        ))
+                        .execute()
+                        .await
+                        .map_err(ch)?;
+                    report
+                        .modified_columns
+                        .push(format!("{table}.{}", f.name()));
+                }
                 continue;
             }
             // (no `ADD COLUMN IF NOT EXISTS` on 18.16: checked above)
@@ -258,7 +341,7 @@ pub async fn migrate(s: &ClickHouseSettings) -> Result<MigrateReport> {
                 .query(&format!(
                     "ALTER TABLE `{db}`.`{table}` ADD COLUMN `{}` {}",
                     f.name(),
-                    column_type(f)
+                    column_type(f, low_cardinality)
                 ))
                 .execute()
                 .await
@@ -266,7 +349,9 @@ pub async fn migrate(s: &ClickHouseSettings) -> Result<MigrateReport> {
             report.added_columns.push(format!("{table}.{}", f.name()));
         }
     }
-    let changed = !report.created.is_empty() || !report.added_columns.is_empty();
+    let changed = !report.created.is_empty()
+        || !report.added_columns.is_empty()
+        || !report.modified_columns.is_empty();
     if changed || from_version < SCHEMA_VERSION {
         let mut insert = client
             .insert::<VersionRow>(VERSIONS_TABLE)
@@ -276,9 +361,10 @@ pub async fn migrate(s: &ClickHouseSettings) -> Result<MigrateReport> {
             .write(&VersionRow {
                 version: SCHEMA_VERSION,
                 description: format!(
-                    "event tables; created [{}]; added [{}]",
+                    "event tables; created [{}]; added [{}]; to LowCardinality [{}]",
                     report.created.join(", "),
-                    report.added_columns.join(", ")
+                    report.added_columns.join(", "),
+                    report.modified_columns.join(", ")
                 ),
             })
             .await
@@ -293,8 +379,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn low_cardinality_columns_exist_and_are_strings() {
+        for name in LOW_CARDINALITY {
+            let f = Family::ALL
+                .iter()
+                .flat_map(|f| columns(*f))
+                .find(|f| f.name() == *name)
+                .unwrap_or_else(|| panic!("{name} is no column"));
+            assert_eq!(f.kind(), FieldKind::Str, "{name}");
+        }
+        let sql = create_table("db", Family::Player, true);
+        assert!(
+            sql.contains("`event_type` LowCardinality(String),"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("`cdn` LowCardinality(Nullable(String)),"),
+            "{sql}"
+        );
+        assert!(sql.contains("`view_id` Nullable(String),"), "{sql}");
+        assert!(sql.contains("`event_id` String,"), "{sql}");
+    }
+
+    #[test]
     fn ddl_of_the_player_table() {
-        let sql = create_table("db", Family::Player);
+        let sql = create_table("db", Family::Player, false);
         assert!(sql.starts_with("CREATE TABLE IF NOT EXISTS `db`.`player` ("));
         assert!(sql.contains("`event_id` String,"), "{sql}");
         assert!(sql.contains("`occurred_at` Int64,"), "{sql}");
@@ -303,6 +412,6 @@ mod tests {
             sql.ends_with("ORDER BY (event_type, occurred_at, event_id)"),
             "{sql}"
         );
-        assert_eq!(column_type(FieldId::genres), "Array(String)");
+        assert_eq!(column_type(FieldId::genres, true), "Array(String)");
     }
 }
