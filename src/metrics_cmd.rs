@@ -192,25 +192,20 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         }
         return Ok(());
     }
-    if a.engine == Engine::Clickhouse {
+    let results = if a.engine == Engine::Clickhouse {
         let ch = clickhouse_engine(cfg, a.clickhouse.as_deref(), a.database.as_deref())?;
         // one session: the shared projections are computed once
-        let results = ch.compute_all(&chosen, &params).await?;
-        for (m, (columns, batches)) in chosen.into_iter().zip(results) {
-            print(
-                Some(m.name),
-                Some(&m.effective(&params)),
-                &columns,
-                &output::rows(&batches)?,
-                a.format,
-            )?;
+        ch.compute_all(&chosen, &params).await?
+    } else {
+        let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
+        lake.prepare(&chosen).await?;
+        let mut out = Vec::with_capacity(chosen.len());
+        for m in &chosen {
+            out.push(metrics::compute(&lake, m, &params).await?);
         }
-        return Ok(());
-    }
-    let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
-    lake.prepare(&chosen).await?;
-    for m in chosen {
-        let (columns, batches) = metrics::compute(&lake, m, &params).await?;
+        out
+    };
+    for (m, (columns, batches)) in chosen.into_iter().zip(results) {
         print(
             Some(m.name),
             Some(&m.effective(&params)),

@@ -232,9 +232,9 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
         lake_canonical(&h.lake()).len() == events.len()
     })
     .await;
-    // the three bad messages went to the dead letters
-    let dead = async || {
-        js.get_stream("DEADLETTER")
+    // messages in a stream
+    let stored = async |name: &str| {
+        js.get_stream(name)
             .await
             .expect("stream")
             .info()
@@ -243,7 +243,11 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
             .state
             .messages
     };
-    eventually(30, "three dead letters", async || dead().await == 3).await;
+    // the three bad messages went to the dead letters
+    eventually(30, "three dead letters", async || {
+        stored("DEADLETTER").await == 3
+    })
+    .await;
 
     // its lag shows on /metrics
     let server = serve_process(&h.url(), &h.lake(), &[]).await;
@@ -258,15 +262,7 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
             .find_map(|l| l.strip_prefix("showrunner_clickhouse_lag_messages "))
             .map_or(-1.0, |v| v.parse().expect("number"))
     };
-    let in_stream = js
-        .get_stream("EVENTS")
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .state
-        .messages;
+    let in_stream = stored("EVENTS").await;
     assert_eq!(in_stream, events.len() as u64 + 3);
     assert_eq!(
         lag().await,
