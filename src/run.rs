@@ -124,34 +124,7 @@ pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
         .clickhouse
         .clone()
         .or_else(|| cfg.clickhouse.enabled.then(|| cfg.clickhouse.url.clone()));
-    let sink = clickhouse.map(|url| {
-        let settings = clickhouse_sink::SinkSettings {
-            clickhouse: ClickHouseSettings {
-                url,
-                user: cfg.clickhouse.user.clone(),
-                password: cfg.clickhouse.password.clone(),
-                database: cfg.clickhouse.database.clone(),
-            },
-            durable: cfg.clickhouse.durable.clone(),
-            batch_max: cfg.clickhouse.batch_max,
-            batch_wait: s.batch_wait,
-            drain: s.drain,
-        };
-        let report = Arc::new(clickhouse_sink::SinkReport::default());
-        let (streams, url, validator) = (
-            s.streams.clone(),
-            s.nats_url.clone(),
-            Validator::new(cfg.limits()),
-        );
-        let stop = stopped(stop_rx.clone());
-        let r = report.clone();
-        let task = tokio::spawn(async move {
-            let client = nats::connect(&url, Duration::from_secs(10)).await?;
-            let js = nats::context(client, Duration::from_secs(10), 1_024);
-            clickhouse_sink::run(js, &streams, settings, validator, r, stop).await
-        });
-        (task, report)
-    });
+    let sink = clickhouse.map(|url| spawn_clickhouse_sink(cfg, &s, url, stopped(stop_rx.clone())));
     let report = consumer::run(
         s,
         Validator::new(cfg.limits()),
@@ -165,6 +138,45 @@ pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
         println!("{}", serde_json::json!({ "clickhouse": &*sink }));
     }
     Ok(())
+}
+
+/// The ClickHouse sink of `ingest` and `standalone`: its own durable
+/// consumer feeding the server at `url`, beside the Parquet ingest `s`,
+/// until `stop` (or, draining, until nothing is pending).
+pub fn spawn_clickhouse_sink(
+    cfg: &Config,
+    s: &IngestSettings,
+    url: String,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (
+    tokio::task::JoinHandle<showrunner_ingest::Result<()>>,
+    Arc<clickhouse_sink::SinkReport>,
+) {
+    let settings = clickhouse_sink::SinkSettings {
+        clickhouse: ClickHouseSettings {
+            url,
+            user: cfg.clickhouse.user.clone(),
+            password: cfg.clickhouse.password.clone(),
+            database: cfg.clickhouse.database.clone(),
+        },
+        durable: cfg.clickhouse.durable.clone(),
+        batch_max: cfg.clickhouse.batch_max,
+        batch_wait: s.batch_wait,
+        drain: s.drain,
+    };
+    let report = Arc::new(clickhouse_sink::SinkReport::default());
+    let (streams, nats_url, validator) = (
+        s.streams.clone(),
+        s.nats_url.clone(),
+        Validator::new(cfg.limits()),
+    );
+    let r = report.clone();
+    let task = tokio::spawn(async move {
+        let client = nats::connect(&nats_url, Duration::from_secs(10)).await?;
+        let js = nats::context(client, Duration::from_secs(10), 1_024);
+        clickhouse_sink::run(js, &streams, settings, validator, r, stop).await
+    });
+    (task, report)
 }
 
 /// Arguments of `serve`.

@@ -74,6 +74,31 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         metrics.clone(),
         stopped(stop_rx.clone()),
     ));
+    // with `clickhouse.enabled`, ClickHouse is fed too (and the metrics API
+    // answers `engine=clickhouse` from it)
+    let clickhouse = if cfg.clickhouse.enabled {
+        let ch = showrunner_ingest::sinks::clickhouse::ClickHouseSettings {
+            url: cfg.clickhouse.url.clone(),
+            user: cfg.clickhouse.user.clone(),
+            password: cfg.clickhouse.password.clone(),
+            database: cfg.clickhouse.database.clone(),
+        };
+        // the schema up front; a server that is down is caught up with later
+        if let Err(e) = showrunner_ingest::sinks::clickhouse::migrate(&ch).await {
+            eprintln!("ClickHouse migrate failed ({e}); the sink retries until the server answers");
+        }
+        // with --exit-when-ingested the sink drains before the stop
+        let mut s = settings.clone();
+        s.drain = a.exit_when_ingested;
+        Some(run::spawn_clickhouse_sink(
+            cfg,
+            &s,
+            ch.url,
+            stopped(stop_rx.clone()),
+        ))
+    } else {
+        None
+    };
 
     let started = Instant::now();
     let mut stream = nats::ensure_streams(&js, &cfg.streams()).await?;
@@ -229,11 +254,24 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         "  lake        {}/events/<family>/date=YYYY-MM-DD/*.parquet",
         lake.display()
     );
+    if cfg.clickhouse.enabled {
+        eprintln!(
+            "  clickhouse  {} database {} (fed by its own consumer; `metrics --engine clickhouse`, API `engine=clickhouse`)",
+            cfg.clickhouse.url, cfg.clickhouse.database
+        );
+    }
     eprintln!("Ctrl-C stops everything.");
 
+    let mut clickhouse = clickhouse;
     if !a.exit_when_ingested {
         run::shutdown_signal().await;
         eprintln!("stopping…");
+    } else if let Some((task, sink)) = clickhouse.take() {
+        task.await??;
+        eprintln!(
+            "ClickHouse: {} events inserted",
+            sink.inserted.load(std::sync::atomic::Ordering::Relaxed)
+        );
     }
     let _ = stop_tx.send(true);
     if let Some(m) = materializer {
@@ -244,6 +282,13 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     }
     http.await??;
     let report = ingest.await??;
+    if let Some((task, sink)) = clickhouse {
+        task.await??;
+        eprintln!(
+            "ClickHouse: {} events inserted this run",
+            sink.inserted.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
     drop(client);
     drop(server);
     eprintln!(

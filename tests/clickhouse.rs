@@ -312,3 +312,82 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
         .await;
     assert_eq!(sum.trim().parse::<i64>().expect("sum"), progress_sum);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_feeds_clickhouse_when_enabled() {
+    let ch = ClickHouse::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let out = bin()
+        .env("SHOWRUNNER_CLICKHOUSE_ENABLED", "true")
+        .env("SHOWRUNNER_CLICKHOUSE_URL", ch.url())
+        .env("SHOWRUNNER_CLICKHOUSE_DATABASE", "sa")
+        .args(["standalone", "--data"])
+        .arg(&data)
+        .args([
+            "--port",
+            "0",
+            "--users",
+            "60",
+            "--days",
+            "20",
+            "--exit-when-ingested",
+        ])
+        .output()
+        .expect("standalone");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("clickhouse  http://127.0.0.1:"), "{stderr}");
+    // every event of the lake reached ClickHouse, once
+    let lake = data.join("lake");
+    let in_lake = lake_canonical(&lake).len() as u64;
+    let in_ch: u64 = counts(&ch, "sa").await.iter().map(|(_, u, _)| u).sum();
+    assert!(in_lake > 1_000, "{in_lake}");
+    assert_eq!(in_ch, in_lake);
+    // and both engines answer alike over them
+    let metric = |engine: &[&str]| {
+        let out = bin()
+            .args(["metrics", "--format", "json", "--metric", "watch_hours"])
+            .args(["--metric", "mrr", "--lake"])
+            .arg(&lake)
+            .args(engine)
+            .output()
+            .expect("metrics");
+        json_lines(&out)
+    };
+    let url = ch.url();
+    let on_ch = metric(&[
+        "--engine",
+        "clickhouse",
+        "--clickhouse",
+        &url,
+        "--database",
+        "sa",
+    ]);
+    let on_lake = metric(&[]);
+    assert_eq!(on_ch.len(), 2);
+    for (a, b) in on_lake.iter().zip(&on_ch) {
+        assert_eq!(a["columns"], b["columns"]);
+        let (ra, rb) = (
+            a["rows"].as_array().expect("rows"),
+            b["rows"].as_array().expect("rows"),
+        );
+        assert!(!ra.is_empty(), "{a}");
+        assert_eq!(ra.len(), rb.len(), "{a} vs {b}");
+        for (x, y) in ra.iter().zip(rb) {
+            for (p, q) in x
+                .as_array()
+                .expect("row")
+                .iter()
+                .zip(y.as_array().expect("row"))
+            {
+                match (p.as_f64(), q.as_f64()) {
+                    (Some(p), Some(q)) => {
+                        assert!((p - q).abs() <= 1e-9 * p.abs().max(q.abs()), "{x} vs {y}")
+                    }
+                    _ => assert_eq!(p, q),
+                }
+            }
+        }
+    }
+}
