@@ -8,20 +8,29 @@ SELECT user_id, currency, mi,
 FROM (
     SELECT user_id, currency, mi, a, b
     FROM (
-        SELECT user_id, assumeNotNull(currency) AS currency, mi, assumeNotNull(mrr_minor) AS b
-        FROM {{subscriptions}}
-        WHERE mrr_minor > 0
+        SELECT user_id, cur AS currency, mi, b
+        FROM (
+            SELECT user_id, assumeNotNull(currency) AS cur, mi, assumeNotNull(mrr_minor) AS b
+            FROM {{subscriptions}}
+            WHERE mrr_minor > 0
+        )
     )
     ALL FULL OUTER JOIN (
-        SELECT user_id, assumeNotNull(currency) AS currency, mi + 1 AS mi, assumeNotNull(mrr_minor) AS a
-        FROM {{subscriptions}}
-        WHERE mrr_minor > 0
+        SELECT user_id, cur AS currency, next_mi AS mi, a
+        FROM (
+            SELECT user_id, assumeNotNull(currency) AS cur, mi + 1 AS next_mi, assumeNotNull(mrr_minor) AS a
+            FROM {{subscriptions}}
+            WHERE mrr_minor > 0
+        )
     ) USING (user_id, currency, mi)
 )
 ALL INNER JOIN (
-    SELECT user_id, assumeNotNull(currency) AS currency, min(mi) AS first_mi
-    FROM {{subscriptions}}
-    WHERE mrr_minor > 0
-    GROUP BY user_id, currency
+    SELECT user_id, cur AS currency, first_mi
+    FROM (
+        SELECT user_id, assumeNotNull(currency) AS cur, min(mi) AS first_mi
+        FROM {{subscriptions}}
+        WHERE mrr_minor > 0
+        GROUP BY user_id, cur
+    )
 ) USING (user_id, currency)
 WHERE mi <= {{hi_mi}}

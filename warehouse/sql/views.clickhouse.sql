@@ -78,11 +78,15 @@ FROM (
     )
     ALL INNER JOIN (
         -- the earliest play_requested of each view, with its context
-        SELECT ifNull(view_id, '') AS view_id, occurred_at AS start_ms, title_id, user_id,
+        SELECT vid AS view_id, start_ms, title_id, user_id,
                device_type, os, player_name, player_version, app_version, cdn, country, isp, network_type
-        FROM {{db}}.player
-        WHERE event_type = 'play_requested' AND view_id IS NOT NULL
-        ORDER BY occurred_at, event_id
-        LIMIT 1 BY view_id
+        FROM (
+            SELECT ifNull(view_id, '') AS vid, occurred_at AS start_ms, event_id, title_id, user_id,
+                   device_type, os, player_name, player_version, app_version, cdn, country, isp, network_type
+            FROM {{db}}.player
+            WHERE event_type = 'play_requested' AND view_id IS NOT NULL
+            ORDER BY occurred_at, event_id
+            LIMIT 1 BY vid
+        )
     ) USING view_id
 )

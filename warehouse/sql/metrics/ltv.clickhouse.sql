@@ -9,9 +9,12 @@ FROM (
     GROUP BY mi, month, currency
 )
 ALL LEFT JOIN (
-    SELECT mi + toInt64(d) AS mi, avg(rate) AS rate
-    FROM {{monthly_churn}}
-    ARRAY JOIN [0, 1, 2] AS d
-    GROUP BY mi
+    SELECT target AS mi, avg(r) AS rate
+    FROM (
+        SELECT mi + toInt64(d) AS target, rate AS r
+        FROM {{monthly_churn}}
+        ARRAY JOIN [0, 1, 2] AS d
+    )
+    GROUP BY target
 ) USING mi
 ORDER BY month, currency
