@@ -283,6 +283,31 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         metrics.contains("showrunner_recommender_model_age_seconds "),
         "{metrics}"
     );
+    // messages that are no events are skipped and counted, not fatal
+    for bad in [&b"{not json"[..], b"[1, 2]"] {
+        js.publish("events.watch.progress", bad.to_vec().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+    }
+    let undecodable = async || -> f64 {
+        http.get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+            .lines()
+            .find_map(|l| l.strip_prefix("showrunner_recommender_undecodable_total "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0)
+    };
+    eventually(10, "two undecodable messages counted", async || {
+        undecodable().await == 2.0
+    })
+    .await;
     // finishing it: a movie leaves continue watching; a series offers its
     // next episode
     let completed = WatchEvent::Completed(Completed {
