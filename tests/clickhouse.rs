@@ -198,21 +198,34 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
     ch.stop();
     let (first, rest) = events.split_at(events.len() / 2);
     publish(&js, first).await;
-    let heartbeat = events
+    // (a play request: it carries the viewer's `isp`)
+    let request = events
         .iter()
-        .find(|e| e.subject() == "events.player.heartbeat")
-        .expect("a heartbeat");
+        .find(|e| e.subject() == "events.player.play_requested")
+        .expect("a play request");
     let mut oversize: serde_json::Value =
-        serde_json::from_slice(&heartbeat.to_wire().to_json()).expect("json");
+        serde_json::from_slice(&request.to_wire().to_json()).expect("json");
     oversize["event_id"] = serde_json::json!(uuid::Uuid::now_v7().to_string());
     oversize["isp"] = serde_json::json!("x".repeat(70_000));
     let oversize = serde_json::to_vec(&oversize).expect("json");
-    for bad in [
-        &b"{not json"[..],
-        br#"{"event_type":"heartbeat","position_ms":-5}"#,
-        &oversize,
+    // (the same play request at its normal size is valid: only the size
+    // refuses it)
+    let mut normal: serde_json::Value =
+        serde_json::from_slice(&request.to_wire().to_json()).expect("json");
+    normal["isp"] = serde_json::json!("x".repeat(100));
+    showrunner_events::WireEvent::from_json(&serde_json::to_vec(&normal).expect("json"))
+        .ok()
+        .and_then(|w| showrunner_events::Validator::default().check(&w).ok())
+        .expect("a valid play request");
+    for (subject, bad) in [
+        ("events.player.heartbeat", &b"{not json"[..]),
+        (
+            "events.player.heartbeat",
+            br#"{"event_type":"heartbeat","position_ms":-5}"#,
+        ),
+        ("events.player.play_requested", &oversize),
     ] {
-        js.publish("events.player.heartbeat", bad.to_vec().into())
+        js.publish(subject, bad.to_vec().into())
             .await
             .expect("publish")
             .await
@@ -390,4 +403,66 @@ async fn standalone_feeds_clickhouse_when_enabled() {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_clickhouse_refuses_is_skipped_and_the_rest_inserted() {
+    let h = Harness::new();
+    let ch = ClickHouse::start().await;
+    let (_client, js) = h.js().await;
+    let out = bin()
+        .args(["clickhouse", "migrate", "--clickhouse", &ch.url()])
+        .output()
+        .expect("migrate");
+    assert!(out.status.success());
+    // the server refuses any insert holding a player event from ISP `poison`
+    ch.query(
+        "ALTER TABLE showrunner.player ADD COLUMN _guard UInt8 \
+         MATERIALIZED throwIf(ifNull(isp, '') = 'poison')",
+    )
+    .await;
+    let events = sim_events(40, 3, 9);
+    let players = events
+        .iter()
+        .filter(|e| e.family() == showrunner_events::Family::Player)
+        .count() as u64;
+    // (a play request: it carries the viewer's `isp`)
+    let request = events
+        .iter()
+        .find(|e| e.subject() == "events.player.play_requested")
+        .expect("a play request");
+    let mut poison: serde_json::Value =
+        serde_json::from_slice(&request.to_wire().to_json()).expect("json");
+    let poison_id = uuid::Uuid::now_v7().to_string();
+    poison["event_id"] = serde_json::json!(poison_id);
+    poison["isp"] = serde_json::json!("poison");
+    let (first, rest) = events.split_at(events.len() / 2);
+    publish(&js, first).await;
+    js.publish(
+        "events.player.play_requested",
+        serde_json::to_vec(&poison).expect("json").into(),
+    )
+    .await
+    .expect("publish")
+    .await
+    .expect("ack");
+    publish(&js, rest).await;
+
+    let out = bin()
+        .args(["ingest", "--nats", &h.url(), "--lake"])
+        .arg(h.lake())
+        .args(["--drain", "--clickhouse", &ch.url()])
+        .output()
+        .expect("ingest");
+    let reports = json_lines(&out);
+    assert_eq!(reports[1]["clickhouse"]["rejected"], 1, "{reports:?}");
+    // the lake has every event, the refused one included
+    assert_eq!(lake_canonical(&h.lake()).len(), events.len() + 1);
+    // ClickHouse every player event but that one, in the same batch
+    let got = ch
+        .query(
+            "SELECT uniqExact(event_id), countIf(isp = 'poison') FROM showrunner.player FORMAT TSV",
+        )
+        .await;
+    assert_eq!(got.trim(), format!("{players}\t0"));
 }

@@ -4,8 +4,12 @@
 //! encoded as RowBinary per family, inserted with retries and backoff, then
 //! acknowledged (`AckPolicy::All`: one ack per batch). A message that does
 //! not decode or validate is skipped and counted (the Parquet ingest sends
-//! it to the dead letters); it never fails its batch. Redeliveries collapse
-//! in the `ReplacingMergeTree` and are deduplicated by queries.
+//! it to the dead letters); it never fails its batch. An insert the server
+//! refuses for its data (an exception that is not about the schema, load
+//! or time) is split in halves until the refused rows stand alone; they
+//! are skipped, logged with their event id and counted (`rejected`), the
+//! rest is inserted. Redeliveries collapse in the `ReplacingMergeTree` and
+//! are deduplicated by queries.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +53,9 @@ pub struct SinkReport {
     pub batches: AtomicU64,
     /// Failed insert attempts (retried).
     pub retries: AtomicU64,
+    /// Events the server refused (found by splitting the refused insert);
+    /// skipped: they are in the lake.
+    pub rejected: AtomicU64,
 }
 
 fn client(s: &ClickHouseSettings) -> Client {
@@ -119,37 +126,57 @@ pub async fn run(
         );
         tokio::spawn(async move {
             while let Some((rows, last)) = rx.recv().await {
-                for (_, (family, bytes, n)) in rows {
-                    let mut backoff = Duration::from_millis(100);
-                    loop {
-                        match insert(&c, &db, family, bytes.clone()).await {
-                            Ok(()) => {
-                                report.inserted.fetch_add(n, Ordering::Relaxed);
-                                break;
-                            }
-                            Err(e) => {
-                                report.retries.fetch_add(1, Ordering::Relaxed);
-                                tracing::warn!(family = %family, error = %e, "clickhouse insert failed; retrying");
-                                // a server without the schema (unknown
-                                // database 81, table 60) gets it, as
-                                // `clickhouse migrate` would create it
-                                let msg = e.to_string();
-                                if msg.contains("Code: 81") || msg.contains("Code: 60") {
-                                    match super::migrate(&settings).await {
-                                        Ok(r) => {
-                                            tracing::info!(created = ?r.created, "clickhouse schema created by the sink")
-                                        }
-                                        Err(e) => {
-                                            tracing::warn!(error = %e, "clickhouse migrate failed")
+                for (_, fam) in rows {
+                    // a range the server refuses is split in halves until
+                    // the refused rows stand alone; those are skipped
+                    let mut todo = vec![(0, fam.starts.len())];
+                    while let Some((lo, hi)) = todo.pop() {
+                        let mut backoff = Duration::from_millis(100);
+                        loop {
+                            let bytes = fam.range(lo, hi).to_vec();
+                            match insert(&c, &db, fam.family, bytes).await {
+                                Ok(()) => {
+                                    report
+                                        .inserted
+                                        .fetch_add((hi - lo) as u64, Ordering::Relaxed);
+                                    break;
+                                }
+                                Err(e) if refused(&e) => {
+                                    if hi - lo == 1 {
+                                        report.rejected.fetch_add(1, Ordering::Relaxed);
+                                        tracing::warn!(family = %fam.family, event_id = %fam.ids[lo], error = %e,
+                                            "clickhouse refused an event; skipped (it is in the lake)");
+                                    } else {
+                                        let mid = lo + (hi - lo) / 2;
+                                        todo.push((mid, hi));
+                                        todo.push((lo, mid));
+                                    }
+                                    break;
+                                }
+                                Err(e) => {
+                                    report.retries.fetch_add(1, Ordering::Relaxed);
+                                    tracing::warn!(family = %fam.family, error = %e, "clickhouse insert failed; retrying");
+                                    // a server without the schema (unknown
+                                    // database 81, table 60) gets it, as
+                                    // `clickhouse migrate` would create it
+                                    let msg = e.to_string();
+                                    if msg.contains("Code: 81") || msg.contains("Code: 60") {
+                                        match super::migrate(&settings).await {
+                                            Ok(r) => {
+                                                tracing::info!(created = ?r.created, "clickhouse schema created by the sink")
+                                            }
+                                            Err(e) => {
+                                                tracing::warn!(error = %e, "clickhouse migrate failed")
+                                            }
                                         }
                                     }
+                                    tokio::select! {
+                                        biased;
+                                        _ = stop_rx.wait_for(|v| *v) => return Ok(()),
+                                        () = tokio::time::sleep(backoff) => {}
+                                    }
+                                    backoff = (backoff * 2).min(Duration::from_secs(5));
                                 }
-                                tokio::select! {
-                                    biased;
-                                    _ = stop_rx.wait_for(|v| *v) => return Ok(()),
-                                    () = tokio::time::sleep(backoff) => {}
-                                }
-                                backoff = (backoff * 2).min(Duration::from_secs(5));
                             }
                         }
                     }
@@ -168,7 +195,46 @@ pub async fn run(
     pulled
 }
 
-type Rows = BTreeMap<&'static str, (Family, Vec<u8>, u64)>;
+/// One family's rows of a batch, RowBinary-encoded back to back.
+struct FamilyRows {
+    family: Family,
+    bytes: Vec<u8>,
+    /// Where each row starts in `bytes`.
+    starts: Vec<usize>,
+    /// Each row's event id (to name a row the server refuses).
+    ids: Vec<String>,
+}
+
+impl FamilyRows {
+    /// The bytes of rows `lo..hi`.
+    fn range(&self, lo: usize, hi: usize) -> &[u8] {
+        let end = self.starts.get(hi).copied().unwrap_or(self.bytes.len());
+        &self.bytes[self.starts[lo]..end]
+    }
+}
+
+type Rows = BTreeMap<&'static str, FamilyRows>;
+
+/// Whether the server refused the data itself (an exception about the
+/// rows), as opposed to being unreachable, overloaded or lacking the
+/// schema: then retrying the same rows cannot succeed.
+fn refused(e: &Error) -> bool {
+    let msg = e.to_string();
+    let Some(code) = msg
+        .split("Code: ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|c| c.parse::<u32>().ok())
+    else {
+        return false; // no server exception: network, timeout
+    };
+    // unknown database or table (the sink migrates), memory, too many
+    // parts, timeouts, too many queries, readonly, cancelled: transient
+    !matches!(
+        code,
+        60 | 81 | 159 | 164 | 202 | 209 | 210 | 241 | 252 | 394
+    )
+}
 
 /// Pulls, decodes and encodes batches into `tx` until shutdown (or, when
 /// draining, until nothing is pending and the inserter has acked all).
@@ -221,11 +287,15 @@ async fn pull_loop(
                 .and_then(|w| validator.check(&w).ok().map(|(f, _)| (f, w)));
             match decoded {
                 Some((family, w)) => {
-                    let e = rows
-                        .entry(family.as_str())
-                        .or_insert((family, Vec::new(), 0));
-                    encode_row(family, &w, &mut e.1);
-                    e.2 += 1;
+                    let e = rows.entry(family.as_str()).or_insert_with(|| FamilyRows {
+                        family,
+                        bytes: Vec::new(),
+                        starts: Vec::new(),
+                        ids: Vec::new(),
+                    });
+                    e.starts.push(e.bytes.len());
+                    e.ids.push(w.event_id.clone().unwrap_or_default());
+                    encode_row(family, &w, &mut e.bytes);
                 }
                 None => {
                     report.invalid.fetch_add(1, Ordering::Relaxed);
