@@ -143,3 +143,53 @@ fn standalone_names_the_install_command_when_nats_is_missing() {
         "{stderr}"
     );
 }
+
+#[test]
+fn standalone_retrains_on_its_timer_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let child = bin()
+        .env("SHOWRUNNER_RECOMMENDER_RETRAIN_EVERY_SECS", "1")
+        .args(["standalone", "--data"])
+        .arg(&data)
+        .args(["--port", "0", "--users", "40", "--days", "7"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("standalone");
+    // killed on drop if an assertion fails first
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let models = data.join("lake").join("models");
+    let current = || std::fs::read_to_string(models.join("CURRENT")).unwrap_or_default();
+    // the first model comes after ingest; the timer publishes more, each
+    // becoming current (three versions are kept)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "versions seen: {seen:?}"
+        );
+        let c = current();
+        if !c.trim().is_empty() {
+            seen.insert(c.trim().to_owned());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let kept = showrunner_recommender::artifact::versions(&models).expect("versions");
+    assert!((2..=3).contains(&kept.len()), "{kept:?}");
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status();
+    let status = server.child.wait().expect("exit");
+    let mut stderr = String::new();
+    if let Some(mut e) = server.child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("stopped cleanly"), "{stderr}");
+}
