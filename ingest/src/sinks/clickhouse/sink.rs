@@ -62,7 +62,7 @@ fn client(s: &ClickHouseSettings) -> Client {
     s.server_client().with_database(&s.database)
 }
 
-async fn insert(c: &Client, db: &str, family: Family, rows: Vec<u8>) -> Result<()> {
+async fn insert(c: &Client, db: &str, family: Family, rows: Bytes) -> Result<()> {
     let cols: Vec<String> = columns(family)
         .iter()
         .map(|f| format!("`{}`", f.name()))
@@ -73,7 +73,7 @@ async fn insert(c: &Client, db: &str, family: Family, rows: Vec<u8>) -> Result<(
         cols.join(", ")
     );
     let mut ins = c.insert_formatted_with(sql);
-    ins.send(Bytes::from(rows)).await.map_err(ch)?;
+    ins.send(rows).await.map_err(ch)?;
     ins.end().await.map_err(ch)
 }
 
@@ -126,14 +126,15 @@ pub async fn run(
         );
         tokio::spawn(async move {
             while let Some((rows, last)) = rx.recv().await {
-                for (_, fam) in rows {
+                for (_, mut fam) in rows {
+                    let all = Bytes::from(std::mem::take(&mut fam.bytes));
                     // a range the server refuses is split in halves until
                     // the refused rows stand alone; those are skipped
                     let mut todo = vec![(0, fam.starts.len())];
                     while let Some((lo, hi)) = todo.pop() {
                         let mut backoff = Duration::from_millis(100);
                         loop {
-                            let bytes = fam.range(lo, hi).to_vec();
+                            let bytes = all.slice(fam.range(lo, hi, all.len()));
                             match insert(&c, &db, fam.family, bytes).await {
                                 Ok(()) => {
                                     report
@@ -206,10 +207,9 @@ struct FamilyRows {
 }
 
 impl FamilyRows {
-    /// The bytes of rows `lo..hi`.
-    fn range(&self, lo: usize, hi: usize) -> &[u8] {
-        let end = self.starts.get(hi).copied().unwrap_or(self.bytes.len());
-        &self.bytes[self.starts[lo]..end]
+    /// The byte range of rows `lo..hi` in the family's `len` bytes.
+    fn range(&self, lo: usize, hi: usize, len: usize) -> std::ops::Range<usize> {
+        self.starts[lo]..self.starts.get(hi).copied().unwrap_or(len)
     }
 }
 
@@ -294,8 +294,8 @@ async fn pull_loop(
                         ids: Vec::new(),
                     });
                     e.starts.push(e.bytes.len());
-                    e.ids.push(w.event_id.clone().unwrap_or_default());
                     encode_row(family, &w, &mut e.bytes);
+                    e.ids.push(w.event_id.unwrap_or_default());
                 }
                 None => {
                     report.invalid.fetch_add(1, Ordering::Relaxed);
@@ -305,5 +305,43 @@ async fn pull_loop(
         if tx.send((rows, last)).await.is_err() {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_told_from_transient_failures() {
+        let server = |code: u32| {
+            Error::ClickHouse(format!(
+                "bad response: Code: {code}, e.displayText() = DB::Exception: …"
+            ))
+        };
+        // the data: a throwIf, a type mismatch, a parse error
+        for code in [395, 53, 27] {
+            assert!(refused(&server(code)), "{code}");
+        }
+        // the schema (migrated), memory, too many parts, timeouts
+        for code in [81, 60, 241, 252, 159] {
+            assert!(!refused(&server(code)), "{code}");
+        }
+        assert!(!refused(&Error::ClickHouse(
+            "network error: connection refused".into()
+        )));
+    }
+
+    #[test]
+    fn rows_are_sliced_by_their_starts() {
+        let fam = FamilyRows {
+            family: Family::Player,
+            bytes: Vec::new(),
+            starts: vec![0, 3, 7],
+            ids: vec!["a".into(), "b".into(), "c".into()],
+        };
+        assert_eq!(fam.range(0, 3, 10), 0..10);
+        assert_eq!(fam.range(1, 2, 10), 3..7);
+        assert_eq!(fam.range(2, 3, 10), 7..10);
     }
 }
