@@ -301,11 +301,17 @@ pub enum DeadletterCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Re-validate dead letters and re-publish those that pass.
+    /// Re-validate dead letters and re-publish those that pass; those the
+    /// ClickHouse sink's server refused are inserted into ClickHouse again
+    /// instead (the lake has them).
     Replay {
         /// NATS URL (default: config `nats.url`).
         #[arg(long)]
         nats: Option<String>,
+        /// ClickHouse HTTP URL for the letters its server refused (default:
+        /// config `clickhouse.url` when `clickhouse.enabled`).
+        #[arg(long)]
+        clickhouse: Option<String>,
         /// NDJSON of dead letters as printed by `list`, with fixed payloads
         /// (default: every dead letter as stored).
         #[arg(long)]
@@ -339,7 +345,9 @@ pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
             }
             eprintln!("{} dead letters", letters.len());
         }
-        DeadletterCommand::Replay { file, .. } => {
+        DeadletterCommand::Replay {
+            file, clickhouse, ..
+        } => {
             let letters: Vec<DeadLetter> = match file {
                 Some(p) => {
                     let f = std::fs::File::open(&p)
@@ -359,18 +367,32 @@ pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
                 }
                 None => deadletter::list(&js, &streams.deadletter).await?,
             };
+            let ch = clickhouse
+                .or_else(|| cfg.clickhouse.enabled.then(|| cfg.clickhouse.url.clone()))
+                .map(|url| ClickHouseSettings {
+                    url,
+                    user: cfg.clickhouse.user.clone(),
+                    password: cfg.clickhouse.password.clone(),
+                    database: cfg.clickhouse.database.clone(),
+                });
             let results = deadletter::replay(
                 &js,
                 &streams.deadletter,
                 letters,
                 &Validator::new(cfg.limits()),
+                ch.as_ref(),
             )
             .await?;
             for r in &results {
                 println!("{}", serde_json::to_string(r)?);
             }
-            let ok = results.iter().filter(|r| r.status == "republished").count();
-            eprintln!("{ok} republished, {} still invalid", results.len() - ok);
+            let count = |s: &str| results.iter().filter(|r| r.status == s).count();
+            eprintln!(
+                "{} republished, {} reinserted into ClickHouse, {} left",
+                count("republished"),
+                count("reinserted"),
+                results.len() - count("republished") - count("reinserted")
+            );
         }
     }
     Ok(())

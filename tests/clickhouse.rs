@@ -406,7 +406,7 @@ async fn standalone_feeds_clickhouse_when_enabled() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_event_clickhouse_refuses_is_skipped_and_the_rest_inserted() {
+async fn an_event_clickhouse_refuses_is_dead_lettered_and_the_rest_inserted() {
     let h = Harness::new();
     let ch = ClickHouse::start().await;
     let (_client, js) = h.js().await;
@@ -465,4 +465,62 @@ async fn an_event_clickhouse_refuses_is_skipped_and_the_rest_inserted() {
         )
         .await;
     assert_eq!(got.trim(), format!("{players}\t0"));
+
+    // the refused event is a dead letter of the ClickHouse sink, with the
+    // server's reason and the original payload
+    let out = bin()
+        .args(["deadletter", "list", "--nats", &h.url()])
+        .output()
+        .expect("list");
+    assert!(out.status.success(), "{out:?}");
+    let letters = json_lines(&out);
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let l = &letters[0];
+    assert_eq!(l["sink"], "clickhouse", "{l}");
+    assert_eq!(l["source_subject"], "events.player.play_requested");
+    assert_eq!(l["payload"]["event_id"], poison_id.as_str());
+    let reason = l["reason"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("clickhouse refused the row:") && reason.contains("throwIf"),
+        "{reason}"
+    );
+
+    // without a ClickHouse server, replay keeps it (it is never re-published:
+    // the lake has it)
+    let replay = |extra: &[&str]| {
+        let mut c = bin();
+        c.args(["deadletter", "replay", "--nats", &h.url()])
+            .args(extra)
+            .env_remove("SHOWRUNNER_CLICKHOUSE_ENABLED");
+        json_lines(&c.output().expect("replay"))
+    };
+    assert_eq!(replay(&[])[0]["status"], "needs_clickhouse");
+    // still refused while the guard is there; reinserted once it is gone
+    let url = ch.url();
+    assert_eq!(
+        replay(&["--clickhouse", &url])[0]["status"],
+        "still_refused"
+    );
+    ch.query("ALTER TABLE showrunner.player DROP COLUMN _guard")
+        .await;
+    assert_eq!(replay(&["--clickhouse", &url])[0]["status"], "reinserted");
+    let got = ch
+        .query(
+            "SELECT uniqExact(event_id), countIf(isp = 'poison') FROM showrunner.player FORMAT TSV",
+        )
+        .await;
+    assert_eq!(got.trim(), format!("{}\t1", players + 1));
+    let out = bin()
+        .args(["deadletter", "list", "--nats", &h.url()])
+        .output()
+        .expect("list");
+    assert!(
+        json_lines(&out).is_empty(),
+        "the letter is deleted once reinserted"
+    );
+    // the event stream got nothing new: the lake still holds it once
+    let (_c, js) = h.js().await;
+    let mut stream = js.get_stream("EVENTS").await.expect("stream");
+    let info = stream.info().await.expect("info");
+    assert_eq!(info.state.messages as usize, events.len() + 1);
 }

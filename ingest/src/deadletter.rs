@@ -17,6 +17,7 @@ use showrunner_events::{Family, FieldError, Validator, WireEvent};
 use crate::consumer::process::Incoming;
 use crate::error::{Error, Result};
 use crate::publish::{Outgoing, publish_each};
+use crate::sinks::clickhouse::{ClickHouseSettings, encode_row, insert_rows};
 
 /// Header: why the message was refused.
 pub const H_REASON: &str = "Showrunner-Reason";
@@ -60,6 +61,26 @@ pub fn subject_for(subject: &str) -> String {
     format!("deadletter.{family}")
 }
 
+/// Header: the sink that refused the event (`clickhouse`), for an event
+/// the contract accepted and the lake stored but a sink's server refused;
+/// absent for events refused by the contract.
+pub const H_SINK: &str = "Showrunner-Sink";
+
+/// One refused message, as the dead-letter stream keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct Letter<'a> {
+    /// Its subject in the event stream.
+    pub subject: &'a str,
+    /// Its sequence in the event stream.
+    pub seq: u64,
+    /// The original payload.
+    pub payload: &'a bytes::Bytes,
+    /// The field at fault (`$` for the whole event).
+    pub field: &'a str,
+    /// Why it was refused.
+    pub reason: &'a str,
+}
+
 /// Publishes the refused messages of a batch and waits for the stream's
 /// acks. The id `<stream>:<seq>` makes a redelivered refusal a duplicate.
 pub async fn publish(
@@ -68,26 +89,53 @@ pub async fn publish(
     batch: &[Incoming],
     dead: &[(usize, FieldError)],
 ) -> Result<()> {
+    let letters: Vec<Letter<'_>> = dead
+        .iter()
+        .map(|(i, err)| Letter {
+            subject: &batch[*i].subject,
+            seq: batch[*i].seq,
+            payload: &batch[*i].payload,
+            field: &err.field,
+            reason: &err.reason,
+        })
+        .collect();
+    publish_letters(js, stream, None, &letters).await
+}
+
+/// Publishes dead letters (from the contract's checks when `sink` is
+/// `None`, else refused by that sink's server) and waits for the stream's
+/// acks. The id `[<sink>:]<stream>:<seq>` makes a repeated refusal of the
+/// same delivery a duplicate.
+pub async fn publish_letters(
+    js: &jetstream::Context,
+    stream: &str,
+    sink: Option<&str>,
+    letters: &[Letter<'_>],
+) -> Result<()> {
     let mut acks = FuturesOrdered::new();
-    for (i, err) in dead {
-        let m = &batch[*i];
+    for l in letters {
         let mut h = HeaderMap::new();
-        h.insert(H_REASON, header_value(&err.reason).as_str());
-        h.insert(H_FIELD, header_value(&err.field).as_str());
-        h.insert(H_SUBJECT, header_value(&m.subject).as_str());
-        h.insert(H_SEQ, m.seq.to_string().as_str());
-        let mut payload = m.payload.clone();
+        h.insert(H_REASON, header_value(l.reason).as_str());
+        h.insert(H_FIELD, header_value(l.field).as_str());
+        h.insert(H_SUBJECT, header_value(l.subject).as_str());
+        h.insert(H_SEQ, l.seq.to_string().as_str());
+        if let Some(sink) = sink {
+            h.insert(H_SINK, sink);
+        }
+        let mut payload = l.payload.clone();
         if payload.len() > MAX_DEAD_PAYLOAD {
             payload.truncate(MAX_DEAD_PAYLOAD);
             h.insert(H_TRUNCATED, "true");
         }
-        tracing::warn!(seq = m.seq, subject = %m.subject, field = %err.field, reason = %err.reason, "dead letter");
-        let p = Publish::build()
-            .payload(payload)
-            .headers(h)
-            .message_id(format!("{stream}:{}", m.seq));
+        tracing::warn!(seq = l.seq, subject = %l.subject, sink = sink.unwrap_or("contract"),
+            field = %l.field, reason = %l.reason, "dead letter");
+        let id = match sink {
+            Some(sink) => format!("{sink}:{stream}:{}", l.seq),
+            None => format!("{stream}:{}", l.seq),
+        };
+        let p = Publish::build().payload(payload).headers(h).message_id(id);
         acks.push_back(
-            js.send_publish(subject_for(&m.subject), p)
+            js.send_publish(subject_for(l.subject), p)
                 .await
                 .map_err(Error::nats)?
                 .into_future(),
@@ -114,6 +162,11 @@ pub struct DeadLetter {
     pub reason: String,
     /// The original message: its JSON value, or the raw text when it was not JSON.
     pub payload: serde_json::Value,
+    /// The sink whose server refused it (`clickhouse`); absent when the
+    /// contract refused it. Such an event is in the lake already: replay
+    /// re-inserts it into that sink only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink: Option<String>,
 }
 
 fn header(h: &HeaderMap, k: &str) -> String {
@@ -152,6 +205,7 @@ pub async fn list(js: &jetstream::Context, deadletter_stream: &str) -> Result<Ve
             field: header(&m.headers, H_FIELD),
             reason: header(&m.headers, H_REASON),
             payload,
+            sink: m.headers.get(H_SINK).map(|v| v.as_str().to_owned()),
         });
     }
     Ok(out)
@@ -163,7 +217,10 @@ pub struct Replayed {
     /// Sequence in the dead-letter stream.
     pub seq: u64,
     /// `republished`, `duplicate` (the stream already had this event id
-    /// within its duplicate window: not stored again), or `still_invalid`.
+    /// within its duplicate window: not stored again), `still_invalid`;
+    /// for a sink's refusal: `reinserted` (into that sink only: the lake has
+    /// it), `still_refused`, or `needs_clickhouse` (replay was given no
+    /// ClickHouse server; the letter is kept).
     pub status: &'static str,
     /// Sequence of the re-published event in the event stream (the earlier
     /// copy's, for a duplicate).
@@ -179,11 +236,16 @@ pub struct Replayed {
 
 /// Re-validates dead letters and re-publishes those that pass (with
 /// `Nats-Msg-Id = event_id`), deleting them from the dead-letter stream.
+/// A letter a sink's server refused (`sink = clickhouse`) is never
+/// re-published — the lake stored it, and a copy after the duplicate window
+/// would be stored twice — but inserted again into ClickHouse (`clickhouse`,
+/// when given), and deleted once the server takes it.
 pub async fn replay(
     js: &jetstream::Context,
     deadletter_stream: &str,
     letters: Vec<DeadLetter>,
     validator: &Validator,
+    clickhouse: Option<&ClickHouseSettings>,
 ) -> Result<Vec<Replayed>> {
     let stream = js
         .get_stream(deadletter_stream)
@@ -201,32 +263,64 @@ pub async fn replay(
                 let out = Outgoing::event(&e);
                 validator.check_size(out.payload.len()).map(|()| out)
             });
-        match checked {
-            Ok(out) => {
-                let ack = publish_each(js, vec![out]).await.remove(0)?;
-                stream.delete_message(dl.seq).await.map_err(Error::nats)?;
-                // a duplicate: the stream already held this event id (within its window)
-                let status = if ack.duplicate {
-                    "duplicate"
-                } else {
-                    "republished"
-                };
-                results.push(Replayed {
-                    seq: dl.seq,
-                    status,
-                    stream_seq: Some(ack.sequence),
-                    field: None,
-                    reason: None,
-                });
+        let still = |status, field: String, reason: String| Replayed {
+            seq: dl.seq,
+            status,
+            stream_seq: None,
+            field: Some(field),
+            reason: Some(reason),
+        };
+        let out = match checked {
+            Ok(out) => out,
+            Err(e) => {
+                results.push(still("still_invalid", e.field, e.reason));
+                continue;
             }
-            Err(e) => results.push(Replayed {
-                seq: dl.seq,
-                status: "still_invalid",
-                stream_seq: None,
-                field: Some(e.field),
-                reason: Some(e.reason),
-            }),
+        };
+        if dl.sink.is_some() {
+            let Some(ch) = clickhouse else {
+                results.push(still(
+                    "needs_clickhouse",
+                    "$".into(),
+                    "refused by the ClickHouse sink: replay it with a ClickHouse server".into(),
+                ));
+                continue;
+            };
+            let (family, event) = WireEvent::from_json(&out.payload)
+                .and_then(|w| validator.check(&w).map(|(f, _)| (f, w)))
+                .map_err(|e| Error::Config(format!("{}: {}", e.field, e.reason)))?;
+            let mut row = Vec::new();
+            encode_row(family, &event, &mut row);
+            match insert_rows(ch, family, bytes::Bytes::from(row)).await {
+                Ok(()) => {
+                    stream.delete_message(dl.seq).await.map_err(Error::nats)?;
+                    results.push(Replayed {
+                        seq: dl.seq,
+                        status: "reinserted",
+                        stream_seq: None,
+                        field: None,
+                        reason: None,
+                    });
+                }
+                Err(e) => results.push(still("still_refused", "$".into(), e.to_string())),
+            }
+            continue;
         }
+        let ack = publish_each(js, vec![out]).await.remove(0)?;
+        stream.delete_message(dl.seq).await.map_err(Error::nats)?;
+        // a duplicate: the stream already held this event id (within its window)
+        let status = if ack.duplicate {
+            "duplicate"
+        } else {
+            "republished"
+        };
+        results.push(Replayed {
+            seq: dl.seq,
+            status,
+            stream_seq: Some(ack.sequence),
+            field: None,
+            reason: None,
+        });
     }
     Ok(results)
 }

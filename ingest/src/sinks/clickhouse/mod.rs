@@ -60,6 +60,35 @@ impl ClickHouseSettings {
     }
 }
 
+impl ClickHouseSettings {
+    /// A client of the database.
+    pub(crate) fn client(&self) -> Client {
+        self.server_client().with_database(&self.database)
+    }
+}
+
+/// Inserts RowBinary rows (encoded by [`encode_row`]) into a family's table.
+pub(crate) async fn insert(c: &Client, db: &str, family: Family, rows: bytes::Bytes) -> Result<()> {
+    let cols: Vec<String> = columns(family)
+        .iter()
+        .map(|f| format!("`{}`", f.name()))
+        .collect();
+    let sql = format!(
+        "INSERT INTO `{db}`.`{}` ({}) FORMAT RowBinary",
+        family.as_str(),
+        cols.join(", ")
+    );
+    let mut ins = c.insert_formatted_with(sql);
+    ins.send(rows).await.map_err(ch)?;
+    ins.end().await.map_err(ch)
+}
+
+/// Inserts RowBinary rows into a family's table of `s.database` (one
+/// connection for this call: the sink keeps its client).
+pub async fn insert_rows(s: &ClickHouseSettings, family: Family, rows: bytes::Bytes) -> Result<()> {
+    insert(&s.client(), &s.database, family, rows).await
+}
+
 pub(crate) fn ch(e: clickhouse::error::Error) -> Error {
     Error::ClickHouse(e.to_string())
 }

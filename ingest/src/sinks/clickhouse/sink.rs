@@ -7,8 +7,8 @@
 //! it to the dead letters); it never fails its batch. An insert the server
 //! refuses for its data (an exception that is not about the schema, load
 //! or time) is split in halves until the refused rows stand alone; they
-//! are skipped, logged with their event id and counted (`rejected`), the
-//! rest is inserted. Redeliveries collapse in the `ReplacingMergeTree` and
+//! go to the dead-letter stream (sink `clickhouse`, the server's reason),
+//! are counted (`rejected`), and the rest is inserted. Redeliveries collapse in the `ReplacingMergeTree` and
 //! are deduplicated by queries.
 
 use std::collections::BTreeMap;
@@ -17,13 +17,12 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::AckPolicy, consumer::pull};
 use bytes::Bytes;
-use clickhouse::Client;
 use futures::StreamExt;
 use serde::Serialize;
-use showrunner_events::arrow::columns;
 use showrunner_events::{Family, Validator, WireEvent};
 
-use super::{ClickHouseSettings, ch, encode_row};
+use super::{ClickHouseSettings, encode_row, insert};
+use crate::deadletter::{self, Letter};
 use crate::error::{Error, Result};
 use crate::nats::{self, StreamSettings};
 
@@ -56,25 +55,6 @@ pub struct SinkReport {
     /// Events the server refused (found by splitting the refused insert);
     /// skipped: they are in the lake.
     pub rejected: AtomicU64,
-}
-
-fn client(s: &ClickHouseSettings) -> Client {
-    s.server_client().with_database(&s.database)
-}
-
-async fn insert(c: &Client, db: &str, family: Family, rows: Bytes) -> Result<()> {
-    let cols: Vec<String> = columns(family)
-        .iter()
-        .map(|f| format!("`{}`", f.name()))
-        .collect();
-    let sql = format!(
-        "INSERT INTO `{db}`.`{}` ({}) FORMAT RowBinary",
-        family.as_str(),
-        cols.join(", ")
-    );
-    let mut ins = c.insert_formatted_with(sql);
-    ins.send(rows).await.map_err(ch)?;
-    ins.end().await.map_err(ch)
 }
 
 /// The shortest wait of a pull. ClickHouse wants few large inserts (about
@@ -112,20 +92,24 @@ pub async fn run(
         )
         .await
         .map_err(|e| Error::Nats(format!("consumer {}: {e}", s.durable)))?;
-    let c = client(&s.clickhouse);
+    let c = s.clickhouse.client();
     tokio::pin!(shutdown);
     // pulling the next batch overlaps inserting the previous one; batches
     // are inserted and acked in order, so one ack per batch stays correct
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Rows, jetstream::Message)>(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Rows, Vec<jetstream::Message>)>(1);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let inserter = {
-        let (report, db, settings) = (
+        let (report, db, settings, js, stream_name) = (
             report.clone(),
             s.clickhouse.database.clone(),
             s.clickhouse.clone(),
+            js.clone(),
+            streams.events.clone(),
         );
         tokio::spawn(async move {
-            while let Some((rows, last)) = rx.recv().await {
+            while let Some((rows, batch)) = rx.recv().await {
+                // (message index, why) of the rows the server refused
+                let mut refusals: Vec<(usize, String)> = Vec::new();
                 for (_, mut fam) in rows {
                     let all = Bytes::from(std::mem::take(&mut fam.bytes));
                     // a range the server refuses is split in halves until
@@ -146,7 +130,8 @@ pub async fn run(
                                     if hi - lo == 1 {
                                         report.rejected.fetch_add(1, Ordering::Relaxed);
                                         tracing::warn!(family = %fam.family, event_id = %fam.ids[lo], error = %e,
-                                            "clickhouse refused an event; skipped (it is in the lake)");
+                                            "clickhouse refused an event; dead-lettered (it is in the lake)");
+                                        refusals.push((fam.msgs[lo], e.to_string()));
                                     } else {
                                         let mid = lo + (hi - lo) / 2;
                                         todo.push((mid, hi));
@@ -182,7 +167,14 @@ pub async fn run(
                         }
                     }
                 }
-                last.ack().await.map_err(Error::nats)?;
+                if !refusals.is_empty()
+                    && !dead_letter(&js, &stream_name, &batch, &refusals, &mut stop_rx).await
+                {
+                    return Ok(()); // stopping: the batch is left to the stream
+                }
+                if let Some(last) = batch.last() {
+                    last.ack().await.map_err(Error::nats)?;
+                }
                 report.batches.fetch_add(1, Ordering::Relaxed);
             }
             Ok::<(), Error>(())
@@ -196,6 +188,51 @@ pub async fn run(
     pulled
 }
 
+/// Sends the rows the server refused to the dead-letter stream (sink
+/// `clickhouse`, the server's exception as the reason), retrying while NATS
+/// is unreachable; false when told to stop first.
+async fn dead_letter(
+    js: &jetstream::Context,
+    stream: &str,
+    batch: &[jetstream::Message],
+    refusals: &[(usize, String)],
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let reasons: Vec<String> = refusals
+        .iter()
+        .map(|(_, e)| format!("clickhouse refused the row: {e}"))
+        .collect();
+    let letters: Vec<Letter<'_>> = refusals
+        .iter()
+        .zip(&reasons)
+        .map(|((i, _), reason)| {
+            let m = &batch[*i];
+            Letter {
+                subject: &m.subject,
+                seq: m.info().map(|i| i.stream_sequence).unwrap_or_default(),
+                payload: &m.payload,
+                field: "$",
+                reason,
+            }
+        })
+        .collect();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match deadletter::publish_letters(js, stream, Some("clickhouse"), &letters).await {
+            Ok(()) => return true,
+            Err(e) => {
+                tracing::warn!(error = %e, "clickhouse sink: dead letters not stored; retrying");
+                tokio::select! {
+                    biased;
+                    _ = stop.wait_for(|v| *v) => return false,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
 /// One family's rows of a batch, RowBinary-encoded back to back.
 struct FamilyRows {
     family: Family,
@@ -204,6 +241,8 @@ struct FamilyRows {
     starts: Vec<usize>,
     /// Each row's event id (to name a row the server refuses).
     ids: Vec<String>,
+    /// Each row's message, as an index into its batch.
+    msgs: Vec<usize>,
 }
 
 impl FamilyRows {
@@ -243,7 +282,7 @@ async fn pull_loop(
     s: &SinkSettings,
     validator: &Validator,
     report: &SinkReport,
-    tx: tokio::sync::mpsc::Sender<(Rows, jetstream::Message)>,
+    tx: tokio::sync::mpsc::Sender<(Rows, Vec<jetstream::Message>)>,
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
 ) -> Result<()> {
     loop {
@@ -269,7 +308,7 @@ async fn pull_loop(
                 },
             }
         }
-        let Some(last) = batch.last().cloned() else {
+        if batch.is_empty() {
             if s.drain {
                 let mut consumer = consumer.clone();
                 let info = consumer.info().await.map_err(Error::nats)?;
@@ -278,9 +317,9 @@ async fn pull_loop(
                 }
             }
             continue;
-        };
+        }
         let mut rows: Rows = BTreeMap::new();
-        for m in &batch {
+        for (i, m) in batch.iter().enumerate() {
             let decoded = WireEvent::from_json(&m.payload)
                 .ok()
                 .filter(|_| validator.check_size(m.payload.len()).is_ok())
@@ -292,17 +331,19 @@ async fn pull_loop(
                         bytes: Vec::new(),
                         starts: Vec::new(),
                         ids: Vec::new(),
+                        msgs: Vec::new(),
                     });
                     e.starts.push(e.bytes.len());
                     encode_row(family, &w, &mut e.bytes);
                     e.ids.push(w.event_id.unwrap_or_default());
+                    e.msgs.push(i);
                 }
                 None => {
                     report.invalid.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
-        if tx.send((rows, last)).await.is_err() {
+        if tx.send((rows, batch)).await.is_err() {
             return Ok(());
         }
     }
@@ -339,6 +380,7 @@ mod tests {
             bytes: Vec::new(),
             starts: vec![0, 3, 7],
             ids: vec!["a".into(), "b".into(), "c".into()],
+            msgs: vec![0, 1, 2],
         };
         assert_eq!(fam.range(0, 3, 10), 0..10);
         assert_eq!(fam.range(1, 2, 10), 3..7);
