@@ -248,9 +248,17 @@ fn stages(n: usize) -> Result<()> {
         let t = Instant::now();
         let mut batches = Vec::new();
         for chunk in msgs.chunks(20_000) {
+            // sized per family, as ingest sizes them from the subjects
             let mut builders: Vec<BatchBuilder> = Family::ALL
                 .iter()
-                .map(|f| BatchBuilder::new(*f, 1_024))
+                .map(|f| {
+                    let prefix = format!("events.{}.", f.as_str());
+                    let n = chunk
+                        .iter()
+                        .filter(|m| m.subject.starts_with(&prefix))
+                        .count();
+                    BatchBuilder::new(*f, n.max(16))
+                })
                 .collect();
             for m in chunk {
                 let w = WireEvent::from_json(&m.payload)?;
