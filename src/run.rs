@@ -55,6 +55,15 @@ pub struct IngestArgs {
     /// default: config `clickhouse.url` when `clickhouse.enabled`).
     #[arg(long)]
     pub clickhouse: Option<String>,
+    /// ClickHouse user (default: config `clickhouse.user`).
+    #[arg(long)]
+    pub clickhouse_user: Option<String>,
+    /// ClickHouse password (default: config `clickhouse.password`).
+    #[arg(long)]
+    pub clickhouse_password: Option<String>,
+    /// ClickHouse database (default: config `clickhouse.database`).
+    #[arg(long)]
+    pub clickhouse_database: Option<String>,
 }
 
 /// Ingest settings from the config and flags.
@@ -100,6 +109,17 @@ pub async fn shutdown_signal() {
 /// Runs `ingest`.
 pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
     let s = ingest_settings(cfg, &a);
+    let mut cfg = cfg.clone();
+    for (flag, field) in [
+        (&a.clickhouse_user, &mut cfg.clickhouse.user),
+        (&a.clickhouse_password, &mut cfg.clickhouse.password),
+        (&a.clickhouse_database, &mut cfg.clickhouse.database),
+    ] {
+        if let Some(v) = flag {
+            *field = v.clone();
+        }
+    }
+    let cfg = &cfg;
     let metrics = Arc::new(Metrics::default());
     if let Some(addr) = &a.metrics_bind {
         let listener = tokio::net::TcpListener::bind(addr)

@@ -524,3 +524,42 @@ async fn an_event_clickhouse_refuses_is_dead_lettered_and_the_rest_inserted() {
     let info = stream.info().await.expect("info");
     assert_eq!(info.state.messages as usize, events.len() + 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_flags_choose_the_clickhouse_database() {
+    let h = Harness::new();
+    let ch = ClickHouse::start().await;
+    let (_client, js) = h.js().await;
+    let events = sim_events(10, 2, 4);
+    publish(&js, &events).await;
+    let out = bin()
+        .args(["ingest", "--nats", &h.url(), "--lake"])
+        .arg(h.lake())
+        .args(["--drain", "--clickhouse", &ch.url()])
+        .args(["--clickhouse-database", "elsewhere"])
+        .args(["--clickhouse-user", "default", "--clickhouse-password", ""])
+        .output()
+        .expect("ingest");
+    let reports = json_lines(&out);
+    assert_eq!(
+        reports[1]["clickhouse"]["inserted"],
+        events.len(),
+        "{reports:?}"
+    );
+    // the sink created the schema in that database, and only there
+    let got = ch
+        .query(
+            "SELECT sum(n) FROM (SELECT uniqExact(event_id) AS n FROM elsewhere.player \
+             UNION ALL SELECT uniqExact(event_id) AS n FROM elsewhere.watch \
+             UNION ALL SELECT uniqExact(event_id) AS n FROM elsewhere.billing \
+             UNION ALL SELECT uniqExact(event_id) AS n FROM elsewhere.catalog \
+             UNION ALL SELECT uniqExact(event_id) AS n FROM elsewhere.user \
+             UNION ALL SELECT uniqExact(event_id) AS n FROM elsewhere.notification) FORMAT TSV",
+        )
+        .await;
+    assert_eq!(got.trim(), events.len().to_string());
+    let dbs = ch
+        .query("SELECT count() FROM system.databases WHERE name = 'showrunner' FORMAT TSV")
+        .await;
+    assert_eq!(dbs.trim(), "0");
+}

@@ -112,6 +112,12 @@ impl Scorer for BlendView<'_> {
         let mut other = vec![0f32; out.len()];
         self.blend.ease.score(history, out);
         self.blend.als.score(history, &mut other);
+        // only candidates are ranked: the history's own scores (ALS
+        // reconstructs them near 1) must not set the scale
+        for &h in history {
+            out[h as usize] = 0.0;
+            other[h as usize] = 0.0;
+        }
         scale(out);
         scale(&mut other);
         let w = self.w as f32;
@@ -152,10 +158,12 @@ mod tests {
         let (mut s, mut t) = ([0f32; 3], [0f32; 3]);
         b.score(&[0], &mut s);
         b.ease.score(&[0], &mut t);
+        t[0] = 0.0; // the history's own score plays no part
         scale(&mut t);
         assert_eq!(s, t, "w = 1 is EASE, scaled");
         b.with_weight(0.0).score(&[0], &mut s);
         b.als.score(&[0], &mut t);
+        t[0] = 0.0;
         scale(&mut t);
         assert_eq!(s, t, "w = 0 is ALS, scaled");
         // JSON keeps f64 to the last bit or one ulp: compare scores
