@@ -89,9 +89,11 @@ impl<T> Fit<UserItems, T, Error> for BlendValidParams {
 }
 
 fn scale(v: &mut [f32]) {
-    let m = v.iter().fold(0f32, |m, x| m.max(x.abs()));
-    if m > 0.0 {
-        v.iter_mut().for_each(|x| *x /= m);
+    let n = v.len().max(1) as f32;
+    let mean = v.iter().sum::<f32>() / n;
+    let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n).sqrt();
+    if sd > 0.0 {
+        v.iter_mut().for_each(|x| *x = (*x - mean) / sd);
     }
 }
 
