@@ -13,6 +13,7 @@ use showrunner_recommender::eval::{self, Quality};
 use showrunner_recommender::models::Scorer;
 use showrunner_recommender::models::als::AlsParams;
 use showrunner_recommender::models::blend::BlendParams;
+use showrunner_recommender::models::clusters::TasteClustersParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::models::itemknn::ItemKnnParams;
 use showrunner_recommender::models::popularity::PopularityParams;
@@ -44,6 +45,9 @@ pub enum ModelName {
     Popularity,
     /// DLAE and implicit ALS blended, each tuned alone, then the weight.
     Blend,
+    /// Taste clusters: k-means (linfa-clustering) over the tuned implicit
+    /// ALS's user factors, each cluster's popular items (cold start).
+    Clusters,
     /// Every model, one line each.
     All,
 }
@@ -75,6 +79,14 @@ pub enum RecommendCommand {
         /// Seed of the split (and of the validation split).
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Cold-start protocol: the models see only this many of each
+        /// user's training items (drawn at random); the ranking still
+        /// excludes all of them. Tuning is unchanged.
+        #[arg(long)]
+        history: Option<usize>,
+        /// Clusters of the `clusters` model.
+        #[arg(long, default_value_t = 20)]
+        clusters: usize,
     },
     /// Trains on the lake and publishes a versioned artifact under
     /// `<lake>/models/`; prints its manifest as one JSON line.
@@ -121,11 +133,20 @@ fn line(name: &str, k: usize, q: &Quality, train_s: f64, tune_s: f64, params: se
     println!("{v}");
 }
 
+/// How a fitted model is scored: the cut-off, and the cold-start history
+/// length (with its seed) when given.
+#[derive(Debug, Clone, Copy)]
+struct Protocol {
+    k: usize,
+    history: Option<usize>,
+    seed: u64,
+}
+
 fn run_model<M: Scorer>(
     name: &str,
     train: &UserItems,
     test: &UserItems,
-    k: usize,
+    p: Protocol,
     tune_s: f64,
     params: serde_json::Value,
     fit: impl FnOnce(&UserItems) -> showrunner_recommender::Result<M>,
@@ -133,7 +154,15 @@ fn run_model<M: Scorer>(
     let t = Instant::now();
     let m = fit(train)?;
     let train_s = t.elapsed().as_secs_f64();
-    let q = eval::evaluate(&m, train, test, k);
+    let k = p.k;
+    let q = match p.history {
+        None => eval::evaluate(&m, train, test, k),
+        Some(h) => eval::evaluate_thin(&m, train, test, k, h, p.seed),
+    };
+    let mut params = params;
+    if let Some(h) = p.history {
+        params["history"] = serde_json::json!(h);
+    }
     line(name, k, &q, train_s, tune_s, params);
     Ok(())
 }
@@ -149,23 +178,22 @@ fn tuned<P: Copy, M: Scorer>(
     name: &str,
     train: &UserItems,
     test: &UserItems,
-    k: usize,
-    seed: u64,
+    p: Protocol,
     grid: &[P],
     describe: impl Fn(P) -> serde_json::Value,
     fit: impl Fn(P, &UserItems) -> showrunner_recommender::Result<M>,
 ) -> Result<()> {
     let t = Instant::now();
-    let (best, _) = eval::tune(train, grid, k, seed, FOLDS, &fit)?;
+    let (best, _) = eval::tune(train, grid, p.k, p.seed, FOLDS, &fit)?;
     let tune_s = t.elapsed().as_secs_f64();
-    run_model(name, train, test, k, tune_s, describe(best), |x| {
+    run_model(name, train, test, p, tune_s, describe(best), |x| {
         fit(best, x)
     })
 }
 
 /// Runs `recommend`.
 pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
-    let (interactions, format, train, test, model, k, seed) = match c {
+    let (interactions, format, train, test, model, k, seed, history, clusters) = match c {
         RecommendCommand::Eval {
             interactions,
             format,
@@ -174,7 +202,19 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             model,
             k,
             seed,
-        } => (interactions, format, train, test, model, k, seed),
+            history,
+            clusters,
+        } => (
+            interactions,
+            format,
+            train,
+            test,
+            model,
+            k,
+            seed,
+            history,
+            clusters,
+        ),
         RecommendCommand::Train { lake, seed, keep } => {
             let lake = lake.unwrap_or_else(|| cfg.lake.path.clone());
             let m = self::train(&lake, seed, keep)?;
@@ -199,13 +239,14 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
         }
         _ => bail!("give --interactions, or --train and --test"),
     };
+    let proto = Protocol { k, history, seed };
     let want = |m: ModelName| model == m || model == ModelName::All;
     if want(ModelName::Popularity) {
         run_model(
             "popularity",
             &train,
             &test,
-            k,
+            proto,
             0.0,
             serde_json::json!({}),
             |x| PopularityParams::default().fit(&dataset(x)),
@@ -216,8 +257,7 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             "itemknn",
             &train,
             &test,
-            k,
-            seed,
+            proto,
             &[10usize, 20, 50, 100, 200, 400],
             |nb| serde_json::json!({ "neighbours": nb }),
             |nb, x| ItemKnnParams::new().neighbours(nb).fit(&dataset(x)),
@@ -232,8 +272,7 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             "ease",
             &train,
             &test,
-            k,
-            seed,
+            proto,
             &grid,
             |l| serde_json::json!({ "lambda": l }),
             |l, x| EaseParams::new().lambda(l).fit(&dataset(x)),
@@ -249,8 +288,7 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             "dlae",
             &train,
             &test,
-            k,
-            seed,
+            proto,
             &dlae_grid(),
             |(p, l)| serde_json::json!({ "lambda": l, "dropout": p }),
             dlae_fit,
@@ -261,8 +299,7 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             "als",
             &train,
             &test,
-            k,
-            seed,
+            proto,
             &als_grid(),
             |(f, a, l)| serde_json::json!({ "factors": f, "alpha": a, "lambda": l }),
             als_fit,
@@ -295,10 +332,30 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             "blend",
             &train,
             &test,
-            k,
+            proto,
             t.elapsed().as_secs_f64(),
             params,
             |x| members.weight(w).fit(&dataset(x)),
+        )?;
+    }
+    if want(ModelName::Clusters) {
+        // the factor model tuned alone (full histories), then clustered
+        let t = Instant::now();
+        let (fal, _) = eval::tune(&train, &als_grid(), k, seed, FOLDS, als_fit)?;
+        let params = TasteClustersParams::new(als_params(fal).check()?)
+            .clusters(clusters)
+            .seed(seed);
+        run_model(
+            "clusters",
+            &train,
+            &test,
+            proto,
+            t.elapsed().as_secs_f64(),
+            serde_json::json!({
+                "clusters": clusters,
+                "als": { "factors": fal.0, "alpha": fal.1, "lambda": fal.2 },
+            }),
+            |x| params.fit(&dataset(x)),
         )?;
     }
     Ok(())

@@ -35,17 +35,32 @@ pub fn evaluate<S: Scorer + ?Sized>(
     test: &UserItems,
     k: usize,
 ) -> Quality {
-    let n = train.n_items;
+    let users = train
+        .rows
+        .iter()
+        .zip(&test.rows)
+        .map(|(h, t)| (h.as_slice(), h.as_slice(), t.as_slice()));
+    rank_quality(model, users, train.n_items, k)
+}
+
+/// Quality of the rankings of users given as (model input, items excluded
+/// from the ranking, test items); users without test items are skipped.
+fn rank_quality<'a, S: Scorer + ?Sized>(
+    model: &S,
+    users: impl Iterator<Item = (&'a [u32], &'a [u32], &'a [u32])>,
+    n: usize,
+    k: usize,
+) -> Quality {
     let mut scores = vec![0f32; n];
     let mut seen = vec![false; n];
     let mut q = Quality::default();
     let discount: Vec<f64> = (0..k).map(|r| 1.0 / ((r + 2) as f64).log2()).collect();
-    for (history, truth) in train.rows.iter().zip(&test.rows) {
+    for (input, known, truth) in users {
         if truth.is_empty() {
             continue;
         }
-        model.score(history, &mut scores);
-        let top = top_k(&scores, history, k);
+        model.score(input, &mut scores);
+        let top = top_k(&scores, known, k);
         let mut dcg = 0.0;
         let mut hits = 0usize;
         for (r, item) in top.iter().enumerate() {
@@ -69,6 +84,41 @@ pub fn evaluate<S: Scorer + ?Sized>(
     }
     q.coverage = seen.iter().filter(|s| **s).count() as f64 / n.max(1) as f64;
     q
+}
+
+/// The cold-start protocol: like [`evaluate`], but each user's model input
+/// is only `history` of their training items, drawn at random (seeded);
+/// the ranking still excludes all their training items, which are neither
+/// hits nor misses. Users with fewer training items than `history` are left
+/// out. Answers "how good is a row after one, two, three plays".
+pub fn evaluate_thin<S: Scorer + ?Sized>(
+    model: &S,
+    train: &UserItems,
+    test: &UserItems,
+    k: usize,
+    history: usize,
+    seed: u64,
+) -> Quality {
+    use rand::SeedableRng;
+    use rand::seq::IndexedRandom;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x7417_4157);
+    let rows: Vec<Vec<u32>> = train
+        .rows
+        .iter()
+        .map(|r| {
+            let mut h: Vec<u32> = r.choose_multiple(&mut rng, history).copied().collect();
+            h.sort_unstable();
+            h
+        })
+        .collect();
+    let users = train
+        .rows
+        .iter()
+        .zip(&rows)
+        .zip(&test.rows)
+        .filter(|((known, _), _)| known.len() >= history)
+        .map(|((known, thin), truth)| (thin.as_slice(), known.as_slice(), truth.as_slice()));
+    rank_quality(model, users, train.n_items, k)
 }
 
 /// Picks the value of `grid` whose model scores the best mean nDCG@K over
@@ -179,5 +229,47 @@ mod tests {
         assert!((q.ndcg - (1.0 / 3f64.log2()) / ideal).abs() < 1e-12);
         assert_eq!((q.recall, q.precision, q.users), (0.5, 0.5, 1));
         assert_eq!(q.coverage, 0.5);
+    }
+
+    /// Scores item 3 high only for a one-item input, item 4 always a little;
+    /// asserts every input is a subset of some training row.
+    struct ByLength(Vec<Vec<u32>>);
+
+    impl Scorer for ByLength {
+        fn score(&self, history: &[u32], out: &mut [f32]) {
+            assert!(
+                self.0
+                    .iter()
+                    .any(|row| history.iter().all(|i| row.contains(i))),
+                "{history:?} is not drawn from a training row"
+            );
+            out.fill(0.0);
+            out[3] = if history.len() == 1 { 1.0 } else { 0.0 };
+            out[4] = 0.5;
+        }
+    }
+
+    #[test]
+    fn the_cold_start_protocol_feeds_n_training_items() {
+        // A: train {0, 1, 2}, test {3}; B: train {0}, test {4}; C: no test
+        let m = |rows: Vec<Vec<u32>>| UserItems {
+            rows,
+            n_items: 5,
+            weights: Vec::new(),
+        };
+        let train = m(vec![vec![0, 1, 2], vec![0], vec![0, 1]]);
+        let test = m(vec![vec![3], vec![4], vec![]]);
+        let model = ByLength(train.rows.clone());
+        // one item each: A's top 1 is item 3 (a hit), B's too (a miss)
+        let q = evaluate_thin(&model, &train, &test, 1, 1, 7);
+        assert_eq!((q.users, q.ndcg, q.recall), (2, 0.5, 0.5));
+        // two items: B has too few and is left out; A's input has two, so
+        // item 4 wins (a miss); its training items stay excluded either way
+        let q = evaluate_thin(&model, &train, &test, 1, 2, 7);
+        assert_eq!((q.users, q.ndcg), (1, 0.0));
+        // full histories, as `evaluate` gives them: A's three items make
+        // item 4 win (a miss), B's one item makes item 3 win (a miss)
+        let full = evaluate(&model, &train, &test, 1);
+        assert_eq!((full.users, full.ndcg), (2, 0.0));
     }
 }

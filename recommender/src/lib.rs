@@ -17,12 +17,16 @@
 //! - [`models`] — [`Ease`](models::ease::Ease) (closed form, and its
 //!   denoising variant), [`Als`](models::als::Als) (implicit ALS, CG),
 //!   [`ItemKnn`](models::itemknn::ItemKnn) (cosine neighbours),
-//!   [`Popularity`](models::popularity::Popularity); each is
+//!   [`Popularity`](models::popularity::Popularity),
+//!   [`Blend`](models::blend::Blend) (DLAE + ALS) and
+//!   [`TasteClusters`](models::clusters::TasteClusters) (k-means from
+//!   linfa-clustering over ALS user factors, for cold start); each is
 //!   `Params` → `check()` → `ValidParams` → `Fit` on a `DatasetBase`, and
 //!   serializes;
 //! - [`eval`] — nDCG, recall, precision and coverage at K over a full
 //!   ranking that excludes each user's training items, and hyper-parameter
-//!   tuning on a validation split carved from training data;
+//!   tuning on a validation split carved from training data, and the
+//!   cold-start protocol (a few random training items per user as input);
 //! - [`linalg`] — the SPD inverse EASE needs, on every core;
 //! - [`error`] — this crate's [`Error`].
 

@@ -3,6 +3,7 @@
 
 pub mod als;
 pub mod blend;
+pub mod clusters;
 pub mod ease;
 pub mod itemknn;
 pub mod popularity;
