@@ -56,38 +56,7 @@ pub enum ModelName {
 #[derive(Subcommand, Debug, Clone)]
 pub enum RecommendCommand {
     /// Offline evaluation: nDCG, recall, precision and coverage at K.
-    Eval {
-        /// Interactions (every one an implicit positive), split here 80/20
-        /// per user with `--seed`.
-        #[arg(long, required_unless_present = "train")]
-        interactions: Option<PathBuf>,
-        /// Format of `--interactions`.
-        #[arg(long, value_enum, default_value = "movielens")]
-        format: InterFormat,
-        /// A split made elsewhere: train TSV (`user<TAB>item`) …
-        #[arg(long, requires = "test", conflicts_with = "interactions")]
-        train: Option<PathBuf>,
-        /// … and test TSV.
-        #[arg(long, requires = "train")]
-        test: Option<PathBuf>,
-        /// Model.
-        #[arg(long, value_enum, default_value = "all")]
-        model: ModelName,
-        /// Cut-off.
-        #[arg(long, default_value_t = 10)]
-        k: usize,
-        /// Seed of the split (and of the validation split).
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Cold-start protocol: the models see only this many of each
-        /// user's training items (drawn at random); the ranking still
-        /// excludes all of them. Tuning is unchanged.
-        #[arg(long)]
-        history: Option<usize>,
-        /// Clusters of the `clusters` model.
-        #[arg(long, default_value_t = 20)]
-        clusters: usize,
-    },
+    Eval(EvalArgs),
     /// Trains on the lake and publishes a versioned artifact under
     /// `<lake>/models/`; prints its manifest as one JSON line.
     Train {
@@ -101,6 +70,41 @@ pub enum RecommendCommand {
         #[arg(long, default_value_t = 3)]
         keep: usize,
     },
+}
+
+/// Arguments of `recommend eval`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EvalArgs {
+    /// Interactions (every one an implicit positive), split here 80/20
+    /// per user with `--seed`.
+    #[arg(long, required_unless_present = "train")]
+    pub interactions: Option<PathBuf>,
+    /// Format of `--interactions`.
+    #[arg(long, value_enum, default_value = "movielens")]
+    pub format: InterFormat,
+    /// A split made elsewhere: train TSV (`user<TAB>item`) …
+    #[arg(long, requires = "test", conflicts_with = "interactions")]
+    pub train: Option<PathBuf>,
+    /// … and test TSV.
+    #[arg(long, requires = "train")]
+    pub test: Option<PathBuf>,
+    /// Model.
+    #[arg(long, value_enum, default_value = "all")]
+    pub model: ModelName,
+    /// Cut-off.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Seed of the split (and of the validation split).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Cold-start protocol: the models see only this many of each
+    /// user's training items (drawn at random); the ranking still
+    /// excludes all of them. Tuning is unchanged.
+    #[arg(long)]
+    pub history: Option<usize>,
+    /// Clusters of the `clusters` model.
+    #[arg(long, default_value_t = 20)]
+    pub clusters: usize,
 }
 
 /// Runs `recommend train`: returns the manifest.
@@ -193,28 +197,18 @@ fn tuned<P: Copy, M: Scorer>(
 
 /// Runs `recommend`.
 pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
-    let (interactions, format, train, test, model, k, seed, history, clusters) = match c {
-        RecommendCommand::Eval {
-            interactions,
-            format,
-            train,
-            test,
-            model,
-            k,
-            seed,
-            history,
-            clusters,
-        } => (
-            interactions,
-            format,
-            train,
-            test,
-            model,
-            k,
-            seed,
-            history,
-            clusters,
-        ),
+    let EvalArgs {
+        interactions,
+        format,
+        train,
+        test,
+        model,
+        k,
+        seed,
+        history,
+        clusters,
+    } = match c {
+        RecommendCommand::Eval(a) => a,
         RecommendCommand::Train { lake, seed, keep } => {
             let lake = lake.unwrap_or_else(|| cfg.lake.path.clone());
             let m = self::train(&lake, seed, keep)?;
