@@ -55,6 +55,23 @@ pub struct ClickHouseConfig {
     pub database: String,
 }
 
+impl ClickHouseConfig {
+    /// The connection settings for the server at `url` (the configured one,
+    /// or one given by a flag), with this config's user, password and
+    /// database.
+    pub fn settings(
+        &self,
+        url: String,
+    ) -> showrunner_ingest::sinks::clickhouse::ClickHouseSettings {
+        showrunner_ingest::sinks::clickhouse::ClickHouseSettings {
+            url,
+            user: self.user.clone(),
+            password: self.password.clone(),
+            database: self.database.clone(),
+        }
+    }
+}
+
 impl Default for ClickHouseConfig {
     fn default() -> Self {
         Self {

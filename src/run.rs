@@ -16,7 +16,7 @@ use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::deadletter::{self, DeadLetter};
 use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::nats;
-use showrunner_ingest::sinks::clickhouse::{ClickHouseSettings, sink as clickhouse_sink};
+use showrunner_ingest::sinks::clickhouse::sink as clickhouse_sink;
 use showrunner_recommender::serve::{ServeState, live};
 
 use crate::config::Config;
@@ -173,12 +173,7 @@ pub fn spawn_clickhouse_sink(
     Arc<clickhouse_sink::SinkReport>,
 ) {
     let settings = clickhouse_sink::SinkSettings {
-        clickhouse: ClickHouseSettings {
-            url,
-            user: cfg.clickhouse.user.clone(),
-            password: cfg.clickhouse.password.clone(),
-            database: cfg.clickhouse.database.clone(),
-        },
+        clickhouse: cfg.clickhouse.settings(url),
         durable: cfg.clickhouse.durable.clone(),
         batch_max: cfg.clickhouse.batch_max,
         batch_wait: s.batch_wait,
@@ -389,12 +384,7 @@ pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
             };
             let ch = clickhouse
                 .or_else(|| cfg.clickhouse.enabled.then(|| cfg.clickhouse.url.clone()))
-                .map(|url| ClickHouseSettings {
-                    url,
-                    user: cfg.clickhouse.user.clone(),
-                    password: cfg.clickhouse.password.clone(),
-                    database: cfg.clickhouse.database.clone(),
-                });
+                .map(|url| cfg.clickhouse.settings(url));
             let results = deadletter::replay(
                 &js,
                 &streams.deadletter,

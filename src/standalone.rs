@@ -77,12 +77,7 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     // with `clickhouse.enabled`, ClickHouse is fed too (and the metrics API
     // answers `engine=clickhouse` from it)
     let clickhouse = if cfg.clickhouse.enabled {
-        let ch = showrunner_ingest::sinks::clickhouse::ClickHouseSettings {
-            url: cfg.clickhouse.url.clone(),
-            user: cfg.clickhouse.user.clone(),
-            password: cfg.clickhouse.password.clone(),
-            database: cfg.clickhouse.database.clone(),
-        };
+        let ch = cfg.clickhouse.settings(cfg.clickhouse.url.clone());
         // the schema up front; a server that is down is caught up with later
         if let Err(e) = showrunner_ingest::sinks::clickhouse::migrate(&ch).await {
             eprintln!("ClickHouse migrate failed ({e}); the sink retries until the server answers");

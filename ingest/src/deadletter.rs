@@ -261,7 +261,7 @@ pub async fn replay(
             .and_then(|w| validator.validate(&w))
             .and_then(|e| {
                 let out = Outgoing::event(&e);
-                validator.check_size(out.payload.len()).map(|()| out)
+                validator.check_size(out.payload.len()).map(|()| (e, out))
             });
         let still = |status, field: String, reason: String| Replayed {
             seq: dl.seq,
@@ -270,8 +270,8 @@ pub async fn replay(
             field: Some(field),
             reason: Some(reason),
         };
-        let out = match checked {
-            Ok(out) => out,
+        let (event, out) = match checked {
+            Ok(checked) => checked,
             Err(e) => {
                 results.push(still("still_invalid", e.field, e.reason));
                 continue;
@@ -286,11 +286,9 @@ pub async fn replay(
                 ));
                 continue;
             };
-            let (family, event) = WireEvent::from_json(&out.payload)
-                .and_then(|w| validator.check(&w).map(|(f, _)| (f, w)))
-                .map_err(|e| Error::Config(format!("{}: {}", e.field, e.reason)))?;
+            let family = event.family();
             let mut row = Vec::new();
-            encode_row(family, &event, &mut row);
+            encode_row(family, &event.to_wire(), &mut row);
             match insert_rows(ch, family, bytes::Bytes::from(row)).await {
                 Ok(()) => {
                     stream.delete_message(dl.seq).await.map_err(Error::nats)?;

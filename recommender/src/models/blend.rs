@@ -1,7 +1,7 @@
 //! A blend of two scorers from different families: an item-item model
 //! (EASE or DLAE) and a latent-factor model (implicit ALS). Each one's
-//! scores for a history are scaled by their largest magnitude over the
-//! candidates (the history itself is never ranked), then mixed
+//! scores for a history are standardized (z-score over the items, the
+//! history's own scores set to 0 first: it is never ranked), then mixed
 //! `w · ease + (1 − w) · als`; the weight is tuned on validation folds like
 //! any hyper-parameter.
 

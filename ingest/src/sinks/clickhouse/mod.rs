@@ -58,9 +58,7 @@ impl ClickHouseSettings {
             .with_password(&self.password)
             .with_validation(false)
     }
-}
 
-impl ClickHouseSettings {
     /// A client of the database.
     pub(crate) fn client(&self) -> Client {
         self.server_client().with_database(&self.database)

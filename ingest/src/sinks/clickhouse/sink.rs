@@ -8,8 +8,8 @@
 //! refuses for its data (an exception that is not about the schema, load
 //! or time) is split in halves until the refused rows stand alone; they
 //! go to the dead-letter stream (sink `clickhouse`, the server's reason),
-//! are counted (`rejected`), and the rest is inserted. Redeliveries collapse in the `ReplacingMergeTree` and
-//! are deduplicated by queries.
+//! are counted (`rejected`), and the rest is inserted. Redeliveries
+//! collapse in the `ReplacingMergeTree` and are deduplicated by queries.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
