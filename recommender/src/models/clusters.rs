@@ -86,7 +86,7 @@ impl<T> Fit<UserItems, T, Error> for TasteClustersValidParams {
 
     fn fit(&self, dataset: &DatasetBase<UserItems, T>) -> Result<TasteClusters> {
         let m = &dataset.records;
-        let als = self.als.fit(&DatasetBase::new(m.clone(), ()))?;
+        let als = self.als.fit(dataset)?;
         // users with a history (an empty row has no taste to cluster)
         let active: Vec<usize> = (0..m.rows.len())
             .filter(|&u| !m.rows[u].is_empty())
