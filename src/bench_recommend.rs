@@ -243,10 +243,12 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
             },
             holdout: Holdout::default(),
             train_seconds: train_s,
+            cold_start: None,
         },
         catalog,
         trending,
         model,
+        clusters: None,
     };
     let state = ServeState::new(
         std::env::temp_dir().join("showrunner-bench-models"),

@@ -11,12 +11,12 @@ use linfa::prelude::*;
 use showrunner_recommender::data::{Interactions, UserItems};
 use showrunner_recommender::eval::{self, Quality};
 use showrunner_recommender::models::Scorer;
-use showrunner_recommender::models::als::AlsParams;
 use showrunner_recommender::models::blend::BlendParams;
 use showrunner_recommender::models::clusters::TasteClustersParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::models::itemknn::ItemKnnParams;
 use showrunner_recommender::models::popularity::PopularityParams;
+use showrunner_recommender::train::{als_grid, als_params};
 
 /// Validation splits each hyper-parameter is scored on.
 const FOLDS: usize = 3;
@@ -274,8 +274,7 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
     }
     let dlae_fit =
         |(p, l): (f64, f64), x: &UserItems| EaseParams::new().lambda(l).dropout(p).fit(&dataset(x));
-    let als_params =
-        |(f, a, l): (usize, f64, f64)| AlsParams::new().factors(f).alpha(a).lambda(l).seed(seed);
+    let als_params = |p: (usize, f64, f64)| als_params(p, seed);
     let als_fit = |p: (usize, f64, f64), x: &UserItems| als_params(p).fit(&dataset(x));
     if want(ModelName::Dlae) {
         tuned(
@@ -360,18 +359,5 @@ fn dlae_grid() -> Vec<(f64, f64)> {
     [0.25, 0.33, 0.5]
         .iter()
         .flat_map(|p| [100.0, 200.0, 400.0, 800.0].map(|l| (*p, l)))
-        .collect()
-}
-
-/// Implicit ALS's grid: (factors, α, λ).
-fn als_grid() -> Vec<(usize, f64, f64)> {
-    [16usize, 32, 64]
-        .iter()
-        .flat_map(|f| {
-            [0.3, 1.0, 3.0]
-                .iter()
-                .flat_map(move |a| [3.0, 10.0, 30.0].map(|l| (*f, *a, l)))
-                .collect::<Vec<_>>()
-        })
         .collect()
 }

@@ -152,6 +152,32 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
             "{f}"
         );
     }
+    // the cold-start choice, made on validation folds: the first history
+    // length at which EASE measured at least as well as the clusters
+    let cold = &m["cold_start"];
+    let curve = cold["validation"].as_array().expect("validation curve");
+    assert_eq!(curve.len(), 8, "{cold}");
+    let below = cold["below"].as_u64().expect("below") as usize;
+    let first_ease = curve
+        .iter()
+        .position(|q| q["model"]["ndcg"].as_f64() >= q["clusters"]["ndcg"].as_f64())
+        .map_or(curve.len() + 1, |i| i + 1);
+    assert_eq!(below, first_ease, "{cold}");
+    let k = cold["params"]["clusters"].as_u64().expect("k");
+    let has_clusters = below > 1 && k > 1;
+    assert_eq!(
+        h.lake()
+            .join("models")
+            .join(&version)
+            .join("clusters.json")
+            .is_file(),
+        has_clusters,
+        "{cold}"
+    );
+    eprintln!(
+        "cold start: below {below}, {k} cluster(s); tried {}",
+        cold["tried"]
+    );
     assert!(m["data"]["users"].as_u64().expect("users") > 100, "{m}");
     assert!(m["data"]["titles"].as_u64().expect("titles") >= 100, "{m}");
     let (model, pop) = (
@@ -264,6 +290,34 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         "freshness: first watch event visible {} ms after the collector's ack ({polls} polls)",
         posted.elapsed().as_millis()
     );
+    // a newcomer's first play: their row turns from trending to the
+    // cold-start row the manifest chose (clusters, trending, or EASE)
+    let first_play = truth.movies.iter().min().expect("a movie").clone();
+    let new_url = format!("{base}/v1/users/newcomer/recommendations?k=10&country=US");
+    let (_, v) = get(&http, &new_url, Some(APP)).await;
+    assert_eq!(v["known_user"], false, "{v}");
+    let progress = WatchEvent::Progress(Progress {
+        position_ms: 900_000,
+        duration_ms: 3_000_000,
+    });
+    post_watch(&http, &base, "newcomer", &first_play, progress).await;
+    let row = loop {
+        let (_, v) = get(&http, &new_url, Some(APP)).await;
+        if v["known_user"] == true && !titles(&v).contains(&first_play) {
+            break v;
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(20),
+            "the newcomer's play never showed: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let first_reason = row["items"][0]["reason"].as_str().expect("reason");
+    if below > 1 && k == 1 {
+        assert_eq!(first_reason, "trending_in: US", "{row}");
+    } else {
+        assert!(first_reason.starts_with("because_you_watched: "), "{row}");
+    }
     let metrics = http
         .get(format!("{base}/metrics"))
         .send()

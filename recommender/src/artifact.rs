@@ -6,6 +6,7 @@
 //! models/<version>/catalog.json  the catalog it was trained on
 //! models/<version>/trending.json per-country trending
 //! models/<version>/weights.f32   EASE's item × item weights, little-endian f32, row-major
+//! models/<version>/clusters.json  taste clusters for short histories (when they measured better)
 //! ```
 //!
 //! A version is written into a temp directory, fsynced and renamed into
@@ -24,6 +25,7 @@ use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::eval::Quality;
 use crate::feedback::{FeedbackParams, Trending};
+use crate::models::clusters::{TasteClusters, TasteClustersValidParams};
 use crate::models::ease::{Ease, EaseValidParams};
 
 /// Format of the artifact's files; bumped on incompatible changes.
@@ -57,6 +59,61 @@ pub struct Holdout {
     pub popularity: Quality,
 }
 
+/// Cold-start quality with a history of `history` titles: the served
+/// model's and the taste clusters' (the cold-start protocol of
+/// [`evaluate_thin`](crate::eval::evaluate_thin)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThinQuality {
+    /// Titles of history the models were given.
+    pub history: usize,
+    /// The served model (EASE).
+    pub model: Quality,
+    /// The taste clusters.
+    pub clusters: Quality,
+}
+
+/// A cluster count tried on validation folds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClustersTried {
+    /// k.
+    pub clusters: usize,
+    /// Mean nDCG over histories of one to three titles.
+    pub ndcg: f64,
+}
+
+/// The taste clusters and when they are served, in `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColdStart {
+    /// `for_you` rows of users with at least one and fewer than `below`
+    /// titles come from the clusters (the first history length at which
+    /// the model measured at least as well on validation folds); ≤ 1:
+    /// never.
+    pub below: usize,
+    /// The clusters' parameters (k, the factor model's). One cluster is
+    /// popularity: then short histories get the trending row.
+    pub params: TasteClustersValidParams,
+    /// Each k tried: mean validation nDCG over histories of 1–3 titles.
+    pub tried: Vec<ClustersTried>,
+    /// Mean nDCG per history length over validation folds of the training
+    /// split: what `below` was chosen on.
+    pub validation: Vec<ThinQuality>,
+    /// Per history length on the holdout.
+    pub holdout: Vec<ThinQuality>,
+}
+
+impl ColdStart {
+    /// Whether short histories get a cold-start row at all.
+    pub fn served(&self) -> bool {
+        self.below > 1
+    }
+
+    /// Whether that row comes from `clusters.json` (more than one
+    /// cluster); else it is trending.
+    pub fn has_clusters(&self) -> bool {
+        self.served() && self.params.clusters() > 1
+    }
+}
+
 /// What a version is, in `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -78,6 +135,9 @@ pub struct Manifest {
     pub holdout: Holdout,
     /// Seconds spent tuning, evaluating and fitting.
     pub train_seconds: f64,
+    /// The cold-start model (absent from versions trained without one).
+    #[serde(default)]
+    pub cold_start: Option<ColdStart>,
 }
 
 /// A trained model with everything serving needs.
@@ -91,6 +151,9 @@ pub struct Artifact {
     pub trending: Trending,
     /// The model.
     pub model: Ease,
+    /// Taste clusters for short histories, without the training users'
+    /// factors; present exactly when the manifest's cold start is served.
+    pub clusters: Option<TasteClusters>,
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {
@@ -148,6 +211,7 @@ impl Artifact {
     /// directory.
     pub fn publish(&self, models_dir: &Path, keep: usize) -> Result<PathBuf> {
         let version = &self.manifest.version;
+        let clusters = self.served_clusters()?;
         fs::create_dir_all(models_dir).map_err(|e| io(models_dir, e))?;
         let tmp = models_dir.join(format!(".tmp-{version}"));
         let dir = models_dir.join(version);
@@ -164,6 +228,9 @@ impl Artifact {
             bytes.extend_from_slice(&x.to_le_bytes());
         }
         write_synced(&tmp.join("weights.f32"), &bytes)?;
+        if let Some(c) = clusters {
+            write_synced(&tmp.join("clusters.json"), &json(c)?)?;
+        }
         File::open(&tmp)
             .and_then(|d| d.sync_all())
             .map_err(|e| io(&tmp, e))?;
@@ -219,6 +286,22 @@ impl Artifact {
             .collect();
         let weights =
             Array2::from_shape_vec((n, n), w).map_err(|e| Error::Artifact(e.to_string()))?;
+        let clusters = match &manifest.cold_start {
+            Some(c) if c.has_clusters() => {
+                let path = dir.join("clusters.json");
+                let m: TasteClusters = read_json(&path)?;
+                if m.shares.ncols() != n || m.als.items.nrows() != n || m.is_empty() {
+                    return Err(Error::Artifact(format!(
+                        "{}: {} clusters over {} titles, the catalog has {n}",
+                        path.display(),
+                        m.len(),
+                        m.shares.ncols()
+                    )));
+                }
+                Some(m)
+            }
+            _ => None,
+        };
         Ok(Artifact {
             model: Ease {
                 weights,
@@ -227,7 +310,27 @@ impl Artifact {
             manifest,
             catalog,
             trending,
+            clusters,
         })
+    }
+
+    /// The clusters to write: the manifest and the model must agree on
+    /// whether there are any.
+    fn served_clusters(&self) -> Result<Option<&TasteClusters>> {
+        let served = self
+            .manifest
+            .cold_start
+            .as_ref()
+            .is_some_and(ColdStart::has_clusters);
+        match (&self.clusters, served) {
+            (Some(c), true) => Ok(Some(c)),
+            (None, false) => Ok(None),
+            (c, _) => Err(Error::Artifact(format!(
+                "the manifest {} cold-start clusters and the artifact {} them",
+                if served { "serves" } else { "serves no" },
+                if c.is_some() { "has" } else { "lacks" }
+            ))),
+        }
     }
 }
 
@@ -282,6 +385,7 @@ mod tests {
                 data: DataWindow::default(),
                 holdout: Holdout::default(),
                 train_seconds: 0.0,
+                cold_start: None,
             },
             catalog: Catalog::from_titles(vec![t("a"), t("b")]),
             trending: [("US".to_string(), vec![(1, 2.0)])].into(),
@@ -289,7 +393,37 @@ mod tests {
                 weights: Array2::from_shape_vec((2, 2), vec![0.0, w, -w, 0.0]).expect("2×2"),
                 params: crate::models::ease::EaseParams::new().check().expect("ok"),
             },
+            clusters: None,
         }
+    }
+
+    /// The artifact with two taste clusters over its two titles.
+    fn with_clusters(version: &str, below: usize) -> Artifact {
+        use crate::models::als::AlsParams;
+        use crate::models::clusters::TasteClustersParams;
+        let rows = vec![vec![0], vec![1], vec![0], vec![1]];
+        let d = linfa::DatasetBase::new(crate::data::UserItems::binary(rows, 2), ());
+        let params = TasteClustersParams::new(AlsParams::new().factors(2).check().expect("als"))
+            .clusters(2)
+            .check()
+            .expect("clusters");
+        let clusters = linfa::traits::Fit::fit(&params, &d).expect("fit");
+        let mut a = artifact(version, 1.0);
+        a.manifest.cold_start = Some(ColdStart {
+            below,
+            params,
+            tried: vec![ClustersTried {
+                clusters: 2,
+                ndcg: 0.5,
+            }],
+            validation: vec![ThinQuality {
+                history: 1,
+                ..ThinQuality::default()
+            }],
+            holdout: Vec::new(),
+        });
+        a.clusters = Some(clusters.without_user_factors());
+        a
     }
 
     use linfa::ParamGuard;
@@ -306,6 +440,52 @@ mod tests {
         assert_eq!(versions(dir.path()).expect("list"), ["v2", "v3"]);
         let back = Artifact::load(&dir.path().join("v3")).expect("load");
         assert_eq!(back, artifact("v3", 2.5));
+    }
+
+    #[test]
+    fn clusters_round_trip_and_must_match_the_manifest() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let a = with_clusters("v1", 3);
+        let d = a.publish(dir.path(), 1).expect("publish");
+        assert!(d.join("clusters.json").is_file());
+        let mut back = Artifact::load(&d).expect("load");
+        // JSON brings f64 factors back within an ulp, not always bit-exact
+        let (b, c) = (
+            back.clusters.take().expect("clusters"),
+            a.clusters.as_ref().expect("clusters"),
+        );
+        let close = |x: &Array2<f64>, y: &Array2<f64>| {
+            x.dim() == y.dim()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| (p - q).abs() <= 1e-12 * q.abs())
+        };
+        assert!(close(&b.als.items, &c.als.items) && close(&b.centroids, &c.centroids));
+        assert_eq!((&b.shares, b.als.params), (&c.shares, c.als.params));
+        assert_eq!(
+            (b.cluster_of(&[0]), b.cluster_of(&[1])),
+            (c.cluster_of(&[0]), c.cluster_of(&[1]))
+        );
+        assert_eq!(
+            back,
+            Artifact {
+                clusters: None,
+                ..a.clone()
+            }
+        );
+        // clusters the manifest does not serve, or served ones missing
+        let mut unserved = with_clusters("v2", 1);
+        assert!(matches!(
+            unserved.publish(dir.path(), 1),
+            Err(Error::Artifact(_))
+        ));
+        assert!(!dir.path().join(".tmp-v2").exists(), "nothing written");
+        unserved.clusters = None;
+        let d2 = unserved.publish(dir.path(), 2).expect("publish");
+        assert!(!d2.join("clusters.json").exists());
+        assert_eq!(Artifact::load(&d2).expect("load"), unserved);
+        fs::remove_file(d.join("clusters.json")).expect("rm");
+        assert!(matches!(Artifact::load(&d), Err(Error::Io(..))));
     }
 
     #[test]

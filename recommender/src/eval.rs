@@ -176,6 +176,42 @@ pub fn tune_view<P: Copy, M>(
     best.ok_or_else(|| crate::Error::Param("empty tuning grid".into()))
 }
 
+/// The cold-start protocol on validation folds of `train`: `fit` fits a
+/// set of candidate models on a fold; for each candidate and each history
+/// length 1..=`max`, the mean quality over the folds (`[model][h − 1]`).
+pub fn thin_validation(
+    train: &UserItems,
+    k: usize,
+    seed: u64,
+    folds: usize,
+    max: usize,
+    fit: impl Fn(&UserItems) -> crate::Result<Vec<Box<dyn Scorer>>>,
+) -> crate::Result<Vec<Vec<Quality>>> {
+    let splits = validation_folds(train, seed, folds);
+    let n = splits.len() as f64;
+    let mut curves: Vec<Vec<Quality>> = Vec::new();
+    for (fit_part, validation) in &splits {
+        let models = fit(fit_part)?;
+        curves.resize(models.len(), vec![Quality::default(); max]);
+        for (m, curve) in models.iter().zip(curves.iter_mut()) {
+            for (h, q) in curve.iter_mut().enumerate() {
+                let thin = evaluate_thin(m.as_ref(), fit_part, validation, k, h + 1, seed);
+                add_mean(q, &thin, n);
+            }
+        }
+    }
+    Ok(curves)
+}
+
+/// Adds `q ÷ n` to a running mean (users: the latest count).
+fn add_mean(mean: &mut Quality, q: &Quality, n: f64) {
+    mean.ndcg += q.ndcg / n;
+    mean.recall += q.recall / n;
+    mean.precision += q.precision / n;
+    mean.coverage += q.coverage / n;
+    mean.users = q.users;
+}
+
 /// The validation splits of `train` (seeded from `seed`).
 fn validation_folds(train: &UserItems, seed: u64, folds: usize) -> Vec<(UserItems, UserItems)> {
     (0..folds.max(1) as u64)
@@ -192,12 +228,7 @@ fn mean_quality<'a, S: Scorer + ?Sized + 'a>(
     let mut mean = Quality::default();
     let n = splits.len() as f64;
     for ((fit_part, validation), m) in splits.iter().zip(models) {
-        let q = evaluate(m, fit_part, validation, k);
-        mean.ndcg += q.ndcg / n;
-        mean.recall += q.recall / n;
-        mean.precision += q.precision / n;
-        mean.coverage += q.coverage / n;
-        mean.users = q.users;
+        add_mean(&mut mean, &evaluate(m, fit_part, validation, k), n);
     }
     mean
 }

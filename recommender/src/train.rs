@@ -1,18 +1,31 @@
 //! Training on the lake: read it with polars, weight the feedback, measure
 //! on a holdout of the lake's own interactions, fit on all of them, and
 //! publish a versioned [`Artifact`].
+//!
+//! Two models are fitted: EASE, for every history, and taste clusters
+//! (k-means over implicit-ALS factors) for short ones. The number of
+//! clusters (1: popularity) and the history lengths they serve are chosen
+//! on validation folds of the training split under the cold-start
+//! protocol: k by the mean nDCG over one to three titles, then from one
+//! title up, as long as the clusters measure better than EASE.
 
 use std::path::Path;
 use std::time::Instant;
 
 use linfa::prelude::*;
 
-use crate::artifact::{Artifact, DataWindow, FORMAT, Holdout, Manifest, version_name};
+use crate::artifact::{
+    Artifact, ClustersTried, ColdStart, DataWindow, FORMAT, Holdout, Manifest, ThinQuality,
+    version_name,
+};
 use crate::data::{Interactions, UserItems};
 use crate::error::Result;
-use crate::eval::{evaluate, tune};
+use crate::eval::{evaluate, evaluate_thin, thin_validation, tune};
 use crate::feedback::{self, FeedbackParams};
 use crate::lake;
+use crate::models::Scorer;
+use crate::models::als::AlsParams;
+use crate::models::clusters::{TasteClusters, TasteClustersParams};
 use crate::models::ease::{Ease, EaseParams};
 use crate::models::popularity::PopularityParams;
 
@@ -27,6 +40,15 @@ pub struct TrainOptions {
     pub lambdas: Vec<f64>,
     /// Validation folds.
     pub folds: usize,
+    /// (factors, α, λ) of implicit ALS tried on validation folds, for the
+    /// taste clusters' factor model.
+    pub als_grid: Vec<(usize, f64, f64)>,
+    /// Taste cluster counts (k-means' k) tried on validation folds; 1 is
+    /// popularity, which serving answers with trending.
+    pub cluster_grid: Vec<usize>,
+    /// Longest history the clusters may serve, and the cold-start curve's
+    /// length.
+    pub max_thin: usize,
     /// Feedback weighting.
     pub feedback: FeedbackParams,
     /// Titles kept per country in the trending lists.
@@ -44,6 +66,9 @@ impl Default for TrainOptions {
             k: 10,
             lambdas: vec![50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0],
             folds: 3,
+            als_grid: als_grid(),
+            cluster_grid: vec![1, 2, 5, 10, 20, 40],
+            max_thin: 8,
             feedback: FeedbackParams::default(),
             trending_keep: 500,
             keep_versions: 3,
@@ -54,30 +79,147 @@ impl Default for TrainOptions {
     }
 }
 
+/// Implicit ALS's grid: (factors, α, λ).
+pub fn als_grid() -> Vec<(usize, f64, f64)> {
+    [16usize, 32, 64]
+        .iter()
+        .flat_map(|f| {
+            [0.3, 1.0, 3.0]
+                .iter()
+                .flat_map(move |a| [3.0, 10.0, 30.0].map(|l| (*f, *a, l)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// ALS parameters of a grid point.
+pub fn als_params((f, a, l): (usize, f64, f64), seed: u64) -> AlsParams {
+    AlsParams::new().factors(f).alpha(a).lambda(l).seed(seed)
+}
+
+fn dataset(m: &UserItems) -> DatasetBase<UserItems, ()> {
+    DatasetBase::new(m.clone(), ())
+}
+
 /// Fits EASE on weighted feedback, λ tuned on validation folds of `train`.
 fn fit_tuned(train: &UserItems, o: &TrainOptions) -> Result<Ease> {
-    let fit = |lambda: f64, m: &UserItems| {
-        EaseParams::new()
-            .lambda(lambda)
-            .fit(&DatasetBase::new(m.clone(), ()))
-    };
+    let fit = |lambda: f64, m: &UserItems| EaseParams::new().lambda(lambda).fit(&dataset(m));
     let (lambda, _) = tune(train, &o.lambdas, o.k, o.seed, o.folds, fit)?;
     fit(lambda, train)
 }
 
-/// The holdout quality of the tuned model and of popularity on a seeded
-/// 80/20 split of `all`, then the model tuned and fitted on all of it.
-pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<(Ease, Holdout)> {
+/// What [`fit_with_holdout`] fits and measures.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    /// EASE, tuned and fitted on all the data.
+    pub model: Ease,
+    /// Taste clusters fitted on all the data, without the users' factors,
+    /// when they are served.
+    pub clusters: Option<TasteClusters>,
+    /// When the clusters are served, and how both models measured.
+    pub cold_start: ColdStart,
+    /// Full-history quality on the holdout.
+    pub holdout: Holdout,
+}
+
+/// On a seeded 80/20 split of `all`: the holdout quality of the tuned
+/// model and of popularity, and the cold-start curves of the model and of
+/// the taste clusters (validation folds of the 80 %, which choose the
+/// history lengths the clusters serve, and the holdout); then both models
+/// tuned and fitted on all of it.
+pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
     let (train, test) = Interactions::split(all, 0.2, o.seed);
     let held = fit_tuned(&train, o)?;
-    let pop = PopularityParams::default().fit(&DatasetBase::new(train.clone(), ()))?;
+    let pop = PopularityParams::default().fit(&dataset(&train))?;
     let holdout = Holdout {
         k: o.k,
         seed: o.seed,
         model: evaluate(&held, &train, &test, o.k),
         popularity: evaluate(&pop, &train, &test, o.k),
     };
-    Ok((fit_tuned(all, o)?, holdout))
+    // the factor model tuned on full histories, then clustered
+    let (als, _) = tune(&train, &o.als_grid, o.k, o.seed, o.folds, |p, m| {
+        als_params(p, o.seed).fit(&dataset(m))
+    })?;
+    let als = als_params(als, o.seed).check()?;
+    let grid = o
+        .cluster_grid
+        .iter()
+        .map(|&c| {
+            TasteClustersParams::new(als)
+                .clusters(c)
+                .seed(o.seed)
+                .check()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let ease = held.params;
+    // [0]: EASE, [1 + j]: clusters of grid[j]
+    let curves = thin_validation(&train, o.k, o.seed, o.folds, o.max_thin, |m| {
+        let factors = als.fit(&dataset(m))?;
+        let mut v: Vec<Box<dyn Scorer>> = vec![Box::new(ease.fit(&dataset(m))?)];
+        for p in &grid {
+            v.push(Box::new(p.fit_factors(factors.clone(), m)?));
+        }
+        Ok(v)
+    })?;
+    // k on the mean over the shortest histories, the ones clusters are for
+    let short = o.max_thin.min(3);
+    let tried: Vec<(usize, f64)> = grid
+        .iter()
+        .zip(&curves[1..])
+        .map(|(p, c)| {
+            (
+                p.clusters(),
+                c[..short].iter().map(|q| q.ndcg).sum::<f64>() / short as f64,
+            )
+        })
+        .collect();
+    let best = (0..grid.len())
+        .max_by(|&a, &b| tried[a].1.total_cmp(&tried[b].1).then(b.cmp(&a)))
+        .ok_or_else(|| crate::Error::Param("empty cluster grid".into()))?;
+    let (params, chosen) = (grid[best], &curves[1 + best]);
+    let below = curves[0]
+        .iter()
+        .zip(chosen)
+        .position(|(e, c)| e.ndcg >= c.ndcg)
+        .map_or(o.max_thin + 1, |i| i + 1);
+    let held_clusters = params.fit(&dataset(&train))?;
+    let thin = |h: usize| ThinQuality {
+        history: h,
+        model: evaluate_thin(&held, &train, &test, o.k, h, o.seed),
+        clusters: evaluate_thin(&held_clusters, &train, &test, o.k, h, o.seed),
+    };
+    let cold_start = ColdStart {
+        below,
+        params,
+        tried: tried
+            .iter()
+            .map(|&(clusters, ndcg)| ClustersTried { clusters, ndcg })
+            .collect(),
+        validation: curves[0]
+            .iter()
+            .zip(chosen)
+            .enumerate()
+            .map(|(i, (&model, &clusters))| ThinQuality {
+                history: i + 1,
+                model,
+                clusters,
+            })
+            .collect(),
+        holdout: (1..=o.max_thin).map(thin).collect(),
+    };
+    // one cluster is popularity: serving uses trending, its fresh form
+    let clusters = if cold_start.has_clusters() {
+        Some(params.fit(&dataset(all))?.without_user_factors())
+    } else {
+        None
+    };
+    Ok(Fitted {
+        model: fit_tuned(all, o)?,
+        clusters,
+        cold_start,
+        holdout,
+    })
 }
 
 /// Reads the lake, trains, and publishes the artifact under
@@ -87,7 +229,7 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
     let started = Instant::now();
     let now = snap.window.1;
     let inter = feedback::interactions(&snap.watch, &snap.catalog, now, &o.feedback);
-    let (model, holdout) = fit_with_holdout(&inter.matrix, o)?;
+    let fitted = fit_with_holdout(&inter.matrix, o)?;
     let trending = feedback::trending(
         &snap.watch,
         &snap.catalog,
@@ -101,7 +243,7 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
         version: version_name(o.now_ms),
         created_at_ms: o.now_ms,
         model: "ease".into(),
-        params: model.params,
+        params: fitted.model.params,
         feedback: o.feedback,
         data: DataWindow {
             from_ms: snap.window.0,
@@ -110,14 +252,16 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
             titles: inter.items.len(),
             interactions: inter.matrix.nnz(),
         },
-        holdout,
+        holdout: fitted.holdout,
         train_seconds: started.elapsed().as_secs_f64(),
+        cold_start: Some(fitted.cold_start),
     };
     let artifact = Artifact {
         manifest,
         catalog: snap.catalog,
         trending,
-        model,
+        model: fitted.model,
+        clusters: fitted.clusters,
     };
     artifact.publish(&lake_dir.join("models"), o.keep_versions)?;
     Ok(artifact)

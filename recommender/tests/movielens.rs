@@ -101,3 +101,57 @@ fn ease_beats_the_floor_on_movielens_100k() {
         "{c3:?} {p3:?} {e3:?}"
     );
 }
+
+#[test]
+fn training_serves_taste_clusters_to_short_histories_on_movielens_100k() {
+    use showrunner_recommender::train::{TrainOptions, fit_with_holdout};
+    let all = Interactions::from_recbole(&movielens()).expect("read");
+    // the grids cut to what the evaluation chose, to keep the test short
+    let o = TrainOptions {
+        lambdas: vec![400.0],
+        als_grid: vec![(32, 3.0, 30.0)],
+        folds: 2,
+        cluster_grid: vec![1, 5, 20],
+        ..TrainOptions::default()
+    };
+    let f = fit_with_holdout(&all.matrix, &o).expect("fit");
+    let c = &f.cold_start;
+    eprintln!(
+        "below {} clusters {} tried {:?}",
+        c.below,
+        c.params.clusters(),
+        c.tried
+    );
+    for (v, h) in c.validation.iter().zip(&c.holdout) {
+        eprintln!(
+            "{} titles: validation EASE {:.4} clusters {:.4}; holdout EASE {:.4} clusters {:.4}",
+            v.history, v.model.ndcg, v.clusters.ndcg, h.model.ndcg, h.clusters.ndcg
+        );
+    }
+    // here tastes beat popularity (one cluster) for short histories …
+    assert!(c.params.clusters() > 1, "{:?}", c.tried);
+    let best = c.tried.iter().map(|t| t.ndcg).fold(f64::MIN, f64::max);
+    let chosen = c.tried.iter().find(|t| t.clusters == c.params.clusters());
+    assert_eq!(chosen.map(|t| t.ndcg), Some(best));
+    // … and beat EASE up to a few titles (measured: ≥ 1, 3 and 5 plays)
+    assert!(c.below >= 3, "below {}", c.below);
+    assert!(
+        c.validation[..c.below - 1]
+            .iter()
+            .all(|q| q.clusters.ndcg > q.model.ndcg)
+    );
+    if let Some(q) = c.validation.get(c.below - 1) {
+        assert!(q.model.ndcg >= q.clusters.ndcg);
+    }
+    // the holdout agrees where it matters most: one title
+    assert!(c.holdout[0].clusters.ndcg > c.holdout[0].model.ndcg);
+    let served = f.clusters.as_ref().expect("clusters are served");
+    assert_eq!(
+        (
+            served.len(),
+            served.shares.ncols(),
+            served.als.users.nrows()
+        ),
+        (c.params.clusters(), 1682, 0)
+    );
+}

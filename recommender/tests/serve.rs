@@ -13,10 +13,14 @@ use ndarray::Array2;
 use serde_json::Value;
 use showrunner_events::types::{Payload, WatchEvent};
 use showrunner_events::{Event, Timestamp};
-use showrunner_recommender::artifact::{Artifact, DataWindow, FORMAT, Holdout, Manifest};
+use showrunner_recommender::artifact::{
+    Artifact, ColdStart, DataWindow, FORMAT, Holdout, Manifest,
+};
 use showrunner_recommender::catalog::{Catalog, Title, maturity_rank};
 use showrunner_recommender::feedback::FeedbackParams;
 use showrunner_recommender::lake::{Profile, WatchAgg};
+use showrunner_recommender::models::als::{Als, AlsParams};
+use showrunner_recommender::models::clusters::{TasteClusters, TasteClustersParams};
 use showrunner_recommender::models::ease::{Ease, EaseParams};
 use showrunner_recommender::serve::users::Users;
 use showrunner_recommender::serve::{ServeState, router};
@@ -65,6 +69,7 @@ fn artifact(version: &str) -> Artifact {
             data: DataWindow::default(),
             holdout: Holdout::default(),
             train_seconds: 0.0,
+            cold_start: None,
         },
         catalog,
         // trending: US e > b > a > d; FR c > a; everyone a > e
@@ -78,7 +83,49 @@ fn artifact(version: &str) -> Artifact {
         ]
         .into(),
         model: Ease { weights: w, params },
+        clusters: None,
     }
+}
+
+/// `artifact` with taste clusters serving histories of one title. Item
+/// factors: a, b, c along (1, 0), d, e, s along (0, 1), so a history of
+/// a folds in along (1, 0), one of e along (0, 1); the centroids are
+/// those two directions. Cluster 0's users have a .9, c .8, e .6, b .2;
+/// cluster 1's s .9, d .5, e .3.
+fn with_clusters(version: &str) -> Artifact {
+    let mut a = artifact(version);
+    let items = ndarray::array![
+        [1.0, 0.0],
+        [1.0, 0.0],
+        [1.0, 0.0],
+        [0.0, 1.0],
+        [0.0, 1.0],
+        [0.0, 1.0]
+    ];
+    let als_params = linfa::ParamGuard::check(AlsParams::new().factors(2)).expect("als");
+    let clusters = TasteClusters {
+        als: Als {
+            users: Array2::zeros((0, 2)),
+            gram: items.t().dot(&items),
+            items,
+            params: als_params,
+        },
+        centroids: ndarray::array![[1.0, 0.0], [0.0, 1.0]],
+        shares: ndarray::array![
+            [0.9, 0.2, 0.8, 0.0, 0.6, 0.0],
+            [0.0, 0.0, 0.0, 0.5, 0.3, 0.9]
+        ],
+    };
+    a.manifest.cold_start = Some(ColdStart {
+        below: 2,
+        params: linfa::ParamGuard::check(TasteClustersParams::new(als_params).clusters(2))
+            .expect("clusters"),
+        tried: Vec::new(),
+        validation: Vec::new(),
+        holdout: Vec::new(),
+    });
+    a.clusters = Some(clusters);
+    a
 }
 
 fn agg(user: &str, watched: &str, fraction: f64, completed: bool, at: i64) -> WatchAgg {
@@ -235,6 +282,82 @@ async fn because_you_watched_uses_the_latest_title() {
         reasons(&v),
         ["because_you_watched: The b", "because_you_watched: The s"]
     );
+}
+
+#[tokio::test]
+async fn short_histories_get_their_taste_clusters_row() {
+    let s = state();
+    s.install(with_clusters("v2"));
+    // `one` watched only a: cluster 0 → e .6, b .2 (a completed, c not in
+    // US), then US trending (d); EASE alone would give b, d, e
+    let (_, v) = get(&s, "/v1/users/one/recommendations?k=3").await;
+    assert_eq!(ids(&v), ["e", "b", "d"], "{v}");
+    assert_eq!(
+        reasons(&v),
+        [
+            "because_you_watched: The a",
+            "because_you_watched: The a",
+            "trending_in: US"
+        ]
+    );
+    let score = v["items"][0]["score"].as_f64().expect("score");
+    assert!((score - 0.6).abs() < 1e-6, "{score}");
+    // the maturity limit and the country still apply: `kid` loses d
+    let (_, v) = get(&s, "/v1/users/kid/recommendations?k=3").await;
+    assert_eq!(ids(&v), ["e", "b"], "{v}");
+    // because_you_watched stays the latest title's EASE row
+    let (_, v) = get(
+        &s,
+        "/v1/users/one/recommendations?row=because_you_watched&k=3",
+    )
+    .await;
+    assert_eq!(ids(&v), ["b", "d", "e"]);
+    // two titles are not short here (below = 2): binge keeps EASE's row
+    let (_, v) = get(&s, "/v1/users/binge/recommendations?k=2").await;
+    assert_eq!(ids(&v), ["e", "a"]);
+    // no engaged title (a failed start): trending, as without clusters
+    let (_, v) = get(&s, "/v1/users/glitch/recommendations?k=3").await;
+    assert_eq!(ids(&v), ["e", "b", "a"]);
+    // a new user's first completion (e) puts them in cluster 1 at once:
+    // s .9, d .5, then trending (e watched → b)
+    let uri = "/v1/users/newbie/recommendations?k=3&country=US";
+    let (_, v) = get(&s, uri).await;
+    assert_eq!(reasons(&v), vec!["trending_in: US"; 3]);
+    let mut first = Event::new(
+        Timestamp(1_000 * DAY),
+        Payload::Watch(WatchEvent::Completed(
+            showrunner_events::types::watch::Completed {
+                duration_ms: Some(1000),
+            },
+        )),
+    );
+    first.envelope.user_id = Some("newbie".into());
+    first.envelope.title_id = Some("e".into());
+    assert!(s.users.apply(&first));
+    let (_, v) = get(&s, uri).await;
+    assert_eq!(ids(&v), ["s", "d", "b"], "{v}");
+    assert_eq!(reasons(&v)[0], "because_you_watched: The e");
+    // the manifest says when the clusters serve
+    let (_, v) = get(&s, "/v1/models/current").await;
+    assert_eq!(v["manifest"]["cold_start"]["below"], 2, "{v}");
+    // one cluster is popularity: the short history gets trending instead
+    let mut one_cluster = with_clusters("v3");
+    let c = one_cluster
+        .manifest
+        .cold_start
+        .as_mut()
+        .expect("cold start");
+    c.params = linfa::ParamGuard::check(TasteClustersParams::new(c.params.als()).clusters(1))
+        .expect("one cluster");
+    one_cluster.clusters = None;
+    s.install(one_cluster);
+    let (_, v) = get(&s, "/v1/users/one/recommendations?k=3").await;
+    assert_eq!(ids(&v), ["e", "b", "d"], "{v}");
+    assert_eq!(reasons(&v), vec!["trending_in: US"; 3]);
+    // and binge (two titles) still gets EASE's row
+    let (_, v) = get(&s, "/v1/users/binge/recommendations?k=2").await;
+    assert_eq!(ids(&v), ["e", "a"]);
+    assert_eq!(reasons(&v)[1], "because_you_watched: The s");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Taste clusters for cold start: users' implicit-ALS factors, scaled to
 //! unit length, are grouped with linfa-clustering's k-means; a history is
-//! folded into the factor space, scaled alike, assigned its nearest centroid, and scored by the share of that
-//! cluster's users who have each item — popularity within a taste, for
+//! folded into the factor space, scaled alike, assigned its nearest
+//! centroid, and scored by the share of that cluster's users who have each
+//! item — popularity within a taste, for
 //! users with too little history to score item by item.
 
 use linfa::dataset::DatasetBase;
@@ -85,8 +86,32 @@ impl<T> Fit<UserItems, T, Error> for TasteClustersValidParams {
     type Object = TasteClusters;
 
     fn fit(&self, dataset: &DatasetBase<UserItems, T>) -> Result<TasteClusters> {
-        let m = &dataset.records;
-        let als = self.als.fit(dataset)?;
+        self.fit_factors(self.als.fit(dataset)?, &dataset.records)
+    }
+}
+
+impl TasteClustersValidParams {
+    /// The number of clusters asked for.
+    pub fn clusters(&self) -> usize {
+        self.clusters
+    }
+
+    /// The factor model's parameters.
+    pub fn als(&self) -> AlsValidParams {
+        self.als
+    }
+
+    /// Clusters the users of `m` by the factors of `als`, a factor model
+    /// fitted on `m` with these parameters' ALS (one factor model serves
+    /// every k tried).
+    pub fn fit_factors(&self, als: Als, m: &UserItems) -> Result<TasteClusters> {
+        if als.users.nrows() != m.rows.len() {
+            return Err(Error::Param(format!(
+                "{} users' factors for {} users",
+                als.users.nrows(),
+                m.rows.len()
+            )));
+        }
         // users with a history (an empty row has no taste to cluster)
         let active: Vec<usize> = (0..m.rows.len())
             .filter(|&u| !m.rows[u].is_empty())
@@ -139,6 +164,23 @@ fn normalize(v: &mut ndarray::ArrayViewMut1<f64>) {
 }
 
 impl TasteClusters {
+    /// The number of clusters.
+    pub fn len(&self) -> usize {
+        self.centroids.nrows()
+    }
+
+    /// Whether there are no clusters (a fitted model has at least one).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The same model without the training users' factors: serving folds
+    /// every history in afresh, so an artifact needs only the items'.
+    pub fn without_user_factors(mut self) -> TasteClusters {
+        self.als.users = Array2::zeros((0, self.als.items.ncols()));
+        self
+    }
+
     /// The cluster nearest to a history's folded-in factors.
     pub fn cluster_of(&self, history: &[u32]) -> usize {
         let mut x = self.als.fold_in(history);
@@ -209,5 +251,11 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&m).expect("ser")).expect("de");
         assert_eq!(back.shares, m.shares);
         assert_eq!(back.cluster_of(&[3]), m.cluster_of(&[3]));
+        // serving's copy drops the users' factors and assigns alike
+        let lean = m.clone().without_user_factors();
+        assert_eq!((lean.als.users.nrows(), lean.len()), (0, 2));
+        for h in [[0u32], [1], [3], [5]] {
+            assert_eq!(lean.cluster_of(&h), m.cluster_of(&h));
+        }
     }
 }

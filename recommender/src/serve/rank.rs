@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::artifact::Artifact;
 use crate::feedback::Trending;
+use crate::models::clusters::TasteClusters;
 use crate::models::top_k_by;
 use crate::serve::users::UserState;
 
@@ -222,7 +223,64 @@ fn trending(m: &Loaded, ctx: &Context<'_>, ok: &[bool], k: usize, out: &mut Vec<
     }
 }
 
-/// A row of `k` recommendations.
+/// Where a short history's `for_you` row comes from.
+enum Cold<'a> {
+    /// The taste clusters.
+    Clusters(&'a TasteClusters),
+    /// Trending (the cold-start model chose one cluster: popularity).
+    Trending,
+}
+
+/// The cold-start row, when the artifact serves one for a history of
+/// `len` titles.
+fn cold_row(m: &Loaded, len: usize) -> Option<Cold<'_>> {
+    let below = m.artifact.manifest.cold_start.as_ref()?.below;
+    (len >= 1 && len < below).then_some(match &m.artifact.clusters {
+        Some(c) => Cold::Clusters(c),
+        None => Cold::Trending,
+    })
+}
+
+/// A short history's row: what the users of its taste cluster watched,
+/// by share. The reason names the history title most typical of that
+/// taste (the largest share; the latest on a tie).
+fn taste_row(
+    m: &Loaded,
+    c: &TasteClusters,
+    engaged: &[(usize, i64)],
+    ok: &[bool],
+    k: usize,
+    out: &mut Vec<Item>,
+) {
+    let mut history: Vec<u32> = engaged.iter().map(|&(t, _)| t as u32).collect();
+    history.sort_unstable();
+    let shares = c.shares.row(c.cluster_of(&history));
+    let why = engaged
+        .iter()
+        .map(|&(t, _)| (t, shares[t]))
+        .fold(
+            (engaged[0].0, f32::MIN),
+            |a, b| if b.1 > a.1 { b } else { a },
+        )
+        .0;
+    let reason = format!(
+        "because_you_watched: {}",
+        m.artifact.catalog.titles[why].name
+    );
+    let scores = shares.to_vec();
+    for t in best(&scores, ok, k) {
+        let s = scores[t as usize];
+        if s > 0.0 {
+            out.push(item(m, t as usize, f64::from(s), reason.clone()));
+        }
+    }
+}
+
+/// A row of `k` recommendations: `for_you` from the taste clusters (or
+/// trending, when the cold-start model is one cluster) for a history
+/// shorter than the artifact's cold-start bound, else from the sum of
+/// EASE's rows of the history; `because_you_watched` from the row of the
+/// latest title; both filled from trending.
 pub fn recommend(m: &Loaded, ctx: &Context<'_>, row: Row, k: usize) -> Vec<Item> {
     let engaged = history(m, ctx);
     let ok = allowed(m, ctx, &engaged);
@@ -233,7 +291,13 @@ pub fn recommend(m: &Loaded, ctx: &Context<'_>, row: Row, k: usize) -> Vec<Item>
         Row::ForYou => &engaged,
         Row::BecauseYouWatched => &engaged[..engaged.len().min(1)],
     };
-    if !seeds.is_empty() {
+    let cold = match row {
+        Row::ForYou => cold_row(m, engaged.len()),
+        _ => None,
+    };
+    if let Some(Cold::Clusters(c)) = cold {
+        taste_row(m, c, &engaged, &ok, k, &mut out);
+    } else if cold.is_none() && !seeds.is_empty() {
         let mut scores = vec![0f32; m.n()];
         for &(h, _) in seeds {
             for (s, x) in scores.iter_mut().zip(w.row(h)) {
