@@ -12,10 +12,13 @@ use anyhow::{Context, Result, bail};
 use linfa::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use showrunner_recommender::artifact::{Artifact, DataWindow, FORMAT, Holdout, Manifest};
+use showrunner_recommender::artifact::{
+    Artifact, BlendInfo, DataWindow, FORMAT, Holdout, Manifest,
+};
 use showrunner_recommender::catalog::{Catalog, Title};
 use showrunner_recommender::feedback::{self, FeedbackParams};
 use showrunner_recommender::lake::{Profile, WatchAgg};
+use showrunner_recommender::models::als::AlsParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::serve::ServeState;
 use showrunner_recommender::serve::users::Users;
@@ -190,6 +193,10 @@ pub struct RecommendArgs {
     /// Seed of the audience and the request mix.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// EASE's weight in the served blend with implicit ALS (64 factors,
+    /// α 3, λ 30); 1: EASE alone, as before the blend.
+    #[arg(long, default_value_t = 0.3)]
+    blend: f64,
 }
 
 /// Runs the benchmark.
@@ -203,9 +210,13 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
         k,
         row,
         seed,
+        blend,
     } = a;
     if users == 0 || titles == 0 || concurrency == 0 {
         bail!("--users, --titles and --concurrency must be ≥ 1");
+    }
+    if !(0.0..=1.0).contains(&blend) {
+        bail!("--blend must be in [0, 1]");
     }
     let now = 1_790_000_000_000;
     let t = Instant::now();
@@ -224,6 +235,24 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
         .await??
     };
     let train_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let als_params = AlsParams::new()
+        .factors(64)
+        .alpha(3.0)
+        .lambda(30.0)
+        .seed(seed)
+        .check()?;
+    let als = if blend < 1.0 {
+        let m = inter.matrix.clone();
+        Some(
+            tokio::task::spawn_blocking(move || als_params.fit(&DatasetBase::new(m, ())))
+                .await??
+                .without_user_factors(),
+        )
+    } else {
+        None
+    };
+    let als_s = t.elapsed().as_secs_f64();
     let trending = feedback::trending(&watch, &catalog, &profiles, now, &fb, 500);
     let interactions = inter.matrix.nnz();
     let artifact = Artifact {
@@ -231,7 +260,7 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
             format: FORMAT,
             version: "bench".into(),
             created_at_ms: now,
-            model: "ease".into(),
+            model: if als.is_some() { "blend" } else { "ease" }.into(),
             params: model.params,
             feedback: fb,
             data: DataWindow {
@@ -244,11 +273,19 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
             holdout: Holdout::default(),
             train_seconds: train_s,
             cold_start: None,
+            blend: als.as_ref().map(|_| BlendInfo {
+                weight: blend,
+                als: als_params,
+                tried: Vec::new(),
+                ease_holdout: Default::default(),
+                als_holdout: Default::default(),
+            }),
         },
         catalog,
         trending,
         model,
         clusters: None,
+        als,
     };
     let state = ServeState::new(
         std::env::temp_dir().join("showrunner-bench-models"),
@@ -315,6 +352,8 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
         "interactions": interactions,
         "synthesize_seconds": synth_s,
         "train_seconds": train_s,
+        "als_train_seconds": als_s,
+        "blend_weight": blend,
         "row": row,
         "k": k,
         "concurrency": concurrency,

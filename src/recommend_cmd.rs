@@ -10,6 +10,7 @@ use clap::{Subcommand, ValueEnum};
 use linfa::prelude::*;
 use showrunner_recommender::data::{Interactions, UserItems};
 use showrunner_recommender::eval::{self, Quality};
+use showrunner_recommender::feedback::FeedbackParams;
 use showrunner_recommender::models::Scorer;
 use showrunner_recommender::models::blend::BlendParams;
 use showrunner_recommender::models::clusters::TasteClustersParams;
@@ -77,8 +78,12 @@ pub enum RecommendCommand {
 pub struct EvalArgs {
     /// Interactions (every one an implicit positive), split here 80/20
     /// per user with `--seed`.
-    #[arg(long, required_unless_present = "train")]
+    #[arg(long, required_unless_present_any = ["train", "lake"])]
     pub interactions: Option<PathBuf>,
+    /// The lake's weighted feedback, as `recommend train` builds it, split
+    /// here like `--interactions`.
+    #[arg(long, conflicts_with_all = ["interactions", "train"])]
+    pub lake: Option<PathBuf>,
     /// Format of `--interactions`.
     #[arg(long, value_enum, default_value = "movielens")]
     pub format: InterFormat,
@@ -199,6 +204,7 @@ fn tuned<P: Copy, M: Scorer>(
 pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
     let EvalArgs {
         interactions,
+        lake,
         format,
         train,
         test,
@@ -219,19 +225,24 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
     if k == 0 {
         bail!("--k must be ≥ 1");
     }
-    let (train, test) = match (interactions, train, test) {
-        (Some(path), None, None) => {
+    let (train, test) = match (interactions, lake, train, test) {
+        (None, Some(lake), None, None) => {
+            let fb = FeedbackParams::default();
+            let (_, all) = showrunner_recommender::train::lake_interactions(&lake, &fb)?;
+            Interactions::split(&all.matrix, 0.2, seed)
+        }
+        (Some(path), None, None, None) => {
             let all = match format {
                 InterFormat::Movielens => Interactions::from_recbole(&path)?,
                 InterFormat::Tsv => Interactions::from_tsv(&path)?,
             };
             Interactions::split(&all.matrix, 0.2, seed)
         }
-        (None, Some(tr), Some(te)) => {
+        (None, None, Some(tr), Some(te)) => {
             let (_, train, test) = Interactions::from_split_tsv(&tr, &te)?;
             (train, test)
         }
-        _ => bail!("give --interactions, or --train and --test"),
+        _ => bail!("give --interactions, --lake, or --train and --test"),
     };
     let proto = Protocol { k, history, seed };
     let want = |m: ModelName| model == m || model == ModelName::All;

@@ -187,9 +187,18 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         let lake = lake.clone();
         tokio::task::spawn_blocking(move || crate::recommend_cmd::train(&lake, 42, 3)).await??
     };
+    let cold = m.cold_start.as_ref().map_or_else(
+        || "none".to_string(),
+        |c| match (c.served(), c.params.clusters()) {
+            (false, _) => "none".into(),
+            (true, 1) => format!("trending below {} titles", c.below),
+            (true, k) => format!("{k} taste clusters below {} titles", c.below),
+        },
+    );
     eprintln!(
-        "trained recommender {} on {} users × {} titles in {:.1} s (holdout nDCG@10 {:.3}, popularity {:.3})",
+        "trained recommender {} ({}) on {} users × {} titles in {:.1} s (holdout nDCG@10 {:.3}, popularity {:.3}; cold start: {cold})",
         m.version,
+        m.model,
         m.data.users,
         m.data.titles,
         t.elapsed().as_secs_f64(),

@@ -178,6 +178,21 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         "cold start: below {below}, {k} cluster(s); tried {}",
         cold["tried"]
     );
+    // `recommend eval --lake` measures on the same weighted feedback and
+    // split as training: popularity's holdout figures agree exactly
+    let out = bin()
+        .args(["recommend", "eval", "--model", "popularity", "--lake"])
+        .arg(h.lake())
+        .output()
+        .expect("run eval");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pop = json_lines(&out).pop().expect("eval line");
+    assert_eq!(pop["ndcg@10"], m["holdout"]["popularity"]["ndcg"], "{pop}");
+    assert_eq!(pop["users"], m["holdout"]["popularity"]["users"], "{pop}");
     assert!(m["data"]["users"].as_u64().expect("users") > 100, "{m}");
     assert!(m["data"]["titles"].as_u64().expect("titles") >= 100, "{m}");
     let (model, pop) = (

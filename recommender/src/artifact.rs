@@ -7,6 +7,7 @@
 //! models/<version>/trending.json per-country trending
 //! models/<version>/weights.f32   EASE's item × item weights, little-endian f32, row-major
 //! models/<version>/clusters.json  taste clusters for short histories (when they measured better)
+//! models/<version>/als.json       implicit-ALS item factors blended into `for_you` (when that measured better)
 //! ```
 //!
 //! A version is written into a temp directory, fsynced and renamed into
@@ -25,6 +26,7 @@ use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::eval::Quality;
 use crate::feedback::{FeedbackParams, Trending};
+use crate::models::als::{Als, AlsValidParams};
 use crate::models::clusters::{TasteClusters, TasteClustersValidParams};
 use crate::models::ease::{Ease, EaseValidParams};
 
@@ -70,6 +72,38 @@ pub struct ThinQuality {
     pub model: Quality,
     /// The taste clusters.
     pub clusters: Quality,
+}
+
+/// A blend weight tried on validation folds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightTried {
+    /// EASE's weight w (1: EASE alone, 0: ALS alone).
+    pub weight: f64,
+    /// Mean validation nDCG.
+    pub ndcg: f64,
+}
+
+/// How `for_you` mixes EASE with implicit ALS, in `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlendInfo {
+    /// EASE's weight w in `w · z(EASE) + (1 − w) · z(ALS)`, chosen on
+    /// validation folds; 1: EASE alone, and no `als.json`.
+    pub weight: f64,
+    /// The factor model's parameters (tuned alone on validation folds).
+    pub als: AlsValidParams,
+    /// Each weight tried.
+    pub tried: Vec<WeightTried>,
+    /// EASE alone on the holdout.
+    pub ease_holdout: Quality,
+    /// ALS alone on the holdout.
+    pub als_holdout: Quality,
+}
+
+impl BlendInfo {
+    /// Whether ALS takes part (w < 1).
+    pub fn blends(&self) -> bool {
+        self.weight < 1.0
+    }
 }
 
 /// A cluster count tried on validation folds.
@@ -123,7 +157,7 @@ pub struct Manifest {
     pub version: String,
     /// Creation time, ms since the epoch.
     pub created_at_ms: i64,
-    /// Model kind (`ease`).
+    /// Model kind: `ease`, or `blend` (EASE and implicit ALS, see `blend`).
     pub model: String,
     /// The model's parameters (λ chosen on validation folds).
     pub params: EaseValidParams,
@@ -138,6 +172,10 @@ pub struct Manifest {
     /// The cold-start model (absent from versions trained without one).
     #[serde(default)]
     pub cold_start: Option<ColdStart>,
+    /// The blend of `for_you` (absent from versions trained without one:
+    /// EASE alone).
+    #[serde(default)]
+    pub blend: Option<BlendInfo>,
 }
 
 /// A trained model with everything serving needs.
@@ -152,8 +190,11 @@ pub struct Artifact {
     /// The model.
     pub model: Ease,
     /// Taste clusters for short histories, without the training users'
-    /// factors; present exactly when the manifest's cold start is served.
+    /// factors; present exactly when the manifest's cold start has them.
     pub clusters: Option<TasteClusters>,
+    /// Implicit ALS blended into `for_you`, without the training users'
+    /// factors; present exactly when the manifest's blend has w < 1.
+    pub als: Option<Als>,
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {
@@ -212,6 +253,7 @@ impl Artifact {
     pub fn publish(&self, models_dir: &Path, keep: usize) -> Result<PathBuf> {
         let version = &self.manifest.version;
         let clusters = self.served_clusters()?;
+        let als = self.blended_als()?;
         fs::create_dir_all(models_dir).map_err(|e| io(models_dir, e))?;
         let tmp = models_dir.join(format!(".tmp-{version}"));
         let dir = models_dir.join(version);
@@ -230,6 +272,9 @@ impl Artifact {
         write_synced(&tmp.join("weights.f32"), &bytes)?;
         if let Some(c) = clusters {
             write_synced(&tmp.join("clusters.json"), &json(c)?)?;
+        }
+        if let Some(a) = als {
+            write_synced(&tmp.join("als.json"), &json(a)?)?;
         }
         File::open(&tmp)
             .and_then(|d| d.sync_all())
@@ -302,6 +347,21 @@ impl Artifact {
             }
             _ => None,
         };
+        let als = match &manifest.blend {
+            Some(b) if b.blends() => {
+                let path = dir.join("als.json");
+                let a: Als = read_json(&path)?;
+                if a.items.nrows() != n {
+                    return Err(Error::Artifact(format!(
+                        "{}: factors of {} titles, the catalog has {n}",
+                        path.display(),
+                        a.items.nrows()
+                    )));
+                }
+                Some(a)
+            }
+            _ => None,
+        };
         Ok(Artifact {
             model: Ease {
                 weights,
@@ -311,7 +371,23 @@ impl Artifact {
             catalog,
             trending,
             clusters,
+            als,
         })
+    }
+
+    /// The factor model to write: the manifest and the model must agree on
+    /// whether there is one.
+    fn blended_als(&self) -> Result<Option<&Als>> {
+        let blends = self.manifest.blend.as_ref().is_some_and(BlendInfo::blends);
+        match (&self.als, blends) {
+            (Some(a), true) => Ok(Some(a)),
+            (None, false) => Ok(None),
+            (a, _) => Err(Error::Artifact(format!(
+                "the manifest {} ALS and the artifact {} it",
+                if blends { "blends" } else { "blends no" },
+                if a.is_some() { "has" } else { "lacks" }
+            ))),
+        }
     }
 
     /// The clusters to write: the manifest and the model must agree on
@@ -386,6 +462,7 @@ mod tests {
                 holdout: Holdout::default(),
                 train_seconds: 0.0,
                 cold_start: None,
+                blend: None,
             },
             catalog: Catalog::from_titles(vec![t("a"), t("b")]),
             trending: [("US".to_string(), vec![(1, 2.0)])].into(),
@@ -394,6 +471,7 @@ mod tests {
                 params: crate::models::ease::EaseParams::new().check().expect("ok"),
             },
             clusters: None,
+            als: None,
         }
     }
 
@@ -486,6 +564,21 @@ mod tests {
         assert_eq!(Artifact::load(&d2).expect("load"), unserved);
         fs::remove_file(d.join("clusters.json")).expect("rm");
         assert!(matches!(Artifact::load(&d), Err(Error::Io(..))));
+        // a blend needs its factor model, and the factors come back
+        let mut b = with_clusters("v3", 3);
+        let factors = b.clusters.as_ref().map(|c| c.als.clone()).expect("als");
+        b.manifest.blend = Some(BlendInfo {
+            weight: 0.5,
+            als: factors.params,
+            tried: Vec::new(),
+            ease_holdout: Quality::default(),
+            als_holdout: Quality::default(),
+        });
+        assert!(matches!(b.publish(dir.path(), 3), Err(Error::Artifact(_))));
+        b.als = Some(factors);
+        let d3 = b.publish(dir.path(), 3).expect("publish");
+        let back = Artifact::load(&d3).expect("load");
+        assert_eq!(back.als.map(|a| a.items.dim()), Some((2, 2)));
     }
 
     #[test]

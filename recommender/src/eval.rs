@@ -160,20 +160,42 @@ pub fn tune_view<P: Copy, M>(
     fit: impl Fn(&UserItems) -> crate::Result<M>,
     view: impl for<'a> Fn(&'a M, P) -> Box<dyn Scorer + 'a>,
 ) -> crate::Result<(P, Quality)> {
-    let splits = validation_folds(train, seed, folds);
-    let models = splits
-        .iter()
-        .map(|(fit_part, _)| fit(fit_part))
-        .collect::<crate::Result<Vec<M>>>()?;
+    let curve = view_curve(train, grid, k, seed, folds, fit, view)?;
     let mut best: Option<(P, Quality)> = None;
-    for &p in grid {
-        let views: Vec<Box<dyn Scorer + '_>> = models.iter().map(|m| view(m, p)).collect();
-        let mean = mean_quality(&splits, views.iter().map(|v| v.as_ref()), k);
+    for (p, mean) in curve {
         if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
             best = Some((p, mean));
         }
     }
     best.ok_or_else(|| crate::Error::Param("empty tuning grid".into()))
+}
+
+/// The mean validation quality of every value of `grid`, as [`tune_view`]
+/// measures it.
+pub fn view_curve<P: Copy, M>(
+    train: &UserItems,
+    grid: &[P],
+    k: usize,
+    seed: u64,
+    folds: usize,
+    fit: impl Fn(&UserItems) -> crate::Result<M>,
+    view: impl for<'a> Fn(&'a M, P) -> Box<dyn Scorer + 'a>,
+) -> crate::Result<Vec<(P, Quality)>> {
+    let splits = validation_folds(train, seed, folds);
+    let models = splits
+        .iter()
+        .map(|(fit_part, _)| fit(fit_part))
+        .collect::<crate::Result<Vec<M>>>()?;
+    Ok(grid
+        .iter()
+        .map(|&p| {
+            let views: Vec<Box<dyn Scorer + '_>> = models.iter().map(|m| view(m, p)).collect();
+            (
+                p,
+                mean_quality(&splits, views.iter().map(|v| v.as_ref()), k),
+            )
+        })
+        .collect())
 }
 
 /// The cold-start protocol on validation folds of `train`: `fit` fits a

@@ -2,12 +2,13 @@
 //! on a holdout of the lake's own interactions, fit on all of them, and
 //! publish a versioned [`Artifact`].
 //!
-//! Two models are fitted: EASE, for every history, and taste clusters
-//! (k-means over implicit-ALS factors) for short ones. The number of
-//! clusters (1: popularity) and the history lengths they serve are chosen
-//! on validation folds of the training split under the cold-start
-//! protocol: k by the mean nDCG over one to three titles, then from one
-//! title up, as long as the clusters measure better than EASE.
+//! `for_you` is a blend of EASE and implicit ALS (the weight, chosen on
+//! validation folds, may leave EASE alone), and short histories get taste
+//! clusters (k-means over the ALS user factors). The number of clusters
+//! (1: popularity) and the history lengths they serve are chosen on
+//! validation folds of the training split under the cold-start protocol:
+//! k by the mean nDCG over one to three titles, then from one title up, as
+//! long as the clusters measure better than the blend.
 
 use std::path::Path;
 use std::time::Instant;
@@ -15,16 +16,17 @@ use std::time::Instant;
 use linfa::prelude::*;
 
 use crate::artifact::{
-    Artifact, ClustersTried, ColdStart, DataWindow, FORMAT, Holdout, Manifest, ThinQuality,
-    version_name,
+    Artifact, BlendInfo, ClustersTried, ColdStart, DataWindow, FORMAT, Holdout, Manifest,
+    ThinQuality, WeightTried, version_name,
 };
 use crate::data::{Interactions, UserItems};
 use crate::error::Result;
-use crate::eval::{evaluate, evaluate_thin, thin_validation, tune};
+use crate::eval::{evaluate, evaluate_thin, thin_validation, tune, view_curve};
 use crate::feedback::{self, FeedbackParams};
 use crate::lake;
 use crate::models::Scorer;
-use crate::models::als::AlsParams;
+use crate::models::als::{Als, AlsParams};
+use crate::models::blend::{Blend, BlendParams};
 use crate::models::clusters::{TasteClusters, TasteClustersParams};
 use crate::models::ease::{Ease, EaseParams};
 use crate::models::popularity::PopularityParams;
@@ -46,6 +48,9 @@ pub struct TrainOptions {
     /// Taste cluster counts (k-means' k) tried on validation folds; 1 is
     /// popularity, which serving answers with trending.
     pub cluster_grid: Vec<usize>,
+    /// Blend weights of EASE tried on validation folds (1: EASE alone,
+    /// 0: implicit ALS alone).
+    pub weights: Vec<f64>,
     /// Longest history the clusters may serve, and the cold-start curve's
     /// length.
     pub max_thin: usize,
@@ -69,6 +74,7 @@ impl Default for TrainOptions {
             als_grid: als_grid(),
             cluster_grid: vec![1, 2, 5, 10, 20, 40],
             max_thin: 8,
+            weights: vec![0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
             feedback: FeedbackParams::default(),
             trending_keep: 500,
             keep_versions: 3,
@@ -113,6 +119,11 @@ fn fit_tuned(train: &UserItems, o: &TrainOptions) -> Result<Ease> {
 pub struct Fitted {
     /// EASE, tuned and fitted on all the data.
     pub model: Ease,
+    /// Implicit ALS fitted on all the data, without the users' factors,
+    /// when the blend uses it.
+    pub als: Option<Als>,
+    /// The blend's weight and how its members measured.
+    pub blend: BlendInfo,
     /// Taste clusters fitted on all the data, without the users' factors,
     /// when they are served.
     pub clusters: Option<TasteClusters>,
@@ -122,26 +133,68 @@ pub struct Fitted {
     pub holdout: Holdout,
 }
 
-/// On a seeded 80/20 split of `all`: the holdout quality of the tuned
-/// model and of popularity, and the cold-start curves of the model and of
-/// the taste clusters (validation folds of the 80 %, which choose the
-/// history lengths the clusters serve, and the holdout); then both models
-/// tuned and fitted on all of it.
+/// On a seeded 80/20 split of `all`, everything chosen on validation folds
+/// of the 80 % and measured on the 20 %:
+/// - EASE's λ; implicit ALS's factors, α and λ; then the blend weight w of
+///   `w · z(EASE) + (1 − w) · z(ALS)` (w = 1: EASE alone) — the holdout
+///   has the served blend, each member alone, and popularity;
+/// - the cold start: the number of taste clusters (1: popularity), and the
+///   history lengths they serve instead of the blend.
+///
+/// Then EASE is tuned and fitted again on all of it, and ALS and the
+/// clusters fitted on all of it when they are served.
 pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
     let (train, test) = Interactions::split(all, 0.2, o.seed);
     let held = fit_tuned(&train, o)?;
     let pop = PopularityParams::default().fit(&dataset(&train))?;
-    let holdout = Holdout {
-        k: o.k,
-        seed: o.seed,
-        model: evaluate(&held, &train, &test, o.k),
-        popularity: evaluate(&pop, &train, &test, o.k),
-    };
-    // the factor model tuned on full histories, then clustered
+    // the factor model tuned alone on full histories
     let (als, _) = tune(&train, &o.als_grid, o.k, o.seed, o.folds, |p, m| {
         als_params(p, o.seed).fit(&dataset(m))
     })?;
     let als = als_params(als, o.seed).check()?;
+    // the blend weight on the same folds, members fitted once per fold
+    let members = BlendParams::new(held.params, als);
+    let tried = view_curve(
+        &train,
+        &o.weights,
+        o.k,
+        o.seed,
+        o.folds,
+        |m| members.check()?.fit(&dataset(m)),
+        |b, w| Box::new(b.with_weight(w)),
+    )?;
+    // the best; on a tie the larger weight (EASE alone is the simpler)
+    let weight = tried
+        .iter()
+        .max_by(|a, b| a.1.ndcg.total_cmp(&b.1.ndcg).then(a.0.total_cmp(&b.0)))
+        .map(|t| t.0)
+        .ok_or_else(|| crate::Error::Param("empty weight grid".into()))?;
+    let held_als = als.fit(&dataset(&train))?;
+    let held_blend = Blend {
+        ease: held.clone(),
+        als: held_als.clone(),
+        weight,
+    };
+    let holdout = Holdout {
+        k: o.k,
+        seed: o.seed,
+        model: evaluate(&held_blend, &train, &test, o.k),
+        popularity: evaluate(&pop, &train, &test, o.k),
+    };
+    let blend = BlendInfo {
+        weight,
+        als,
+        tried: tried
+            .iter()
+            .map(|(weight, q)| WeightTried {
+                weight: *weight,
+                ndcg: q.ndcg,
+            })
+            .collect(),
+        ease_holdout: evaluate(&held, &train, &test, o.k),
+        als_holdout: evaluate(&held_als, &train, &test, o.k),
+    };
+    // the cold start: clusters over the same factors, against the blend
     let grid = o
         .cluster_grid
         .iter()
@@ -153,29 +206,35 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
         })
         .collect::<Result<Vec<_>>>()?;
     let ease = held.params;
-    // [0]: EASE, [1 + j]: clusters of grid[j]
+    // [0]: the blend, [1 + j]: clusters of grid[j]
     let curves = thin_validation(&train, o.k, o.seed, o.folds, o.max_thin, |m| {
         let factors = als.fit(&dataset(m))?;
-        let mut v: Vec<Box<dyn Scorer>> = vec![Box::new(ease.fit(&dataset(m))?)];
+        let mut v: Vec<Box<dyn Scorer>> = Vec::with_capacity(1 + grid.len());
         for p in &grid {
             v.push(Box::new(p.fit_factors(factors.clone(), m)?));
         }
+        v.insert(
+            0,
+            Box::new(Blend {
+                ease: ease.fit(&dataset(m))?,
+                als: factors,
+                weight,
+            }),
+        );
         Ok(v)
     })?;
     // k on the mean over the shortest histories, the ones clusters are for
     let short = o.max_thin.min(3);
-    let tried: Vec<(usize, f64)> = grid
+    let k_tried: Vec<(usize, f64)> = grid
         .iter()
         .zip(&curves[1..])
         .map(|(p, c)| {
-            (
-                p.clusters(),
-                c[..short].iter().map(|q| q.ndcg).sum::<f64>() / short as f64,
-            )
+            let mean = c[..short].iter().map(|q| q.ndcg).sum::<f64>() / short as f64;
+            (p.clusters(), mean)
         })
         .collect();
     let best = (0..grid.len())
-        .max_by(|&a, &b| tried[a].1.total_cmp(&tried[b].1).then(b.cmp(&a)))
+        .max_by(|&a, &b| k_tried[a].1.total_cmp(&k_tried[b].1).then(b.cmp(&a)))
         .ok_or_else(|| crate::Error::Param("empty cluster grid".into()))?;
     let (params, chosen) = (grid[best], &curves[1 + best]);
     let below = curves[0]
@@ -183,16 +242,16 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
         .zip(chosen)
         .position(|(e, c)| e.ndcg >= c.ndcg)
         .map_or(o.max_thin + 1, |i| i + 1);
-    let held_clusters = params.fit(&dataset(&train))?;
+    let held_clusters = params.fit_factors(held_als, &train)?;
     let thin = |h: usize| ThinQuality {
         history: h,
-        model: evaluate_thin(&held, &train, &test, o.k, h, o.seed),
+        model: evaluate_thin(&held_blend, &train, &test, o.k, h, o.seed),
         clusters: evaluate_thin(&held_clusters, &train, &test, o.k, h, o.seed),
     };
     let cold_start = ColdStart {
         below,
         params,
-        tried: tried
+        tried: k_tried
             .iter()
             .map(|&(clusters, ndcg)| ClustersTried { clusters, ndcg })
             .collect(),
@@ -208,27 +267,48 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
             .collect(),
         holdout: (1..=o.max_thin).map(thin).collect(),
     };
-    // one cluster is popularity: serving uses trending, its fresh form
-    let clusters = if cold_start.has_clusters() {
-        Some(params.fit(&dataset(all))?.without_user_factors())
+    // on all of it; one cluster is popularity: serving uses trending, its
+    // fresh form
+    let factors = if blend.blends() || cold_start.has_clusters() {
+        Some(als.fit(&dataset(all))?)
     } else {
         None
     };
+    let clusters = match &factors {
+        Some(f) if cold_start.has_clusters() => {
+            Some(params.fit_factors(f.clone(), all)?.without_user_factors())
+        }
+        _ => None,
+    };
     Ok(Fitted {
         model: fit_tuned(all, o)?,
+        als: factors
+            .filter(|_| blend.blends())
+            .map(Als::without_user_factors),
+        blend,
         clusters,
         cold_start,
         holdout,
     })
 }
 
+/// The lake read, and its weighted feedback (users × the catalog's titles,
+/// decayed to the lake's newest event).
+pub fn lake_interactions(
+    lake_dir: &Path,
+    fb: &FeedbackParams,
+) -> Result<(lake::Snapshot, Interactions)> {
+    let snap = lake::snapshot(lake_dir)?;
+    let inter = feedback::interactions(&snap.watch, &snap.catalog, snap.window.1, fb);
+    Ok((snap, inter))
+}
+
 /// Reads the lake, trains, and publishes the artifact under
 /// `<lake>/models/`. Returns it.
 pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
-    let snap = lake::snapshot(lake_dir)?;
+    let (snap, inter) = lake_interactions(lake_dir, &o.feedback)?;
     let started = Instant::now();
     let now = snap.window.1;
-    let inter = feedback::interactions(&snap.watch, &snap.catalog, now, &o.feedback);
     let fitted = fit_with_holdout(&inter.matrix, o)?;
     let trending = feedback::trending(
         &snap.watch,
@@ -242,7 +322,12 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
         format: FORMAT,
         version: version_name(o.now_ms),
         created_at_ms: o.now_ms,
-        model: "ease".into(),
+        model: if fitted.blend.blends() {
+            "blend"
+        } else {
+            "ease"
+        }
+        .into(),
         params: fitted.model.params,
         feedback: o.feedback,
         data: DataWindow {
@@ -255,6 +340,7 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
         holdout: fitted.holdout,
         train_seconds: started.elapsed().as_secs_f64(),
         cold_start: Some(fitted.cold_start),
+        blend: Some(fitted.blend),
     };
     let artifact = Artifact {
         manifest,
@@ -262,6 +348,7 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
         trending,
         model: fitted.model,
         clusters: fitted.clusters,
+        als: fitted.als,
     };
     artifact.publish(&lake_dir.join("models"), o.keep_versions)?;
     Ok(artifact)

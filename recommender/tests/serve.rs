@@ -14,7 +14,7 @@ use serde_json::Value;
 use showrunner_events::types::{Payload, WatchEvent};
 use showrunner_events::{Event, Timestamp};
 use showrunner_recommender::artifact::{
-    Artifact, ColdStart, DataWindow, FORMAT, Holdout, Manifest,
+    Artifact, BlendInfo, ColdStart, DataWindow, FORMAT, Holdout, Manifest,
 };
 use showrunner_recommender::catalog::{Catalog, Title, maturity_rank};
 use showrunner_recommender::feedback::FeedbackParams;
@@ -70,6 +70,7 @@ fn artifact(version: &str) -> Artifact {
             holdout: Holdout::default(),
             train_seconds: 0.0,
             cold_start: None,
+            blend: None,
         },
         catalog,
         // trending: US e > b > a > d; FR c > a; everyone a > e
@@ -84,7 +85,34 @@ fn artifact(version: &str) -> Artifact {
         .into(),
         model: Ease { weights: w, params },
         clusters: None,
+        als: None,
     }
+}
+
+/// `artifact` whose `for_you` blends in a one-factor ALS, weight ½: item
+/// factors a 1, e 1, s ½, the rest 0, so a history of a folds in to some
+/// x > 0 and ALS scores (a zeroed) 0, 0, 0, 0, x, x/2. Standardized, with
+/// EASE's row of a (0, .9, .8, .7, .1, 0), the mix is
+/// a −.863, b .294, c .165, d .037, e .575, s −.208.
+fn with_blend(version: &str) -> Artifact {
+    let mut a = artifact(version);
+    let items = ndarray::array![[1.0], [0.0], [0.0], [0.0], [1.0], [0.5]];
+    let als = linfa::ParamGuard::check(AlsParams::new().factors(1)).expect("als");
+    a.manifest.model = "blend".into();
+    a.manifest.blend = Some(BlendInfo {
+        weight: 0.5,
+        als,
+        tried: Vec::new(),
+        ease_holdout: Default::default(),
+        als_holdout: Default::default(),
+    });
+    a.als = Some(Als {
+        users: Array2::zeros((0, 1)),
+        gram: items.t().dot(&items),
+        items,
+        params: als,
+    });
+    a
 }
 
 /// `artifact` with taste clusters serving histories of one title. Item
@@ -281,6 +309,37 @@ async fn because_you_watched_uses_the_latest_title() {
     assert_eq!(
         reasons(&v),
         ["because_you_watched: The b", "because_you_watched: The s"]
+    );
+}
+
+#[tokio::test]
+async fn for_you_blends_in_the_factor_model() {
+    let s = state();
+    s.install(with_blend("v2"));
+    // US: c is FR only and a completed; e .575, b .294, d .037 (s below 0)
+    let (_, v) = get(&s, "/v1/users/one/recommendations?k=3").await;
+    assert_eq!(ids(&v), ["e", "b", "d"], "{v}");
+    let score = v["items"][0]["score"].as_f64().expect("score");
+    assert!((score - 0.575).abs() < 1e-3, "{score}");
+    assert_eq!(reasons(&v), vec!["because_you_watched: The a"; 3]);
+    // only for_you blends: because_you_watched and similar stay EASE's
+    let (_, v) = get(
+        &s,
+        "/v1/users/one/recommendations?row=because_you_watched&k=3",
+    )
+    .await;
+    assert_eq!(ids(&v), ["b", "d", "e"]);
+    let (_, v) = get(&s, "/v1/titles/a/similar?k=2").await;
+    assert_eq!(ids(&v), ["b", "c"]);
+    // and it survives publish and load
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = with_blend("v3").publish(dir.path(), 1).expect("publish");
+    assert!(d.join("als.json").is_file());
+    s.install(Artifact::load(&d).expect("load"));
+    let (_, v) = get(&s, "/v1/users/one/recommendations?k=3").await;
+    assert_eq!(
+        (ids(&v), v["model_version"].as_str()),
+        (vec!["e".to_string(), "b".into(), "d".into()], Some("v3"))
     );
 }
 

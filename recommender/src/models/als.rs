@@ -200,6 +200,13 @@ impl<T> Fit<UserItems, T, Error> for AlsValidParams {
 }
 
 impl Als {
+    /// The same model without the training users' factors: serving folds
+    /// every history in afresh, so an artifact needs only the items'.
+    pub fn without_user_factors(mut self) -> Als {
+        self.users = Array2::zeros((0, self.items.ncols()));
+        self
+    }
+
     /// Factors of a history not seen in training: one solve against the
     /// item factors (what a user's fresh events would give).
     pub fn fold_in(&self, history: &[u32]) -> Array1<f64> {

@@ -110,23 +110,30 @@ pub struct BlendView<'a> {
     w: f64,
 }
 
+/// Mixes the members' scores for `history` into `ease`: both
+/// standardized, the history's own scores set to 0 first, then
+/// `w · ease + (1 − w) · als`.
+pub fn mix(history: &[u32], ease: &mut [f32], als: &mut [f32], w: f64) {
+    // only candidates are ranked: the history's own scores (ALS
+    // reconstructs them near 1) must not set the scale
+    for &h in history {
+        ease[h as usize] = 0.0;
+        als[h as usize] = 0.0;
+    }
+    scale(ease);
+    scale(als);
+    let w = w as f32;
+    for (o, a) in ease.iter_mut().zip(als.iter()) {
+        *o = w * *o + (1.0 - w) * a;
+    }
+}
+
 impl Scorer for BlendView<'_> {
     fn score(&self, history: &[u32], out: &mut [f32]) {
         let mut other = vec![0f32; out.len()];
         self.blend.ease.score(history, out);
         self.blend.als.score(history, &mut other);
-        // only candidates are ranked: the history's own scores (ALS
-        // reconstructs them near 1) must not set the scale
-        for &h in history {
-            out[h as usize] = 0.0;
-            other[h as usize] = 0.0;
-        }
-        scale(out);
-        scale(&mut other);
-        let w = self.w as f32;
-        for (o, a) in out.iter_mut().zip(&other) {
-            *o = w * *o + (1.0 - w) * a;
-        }
+        mix(history, out, &mut other, self.w);
     }
 }
 

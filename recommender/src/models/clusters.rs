@@ -177,7 +177,7 @@ impl TasteClusters {
     /// The same model without the training users' factors: serving folds
     /// every history in afresh, so an artifact needs only the items'.
     pub fn without_user_factors(mut self) -> TasteClusters {
-        self.als.users = Array2::zeros((0, self.als.items.ncols()));
+        self.als = self.als.without_user_factors();
         self
     }
 
