@@ -40,16 +40,29 @@ fn title(id: &str, countries: &[&str], rating: &str, episodes: &[&str]) -> Title
 /// Titles (index order = id order):
 /// 0 `a` movie US+FR all; 1 `b` movie US all; 2 `c` movie FR only;
 /// 3 `d` movie US 18+; 4 `e` movie US all; 5 `s` series US all (s1, s2, s3).
-/// Weights: a→b 0.9, a→c 0.8, a→d 0.7, a→e 0.1; b→e 0.5; s→a 0.3.
+/// Genres: a drama; b drama, comedy; c comedy; d drama; e kids, comedy;
+/// s drama. Weights: a→b 0.9, a→c 0.8, a→d 0.7, a→e 0.1; b→e 0.5; s→a 0.3.
 fn artifact(version: &str) -> Artifact {
-    let catalog = Catalog::from_titles(vec![
+    let mut titles = vec![
         title("a", &["US", "FR"], "all", &[]),
         title("b", &["US"], "all", &[]),
         title("c", &["FR"], "all", &[]),
         title("d", &["US"], "18+", &[]),
         title("e", &["US"], "all", &[]),
         title("s", &["US"], "all", &["s1", "s2", "s3"]),
-    ]);
+    ];
+    let genres: [&[&str]; 6] = [
+        &["drama"],
+        &["drama", "comedy"],
+        &["comedy"],
+        &["drama"],
+        &["kids", "comedy"],
+        &["drama"],
+    ];
+    for (t, g) in titles.iter_mut().zip(genres) {
+        t.genres = g.iter().map(|g| g.to_string()).collect();
+    }
+    let catalog = Catalog::from_titles(titles);
     let mut w = Array2::<f32>::zeros((6, 6));
     w[[0, 1]] = 0.9;
     w[[0, 2]] = 0.8;
@@ -459,10 +472,26 @@ async fn similar_titles_and_their_errors() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(ids(&v), ["b", "c"]);
     assert_eq!(reasons(&v), vec!["similar_to: The a"; 2]);
-    // an episode resolves to its series
+    // an episode resolves to its series: a from the model, then titles
+    // sharing its genre (drama): d (all of its genres), b (half)
     let (_, v) = get(&s, "/v1/titles/s2/similar").await;
     assert_eq!(v["title_id"], "s");
-    assert_eq!(ids(&v), ["a"]);
+    assert_eq!(ids(&v), ["a", "d", "b"]);
+    assert_eq!(
+        reasons(&v),
+        [
+            "similar_to: The s",
+            "same_genre: drama",
+            "same_genre: drama"
+        ]
+    );
+    // nobody's weights lead from e (as for a new release): its genres
+    // only — c shares one of two, b one of three; US only: c is FR's
+    let (_, v) = get(&s, "/v1/titles/e/similar").await;
+    assert_eq!(ids(&v), ["c", "b"]);
+    assert_eq!(reasons(&v), vec!["same_genre: comedy"; 2]);
+    let (_, v) = get(&s, "/v1/titles/e/similar?country=US").await;
+    assert_eq!(ids(&v), ["b"]);
     let (st, v) = get(&s, "/v1/titles/nope/similar").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(v["error"].as_str().expect("msg").contains("nope"));

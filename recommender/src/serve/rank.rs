@@ -355,7 +355,10 @@ pub fn recommend(m: &Loaded, ctx: &Context<'_>, row: Row, k: usize) -> Vec<Item>
 }
 
 /// The `k` titles most like `title` (by the model's weights from it),
-/// available in `country` when given.
+/// available in `country` when given. A title the model knows too little
+/// about (a new release nobody watched yet has no positive weights) is
+/// filled with titles sharing its genres: most genres in common (Jaccard),
+/// then the most popular, reason `same_genre: <genre>`.
 pub fn similar(
     m: &Loaded,
     title: usize,
@@ -372,11 +375,13 @@ pub fn similar(
     let mut ok = allowed(m, &ctx, &[]);
     ok[title] = false;
     let scores: Vec<f32> = m.artifact.model.weights.row(title).to_vec();
-    let name = &m.artifact.catalog.titles[title].name;
-    best(&scores, &ok, k)
+    let titles = &m.artifact.catalog.titles;
+    let name = &titles[title].name;
+    let mut out: Vec<Item> = best(&scores, &ok, k)
         .into_iter()
         .filter(|&t| scores[t as usize] > 0.0)
         .map(|t| {
+            ok[t as usize] = false;
             item(
                 m,
                 t as usize,
@@ -384,7 +389,47 @@ pub fn similar(
                 format!("similar_to: {name}"),
             )
         })
-        .collect()
+        .collect();
+    if out.len() < k {
+        same_genre(m, title, &ok, k - out.len(), &mut out);
+    }
+    out
+}
+
+/// Up to `k` allowed titles sharing genres with `title`, by Jaccard
+/// similarity of the genre sets, then global popularity, then index.
+fn same_genre(m: &Loaded, title: usize, ok: &[bool], k: usize, out: &mut Vec<Item>) {
+    let titles = &m.artifact.catalog.titles;
+    let mine = &titles[title].genres;
+    if mine.is_empty() {
+        return;
+    }
+    let popularity: HashMap<u32, f64> = trending_list(&m.artifact.trending, None)
+        .0
+        .iter()
+        .copied()
+        .collect();
+    let mut candidates: Vec<(f64, f64, usize, &str)> = titles
+        .iter()
+        .enumerate()
+        .filter(|&(t, _)| ok[t])
+        .filter_map(|(t, x)| {
+            let shared: Vec<&String> = x.genres.iter().filter(|g| mine.contains(g)).collect();
+            let first = shared.first()?;
+            let union = mine.len() + x.genres.len() - shared.len();
+            let jaccard = shared.len() as f64 / union as f64;
+            let pop = popularity.get(&(t as u32)).copied().unwrap_or(0.0);
+            Some((jaccard, pop, t, first.as_str()))
+        })
+        .collect();
+    candidates.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(b.1.total_cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+    });
+    for (jaccard, _, t, genre) in candidates.into_iter().take(k) {
+        out.push(item(m, t, jaccard, format!("same_genre: {genre}")));
+    }
 }
 
 /// Unfinished movies and episodes, and the next episode of series whose
