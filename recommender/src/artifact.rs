@@ -379,15 +379,7 @@ impl Artifact {
     /// whether there is one.
     fn blended_als(&self) -> Result<Option<&Als>> {
         let blends = self.manifest.blend.as_ref().is_some_and(BlendInfo::blends);
-        match (&self.als, blends) {
-            (Some(a), true) => Ok(Some(a)),
-            (None, false) => Ok(None),
-            (a, _) => Err(Error::Artifact(format!(
-                "the manifest {} ALS and the artifact {} it",
-                if blends { "blends" } else { "blends no" },
-                if a.is_some() { "has" } else { "lacks" }
-            ))),
-        }
+        agreeing(self.als.as_ref(), blends, "a blended ALS")
     }
 
     /// The clusters to write: the manifest and the model must agree on
@@ -398,15 +390,21 @@ impl Artifact {
             .cold_start
             .as_ref()
             .is_some_and(ColdStart::has_clusters);
-        match (&self.clusters, served) {
-            (Some(c), true) => Ok(Some(c)),
-            (None, false) => Ok(None),
-            (c, _) => Err(Error::Artifact(format!(
-                "the manifest {} cold-start clusters and the artifact {} them",
-                if served { "serves" } else { "serves no" },
-                if c.is_some() { "has" } else { "lacks" }
-            ))),
-        }
+        agreeing(self.clusters.as_ref(), served, "cold-start clusters")
+    }
+}
+
+/// `part` when the manifest `wants` it and it is there, nothing when
+/// neither; an error when they disagree.
+fn agreeing<'a, T>(part: Option<&'a T>, wants: bool, what: &str) -> Result<Option<&'a T>> {
+    match (part, wants) {
+        (Some(p), true) => Ok(Some(p)),
+        (None, false) => Ok(None),
+        (p, _) => Err(Error::Artifact(format!(
+            "the manifest {} {what} and the artifact {} it",
+            if wants { "has" } else { "has no" },
+            if p.is_some() { "has" } else { "lacks" }
+        ))),
     }
 }
 

@@ -135,13 +135,21 @@ pub fn tune<P: Copy, M: Scorer>(
     fit: impl Fn(P, &UserItems) -> crate::Result<M>,
 ) -> crate::Result<(P, Quality)> {
     let splits = validation_folds(train, seed, folds);
-    let mut best: Option<(P, Quality)> = None;
+    let mut curve = Vec::with_capacity(grid.len());
     for &p in grid {
         let models = splits
             .iter()
             .map(|(fit_part, _)| fit(p, fit_part))
             .collect::<crate::Result<Vec<M>>>()?;
-        let mean = mean_quality(&splits, &models, k);
+        curve.push((p, mean_quality(&splits, &models, k)));
+    }
+    best_of(curve)
+}
+
+/// The first value with the best mean nDCG.
+fn best_of<P>(curve: Vec<(P, Quality)>) -> crate::Result<(P, Quality)> {
+    let mut best: Option<(P, Quality)> = None;
+    for (p, mean) in curve {
         if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
             best = Some((p, mean));
         }
@@ -160,14 +168,7 @@ pub fn tune_view<P: Copy, M>(
     fit: impl Fn(&UserItems) -> crate::Result<M>,
     view: impl for<'a> Fn(&'a M, P) -> Box<dyn Scorer + 'a>,
 ) -> crate::Result<(P, Quality)> {
-    let curve = view_curve(train, grid, k, seed, folds, fit, view)?;
-    let mut best: Option<(P, Quality)> = None;
-    for (p, mean) in curve {
-        if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
-            best = Some((p, mean));
-        }
-    }
-    best.ok_or_else(|| crate::Error::Param("empty tuning grid".into()))
+    best_of(view_curve(train, grid, k, seed, folds, fit, view)?)
 }
 
 /// The mean validation quality of every value of `grid`, as [`tune_view`]
