@@ -189,10 +189,16 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     };
     let cold = m.cold_start.as_ref().map_or_else(
         || "none".to_string(),
-        |c| match (c.served(), c.params.clusters()) {
-            (false, _) => "none".into(),
-            (true, 1) => format!("trending below {} titles", c.below),
-            (true, k) => format!("{k} taste clusters below {} titles", c.below),
+        |c| {
+            let whom = match c.everyone {
+                true => "for everyone".to_string(),
+                false => format!("below {} titles", c.below),
+            };
+            match (c.served(), c.params.clusters()) {
+                (false, _) => "none".into(),
+                (true, 1) => format!("trending {whom}"),
+                (true, k) => format!("{k} taste clusters {whom}"),
+            }
         },
     );
     eprintln!(

@@ -30,8 +30,13 @@ use crate::models::als::{Als, AlsValidParams};
 use crate::models::clusters::{TasteClusters, TasteClustersValidParams};
 use crate::models::ease::{Ease, EaseValidParams};
 
-/// Format of the artifact's files; bumped on incompatible changes.
-pub const FORMAT: u32 = 1;
+/// Format of the artifact's files; bumped on incompatible changes. 2 adds
+/// the blend (`als.json`) and the cold start (`clusters.json`): a build
+/// that reads only 1 must not serve such a version as EASE alone.
+pub const FORMAT: u32 = 2;
+
+/// The oldest format this build reads (1: EASE alone, no cold start).
+pub const OLDEST_FORMAT: u32 = 1;
 
 /// The lake's data a model was trained on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -68,7 +73,7 @@ pub struct Holdout {
 pub struct ThinQuality {
     /// Titles of history the models were given.
     pub history: usize,
-    /// The served model (EASE).
+    /// The served full-history model (the blend; EASE when w = 1).
     pub model: Quality,
     /// The taste clusters.
     pub clusters: Quality,
@@ -123,6 +128,11 @@ pub struct ColdStart {
     /// the model measured at least as well on validation folds); ≤ 1:
     /// never.
     pub below: usize,
+    /// Every user with a history gets the cold-start row: the clusters
+    /// measured better than the blend at every length tried and on whole
+    /// histories (an audience too small for a personal model).
+    #[serde(default)]
+    pub everyone: bool,
     /// The clusters' parameters (k, the factor model's). One cluster is
     /// popularity: then short histories get the trending row.
     pub params: TasteClustersValidParams,
@@ -133,12 +143,24 @@ pub struct ColdStart {
     pub validation: Vec<ThinQuality>,
     /// Per history length on the holdout.
     pub holdout: Vec<ThinQuality>,
+    /// Whole histories on validation folds (`history` 0): what
+    /// `everyone` was chosen on.
+    #[serde(default)]
+    pub validation_whole: ThinQuality,
+    /// Whole histories on the holdout (`history` 0).
+    #[serde(default)]
+    pub holdout_whole: ThinQuality,
 }
 
 impl ColdStart {
     /// Whether short histories get a cold-start row at all.
     pub fn served(&self) -> bool {
-        self.below > 1
+        self.below > 1 || self.everyone
+    }
+
+    /// Whether a history of `len` titles gets the cold-start row.
+    pub fn serves(&self, len: usize) -> bool {
+        len >= 1 && (self.everyone || len < self.below)
     }
 
     /// Whether that row comes from `clusters.json` (more than one
@@ -302,9 +324,9 @@ impl Artifact {
     /// Reads the version in `dir`.
     pub fn load(dir: &Path) -> Result<Artifact> {
         let manifest: Manifest = read_json(&dir.join("manifest.json"))?;
-        if manifest.format != FORMAT {
+        if !(OLDEST_FORMAT..=FORMAT).contains(&manifest.format) {
             return Err(Error::Artifact(format!(
-                "{}: format {} (this build reads {FORMAT})",
+                "{}: format {} (this build reads {OLDEST_FORMAT} to {FORMAT})",
                 dir.display(),
                 manifest.format
             )));
@@ -335,12 +357,18 @@ impl Artifact {
             Some(c) if c.has_clusters() => {
                 let path = dir.join("clusters.json");
                 let m: TasteClusters = read_json(&path)?;
-                if m.shares.ncols() != n || m.als.items.nrows() != n || m.is_empty() {
+                let k = m.len();
+                let fits = check_factors(&m.als, n)
+                    && k > 0
+                    && m.shares.dim() == (k, n)
+                    && m.centroids.ncols() == m.als.items.ncols();
+                if !fits {
                     return Err(Error::Artifact(format!(
-                        "{}: {} clusters over {} titles, the catalog has {n}",
+                        "{}: {k} centroids of {} factors, shares {:?}, factors {:?}: not {k} clusters over the catalog's {n} titles",
                         path.display(),
-                        m.len(),
-                        m.shares.ncols()
+                        m.centroids.ncols(),
+                        m.shares.dim(),
+                        m.als.items.dim()
                     )));
                 }
                 Some(m)
@@ -351,11 +379,12 @@ impl Artifact {
             Some(b) if b.blends() => {
                 let path = dir.join("als.json");
                 let a: Als = read_json(&path)?;
-                if a.items.nrows() != n {
+                if !check_factors(&a, n) {
                     return Err(Error::Artifact(format!(
-                        "{}: factors of {} titles, the catalog has {n}",
+                        "{}: factors {:?} and their Gram matrix {:?}, the catalog has {n} titles",
                         path.display(),
-                        a.items.nrows()
+                        a.items.dim(),
+                        a.gram.dim()
                     )));
                 }
                 Some(a)
@@ -392,6 +421,13 @@ impl Artifact {
             .is_some_and(ColdStart::has_clusters);
         agreeing(self.clusters.as_ref(), served, "cold-start clusters")
     }
+}
+
+/// Whether a factor model fits a catalog of `n` titles: a row of factors
+/// per title and the factors' Gram matrix.
+fn check_factors(a: &Als, n: usize) -> bool {
+    let f = a.items.ncols();
+    a.items.nrows() == n && a.gram.dim() == (f, f) && f > 0
 }
 
 /// `part` when the manifest `wants` it and it is there, nothing when
@@ -497,6 +533,9 @@ mod tests {
                 ..ThinQuality::default()
             }],
             holdout: Vec::new(),
+            everyone: false,
+            validation_whole: ThinQuality::default(),
+            holdout_whole: ThinQuality::default(),
         });
         a.clusters = Some(clusters.without_user_factors());
         a
@@ -562,6 +601,28 @@ mod tests {
         assert_eq!(Artifact::load(&d2).expect("load"), unserved);
         fs::remove_file(d.join("clusters.json")).expect("rm");
         assert!(matches!(Artifact::load(&d), Err(Error::Io(..))));
+        // one cluster served (trending): no clusters.json, and it loads
+        let mut one = with_clusters("v4", 3);
+        let c = one.manifest.cold_start.as_mut().expect("cold start");
+        c.params = crate::models::clusters::TasteClustersParams::new(c.params.als())
+            .clusters(1)
+            .check()
+            .expect("one");
+        assert!(matches!(
+            one.publish(dir.path(), 3),
+            Err(Error::Artifact(_))
+        ));
+        one.clusters = None;
+        let d4 = one.publish(dir.path(), 3).expect("publish");
+        assert!(!d4.join("clusters.json").exists());
+        assert_eq!(Artifact::load(&d4).expect("load"), one);
+        // clusters whose shares do not cover the catalog are refused
+        let mut bad = with_clusters("v5", 3);
+        if let Some(c) = bad.clusters.as_mut() {
+            c.shares = Array2::zeros((2, 3));
+        }
+        let d5 = bad.publish(dir.path(), 3).expect("publish");
+        assert!(matches!(Artifact::load(&d5), Err(Error::Artifact(_))));
         // a blend needs its factor model, and the factors come back
         let mut b = with_clusters("v3", 3);
         let factors = b.clusters.as_ref().map(|c| c.als.clone()).expect("als");

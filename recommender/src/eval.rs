@@ -200,8 +200,9 @@ pub fn view_curve<P: Copy, M>(
 }
 
 /// The cold-start protocol on validation folds of `train`: `fit` fits a
-/// set of candidate models on a fold; for each candidate and each history
-/// length 1..=`max`, the mean quality over the folds (`[model][h − 1]`).
+/// set of candidate models on a fold; for each candidate, the mean quality
+/// over the folds with histories of 1..=`max` titles (`[model][h − 1]`),
+/// then with whole histories (`[model][max]`, as [`evaluate`]).
 pub fn thin_validation(
     train: &UserItems,
     k: usize,
@@ -215,11 +216,15 @@ pub fn thin_validation(
     let mut curves: Vec<Vec<Quality>> = Vec::new();
     for (fit_part, validation) in &splits {
         let models = fit(fit_part)?;
-        curves.resize(models.len(), vec![Quality::default(); max]);
+        curves.resize(models.len(), vec![Quality::default(); max + 1]);
         for (m, curve) in models.iter().zip(curves.iter_mut()) {
             for (h, q) in curve.iter_mut().enumerate() {
-                let thin = evaluate_thin(m.as_ref(), fit_part, validation, k, h + 1, seed);
-                add_mean(q, &thin, n);
+                let m = m.as_ref();
+                let quality = match h {
+                    h if h < max => evaluate_thin(m, fit_part, validation, k, h + 1, seed),
+                    _ => evaluate(m, fit_part, validation, k),
+                };
+                add_mean(q, &quality, n);
             }
         }
     }

@@ -8,7 +8,9 @@
 //! (1: popularity) and the history lengths they serve are chosen on
 //! validation folds of the training split under the cold-start protocol:
 //! k by the mean nDCG over one to three titles, then from one title up, as
-//! long as the clusters measure better than the blend.
+//! long as the clusters measure better than the blend — for everyone when
+//! they do up to the longest length tried and on whole histories too (an
+//! audience too small for a personal model).
 
 use std::path::Path;
 use std::time::Instant;
@@ -85,6 +87,24 @@ impl Default for TrainOptions {
     }
 }
 
+impl TrainOptions {
+    /// Refuses options training cannot run with: empty grids, weights
+    /// outside [0, 1], no history length or fold to choose on.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: &str| Err(crate::Error::Param(m.into()));
+        if self.lambdas.is_empty() || self.als_grid.is_empty() || self.cluster_grid.is_empty() {
+            return bad("the λ, ALS and cluster grids must not be empty");
+        }
+        if self.weights.is_empty() || self.weights.iter().any(|w| !(0.0..=1.0).contains(w)) {
+            return bad("blend weights must be in [0, 1], at least one");
+        }
+        if self.cluster_grid.contains(&0) || self.max_thin == 0 || self.folds == 0 || self.k == 0 {
+            return bad("cluster counts, max_thin, folds and k must be ≥ 1");
+        }
+        Ok(())
+    }
+}
+
 /// Implicit ALS's grid: (factors, α, λ).
 pub fn als_grid() -> Vec<(usize, f64, f64)> {
     [16usize, 32, 64]
@@ -144,6 +164,7 @@ pub struct Fitted {
 /// Then EASE is tuned and fitted again on all of it, and ALS and the
 /// clusters fitted on all of it when they are served.
 pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
+    o.check()?;
     let (train, test) = Interactions::split(all, 0.2, o.seed);
     let held = fit_tuned(&train, o)?;
     let pop = PopularityParams::default().fit(&dataset(&train))?;
@@ -237,11 +258,14 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
         .max_by(|&a, &b| k_tried[a].1.total_cmp(&k_tried[b].1).then(b.cmp(&a)))
         .ok_or_else(|| crate::Error::Param("empty cluster grid".into()))?;
     let (params, chosen) = (grid[best], &curves[1 + best]);
-    let below = curves[0]
+    let max = o.max_thin;
+    let below = curves[0][..max]
         .iter()
         .zip(chosen)
         .position(|(e, c)| e.ndcg >= c.ndcg)
-        .map_or(o.max_thin + 1, |i| i + 1);
+        .map_or(max + 1, |i| i + 1);
+    // a small audience may not support a personal model at all
+    let everyone = below > max && chosen[max].ndcg > curves[0][max].ndcg;
     let held_clusters = params.fit_factors(held_als, &train)?;
     let thin = |h: usize| ThinQuality {
         history: h,
@@ -250,12 +274,13 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
     };
     let cold_start = ColdStart {
         below,
+        everyone,
         params,
         tried: k_tried
             .iter()
             .map(|&(clusters, ndcg)| ClustersTried { clusters, ndcg })
             .collect(),
-        validation: curves[0]
+        validation: curves[0][..max]
             .iter()
             .zip(chosen)
             .enumerate()
@@ -265,7 +290,17 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
                 clusters,
             })
             .collect(),
-        holdout: (1..=o.max_thin).map(thin).collect(),
+        holdout: (1..=max).map(thin).collect(),
+        validation_whole: ThinQuality {
+            history: 0,
+            model: curves[0][max],
+            clusters: chosen[max],
+        },
+        holdout_whole: ThinQuality {
+            history: 0,
+            model: holdout.model,
+            clusters: evaluate(&held_clusters, &train, &test, o.k),
+        },
     };
     // on all of it; one cluster is popularity: serving uses trending, its
     // fresh form
@@ -352,4 +387,48 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
     };
     artifact.publish(&lake_dir.join("models"), o.keep_versions)?;
     Ok(artifact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick() -> TrainOptions {
+        TrainOptions {
+            lambdas: vec![10.0],
+            als_grid: vec![(4, 1.0, 1.0)],
+            cluster_grid: vec![1, 2],
+            max_thin: 2,
+            folds: 1,
+            ..TrainOptions::default()
+        }
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let mut o = quick();
+        o.weights = vec![1.5];
+        assert!(fit_with_holdout(&UserItems::binary(vec![], 1), &o).is_err());
+        let mut o = quick();
+        o.max_thin = 0;
+        assert!(o.check().is_err());
+        o = quick();
+        o.cluster_grid.clear();
+        assert!(o.check().is_err());
+        assert!(quick().check().is_ok());
+    }
+
+    #[test]
+    fn a_lake_nobody_watched_in_yet_still_trains() {
+        // three titles, two users, no engagement: EASE knows nothing, no
+        // cluster can be formed, and nothing is served but trending
+        let empty = UserItems::binary(vec![vec![], vec![]], 3);
+        let f = fit_with_holdout(&empty, &quick()).expect("trains");
+        assert_eq!(f.model.weights.dim(), (3, 3));
+        assert_eq!(f.holdout.model.users, 0);
+        // every figure ties at 0: the larger weight (EASE alone) and no
+        // cold-start row
+        assert_eq!((f.blend.weight, f.als.is_none()), (1.0, true));
+        assert!(!f.cold_start.served() && f.clusters.is_none());
+    }
 }

@@ -164,6 +164,9 @@ fn with_clusters(version: &str) -> Artifact {
         tried: Vec::new(),
         validation: Vec::new(),
         holdout: Vec::new(),
+        everyone: false,
+        validation_whole: Default::default(),
+        holdout_whole: Default::default(),
     });
     a.clusters = Some(clusters);
     a
@@ -335,6 +338,10 @@ async fn for_you_blends_in_the_factor_model() {
     let score = v["items"][0]["score"].as_f64().expect("score");
     assert!((score - 0.575).abs() < 1e-3, "{score}");
     assert_eq!(reasons(&v), vec!["because_you_watched: The a"; 3]);
+    // the blend ranks every allowed title, s (−.208) too, where EASE alone
+    // would leave the row to trending
+    let (_, v) = get(&s, "/v1/users/one/recommendations?k=5").await;
+    assert_eq!(ids(&v), ["e", "b", "d", "s"], "{v}");
     // only for_you blends: because_you_watched and similar stay EASE's
     let (_, v) = get(
         &s,
@@ -430,6 +437,17 @@ async fn short_histories_get_their_taste_clusters_row() {
     let (_, v) = get(&s, "/v1/users/binge/recommendations?k=2").await;
     assert_eq!(ids(&v), ["e", "a"]);
     assert_eq!(reasons(&v)[1], "because_you_watched: The s");
+    // an audience too small for a personal model: trending for everyone
+    let mut small = with_clusters("v4");
+    let c = small.manifest.cold_start.as_mut().expect("cold start");
+    c.params = linfa::ParamGuard::check(TasteClustersParams::new(c.params.als()).clusters(1))
+        .expect("one cluster");
+    c.everyone = true;
+    small.clusters = None;
+    s.install(small);
+    let (_, v) = get(&s, "/v1/users/binge/recommendations?k=2").await;
+    assert_eq!(ids(&v), ["e", "a"]);
+    assert_eq!(reasons(&v), vec!["trending_in: US"; 2]);
 }
 
 #[tokio::test]

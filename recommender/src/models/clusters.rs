@@ -117,7 +117,12 @@ impl TasteClustersValidParams {
             .filter(|&u| !m.rows[u].is_empty())
             .collect();
         if active.is_empty() {
-            return Err(Error::Param("no user has a history to cluster".into()));
+            // nothing watched yet: one cluster that knows no title
+            return Ok(TasteClusters {
+                centroids: Array2::zeros((1, als.items.ncols())),
+                shares: Array2::zeros((1, m.n_items)),
+                als,
+            });
         }
         let k = self.clusters.min(active.len());
         // directions, not lengths: a history of 3 folds in to a short

@@ -79,7 +79,7 @@ pub struct Item {
     /// Ranking score (model score, or trending weight).
     pub score: f64,
     /// Why it is here: `because_you_watched: <title>`, `trending_in: <country>`,
-    /// `popular`, `similar_to: <title>`.
+    /// `popular`, `similar_to: <title>`, `same_genre: <genre>`.
     pub reason: String,
 }
 
@@ -243,8 +243,8 @@ enum Cold<'a> {
 /// The cold-start row, when the artifact serves one for a history of
 /// `len` titles.
 fn cold_row(m: &Loaded, len: usize) -> Option<Cold<'_>> {
-    let below = m.artifact.manifest.cold_start.as_ref()?.below;
-    (len >= 1 && len < below).then_some(match &m.artifact.clusters {
+    let c = m.artifact.manifest.cold_start.as_ref()?;
+    c.serves(len).then_some(match &m.artifact.clusters {
         Some(c) => Cold::Clusters(c),
         None => Cold::Trending,
     })
@@ -252,18 +252,19 @@ fn cold_row(m: &Loaded, len: usize) -> Option<Cold<'_>> {
 
 /// Mixes the artifact's implicit ALS, when it has one, into EASE's
 /// `scores` for the history `seeds` (both standardized, then weighted as
-/// the manifest says): scores above 0 are then above the mean.
-fn blend_in(m: &Loaded, seeds: &[(usize, i64)], scores: &mut [f32]) {
+/// the manifest says). Returns whether it did.
+fn blend_in(m: &Loaded, seeds: &[(usize, i64)], scores: &mut [f32]) -> bool {
     let (Some(als), Some(factors), Some(b)) =
         (&m.artifact.als, &m.factors, &m.artifact.manifest.blend)
     else {
-        return;
+        return false;
     };
     let mut history: Vec<u32> = seeds.iter().map(|&(t, _)| t as u32).collect();
     history.sort_unstable();
     let x = als.fold_in(&history).mapv(|v| v as f32);
     let mut factor_scores = factors.dot(&x).into_raw_vec_and_offset().0;
     blend::mix(&history, scores, &mut factor_scores, b.weight);
+    true
 }
 
 /// A short history's row: what the users of its taste cluster watched,
@@ -331,9 +332,9 @@ pub fn recommend(m: &Loaded, ctx: &Context<'_>, row: Row, k: usize) -> Vec<Item>
                 *s += x;
             }
         }
-        if row == Row::ForYou {
-            blend_in(m, seeds, &mut scores);
-        }
+        // EASE's zeros are "no evidence", left to trending; a blend ranks
+        // every title (ALS scores all), as it was measured
+        let blended = row == Row::ForYou && blend_in(m, seeds, &mut scores);
         for t in best(&scores, &ok, k) {
             let t = t as usize;
             // the history title that contributes most explains the item
@@ -345,7 +346,7 @@ pub fn recommend(m: &Loaded, ctx: &Context<'_>, row: Row, k: usize) -> Vec<Item>
                 "because_you_watched: {}",
                 m.artifact.catalog.titles[why].name
             );
-            if scores[t] > 0.0 {
+            if blended || scores[t] > 0.0 {
                 out.push(item(m, t, f64::from(scores[t]), reason));
             }
         }
