@@ -117,14 +117,30 @@ pub struct Als {
 }
 
 /// One CG solve per row of `x` against the fixed factors `y`; `rows[u]`
-/// lists the observed columns of row u.
+/// lists the observed columns of row u. Rows are independent: they are
+/// split over the cores (each row's arithmetic is the same either way).
 fn solve_rows(x: &mut Array2<f64>, y: &Array2<f64>, rows: &[Vec<u32>], p: &AlsValidParams) {
     let yty = y.t().dot(y);
     let f = y.ncols();
-    for (u, row) in rows.iter().enumerate() {
-        let mut xu = x.row_mut(u);
-        cg(&mut xu, &yty, y, row, p, f);
+    let solve = |mut x: ndarray::ArrayViewMut2<f64>, rows: &[Vec<u32>]| {
+        for (mut xu, row) in x.outer_iter_mut().zip(rows) {
+            cg(&mut xu, &yty, y, row, p, f);
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // below a few hundred rows a thread costs more than it saves
+    let chunk = rows.len().div_ceil(threads).max(256);
+    if chunk >= rows.len() {
+        return solve(x.view_mut(), rows);
     }
+    std::thread::scope(|s| {
+        for (x, rows) in x
+            .axis_chunks_iter_mut(ndarray::Axis(0), chunk)
+            .zip(rows.chunks(chunk))
+        {
+            s.spawn(move || solve(x, rows));
+        }
+    });
 }
 
 fn cg(
