@@ -147,7 +147,7 @@ pub fn tune<P: Copy, M: Scorer>(
 }
 
 /// The first value with the best mean nDCG.
-fn best_of<P>(curve: Vec<(P, Quality)>) -> crate::Result<(P, Quality)> {
+pub fn best_of<P>(curve: Vec<(P, Quality)>) -> crate::Result<(P, Quality)> {
     let mut best: Option<(P, Quality)> = None;
     for (p, mean) in curve {
         if best.as_ref().is_none_or(|(_, b)| mean.ndcg > b.ndcg) {
@@ -158,21 +158,8 @@ fn best_of<P>(curve: Vec<(P, Quality)>) -> crate::Result<(P, Quality)> {
 }
 
 /// Like [`tune`] for a parameter that does not change the fit (a blend's
-/// weight): one model per fold, scored through `view` for each value.
-pub fn tune_view<P: Copy, M>(
-    train: &UserItems,
-    grid: &[P],
-    k: usize,
-    seed: u64,
-    folds: usize,
-    fit: impl Fn(&UserItems) -> crate::Result<M>,
-    view: impl for<'a> Fn(&'a M, P) -> Box<dyn Scorer + 'a>,
-) -> crate::Result<(P, Quality)> {
-    best_of(view_curve(train, grid, k, seed, folds, fit, view)?)
-}
-
-/// The mean validation quality of every value of `grid`, as [`tune_view`]
-/// measures it.
+/// weight): one model per fold, scored through `view` for each value;
+/// the mean validation quality of every value ([`best_of`] picks one).
 pub fn view_curve<P: Copy, M>(
     train: &UserItems,
     grid: &[P],

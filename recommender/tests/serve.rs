@@ -185,6 +185,21 @@ fn agg(user: &str, watched: &str, fraction: f64, completed: bool, at: i64) -> Wa
     }
 }
 
+/// `user` completed `watched` (1,000 ms long) at day 1,000.
+fn completed(user: &str, watched: &str) -> Event {
+    let mut e = Event::new(
+        Timestamp(1_000 * DAY),
+        Payload::Watch(WatchEvent::Completed(
+            showrunner_events::types::watch::Completed {
+                duration_ms: Some(1000),
+            },
+        )),
+    );
+    e.envelope.user_id = Some(user.into());
+    e.envelope.title_id = Some(watched.into());
+    e
+}
+
 fn profile(country: &str, limit: Option<&str>) -> Profile {
     Profile {
         country: Some(country.into()),
@@ -402,17 +417,7 @@ async fn short_histories_get_their_taste_clusters_row() {
     let uri = "/v1/users/newbie/recommendations?k=3&country=US";
     let (_, v) = get(&s, uri).await;
     assert_eq!(reasons(&v), vec!["trending_in: US"; 3]);
-    let mut first = Event::new(
-        Timestamp(1_000 * DAY),
-        Payload::Watch(WatchEvent::Completed(
-            showrunner_events::types::watch::Completed {
-                duration_ms: Some(1000),
-            },
-        )),
-    );
-    first.envelope.user_id = Some("newbie".into());
-    first.envelope.title_id = Some("e".into());
-    assert!(s.users.apply(&first));
+    assert!(s.users.apply(&completed("newbie", "e")));
     let (_, v) = get(&s, uri).await;
     assert_eq!(ids(&v), ["s", "d", "b"], "{v}");
     assert_eq!(reasons(&v)[0], "because_you_watched: The e");
@@ -464,17 +469,7 @@ async fn continue_watching_resumes_and_offers_next_episodes() {
     assert_eq!(items[1]["episode_id"], "s2");
     assert_eq!(items[1]["reason"], "resume");
     // s2 completed now: the next episode, first in the row
-    let mut done = Event::new(
-        Timestamp(1_000 * DAY),
-        Payload::Watch(WatchEvent::Completed(
-            showrunner_events::types::watch::Completed {
-                duration_ms: Some(1000),
-            },
-        )),
-    );
-    done.envelope.user_id = Some("binge".into());
-    done.envelope.title_id = Some("s2".into());
-    assert!(s.users.apply(&done));
+    assert!(s.users.apply(&completed("binge", "s2")));
     let (_, v) = get(&s, "/v1/users/binge/continue-watching").await;
     let items = v["items"].as_array().expect("items");
     assert_eq!(items[0]["title_id"], "s");
