@@ -42,6 +42,9 @@ pub struct TrainOptions {
     pub k: usize,
     /// λ values tried on validation folds.
     pub lambdas: Vec<f64>,
+    /// Dropout p of denoising EASE (DLAE) tried with each λ; 0 is plain
+    /// EASE.
+    pub dropouts: Vec<f64>,
     /// Validation folds.
     pub folds: usize,
     /// (factors, α, λ) of implicit ALS tried on validation folds, for the
@@ -72,6 +75,7 @@ impl Default for TrainOptions {
             seed: 42,
             k: 10,
             lambdas: vec![50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0],
+            dropouts: vec![0.0, 0.25, 0.5],
             folds: 3,
             als_grid: als_grid(),
             cluster_grid: vec![1, 2, 5, 10, 20, 40],
@@ -92,8 +96,15 @@ impl TrainOptions {
     /// outside [0, 1], no history length or fold to choose on.
     pub fn check(&self) -> Result<()> {
         let bad = |m: &str| Err(crate::Error::Param(m.into()));
-        if self.lambdas.is_empty() || self.als_grid.is_empty() || self.cluster_grid.is_empty() {
-            return bad("the λ, ALS and cluster grids must not be empty");
+        if self.lambdas.is_empty()
+            || self.dropouts.is_empty()
+            || self.als_grid.is_empty()
+            || self.cluster_grid.is_empty()
+        {
+            return bad("the λ, dropout, ALS and cluster grids must not be empty");
+        }
+        if self.dropouts.iter().any(|p| !(0.0..1.0).contains(p)) {
+            return bad("dropouts must be in [0, 1)");
         }
         if self.weights.is_empty() || self.weights.iter().any(|w| !(0.0..=1.0).contains(w)) {
             return bad("blend weights must be in [0, 1], at least one");
@@ -127,11 +138,19 @@ fn dataset(m: &UserItems) -> DatasetBase<UserItems, ()> {
     DatasetBase::new(m.clone(), ())
 }
 
-/// Fits EASE on weighted feedback, λ tuned on validation folds of `train`.
+/// Fits EASE on weighted feedback, λ and DLAE's dropout (0: plain EASE)
+/// tuned on validation folds of `train`.
 fn fit_tuned(train: &UserItems, o: &TrainOptions) -> Result<Ease> {
-    let fit = |lambda: f64, m: &UserItems| EaseParams::new().lambda(lambda).fit(&dataset(m));
-    let (lambda, _) = tune(train, &o.lambdas, o.k, o.seed, o.folds, fit)?;
-    fit(lambda, train)
+    let grid: Vec<(f64, f64)> = o
+        .dropouts
+        .iter()
+        .flat_map(|&p| o.lambdas.iter().map(move |&l| (l, p)))
+        .collect();
+    let fit = |(lambda, p): (f64, f64), m: &UserItems| {
+        EaseParams::new().lambda(lambda).dropout(p).fit(&dataset(m))
+    };
+    let (best, _) = tune(train, &grid, o.k, o.seed, o.folds, fit)?;
+    fit(best, train)
 }
 
 /// What [`fit_with_holdout`] fits and measures.
@@ -396,6 +415,7 @@ mod tests {
     fn quick() -> TrainOptions {
         TrainOptions {
             lambdas: vec![10.0],
+            dropouts: vec![0.0],
             als_grid: vec![(4, 1.0, 1.0)],
             cluster_grid: vec![1, 2],
             max_thin: 2,

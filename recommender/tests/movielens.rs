@@ -109,6 +109,7 @@ fn training_blends_and_serves_taste_clusters_to_short_histories_on_movielens_100
     // the grids cut to what the evaluation chose, to keep the test short
     let o = TrainOptions {
         lambdas: vec![400.0],
+        dropouts: vec![0.5],
         als_grid: vec![(32, 3.0, 30.0)],
         folds: 2,
         cluster_grid: vec![1, 5, 20],
@@ -124,8 +125,8 @@ fn training_blends_and_serves_taste_clusters_to_short_histories_on_movielens_100
     );
     assert!(b.blends() && b.weight > 0.0, "w {}", b.weight);
     assert!(h.model.ndcg >= 0.40, "{:?}", h.model);
-    // (measured 0.451 against EASE's 0.444 and ALS's 0.450: above EASE,
-    // and ALS's equal within the split's noise)
+    // (measured 0.4528 against DLAE's 0.4473 and ALS's 0.4496: above the
+    // item-item model, and ALS's equal within the split's noise)
     assert!(h.model.ndcg > b.ease_holdout.ndcg && h.model.ndcg > b.als_holdout.ndcg - 0.005);
     assert_eq!(
         f.als.as_ref().map(|a| (a.users.nrows(), a.items.nrows())),
