@@ -189,13 +189,15 @@ pub fn view_curve<P: Copy, M>(
 /// The cold-start protocol on validation folds of `train`: `fit` fits a
 /// set of candidate models on a fold; for each candidate, the mean quality
 /// over the folds with histories of 1..=`max` titles (`[model][h − 1]`),
-/// then with whole histories (`[model][max]`, as [`evaluate`]).
+/// then, when `whole`, with whole histories (`[model][max]`, as
+/// [`evaluate`]).
 pub fn thin_validation(
     train: &UserItems,
     k: usize,
     seed: u64,
     folds: usize,
     max: usize,
+    whole: bool,
     fit: impl Fn(&UserItems) -> crate::Result<Vec<Box<dyn Scorer>>>,
 ) -> crate::Result<Vec<Vec<Quality>>> {
     let splits = validation_folds(train, seed, folds);
@@ -203,7 +205,10 @@ pub fn thin_validation(
     let mut curves: Vec<Vec<Quality>> = Vec::new();
     for (fit_part, validation) in &splits {
         let models = fit(fit_part)?;
-        curves.resize(models.len(), vec![Quality::default(); max + 1]);
+        curves.resize(
+            models.len(),
+            vec![Quality::default(); max + usize::from(whole)],
+        );
         for (m, curve) in models.iter().zip(curves.iter_mut()) {
             for (h, q) in curve.iter_mut().enumerate() {
                 let m = m.as_ref();

@@ -245,38 +245,39 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
                 .check()
         })
         .collect::<Result<Vec<_>>>()?;
-    let ease = held.params;
-    // [0]: the blend, [1 + j]: clusters of grid[j]
-    let curves = thin_validation(&train, o.k, o.seed, o.folds, o.max_thin, |m| {
-        let factors = als.fit(&dataset(m))?;
-        let mut v: Vec<Box<dyn Scorer>> = Vec::with_capacity(1 + grid.len());
-        for p in &grid {
-            v.push(Box::new(p.fit_factors(factors.clone(), m)?));
-        }
-        v.insert(
-            0,
-            Box::new(Blend {
-                ease: ease.fit(&dataset(m))?,
-                als: factors,
-                weight,
-            }),
-        );
-        Ok(v)
-    })?;
     // k on the mean over the shortest histories, the ones clusters are for
     let short = o.max_thin.min(3);
+    let by_k = thin_validation(&train, o.k, o.seed, o.folds, short, false, |m| {
+        let factors = als.fit(&dataset(m))?;
+        grid.iter()
+            .map(|p| Ok(Box::new(p.fit_factors(factors.clone(), m)?) as Box<dyn Scorer>))
+            .collect()
+    })?;
     let k_tried: Vec<(usize, f64)> = grid
         .iter()
-        .zip(&curves[1..])
+        .zip(&by_k)
         .map(|(p, c)| {
-            let mean = c[..short].iter().map(|q| q.ndcg).sum::<f64>() / short as f64;
+            let mean = c.iter().map(|q| q.ndcg).sum::<f64>() / short as f64;
             (p.clusters(), mean)
         })
         .collect();
     let best = (0..grid.len())
         .max_by(|&a, &b| k_tried[a].1.total_cmp(&k_tried[b].1).then(b.cmp(&a)))
         .ok_or_else(|| crate::Error::Param("empty cluster grid".into()))?;
-    let (params, chosen) = (grid[best], &curves[1 + best]);
+    let params = grid[best];
+    // then the blend and those clusters at every length, and whole
+    let ease = held.params;
+    let curves = thin_validation(&train, o.k, o.seed, o.folds, o.max_thin, true, |m| {
+        let factors = als.fit(&dataset(m))?;
+        let clusters = params.fit_factors(factors.clone(), m)?;
+        let blend = Blend {
+            ease: ease.fit(&dataset(m))?,
+            als: factors,
+            weight,
+        };
+        Ok(vec![Box::new(blend) as Box<dyn Scorer>, Box::new(clusters)])
+    })?;
+    let chosen = &curves[1];
     let max = o.max_thin;
     let below = curves[0][..max]
         .iter()
