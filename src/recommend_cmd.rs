@@ -318,15 +318,10 @@ pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
             EaseParams::new().lambda(l).dropout(p).check()?,
             als_params(fal).check()?,
         );
-        let (w, _) = eval::best_of(eval::view_curve(
-            &train,
-            &[0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7],
-            k,
-            seed,
-            FOLDS,
-            |x| members.check()?.fit(&dataset(x)),
-            |m, w| Box::new(m.with_weight(w)),
-        )?)?;
+        let weights = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7];
+        let (w, _) = eval::best_of(eval::blend_curve(&train, &weights, k, seed, FOLDS, |x| {
+            members.check()?.fit(&dataset(x))
+        })?)?;
         let params = serde_json::json!({
             "dlae": { "lambda": l, "dropout": p },
             "als": { "factors": fal.0, "alpha": fal.1, "lambda": fal.2 },

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Interactions, UserItems};
+use crate::models::blend::Blend;
 use crate::models::{Scorer, top_k};
 
 /// Ranking quality at K.
@@ -35,12 +36,20 @@ pub fn evaluate<S: Scorer + ?Sized>(
     test: &UserItems,
     k: usize,
 ) -> Quality {
-    let users = train
+    rank_quality(model, whole(train, test), train.n_items, k)
+}
+
+/// Each user's whole training row as (model input, items excluded, test
+/// items).
+fn whole<'a>(
+    train: &'a UserItems,
+    test: &'a UserItems,
+) -> impl Iterator<Item = (&'a [u32], &'a [u32], &'a [u32])> {
+    train
         .rows
         .iter()
         .zip(&test.rows)
-        .map(|(h, t)| (h.as_slice(), h.as_slice(), t.as_slice()));
-    rank_quality(model, users, train.n_items, k)
+        .map(|(h, t)| (h.as_slice(), h.as_slice(), t.as_slice()))
 }
 
 /// Quality of the rankings of users given as (model input, items excluded
@@ -51,39 +60,56 @@ fn rank_quality<'a, S: Scorer + ?Sized>(
     n: usize,
     k: usize,
 ) -> Quality {
-    let mut scores = vec![0f32; n];
-    let mut seen = vec![false; n];
-    let mut q = Quality::default();
+    let score = |h: &[u32], outs: &mut [Vec<f32>]| model.score(h, &mut outs[0]);
+    rank_qualities(score, 1, users, n, k).remove(0)
+}
+
+/// [`rank_quality`] of `m` rankings per user at once: `score` writes one
+/// score vector per ranking (so work they share is done once per user).
+fn rank_qualities<'a>(
+    mut score: impl FnMut(&[u32], &mut [Vec<f32>]),
+    m: usize,
+    users: impl Iterator<Item = (&'a [u32], &'a [u32], &'a [u32])>,
+    n: usize,
+    k: usize,
+) -> Vec<Quality> {
+    let mut scores = vec![vec![0f32; n]; m];
+    let mut seen = vec![vec![false; n]; m];
+    let mut qs = vec![Quality::default(); m];
     let discount: Vec<f64> = (0..k).map(|r| 1.0 / ((r + 2) as f64).log2()).collect();
     for (input, known, truth) in users {
         if truth.is_empty() {
             continue;
         }
-        model.score(input, &mut scores);
-        let top = top_k(&scores, known, k);
-        let mut dcg = 0.0;
-        let mut hits = 0usize;
-        for (r, item) in top.iter().enumerate() {
-            seen[*item as usize] = true;
-            if truth.binary_search(item).is_ok() {
-                dcg += discount[r];
-                hits += 1;
-            }
-        }
+        score(input, &mut scores);
         let ideal: f64 = discount[..truth.len().min(k)].iter().sum();
-        q.ndcg += dcg / ideal;
-        q.recall += hits as f64 / truth.len().min(k) as f64;
-        q.precision += hits as f64 / k as f64;
-        q.users += 1;
+        for ((s, seen), q) in scores.iter().zip(&mut seen).zip(&mut qs) {
+            let top = top_k(s, known, k);
+            let mut dcg = 0.0;
+            let mut hits = 0usize;
+            for (r, item) in top.iter().enumerate() {
+                seen[*item as usize] = true;
+                if truth.binary_search(item).is_ok() {
+                    dcg += discount[r];
+                    hits += 1;
+                }
+            }
+            q.ndcg += dcg / ideal;
+            q.recall += hits as f64 / truth.len().min(k) as f64;
+            q.precision += hits as f64 / k as f64;
+            q.users += 1;
+        }
     }
-    if q.users > 0 {
-        let u = q.users as f64;
-        q.ndcg /= u;
-        q.recall /= u;
-        q.precision /= u;
+    for (q, seen) in qs.iter_mut().zip(&seen) {
+        if q.users > 0 {
+            let u = q.users as f64;
+            q.ndcg /= u;
+            q.recall /= u;
+            q.precision /= u;
+        }
+        q.coverage = seen.iter().filter(|s| **s).count() as f64 / n.max(1) as f64;
     }
-    q.coverage = seen.iter().filter(|s| **s).count() as f64 / n.max(1) as f64;
-    q
+    qs
 }
 
 /// The cold-start protocol: like [`evaluate`], but each user's model input
@@ -157,33 +183,30 @@ pub fn best_of<P>(curve: Vec<(P, Quality)>) -> crate::Result<(P, Quality)> {
     best.ok_or_else(|| crate::Error::Param("empty tuning grid".into()))
 }
 
-/// Like [`tune`] for a parameter that does not change the fit (a blend's
-/// weight): one model per fold, scored through `view` for each value;
-/// the mean validation quality of every value ([`best_of`] picks one).
-pub fn view_curve<P: Copy, M>(
+/// A blend's mean validation quality at every weight of `weights`, like
+/// [`tune`] on the same folds: the weight does not change the fit, so the
+/// members are fitted once per fold and scored once per user.
+pub fn blend_curve(
     train: &UserItems,
-    grid: &[P],
+    weights: &[f64],
     k: usize,
     seed: u64,
     folds: usize,
-    fit: impl Fn(&UserItems) -> crate::Result<M>,
-    view: impl for<'a> Fn(&'a M, P) -> Box<dyn Scorer + 'a>,
-) -> crate::Result<Vec<(P, Quality)>> {
+    fit: impl Fn(&UserItems) -> crate::Result<Blend>,
+) -> crate::Result<Vec<(f64, Quality)>> {
     let splits = validation_folds(train, seed, folds);
-    let models = splits
-        .iter()
-        .map(|(fit_part, _)| fit(fit_part))
-        .collect::<crate::Result<Vec<M>>>()?;
-    Ok(grid
-        .iter()
-        .map(|&p| {
-            let views: Vec<Box<dyn Scorer + '_>> = models.iter().map(|m| view(m, p)).collect();
-            (
-                p,
-                mean_quality(&splits, views.iter().map(|v| v.as_ref()), k),
-            )
-        })
-        .collect())
+    let n = splits.len() as f64;
+    let mut means = vec![Quality::default(); weights.len()];
+    for (fit_part, validation) in &splits {
+        let b = fit(fit_part)?;
+        let score = |h: &[u32], outs: &mut [Vec<f32>]| b.score_weights(h, weights, outs);
+        let users = whole(fit_part, validation);
+        let qs = rank_qualities(score, weights.len(), users, fit_part.n_items, k);
+        for (mean, q) in means.iter_mut().zip(&qs) {
+            add_mean(mean, q, n);
+        }
+    }
+    Ok(weights.iter().copied().zip(means).collect())
 }
 
 /// The cold-start protocol on validation folds of `train`: `fit` fits a

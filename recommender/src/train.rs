@@ -23,7 +23,7 @@ use crate::artifact::{
 };
 use crate::data::{Interactions, UserItems};
 use crate::error::Result;
-use crate::eval::{evaluate, evaluate_thin, thin_validation, tune, view_curve};
+use crate::eval::{blend_curve, evaluate, evaluate_thin, thin_validation, tune};
 use crate::feedback::{self, FeedbackParams};
 use crate::lake;
 use crate::models::Scorer;
@@ -194,15 +194,9 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
     let als = als_params(als, o.seed).check()?;
     // the blend weight on the same folds, members fitted once per fold
     let members = BlendParams::new(held.params, als);
-    let tried = view_curve(
-        &train,
-        &o.weights,
-        o.k,
-        o.seed,
-        o.folds,
-        |m| members.check()?.fit(&dataset(m)),
-        |b, w| Box::new(b.with_weight(w)),
-    )?;
+    let tried = blend_curve(&train, &o.weights, o.k, o.seed, o.folds, |m| {
+        members.check()?.fit(&dataset(m))
+    })?;
     // the best; on a tie the larger weight (EASE alone is the simpler)
     let weight = tried
         .iter()

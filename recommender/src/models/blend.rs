@@ -97,49 +97,57 @@ fn scale(v: &mut [f32]) {
     }
 }
 
-impl Blend {
-    /// Scores with another weight (tuning reuses fitted members).
-    pub fn with_weight(&self, w: f64) -> BlendView<'_> {
-        BlendView { blend: self, w }
-    }
-}
-
-/// A fitted blend seen with a given weight.
-pub struct BlendView<'a> {
-    blend: &'a Blend,
-    w: f64,
-}
-
-/// Mixes the members' scores for `history` into `ease`: both
-/// standardized, the history's own scores set to 0 first, then
-/// `w · ease + (1 − w) · als`.
-pub fn mix(history: &[u32], ease: &mut [f32], als: &mut [f32], w: f64) {
-    // only candidates are ranked: the history's own scores (ALS
-    // reconstructs them near 1) must not set the scale
+/// Standardizes both members' scores for `history` in place; the
+/// history's own scores are set to 0 first: only candidates are ranked,
+/// and ALS reconstructs the history near 1, which must not set the scale.
+fn standardize(history: &[u32], ease: &mut [f32], als: &mut [f32]) {
     for &h in history {
         ease[h as usize] = 0.0;
         als[h as usize] = 0.0;
     }
     scale(ease);
     scale(als);
+}
+
+/// `w · ease + (1 − w) · als`, item by item, into `ease`.
+fn combine(ease: &mut [f32], als: &[f32], w: f64) {
     let w = w as f32;
-    for (o, a) in ease.iter_mut().zip(als.iter()) {
-        *o = w * *o + (1.0 - w) * a;
+    for (e, a) in ease.iter_mut().zip(als) {
+        *e = w * *e + (1.0 - w) * a;
     }
 }
 
-impl Scorer for BlendView<'_> {
-    fn score(&self, history: &[u32], out: &mut [f32]) {
-        let mut other = vec![0f32; out.len()];
-        self.blend.ease.score(history, out);
-        self.blend.als.score(history, &mut other);
-        mix(history, out, &mut other, self.w);
+/// Mixes the members' scores for `history` into `ease`: both
+/// standardized, the history's own scores set to 0 first, then
+/// `w · ease + (1 − w) · als`.
+pub fn mix(history: &[u32], ease: &mut [f32], als: &mut [f32], w: f64) {
+    standardize(history, ease, als);
+    combine(ease, als, w);
+}
+
+impl Blend {
+    /// Scores a history once per weight of `weights` into `outs` (one
+    /// vector per weight): the members are scored and standardized once,
+    /// which is what tuning the weight needs.
+    pub fn score_weights(&self, history: &[u32], weights: &[f64], outs: &mut [Vec<f32>]) {
+        let n = outs.first().map_or(0, Vec::len);
+        let (mut ease, mut als) = (vec![0f32; n], vec![0f32; n]);
+        self.ease.score(history, &mut ease);
+        self.als.score(history, &mut als);
+        standardize(history, &mut ease, &mut als);
+        for (&w, out) in weights.iter().zip(outs.iter_mut()) {
+            out.copy_from_slice(&ease);
+            combine(out, &als, w);
+        }
     }
 }
 
 impl Scorer for Blend {
     fn score(&self, history: &[u32], out: &mut [f32]) {
-        self.with_weight(self.weight).score(history, out);
+        let mut other = vec![0f32; out.len()];
+        self.ease.score(history, out);
+        self.als.score(history, &mut other);
+        mix(history, out, &mut other, self.weight);
     }
 }
 
@@ -171,11 +179,26 @@ mod tests {
         t[0] = 0.0; // the history's own score plays no part
         scale(&mut t);
         assert_eq!(s, t, "w = 1 is EASE, scaled");
-        b.with_weight(0.0).score(&[0], &mut s);
+        Blend {
+            weight: 0.0,
+            ..b.clone()
+        }
+        .score(&[0], &mut s);
         b.als.score(&[0], &mut t);
         t[0] = 0.0;
         scale(&mut t);
         assert_eq!(s, t, "w = 0 is ALS, scaled");
+        // several weights at once are each weight's own scores
+        let mut outs = vec![vec![0f32; 3]; 3];
+        b.score_weights(&[0, 2], &[0.0, 0.4, 1.0], &mut outs);
+        for (w, out) in [0.0, 0.4, 1.0].into_iter().zip(&outs) {
+            Blend {
+                weight: w,
+                ..b.clone()
+            }
+            .score(&[0, 2], &mut s);
+            assert_eq!(out.as_slice(), s, "w = {w}");
+        }
         // JSON keeps f64 to the last bit or one ulp: compare scores
         let json = serde_json::to_string(&b).expect("ser");
         let back: Blend = serde_json::from_str(&json).expect("de");
