@@ -10,13 +10,12 @@
 
 use std::collections::HashMap;
 
-use ndarray::Array2;
 use serde::Serialize;
 
 use crate::artifact::Artifact;
 use crate::feedback::Trending;
 use crate::models::clusters::TasteClusters;
-use crate::models::{blend, top_k_by};
+use crate::models::{Scorer, blend, top_k_by};
 use crate::serve::users::UserState;
 
 /// A loaded artifact with what serving precomputes from it.
@@ -26,9 +25,6 @@ pub struct Loaded {
     pub artifact: Artifact,
     /// Per country, whether each title is listed there; `""`: anywhere.
     listed: HashMap<String, Vec<bool>>,
-    /// The blended ALS's item factors in f32 (titles × factors): scoring
-    /// reads half the memory of the f64 ones, at twice the SIMD width.
-    factors: Option<Array2<f32>>,
 }
 
 impl Loaded {
@@ -47,12 +43,7 @@ impl Loaded {
                     .or_insert_with(|| vec![false; titles.len()])[i] = true;
             }
         }
-        let factors = artifact.als.as_ref().map(|a| a.items.mapv(|x| x as f32));
-        Loaded {
-            artifact,
-            listed,
-            factors,
-        }
+        Loaded { artifact, listed }
     }
 
     /// The model's version.
@@ -254,17 +245,34 @@ fn cold_row(m: &Loaded, len: usize) -> Option<Cold<'_>> {
 /// `scores` for the history `seeds` (both standardized, then weighted as
 /// the manifest says). Returns whether it did.
 fn blend_in(m: &Loaded, seeds: &[(usize, i64)], scores: &mut [f32]) -> bool {
-    let (Some(als), Some(factors), Some(b)) =
-        (&m.artifact.als, &m.factors, &m.artifact.manifest.blend)
-    else {
+    let (Some(als), Some(b)) = (&m.artifact.als, &m.artifact.manifest.blend) else {
         return false;
     };
-    let mut history: Vec<u32> = seeds.iter().map(|&(t, _)| t as u32).collect();
-    history.sort_unstable();
-    let x = als.fold_in(&history).mapv(|v| v as f32);
-    let mut factor_scores = factors.dot(&x).into_raw_vec_and_offset().0;
+    let history = sorted(seeds);
+    let mut factor_scores = vec![0f32; scores.len()];
+    als.score(&history, &mut factor_scores);
     blend::mix(&history, scores, &mut factor_scores, b.weight);
     true
+}
+
+/// The titles of a history, as the models take them (sorted indices).
+fn sorted(history: &[(usize, i64)]) -> Vec<u32> {
+    let mut v: Vec<u32> = history.iter().map(|&(t, _)| t as u32).collect();
+    v.sort_unstable();
+    v
+}
+
+/// The history title with the largest `weight` (the first on a tie: the
+/// latest), which names a row's reason.
+fn explaining(history: &[(usize, i64)], weight: impl Fn(usize) -> f32) -> usize {
+    history
+        .iter()
+        .map(|&(h, _)| (h, weight(h)))
+        .fold(
+            (history[0].0, f32::MIN),
+            |a, b| if b.1 > a.1 { b } else { a },
+        )
+        .0
 }
 
 /// A short history's row: what the users of its taste cluster watched,
@@ -278,17 +286,8 @@ fn taste_row(
     k: usize,
     out: &mut Vec<Item>,
 ) {
-    let mut history: Vec<u32> = engaged.iter().map(|&(t, _)| t as u32).collect();
-    history.sort_unstable();
-    let shares = c.shares.row(c.cluster_of(&history));
-    let why = engaged
-        .iter()
-        .map(|&(t, _)| (t, shares[t]))
-        .fold(
-            (engaged[0].0, f32::MIN),
-            |a, b| if b.1 > a.1 { b } else { a },
-        )
-        .0;
+    let shares = c.shares.row(c.cluster_of(&sorted(engaged)));
+    let why = explaining(engaged, |t| shares[t]);
     let reason = format!(
         "because_you_watched: {}",
         m.artifact.catalog.titles[why].name
@@ -338,10 +337,7 @@ pub fn recommend(m: &Loaded, ctx: &Context<'_>, row: Row, k: usize) -> Vec<Item>
         for t in best(&scores, &ok, k) {
             let t = t as usize;
             // the history title that contributes most explains the item
-            let (why, _) = seeds
-                .iter()
-                .map(|&(h, _)| (h, w[[h, t]]))
-                .fold((seeds[0].0, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+            let why = explaining(seeds, |h| w[[h, t]]);
             let reason = format!(
                 "because_you_watched: {}",
                 m.artifact.catalog.titles[why].name
