@@ -70,23 +70,6 @@ fn decode(v: &Validator, m: &Incoming) -> Result<(Family, WireEvent), FieldError
     Ok((family, w))
 }
 
-/// Messages per family in a batch, by their subjects, indexed by
-/// `Family as usize` (an estimate for sizing: subjects are checked later).
-fn family_counts(batch: &[Incoming]) -> [usize; Family::ALL.len()] {
-    let mut n = [0; Family::ALL.len()];
-    for m in batch {
-        if let Some(f) = m
-            .subject
-            .split('.')
-            .nth(1)
-            .and_then(|f| f.parse::<Family>().ok())
-        {
-            n[f as usize] += 1;
-        }
-    }
-    n
-}
-
 /// Rows of one partition in the making.
 struct Group {
     builder: BatchBuilder,
@@ -129,9 +112,6 @@ pub fn process(
     let mut out = Outcome::default();
     let already = already_committed(sink, validator, batch)?;
     let mut groups: BTreeMap<(Family, i64), Group> = BTreeMap::new();
-    // builders sized up front from the subjects (`events.<family>.…`):
-    // growing ~35 columns by doubling copies every buffer several times
-    let sizes = family_counts(batch);
     let mut first_of: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
     let mut repeats = Vec::new();
     let now = Instant::now();
@@ -153,7 +133,7 @@ pub fn process(
             Ok((family, w)) => {
                 let day = w.occurred_at.unwrap_or_default().epoch_day();
                 let g = groups.entry((family, day)).or_insert_with(|| Group {
-                    builder: BatchBuilder::new(family, sizes[family as usize].max(16)),
+                    builder: BatchBuilder::new(family, 1_024),
                     rows: Vec::new(),
                     seqs: Vec::new(),
                     oldest: m.received,
