@@ -397,11 +397,14 @@ pub async fn deadletter(cfg: &Config, c: DeadletterCommand) -> Result<()> {
                 println!("{}", serde_json::to_string(r)?);
             }
             let count = |s: &str| results.iter().filter(|r| r.status == s).count();
+            // a duplicate's letter is deleted too: the stream had the event
+            let done = ["republished", "duplicate", "reinserted"].map(count);
             eprintln!(
-                "{} republished, {} reinserted into ClickHouse, {} left",
-                count("republished"),
-                count("reinserted"),
-                results.len() - count("republished") - count("reinserted")
+                "{} republished, {} already in the stream, {} reinserted into ClickHouse, {} left",
+                done[0],
+                done[1],
+                done[2],
+                results.len() - done.iter().sum::<usize>()
             );
         }
     }

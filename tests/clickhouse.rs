@@ -526,7 +526,7 @@ async fn an_event_clickhouse_refuses_is_dead_lettered_and_the_rest_inserted() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn ingest_flags_choose_the_clickhouse_database() {
+async fn ingest_flags_choose_the_clickhouse_database_and_credentials() {
     let h = Harness::new();
     let ch = ClickHouse::start().await;
     let (_client, js) = h.js().await;
@@ -562,4 +562,50 @@ async fn ingest_flags_choose_the_clickhouse_database() {
         .query("SELECT count() FROM system.databases WHERE name = 'showrunner' FORMAT TSV")
         .await;
     assert_eq!(dbs.trim(), "0");
+
+    // the password flag reaches the server: a wrong one inserts nothing,
+    // and, being no refusal of the rows, dead-letters nothing either (the
+    // sink retries until stopped)
+    let more = sim_events(5, 1, 9);
+    publish(&js, &more).await;
+    let mut wrong = bin()
+        .args(["ingest", "--nats", &h.url(), "--lake"])
+        .arg(h.lake())
+        .args([
+            "--clickhouse",
+            &ch.url(),
+            "--clickhouse-database",
+            "elsewhere",
+        ])
+        .args([
+            "--clickhouse-user",
+            "default",
+            "--clickhouse-password",
+            "wrong",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ingest");
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    wrong.kill().expect("kill");
+    let out = wrong.wait_with_output().expect("wait");
+    let log = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(
+        log.contains("password") && log.contains("retrying"),
+        "{log}"
+    );
+    let after = ch
+        .query("SELECT count() FROM elsewhere.player FORMAT TSV")
+        .await;
+    let before = events
+        .iter()
+        .filter(|e| e.family() == showrunner_events::Family::Player)
+        .count();
+    assert_eq!(after.trim(), before.to_string());
+    let letters = bin()
+        .args(["deadletter", "list", "--nats", &h.url()])
+        .output()
+        .expect("list");
+    assert!(json_lines(&letters).is_empty(), "nothing dead-lettered");
 }

@@ -17,7 +17,7 @@ use showrunner_events::{Family, FieldError, Validator, WireEvent};
 use crate::consumer::process::Incoming;
 use crate::error::{Error, Result};
 use crate::publish::{Outgoing, publish_each};
-use crate::sinks::clickhouse::{ClickHouseSettings, encode_row, insert_rows};
+use crate::sinks::clickhouse::{ClickHouseSettings, decode_row, encode_row, insert};
 
 /// Header: why the message was refused.
 pub const H_REASON: &str = "Showrunner-Reason";
@@ -65,6 +65,9 @@ pub fn subject_for(subject: &str) -> String {
 /// the contract accepted and the lake stored but a sink's server refused;
 /// absent for events refused by the contract.
 pub const H_SINK: &str = "Showrunner-Sink";
+
+/// [`H_SINK`] of the rows the ClickHouse sink refused.
+pub const CLICKHOUSE: &str = "clickhouse";
 
 /// One refused message, as the dead-letter stream keeps it.
 #[derive(Debug, Clone, Copy)]
@@ -252,17 +255,13 @@ pub async fn replay(
         .await
         .map_err(|e| Error::Nats(format!("stream {deadletter_stream}: {e}")))?;
     let mut results = Vec::with_capacity(letters.len());
+    // one connection for every letter the ClickHouse sink refused
+    let client = clickhouse.map(|ch| (ch.client(), ch.database.as_str()));
     for dl in letters {
         let bytes = match &dl.payload {
             serde_json::Value::String(s) => s.clone().into_bytes(),
             v => v.to_string().into_bytes(),
         };
-        let checked = WireEvent::from_json(&bytes)
-            .and_then(|w| validator.validate(&w))
-            .and_then(|e| {
-                let out = Outgoing::event(&e);
-                validator.check_size(out.payload.len()).map(|()| (e, out))
-            });
         let still = |status, field: String, reason: String| Replayed {
             seq: dl.seq,
             status,
@@ -270,15 +269,26 @@ pub async fn replay(
             field: Some(field),
             reason: Some(reason),
         };
-        let (event, out) = match checked {
-            Ok(checked) => checked,
-            Err(e) => {
-                results.push(still("still_invalid", e.field, e.reason));
-                continue;
-            }
-        };
-        if dl.sink.is_some() {
-            let Some(ch) = clickhouse else {
+        if let Some(other) = dl.sink.as_deref().filter(|s| *s != CLICKHOUSE) {
+            // a sink this build does not know: its event is in the lake, so
+            // re-publishing it would store it twice; left as it is
+            results.push(still(
+                "unknown_sink",
+                "$".into(),
+                format!("refused by a sink this build does not know: {other}"),
+            ));
+            continue;
+        }
+        if dl.sink.as_deref() == Some(CLICKHOUSE) {
+            // the row the sink would send, to the server it was refused by
+            let (family, wire) = match decode_row(validator, &bytes) {
+                Ok(decoded) => decoded,
+                Err(e) => {
+                    results.push(still("still_invalid", e.field, e.reason));
+                    continue;
+                }
+            };
+            let Some((c, db)) = &client else {
                 results.push(still(
                     "needs_clickhouse",
                     "$".into(),
@@ -286,10 +296,9 @@ pub async fn replay(
                 ));
                 continue;
             };
-            let family = event.family();
             let mut row = Vec::new();
-            encode_row(family, &event.to_wire(), &mut row);
-            match insert_rows(ch, family, bytes::Bytes::from(row)).await {
+            encode_row(family, &wire, &mut row);
+            match insert(c, db, family, bytes::Bytes::from(row)).await {
                 Ok(()) => {
                     stream.delete_message(dl.seq).await.map_err(Error::nats)?;
                     results.push(Replayed {
@@ -304,6 +313,19 @@ pub async fn replay(
             }
             continue;
         }
+        let checked = WireEvent::from_json(&bytes)
+            .and_then(|w| validator.validate(&w))
+            .and_then(|e| {
+                let out = Outgoing::event(&e);
+                validator.check_size(out.payload.len()).map(|()| out)
+            });
+        let out = match checked {
+            Ok(out) => out,
+            Err(e) => {
+                results.push(still("still_invalid", e.field, e.reason));
+                continue;
+            }
+        };
         let ack = publish_each(js, vec![out]).await.remove(0)?;
         stream.delete_message(dl.seq).await.map_err(Error::nats)?;
         // a duplicate: the stream already held this event id (within its window)

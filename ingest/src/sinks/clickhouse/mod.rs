@@ -25,7 +25,7 @@ use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 use showrunner_events::arrow::columns;
 use showrunner_events::wire::FieldRef;
-use showrunner_events::{Family, FieldId, FieldKind, WireEvent};
+use showrunner_events::{Family, FieldError, FieldId, FieldKind, Validator, WireEvent};
 
 use crate::error::{Error, Result};
 
@@ -81,10 +81,18 @@ pub(crate) async fn insert(c: &Client, db: &str, family: Family, rows: bytes::By
     ins.end().await.map_err(ch)
 }
 
-/// Inserts RowBinary rows into a family's table of `s.database` (one
-/// connection for this call: the sink keeps its client).
-pub async fn insert_rows(s: &ClickHouseSettings, family: Family, rows: bytes::Bytes) -> Result<()> {
-    insert(&s.client(), &s.database, family, rows).await
+/// An event payload as the sink takes it: within the size limit, decoded,
+/// and passing every rule of the contract; its family and wire form (what
+/// [`encode_row`] writes). The sink and `deadletter replay` both decode
+/// with this, so a replayed row is the row the sink would have sent.
+pub fn decode_row(
+    validator: &Validator,
+    payload: &[u8],
+) -> std::result::Result<(Family, WireEvent), FieldError> {
+    validator.check_size(payload.len())?;
+    let w = WireEvent::from_json(payload)?;
+    let (family, _) = validator.check(&w)?;
+    Ok((family, w))
 }
 
 pub(crate) fn ch(e: clickhouse::error::Error) -> Error {

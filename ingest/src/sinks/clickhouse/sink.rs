@@ -19,7 +19,7 @@ use async_nats::jetstream::{self, consumer::AckPolicy, consumer::pull};
 use bytes::Bytes;
 use futures::StreamExt;
 use serde::Serialize;
-use showrunner_events::{Family, Validator, WireEvent};
+use showrunner_events::{Family, Validator};
 
 use super::{ClickHouseSettings, encode_row, insert};
 use crate::deadletter::{self, Letter};
@@ -156,19 +156,16 @@ pub async fn run(
                                             }
                                         }
                                     }
-                                    tokio::select! {
-                                        biased;
-                                        _ = stop_rx.wait_for(|v| *v) => return Ok(()),
-                                        () = tokio::time::sleep(backoff) => {}
+                                    if !wait_or_stop(&mut stop_rx, &mut backoff).await {
+                                        return Ok(());
                                     }
-                                    backoff = (backoff * 2).min(Duration::from_secs(5));
                                 }
                             }
                         }
                     }
                 }
                 if !refusals.is_empty()
-                    && !dead_letter(&js, &stream_name, &batch, &refusals, &mut stop_rx).await
+                    && !dead_letter(&js, &stream_name, &batch, &refusals, &mut stop_rx).await?
                 {
                     return Ok(()); // stopping: the batch is left to the stream
                 }
@@ -197,40 +194,55 @@ async fn dead_letter(
     batch: &[jetstream::Message],
     refusals: &[(usize, String)],
     stop: &mut tokio::sync::watch::Receiver<bool>,
-) -> bool {
+) -> Result<bool> {
     let reasons: Vec<String> = refusals
         .iter()
         .map(|(_, e)| format!("clickhouse refused the row: {e}"))
         .collect();
-    let letters: Vec<Letter<'_>> = refusals
+    // the sequence names the letter (`clickhouse:<stream>:<seq>`): a
+    // message without one is not a JetStream delivery, as ingest says too
+    let letters = refusals
         .iter()
         .zip(&reasons)
         .map(|((i, _), reason)| {
             let m = &batch[*i];
-            Letter {
+            Ok(Letter {
                 subject: &m.subject,
-                seq: m.info().map(|i| i.stream_sequence).unwrap_or_default(),
+                seq: m.info().map_err(Error::nats)?.stream_sequence,
                 payload: &m.payload,
                 field: "$",
                 reason,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<Letter<'_>>>>()?;
     let mut backoff = Duration::from_millis(100);
     loop {
-        match deadletter::publish_letters(js, stream, Some("clickhouse"), &letters).await {
-            Ok(()) => return true,
+        match deadletter::publish_letters(js, stream, Some(deadletter::CLICKHOUSE), &letters).await
+        {
+            Ok(()) => return Ok(true),
             Err(e) => {
                 tracing::warn!(error = %e, "clickhouse sink: dead letters not stored; retrying");
-                tokio::select! {
-                    biased;
-                    _ = stop.wait_for(|v| *v) => return false,
-                    () = tokio::time::sleep(backoff) => {}
+                if !wait_or_stop(stop, &mut backoff).await {
+                    return Ok(false);
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
     }
+}
+
+/// Sleeps `backoff` (then doubles it, up to 5 s) unless told to stop
+/// first; false when stopping.
+async fn wait_or_stop(
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    backoff: &mut Duration,
+) -> bool {
+    tokio::select! {
+        biased;
+        _ = stop.wait_for(|v| *v) => return false,
+        () = tokio::time::sleep(*backoff) => {}
+    }
+    *backoff = (*backoff * 2).min(Duration::from_secs(5));
+    true
 }
 
 /// One family's rows of a batch, RowBinary-encoded back to back.
@@ -268,10 +280,12 @@ fn refused(e: &Error) -> bool {
         return false; // no server exception: network, timeout
     };
     // unknown database or table (the sink migrates), memory, too many
-    // parts, timeouts, too many queries, readonly, cancelled: transient
+    // parts, timeouts, too many queries, readonly, cancelled: transient;
+    // unknown user, wrong or missing password, address not allowed, access
+    // denied, authentication failed: the credentials, not the rows
     !matches!(
         code,
-        60 | 81 | 159 | 164 | 202 | 209 | 210 | 241 | 252 | 394
+        60 | 81 | 159 | 164 | 192 | 193 | 194 | 195 | 202 | 209 | 210 | 241 | 252 | 394 | 497 | 516
     )
 }
 
@@ -320,12 +334,8 @@ async fn pull_loop(
         }
         let mut rows: Rows = BTreeMap::new();
         for (i, m) in batch.iter().enumerate() {
-            let decoded = WireEvent::from_json(&m.payload)
-                .ok()
-                .filter(|_| validator.check_size(m.payload.len()).is_ok())
-                .and_then(|w| validator.check(&w).ok().map(|(f, _)| (f, w)));
-            match decoded {
-                Some((family, w)) => {
+            match super::decode_row(validator, &m.payload) {
+                Ok((family, w)) => {
                     let e = rows.entry(family.as_str()).or_insert_with(|| FamilyRows {
                         family,
                         bytes: Vec::new(),
@@ -338,7 +348,7 @@ async fn pull_loop(
                     e.ids.push(w.event_id.unwrap_or_default());
                     e.msgs.push(i);
                 }
-                None => {
+                Err(_) => {
                     report.invalid.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -364,8 +374,9 @@ mod tests {
         for code in [395, 53, 27] {
             assert!(refused(&server(code)), "{code}");
         }
-        // the schema (migrated), memory, too many parts, timeouts
-        for code in [81, 60, 241, 252, 159] {
+        // the schema (migrated), memory, too many parts, timeouts, and
+        // credentials (a wrong password must not dead-letter every row)
+        for code in [81, 60, 241, 252, 159, 192, 193, 194, 516] {
             assert!(!refused(&server(code)), "{code}");
         }
         assert!(!refused(&Error::ClickHouse(
