@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use showrunner_ingest::sinks::clickhouse::{ClickHouseSettings, migrate};
+use showrunner_ingest::sinks::clickhouse::migrate;
 
 use crate::config::Config;
 
@@ -36,12 +36,10 @@ pub async fn run(cfg: &Config, c: ClickhouseCommand) -> Result<()> {
         password,
         database,
     } = c;
-    let s = ClickHouseSettings {
-        url: clickhouse.unwrap_or_else(|| cfg.clickhouse.url.clone()),
-        user: user.unwrap_or_else(|| cfg.clickhouse.user.clone()),
-        password: password.unwrap_or_else(|| cfg.clickhouse.password.clone()),
-        database: database.unwrap_or_else(|| cfg.clickhouse.database.clone()),
-    };
+    let s = cfg
+        .clickhouse
+        .overridden(user, password, database)
+        .settings(clickhouse.unwrap_or_else(|| cfg.clickhouse.url.clone()));
     let report = migrate(&s).await?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

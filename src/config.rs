@@ -56,6 +56,27 @@ pub struct ClickHouseConfig {
 }
 
 impl ClickHouseConfig {
+    /// This config with the user, password and database given by flags
+    /// in place of the configured ones.
+    pub fn overridden(
+        &self,
+        user: Option<String>,
+        password: Option<String>,
+        database: Option<String>,
+    ) -> ClickHouseConfig {
+        let mut c = self.clone();
+        for (flag, field) in [
+            (user, &mut c.user),
+            (password, &mut c.password),
+            (database, &mut c.database),
+        ] {
+            if let Some(v) = flag {
+                *field = v;
+            }
+        }
+        c
+    }
+
     /// The connection settings for the server at `url` (the configured one,
     /// or one given by a flag), with this config's user, password and
     /// database.

@@ -109,17 +109,14 @@ pub async fn shutdown_signal() {
 /// Runs `ingest`.
 pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
     let s = ingest_settings(cfg, &a);
-    let mut cfg = cfg.clone();
-    for (flag, field) in [
-        (&a.clickhouse_user, &mut cfg.clickhouse.user),
-        (&a.clickhouse_password, &mut cfg.clickhouse.password),
-        (&a.clickhouse_database, &mut cfg.clickhouse.database),
-    ] {
-        if let Some(v) = flag {
-            *field = v.clone();
-        }
-    }
-    let cfg = &cfg;
+    let cfg = &Config {
+        clickhouse: cfg.clickhouse.overridden(
+            a.clickhouse_user.clone(),
+            a.clickhouse_password.clone(),
+            a.clickhouse_database.clone(),
+        ),
+        ..cfg.clone()
+    };
     let metrics = Arc::new(Metrics::default());
     if let Some(addr) = &a.metrics_bind {
         let listener = tokio::net::TcpListener::bind(addr)
