@@ -568,25 +568,16 @@ async fn ingest_flags_choose_the_clickhouse_database_and_credentials() {
     // sink retries until stopped)
     let more = sim_events(5, 1, 9);
     publish(&js, &more).await;
-    let mut wrong = bin()
-        .args(["ingest", "--nats", &h.url(), "--lake"])
-        .arg(h.lake())
-        .args([
-            "--clickhouse",
-            &ch.url(),
-            "--clickhouse-database",
-            "elsewhere",
-        ])
-        .args([
-            "--clickhouse-user",
-            "default",
-            "--clickhouse-password",
-            "wrong",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("ingest");
+    let url = ch.url();
+    let flags = [
+        "--clickhouse",
+        &url,
+        "--clickhouse-database",
+        "elsewhere",
+        "--clickhouse-password",
+        "wrong",
+    ];
+    let mut wrong = spawn_ingest_logged(&h.url(), &h.lake(), &flags, std::process::Stdio::piped());
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     wrong.kill().expect("kill");
     let out = wrong.wait_with_output().expect("wait");

@@ -118,13 +118,18 @@ pub fn ingest_drain(url: &str, lake: &Path, extra: &[&str]) -> serde_json::Value
 
 /// Spawns `showrunner ingest` (not draining).
 pub fn spawn_ingest(url: &str, lake: &Path, extra: &[&str]) -> Child {
+    spawn_ingest_logged(url, lake, extra, Stdio::null())
+}
+
+/// [`spawn_ingest`] with its log (stderr) going to `log`.
+pub fn spawn_ingest_logged(url: &str, lake: &Path, extra: &[&str], log: Stdio) -> Child {
     bin()
         .args(["ingest", "--nats", url, "--lake"])
         .arg(lake)
         .args(["--batch-wait-ms", "100", "--ack-wait-secs", "3"])
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("spawn ingest")
 }
