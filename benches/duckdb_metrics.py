@@ -73,6 +73,11 @@ def main():
     ap.add_argument("--metrics", required=True, help="comma-separated names, in order")
     ap.add_argument("--view-metrics", required=True, help="the names over the views projection")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument(
+        "--dedup",
+        required=True,
+        help="the lake's one-row-per-event_id SQL over the table {table} (showrunner_lake::dedup)",
+    )
     a = ap.parse_args()
 
     con = duckdb.connect()
@@ -87,9 +92,7 @@ def main():
             if any(True for _ in _files(a.lake, f))
             else f"CREATE VIEW {f}_raw AS SELECT NULL AS event_id WHERE false"
         )
-        con.execute(
-            f"CREATE VIEW {f} AS SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY received_at, date) AS dedup_rank FROM {f}_raw) WHERE dedup_rank = 1"
-        )
+        con.execute(f"CREATE VIEW {f} AS " + a.dedup.replace("{table}", f"{f}_raw"))
     t = time.perf_counter()
     for name in PROJECTIONS:
         sql = translate(open(os.path.join(ROOT, name + ".sql")).read())

@@ -269,11 +269,11 @@ fn stages(n: usize) -> Result<()> {
     let (build, batches) = pass(true, true)?;
     let t = Instant::now();
     let mut bytes = 0;
-    let set = showrunner_ingest::sinks::parquet::seqs::SeqSet::from_seqs(&[1]);
+    let set = showrunner_lake::seqs::SeqSet::from_seqs(&[1]);
     for b in &batches {
-        bytes += showrunner_ingest::sinks::parquet::writer::encode(
+        bytes += showrunner_lake::format::encode(
             b,
-            showrunner_ingest::sinks::parquet::writer::properties("EVENTS", "0", &set)?,
+            showrunner_lake::format::properties("EVENTS", "0", &set)?,
         )?
         .len();
     }

@@ -162,6 +162,8 @@ fn duckdb(lake: &Path) -> Result<Vec<Value>> {
         .arg(views.join(","))
         .arg("--threads")
         .arg(threads.to_string())
+        .arg("--dedup")
+        .arg(showrunner_lake::dedup::window_sql("{table}"))
         .output()
         .with_context(|| format!("running {}", script.display()))?;
     if !out.status.success() {
@@ -177,7 +179,7 @@ fn duckdb(lake: &Path) -> Result<Vec<Value>> {
 pub async fn run(n: usize, keep: Option<PathBuf>, with_duckdb: bool) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
-    let has_lake = dir.join("events").is_dir();
+    let has_lake = showrunner_lake::Layout::new(&dir).events().is_dir();
     let t = Instant::now();
     let events = if has_lake { 0 } else { simulate_lake(&dir, n)? };
     let simulate_s = t.elapsed().as_secs_f64();

@@ -155,7 +155,7 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     eprintln!(
         "materialized {} metrics under {} in {:.1} s",
         report.recomputed.len(),
-        lake.join("metrics").display(),
+        showrunner_lake::Layout::new(&lake).metrics().display(),
         t.elapsed().as_secs_f64()
     );
     let every = cfg.warehouse.materialize_every_secs;

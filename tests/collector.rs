@@ -64,7 +64,7 @@ async fn post(
 }
 
 fn lake_ids(lake: &std::path::Path) -> HashSet<String> {
-    showrunner_ingest::sinks::parquet::reader::read_lake(lake)
+    showrunner_lake::read::read_lake(lake)
         .expect("lake")
         .into_iter()
         .map(|w| w.event_id.expect("id"))
@@ -208,7 +208,7 @@ async fn collector_contract_over_a_real_socket() {
         lake_ids(&lake) == want
     })
     .await;
-    let rows = showrunner_ingest::sinks::parquet::reader::read_lake(&h.lake())
+    let rows = showrunner_lake::read::read_lake(&h.lake())
         .expect("lake")
         .len();
     assert_eq!(rows, stored.len(), "no duplicates");

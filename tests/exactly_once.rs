@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use rand::{Rng, SeedableRng};
-use showrunner_ingest::sinks::parquet::reader::{lake_files, read_lake};
+use showrunner_lake::read::{lake_files, read_lake};
 
 fn count_by_id(lake: &std::path::Path) -> HashMap<String, usize> {
     let mut m = HashMap::new();

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use showrunner_events::examples::examples;
 use showrunner_events::{Event, Family};
-use showrunner_ingest::sinks::parquet::reader::{lake_files, read_file};
-use showrunner_ingest::sinks::parquet::writer::read_provenance;
+use showrunner_lake::format::read_provenance;
+use showrunner_lake::read::{lake_files, read_file};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lake_holds_exactly_the_published_events() {
@@ -40,9 +40,8 @@ async fn lake_holds_exactly_the_published_events() {
             .parent()
             .and_then(|p| p.file_name())
             .and_then(|n| n.to_str())
-            .expect("date dir")
-            .strip_prefix("date=")
-            .expect("date=")
+            .and_then(showrunner_lake::layout::partition_date)
+            .expect("date=…")
             .to_owned();
         let got = read_file(f).expect("reads");
         for w in &got {

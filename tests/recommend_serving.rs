@@ -82,6 +82,11 @@ async fn get(http: &reqwest::Client, url: &str, key: Option<&str>) -> (u16, Valu
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// The harness lake's model versions.
+fn models(h: &Harness) -> std::path::PathBuf {
+    showrunner_lake::Layout::new(h.lake()).models()
+}
+
 fn titles(v: &Value) -> Vec<String> {
     v["items"]
         .as_array()
@@ -147,10 +152,7 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         "trending.json",
         "weights.f32",
     ] {
-        assert!(
-            h.lake().join("models").join(&version).join(f).is_file(),
-            "{f}"
-        );
+        assert!(models(&h).join(&version).join(f).is_file(), "{f}");
     }
     // the cold-start choice, made on validation folds: the first history
     // length at which EASE measured at least as well as the clusters
@@ -170,11 +172,7 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
     let k = cold["params"]["clusters"].as_u64().expect("k");
     let has_clusters = (below > 1 || everyone) && k > 1;
     assert_eq!(
-        h.lake()
-            .join("models")
-            .join(&version)
-            .join("clusters.json")
-            .is_file(),
+        models(&h).join(&version).join("clusters.json").is_file(),
         has_clusters,
         "{cold}"
     );

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use showrunner_ingest::sinks::parquet::reader::{lake_files, read_lake};
+use showrunner_lake::read::{lake_files, read_lake};
 
 #[test]
 fn standalone_first_and_second_run() {
@@ -162,7 +162,7 @@ fn standalone_retrains_on_its_timer_and_stops_cleanly_on_sigterm() {
         child,
         base: String::new(),
     };
-    let models = data.join("lake").join("models");
+    let models = showrunner_lake::Layout::new(data.join("lake")).models();
     let current = || std::fs::read_to_string(models.join("CURRENT")).unwrap_or_default();
     // the first model comes after ingest; the timer publishes more, each
     // becoming current (three versions are kept)

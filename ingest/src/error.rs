@@ -30,6 +30,9 @@ pub enum Error {
     /// Writing or reading Parquet failed.
     #[error("parquet: {0}")]
     Parquet(String),
+    /// A lake operation failed.
+    #[error(transparent)]
+    Lake(#[from] showrunner_lake::Error),
     /// The event contract refused something.
     #[error(transparent)]
     Events(#[from] showrunner_events::Error),

@@ -5,7 +5,8 @@
 //! - [`publish`] — pipelined JetStream publishing with `Nats-Msg-Id`;
 //! - [`consumer`] — `showrunner ingest`: durable pull consumer, batching,
 //!   commit-then-ack into the lake;
-//! - [`sinks::parquet`] — lake layout, atomic commits, exactly-once lookups;
+//! - [`sinks::parquet`] — the stream's writer into the lake (through
+//!   `showrunner-lake`): one commit per batch, exactly-once lookups;
 //! - [`deadletter`] — the `DEADLETTER` stream: publish, list, replay;
 //! - [`nats`] — connecting, stream creation, a local nats-server process;
 //! - [`metrics`] — Prometheus counters;

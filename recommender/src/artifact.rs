@@ -11,16 +11,19 @@
 //! ```
 //!
 //! A version is written into a temp directory, fsynced and renamed into
-//! place; `CURRENT` is then replaced atomically (temp file, fsync, rename),
+//! place; `CURRENT` is then replaced atomically (temp file, fsync, rename:
+//! the lake's commit, `showrunner_lake::commit`),
 //! so a reader sees the old artifact or the new one, never a mix. Versions
 //! are named by their UTC creation time, so they sort in creation order.
 
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
+
+use showrunner_lake::commit;
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
@@ -223,11 +226,12 @@ fn io(path: &Path, e: std::io::Error) -> Error {
     Error::Io(path.display().to_string(), e)
 }
 
+fn lake(e: showrunner_lake::Error) -> Error {
+    Error::Lake(e.to_string())
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = BufWriter::new(File::create(path).map_err(|e| io(path, e))?);
-    f.write_all(bytes).map_err(|e| io(path, e))?;
-    let f = f.into_inner().map_err(|e| io(path, e.into_error()))?;
-    f.sync_all().map_err(|e| io(path, e))
+    commit::write_synced(path, bytes).map_err(lake)
 }
 
 fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
@@ -276,13 +280,7 @@ impl Artifact {
         let version = &self.manifest.version;
         let clusters = self.served_clusters()?;
         let als = self.blended_als()?;
-        fs::create_dir_all(models_dir).map_err(|e| io(models_dir, e))?;
-        let tmp = models_dir.join(format!(".tmp-{version}"));
-        let dir = models_dir.join(version);
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-        }
-        fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        let tmp = commit::temp_dir(models_dir, version).map_err(lake)?;
         write_synced(&tmp.join("manifest.json"), &json(&self.manifest)?)?;
         write_synced(&tmp.join("catalog.json"), &json(&self.catalog)?)?;
         write_synced(&tmp.join("trending.json"), &json(&self.trending)?)?;
@@ -298,19 +296,8 @@ impl Artifact {
         if let Some(a) = als {
             write_synced(&tmp.join("als.json"), &json(a)?)?;
         }
-        File::open(&tmp)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io(&tmp, e))?;
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|e| io(&dir, e))?;
-        }
-        fs::rename(&tmp, &dir).map_err(|e| io(&dir, e))?;
-        let cur_tmp = models_dir.join(".tmp-CURRENT");
-        write_synced(&cur_tmp, version.as_bytes())?;
-        fs::rename(&cur_tmp, models_dir.join("CURRENT")).map_err(|e| io(models_dir, e))?;
-        File::open(models_dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io(models_dir, e))?;
+        let dir = commit::publish_dir(&tmp, models_dir, version).map_err(lake)?;
+        commit::commit_file(models_dir, CURRENT, version.as_bytes()).map_err(lake)?;
         let mut versions = versions(models_dir)?;
         versions.retain(|v| v != version);
         let excess = versions.len().saturating_sub(keep.saturating_sub(1));
@@ -444,9 +431,12 @@ fn agreeing<'a, T>(part: Option<&'a T>, wants: bool, what: &str) -> Result<Optio
     }
 }
 
+/// The file naming the served version.
+const CURRENT: &str = "CURRENT";
+
 /// The current version's name, if any.
 pub fn current(models_dir: &Path) -> Result<Option<String>> {
-    let path = models_dir.join("CURRENT");
+    let path = models_dir.join(CURRENT);
     match fs::read_to_string(&path) {
         Ok(s) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use showrunner_events::Family;
+use showrunner_lake::{Layout, dedup, listing};
 
 use crate::catalog::{Catalog, CatalogRow, maturity_rank};
 use crate::error::{Error, Result};
@@ -57,32 +59,19 @@ fn plerr(e: PolarsError) -> Error {
     Error::Lake(e.to_string())
 }
 
-/// The committed Parquet files of a family (temp files skipped), sorted.
-pub fn files(lake: &Path, family: &str) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![lake.join("events").join(family)];
-    while let Some(dir) = stack.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::Io(dir.display().to_string(), e)),
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(path);
-            } else if name.ends_with(".parquet") && !name.starts_with('.') {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+/// The committed Parquet files of a family (the lake's listing), sorted.
+pub fn files(lake: &Path, family: Family) -> Result<Vec<PathBuf>> {
+    Ok(listing::family_files(&Layout::new(lake), family)
+        .map_err(|e| Error::Lake(e.to_string()))?
+        .into_iter()
+        .map(|f| f.path)
+        .collect())
 }
 
-/// A lazy scan of a family's files, each event once; `None` without files.
-pub fn scan(lake: &Path, family: &str) -> Result<Option<LazyFrame>> {
+/// A lazy scan of a family's files, each event once by the lake's rule
+/// (`showrunner_lake::dedup`: the copy received first, then occurred
+/// first, nulls last); `None` without files.
+pub fn scan(lake: &Path, family: Family) -> Result<Option<LazyFrame>> {
     let paths = files(lake, family)?;
     if paths.is_empty() {
         return Ok(None);
@@ -99,8 +88,12 @@ pub fn scan(lake: &Path, family: &str) -> Result<Option<LazyFrame>> {
         .map(|p| PlRefPath::from(p.to_string_lossy().as_ref()))
         .collect();
     let lf = LazyFrame::scan_parquet_files(sources, args).map_err(plerr)?;
+    let order = SortMultipleOptions::default()
+        .with_nulls_last(true)
+        .with_maintain_order(true);
     Ok(Some(
-        lf.unique(Some(cols(["event_id"])), UniqueKeepStrategy::Any)
+        lf.sort(dedup::ORDER, order)
+            .unique_stable(Some(cols([dedup::KEY])), UniqueKeepStrategy::First)
             .with_column(col("occurred_at").cast(DataType::Int64).alias("at")),
     ))
 }
@@ -138,7 +131,7 @@ fn lists(df: &DataFrame, name: &str) -> Result<Vec<Option<Vec<String>>>> {
 
 /// Per user × watched id: the progress and completion aggregates.
 pub fn watch(lake: &Path) -> Result<Vec<WatchAgg>> {
-    let Some(lf) = scan(lake, "watch")? else {
+    let Some(lf) = scan(lake, Family::Watch)? else {
         return Ok(Vec::new());
     };
     let lf = lf.filter(
@@ -243,7 +236,7 @@ pub fn watch(lake: &Path) -> Result<Vec<WatchAgg>> {
 /// Profiles: the country at sign-up and the latest maturity limit.
 pub fn profiles(lake: &Path) -> Result<HashMap<String, Profile>> {
     let mut out: HashMap<String, Profile> = HashMap::new();
-    let Some(lf) = scan(lake, "user")? else {
+    let Some(lf) = scan(lake, Family::User)? else {
         return Ok(out);
     };
     let df = lf
@@ -277,7 +270,7 @@ pub fn profiles(lake: &Path) -> Result<HashMap<String, Profile>> {
 
 /// The catalog events, replayed.
 pub fn catalog(lake: &Path) -> Result<Catalog> {
-    let Some(lf) = scan(lake, "catalog")? else {
+    let Some(lf) = scan(lake, Family::Catalog)? else {
         return Ok(Catalog::default());
     };
     let df = lf

@@ -399,7 +399,10 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
         clusters: fitted.clusters,
         als: fitted.als,
     };
-    artifact.publish(&lake_dir.join("models"), o.keep_versions)?;
+    artifact.publish(
+        &showrunner_lake::Layout::new(lake_dir).models(),
+        o.keep_versions,
+    )?;
     Ok(artifact)
 }
 

@@ -233,7 +233,10 @@ fn state() -> ServeState {
     .map(|(u, p)| (u.to_string(), p))
     .collect();
     let dir = tempfile::tempdir().expect("tmp").keep();
-    let s = ServeState::new(dir.join("models"), Users::from_lake(watch, profiles));
+    let s = ServeState::new(
+        showrunner_lake::Layout::new(&dir).models(),
+        Users::from_lake(watch, profiles),
+    );
     s.install(artifact("v1"));
     s
 }
@@ -610,7 +613,7 @@ async fn hot_reload_under_concurrent_requests() {
 #[tokio::test]
 async fn a_broken_current_model_does_not_stop_the_server() {
     let lake = tempfile::tempdir().expect("tmp");
-    let models = lake.path().join("models");
+    let models = showrunner_lake::Layout::new(lake.path()).models();
     std::fs::create_dir_all(&models).expect("mkdir");
     std::fs::write(models.join("CURRENT"), "gone").expect("write");
     let s = ServeState::open(lake.path()).expect("opens without a model");

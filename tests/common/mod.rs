@@ -78,7 +78,7 @@ pub fn canonical_events(events: &[Event]) -> Vec<String> {
 
 /// Sorted canonical JSON of every event in the lake.
 pub fn lake_canonical(lake: &Path) -> Vec<String> {
-    let mut v: Vec<String> = showrunner_ingest::sinks::parquet::reader::read_lake(lake)
+    let mut v: Vec<String> = showrunner_lake::read::read_lake(lake)
         .expect("lake reads")
         .iter()
         .map(canonical)

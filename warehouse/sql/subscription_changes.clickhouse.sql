@@ -31,7 +31,7 @@ FROM (
             FROM {{db}}.billing
             WHERE user_id IS NOT NULL
               AND event_type IN ('subscription_started', 'renewed', 'plan_changed', 'canceled')
-            LIMIT 1 BY event_id
+            {{dedup}}
         )
         GROUP BY uid
     )

@@ -3,7 +3,8 @@
 -- without window functions (18.16 on): each view's events are gathered into
 -- one array sorted by (occurred_at, event_id), and the stalls, pauses and
 -- bitrate segments are walked with array functions. A redelivered event is
--- the same event: identical rows collapse (LIMIT 1 BY event_id).
+-- the same event: one copy is kept, by the lake's rule (the dedup
+-- placeholder: the earliest received_at, then occurred_at).
 --   ev      (t, event_id, event_type, fatal, bitrate_kbps or −1, reason)
 --   ff      first frame (0 when none: has_ff says), end_ms as in views.sql
 --   opens   indexes of the rebuffer_start events that open a stall, closes
@@ -72,7 +73,7 @@ FROM (
                    ifNull(fatal, 0) AS fatal, ifNull(bitrate_kbps, -1) AS kbps, ifNull(reason, '') AS reason
             FROM {{db}}.player
             WHERE view_id IS NOT NULL
-            LIMIT 1 BY event_id
+            {{dedup}}
         )
         GROUP BY vid
     )

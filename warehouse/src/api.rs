@@ -13,7 +13,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -22,6 +22,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use showrunner_events::Family;
+use showrunner_lake::Layout;
+use showrunner_lake::listing::{self, Signature};
 use tokio::sync::Mutex;
 
 use crate::clickhouse::ClickHouseEngine;
@@ -49,29 +52,11 @@ pub struct ApiState {
     clickhouse: Option<ClickHouseEngine>,
 }
 
-/// What the player and billing files of the lake look like: count, bytes,
-/// newest change.
-type Signature = (usize, u64, Option<SystemTime>);
-
+/// What the player and billing files of the lake look like (the
+/// families the cached projections read); unreadable counts as empty, so
+/// the next request tries again.
 fn signature(root: &std::path::Path) -> Signature {
-    let mut sig = (0, 0, None);
-    for family in ["player", "billing"] {
-        let dir = root.join("events").join(family);
-        for part in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            for f in std::fs::read_dir(part.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                if let Ok(m) = f.metadata() {
-                    sig.0 += 1;
-                    sig.1 += m.len();
-                    sig.2 = sig.2.max(m.modified().ok());
-                }
-            }
-        }
-    }
-    sig
+    listing::signature(&Layout::new(root), &[Family::Player, Family::Billing]).unwrap_or_default()
 }
 
 impl ApiState {
@@ -133,7 +118,7 @@ pub fn status(e: &Error) -> StatusCode {
         Error::MemoryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
         Error::ClickHouse(_) => StatusCode::BAD_GATEWAY,
-        Error::Query(_) | Error::Output(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Query(_) | Error::Output(_) | Error::Lake(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

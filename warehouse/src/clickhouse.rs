@@ -8,8 +8,10 @@
 //! per SELECT) and on current releases, so projections are inlined as
 //! subqueries: `{{views}}`, `{{subscription_changes}}`, … stand for them;
 //! `{{v}}` for the views of the window with their `bucket`. Rows are
-//! deduplicated in the queries (`LIMIT 1 BY event_id`): a redelivered event
-//! may sit in a part that has not merged yet.
+//! deduplicated in the queries by the lake's rule (`{{dedup}}`: `ORDER BY
+//! event_id, received_at, occurred_at LIMIT 1 BY event_id`, from
+//! `showrunner_lake::dedup`): a redelivered event may sit in a part that
+//! has not merged yet.
 //!
 //! Results come back as `JSONCompact` and are turned into one Arrow batch
 //! (integers `Int64`, floats `Float64`, the rest `Utf8`), the shape the
@@ -121,7 +123,8 @@ fn cached_table(name: &str) -> String {
 }
 
 /// Expands the projections (`{{name}}`: the temporary table when `cached`
-/// holds it, else the subquery), the billing month bounds and the database.
+/// holds it, else the subquery), the billing month bounds, the lake's
+/// dedup rule (`{{dedup}}`) and the database.
 fn expand(mut sql: String, database: &str, cached: &[&str]) -> String {
     // later projections first: they use earlier ones
     for (name, body) in PROJECTIONS.iter().rev() {
@@ -134,6 +137,7 @@ fn expand(mut sql: String, database: &str, cached: &[&str]) -> String {
     }
     sql.replace("{{lo_mi}}", &billing_month("min"))
         .replace("{{hi_mi}}", &billing_month("max"))
+        .replace("{{dedup}}", &showrunner_lake::dedup::clickhouse_clause())
         .replace("{{db}}", &format!("`{database}`"))
 }
 

@@ -36,6 +36,9 @@ pub enum Error {
     /// The ClickHouse engine failed (server unreachable, query refused).
     #[error("clickhouse: {0}")]
     ClickHouse(String),
+    /// Listing or writing the lake failed.
+    #[error(transparent)]
+    Lake(#[from] showrunner_lake::Error),
     /// Converting results failed.
     #[error("output: {0}")]
     Output(String),

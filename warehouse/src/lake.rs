@@ -1,4 +1,4 @@
-//! [`Lake`]: the DataFusion catalog over `<lake>/events/`.
+//! [`Lake`]: the DataFusion catalog over the lake's event families.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +8,8 @@ use datafusion::datasource::MemTable;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use showrunner_events::Family;
+use showrunner_lake::layout::{Layout, PARTITION_COLUMN};
+use showrunner_lake::listing;
 
 use crate::error::Result;
 use crate::metrics::{Metric, Source};
@@ -63,16 +65,17 @@ impl Lake {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let layout = Layout::new(root);
         for family in Family::ALL {
             let raw = format!("{family}_raw");
             let file_schema = showrunner_events::arrow::schema(*family);
-            let dir = root.join("events").join(family.as_str());
-            let has_files = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
+            let dir = layout.family(*family);
+            let has_files = !listing::family_files(&layout, *family)?.is_empty();
             if has_files {
                 let opts = ParquetReadOptions::default()
                     .schema(&file_schema)
                     .file_extension(".parquet")
-                    .table_partition_cols(vec![("date".into(), DataType::Utf8)]);
+                    .table_partition_cols(vec![(PARTITION_COLUMN.into(), DataType::Utf8)]);
                 ctx.register_parquet(&raw, dir.to_string_lossy().as_ref(), opts)
                     .await?;
             } else {
@@ -81,13 +84,14 @@ impl Lake {
                     .iter()
                     .map(|f| f.as_ref().clone())
                     .collect();
-                fields.push(Field::new("date", DataType::Utf8, true));
+                fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, true));
                 let schema = Arc::new(Schema::new(fields));
                 ctx.register_table(&raw, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
             }
-            // one row per event id: a redelivered duplicate never counts twice
+            // one row per event id, the lake's rule: a copy never counts twice
             ctx.sql(&format!(
-                "CREATE VIEW {family} AS SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY received_at, date) AS dedup_rank FROM {raw}) WHERE dedup_rank = 1"
+                "CREATE VIEW {family} AS {}",
+                showrunner_lake::dedup::window_sql(&raw)
             ))
             .await?;
         }

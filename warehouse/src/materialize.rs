@@ -28,6 +28,9 @@ use arrow_array::RecordBatch;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use showrunner_events::Family;
+use showrunner_lake::{Layout, listing};
+
 use crate::Lake;
 use crate::error::{Error, Result};
 use crate::lake::PROJECTIONS;
@@ -67,26 +70,17 @@ fn fingerprint() -> String {
     format!("{h:016x}")
 }
 
-/// The lake's player and billing files: `family/date=…/name`.
-fn event_files(root: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for family in ["player", "billing"] {
-        let dir = root.join("events").join(family);
-        for part in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let pname = part.file_name().to_string_lossy().into_owned();
-            for f in std::fs::read_dir(part.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                let name = f.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".parquet") && !name.starts_with('.') {
-                    out.insert(format!("{family}/{pname}/{name}"));
-                }
-            }
+/// The lake's committed player and billing files, by key
+/// (`family/date=…/name`) and date.
+fn event_files(layout: &Layout) -> Result<BTreeMap<String, Option<NaiveDate>>> {
+    let mut out = BTreeMap::new();
+    for family in [Family::Player, Family::Billing] {
+        for f in listing::family_files(layout, family)? {
+            let date = NaiveDate::parse_from_str(&f.date, "%Y-%m-%d").ok();
+            out.insert(f.key(), date);
         }
     }
-    out
+    Ok(out)
 }
 
 fn month_start(d: NaiveDate) -> NaiveDate {
@@ -130,13 +124,15 @@ fn months_for(
 
 /// Runs materialization over the lake at `root`.
 pub async fn run(root: &Path) -> Result<Report> {
-    let out_root = root.join("metrics");
-    let state_path = out_root.join("_state.json");
+    let layout = Layout::new(root);
+    let (state_dir, state_name) = layout.materialize_state();
+    let state_path = state_dir.join(state_name);
     let state: State = std::fs::read(&state_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
-    let files = event_files(root);
+    let dated = event_files(&layout)?;
+    let files: BTreeSet<String> = dated.keys().cloned().collect();
     let defs = fingerprint();
     let full = state.definitions != defs;
     let new: Vec<&String> = files
@@ -151,12 +147,7 @@ pub async fn run(root: &Path) -> Result<Report> {
     if new.is_empty() {
         return Ok(report);
     }
-    let date_of = |f: &str| {
-        f.split('/')
-            .nth(1)
-            .and_then(|p| p.strip_prefix("date="))
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    };
+    let date_of = |f: &str| dated.get(f).copied().flatten();
     let dates = |family: &str, only_new: bool| -> BTreeSet<NaiveDate> {
         let pick: Vec<&String> = if only_new {
             new.clone()
@@ -191,7 +182,10 @@ pub async fn run(root: &Path) -> Result<Report> {
     let needed: Vec<&Metric> = work.iter().map(|(m, _)| *m).collect();
     lake.prepare(&needed).await?;
     for (m, months) in work {
-        let dir = out_root.join(m.name);
+        let table = Table {
+            layout: &layout,
+            name: m.name,
+        };
         if m.name == "cohort_retention" {
             // its bucket is the cohort month, its cells run past it: compute
             // it whole and split the rows by cohort month
@@ -208,7 +202,7 @@ pub async fn run(root: &Path) -> Result<Report> {
             }
             for month in &all_months {
                 report.files_written +=
-                    write_month(&dir, *month, by_month.get(month).map_or(&[][..], |v| v))?;
+                    write_month(&table, *month, by_month.get(month).map_or(&[][..], |v| v))?;
             }
         } else {
             for month in &months {
@@ -223,7 +217,7 @@ pub async fn run(root: &Path) -> Result<Report> {
                     by: Vec::new(),
                 };
                 let (_, batches) = metrics::compute(&lake, m, &p).await?;
-                report.files_written += write_month(&dir, *month, &batches)?;
+                report.files_written += write_month(&table, *month, &batches)?;
             }
         }
         report.recomputed.insert(
@@ -236,7 +230,7 @@ pub async fn run(root: &Path) -> Result<Report> {
         files,
     };
     let bytes = serde_json::to_vec(&state).map_err(|e| Error::Output(e.to_string()))?;
-    commit(&out_root, "_state.json", &bytes)?;
+    commit(&state_dir, state_name, &bytes)?;
     Ok(report)
 }
 
@@ -276,10 +270,16 @@ fn split_by_month(b: &RecordBatch) -> Result<Vec<(NaiveDate, RecordBatch)>> {
         .collect()
 }
 
+/// One metric's table in the lake.
+struct Table<'a> {
+    layout: &'a Layout,
+    name: &'a str,
+}
+
 /// Writes (or, without rows, removes) a month's file; 1 when the lake
 /// changed.
-fn write_month(dir: &Path, month: NaiveDate, batches: &[RecordBatch]) -> Result<usize> {
-    let part = dir.join(format!("month={}", label(month)));
+fn write_month(table: &Table<'_>, month: NaiveDate, batches: &[RecordBatch]) -> Result<usize> {
+    let part = table.layout.metric_month(table.name, &label(month));
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     if rows == 0 {
         let path = part.join("data.parquet");
@@ -306,6 +306,5 @@ fn write_month(dir: &Path, month: NaiveDate, batches: &[RecordBatch]) -> Result<
 }
 
 fn commit(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-    showrunner_ingest::sinks::parquet::commit::commit_file(dir, name, bytes)
-        .map_err(|e| Error::Output(e.to_string()))
+    Ok(showrunner_lake::commit::commit_file(dir, name, bytes)?)
 }

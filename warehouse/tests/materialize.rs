@@ -17,7 +17,7 @@ async fn tables(root: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
     let ctx = datafusion::prelude::SessionContext::new();
     let mut out = BTreeMap::new();
     for m in metrics::METRICS {
-        let dir = root.join("metrics").join(m.name);
+        let dir = showrunner_lake::Layout::new(root).metric(m.name);
         let mut rows = Vec::new();
         for part in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let f = part.path().join("data.parquet");
@@ -62,7 +62,7 @@ async fn direct(root: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
 fn mtimes(root: &Path) -> BTreeMap<String, std::time::SystemTime> {
     let mut out = BTreeMap::new();
     for m in metrics::METRICS {
-        for part in std::fs::read_dir(root.join("metrics").join(m.name))
+        for part in std::fs::read_dir(showrunner_lake::Layout::new(root).metric(m.name))
             .into_iter()
             .flatten()
             .flatten()

@@ -1,7 +1,7 @@
 //! One ingest batch, on a blocking thread: decode and validate every
 //! message straight into one Arrow builder per (family, date), skip
-//! sequences already in the lake, and commit each builder as a Parquet
-//! file. Returns what to do with every message: ack, dead-letter, or hand
+//! sequences already in the lake, and commit the builders as Parquet
+//! files, together. Returns what to do with every message: ack, dead-letter, or hand
 //! back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -12,7 +12,7 @@ use showrunner_events::arrow::BatchBuilder;
 use showrunner_events::{Family, FieldError, Validator, WireEvent};
 
 use crate::error::Result;
-use crate::sinks::parquet::{CommittedFile, ParquetSink};
+use crate::sinks::parquet::{CommittedFile, ParquetSink, PartitionRows};
 
 /// A message pulled from the stream.
 #[derive(Debug)]
@@ -146,19 +146,30 @@ pub fn process(
             Err(err) => out.dead.push((i, err)),
         }
     }
+    let mut parts = Vec::with_capacity(groups.len());
+    let mut rows_of = Vec::with_capacity(groups.len());
     for ((family, day), mut g) in groups {
         if g.oldest.elapsed() >= deadline {
             // writing took too long: these may be redelivered elsewhere by now
             out.expired.extend(g.rows);
             continue;
         }
-        let rb = g.builder.finish()?;
+        let batch = g.builder.finish()?;
         let date =
             showrunner_events::Timestamp(day * showrunner_events::time::DAY_MS).date_string();
-        let file = sink.write(family, &date, &rb, &g.seqs)?;
-        out.ingested += rb.num_rows() as u64;
+        parts.push(PartitionRows {
+            family,
+            date,
+            batch,
+            seqs: g.seqs,
+        });
+        rows_of.push(g.rows);
+    }
+    // one durable commit for every partition of the batch
+    for (file, rows) in sink.write_all(parts)?.into_iter().zip(rows_of) {
+        out.ingested += file.rows as u64;
         out.files.push(file);
-        out.ack.extend(g.rows);
+        out.ack.extend(rows);
     }
     let acked: HashSet<usize> = out
         .ack

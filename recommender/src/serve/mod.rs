@@ -95,7 +95,7 @@ impl ServeState {
     /// poller keeps trying). Blocking.
     pub fn open(lake_dir: &Path) -> Result<ServeState> {
         let users = Users::from_lake(lake::watch(lake_dir)?, lake::profiles(lake_dir)?);
-        let s = ServeState::new(lake_dir.join("models"), users);
+        let s = ServeState::new(showrunner_lake::Layout::new(lake_dir).models(), users);
         if let Err(e) = s.reload() {
             tracing::warn!(error = %e, "the current model cannot be loaded; serving 503 until one can");
         }

@@ -8,7 +8,7 @@ FROM (
     FROM {{db}}.billing
     WHERE event_type = 'ad_impression'
       AND occurred_at >= {{from_ms}} AND occurred_at < {{to_ms}}
-    LIMIT 1 BY event_id
+    {{dedup}}
 )
 GROUP BY bucket, currency{{dims}}
 ORDER BY bucket, currency{{dims}}

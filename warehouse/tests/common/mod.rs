@@ -6,8 +6,8 @@
 use serde_json::Value;
 use showrunner_events::arrow::BatchBuilder;
 use showrunner_events::{Family, Validator, WireEvent};
-use showrunner_ingest::sinks::parquet::seqs::SeqSet;
-use showrunner_ingest::sinks::parquet::{commit, partition_dir, writer};
+use showrunner_lake::seqs::SeqSet;
+use showrunner_lake::{Layout, commit, format, layout::part_name};
 use showrunner_simulator::{SimConfig, Simulator};
 use showrunner_warehouse::metrics::{self, Bucket, Params};
 use showrunner_warehouse::{Lake, output};
@@ -35,14 +35,14 @@ pub fn write(lake: &std::path::Path, family: Family, rows: &[WireEvent], part: u
     for (date, mut b) in by_date {
         let batch = b.finish().expect("batch");
         let seqs = SeqSet::from_seqs(&[part]);
-        let bytes = writer::encode(
+        let bytes = format::encode(
             &batch,
-            writer::properties("EVENTS", "0", &seqs).expect("props"),
+            format::properties("EVENTS", "0", &seqs).expect("props"),
         )
         .expect("encode");
         commit::commit_file(
-            &partition_dir(lake, family, &date),
-            &format!("part-{part}-{part}-t.parquet"),
+            &Layout::new(lake).partition(family, &date),
+            &part_name(part, part, "t", 0),
             &bytes,
         )
         .expect("commit");

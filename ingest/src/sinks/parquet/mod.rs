@@ -9,29 +9,18 @@
 //! files whose name range covers the sequence have their footer read
 //! (cached). See `docs/ingest.md` for the full argument.
 
-pub mod commit;
-pub mod reader;
-pub mod seqs;
-pub mod writer;
-
 use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use showrunner_events::Family;
+use showrunner_lake::commit::{self, Pending};
+use showrunner_lake::layout::{Layout, part_name, part_span};
+use showrunner_lake::{format, seqs::SeqSet};
 
-use self::seqs::SeqSet;
 use crate::error::{Error, Result};
-
-/// The directory of one partition.
-pub fn partition_dir(lake: &Path, family: Family, date: &str) -> PathBuf {
-    lake.join("events")
-        .join(family.as_str())
-        .join(format!("date={date}"))
-}
 
 /// A committed lake file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,21 +33,22 @@ pub struct CommittedFile {
     pub bytes: usize,
 }
 
-/// File name of a committed file: `part-<first>-<last>-<writer>.parquet`.
-fn file_name(first: u64, last: u64, writer: &str, n: u64) -> String {
-    format!("part-{first}-{last}-{writer}{n:04}.parquet")
-}
-
-/// Parses the sequence span out of a committed file's name.
-fn name_span(name: &str) -> Option<(u64, u64)> {
-    let rest = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
-    let mut it = rest.splitn(3, '-');
-    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+/// One partition's rows of a batch, to be committed with the others.
+#[derive(Debug)]
+pub struct PartitionRows {
+    /// Their family.
+    pub family: Family,
+    /// Their partition's date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The rows.
+    pub batch: RecordBatch,
+    /// The stream sequences of the rows.
+    pub seqs: Vec<u64>,
 }
 
 /// The Parquet sink of one stream.
 pub struct ParquetSink {
-    lake: PathBuf,
+    lake: Layout,
     stream: String,
     incarnation: String,
     writer: String,
@@ -76,15 +66,16 @@ impl ParquetSink {
         incarnation: &str,
         stale_after: Duration,
     ) -> Result<Self> {
-        let events = lake.join("events");
-        fs::create_dir_all(&events).map_err(|e| Error::io("create dir", &events, e))?;
+        let layout = Layout::new(lake);
+        let events = layout.events();
+        std::fs::create_dir_all(&events).map_err(|e| Error::io("create dir", &events, e))?;
         let swept = commit::remove_stale_temps(&events, stale_after)?;
         if swept > 0 {
             tracing::info!(files = swept, "removed temp files of interrupted commits");
         }
         let high_water = highest_committed(&events)?;
         Ok(Self {
-            lake: lake.to_path_buf(),
+            lake: layout,
             stream: stream.to_owned(),
             incarnation: incarnation.to_owned(),
             writer: uuid::Uuid::now_v7().simple().to_string()[20..].to_owned(),
@@ -113,8 +104,8 @@ impl ParquetSink {
     /// The sequences among `seqs` already committed in one partition by
     /// this stream.
     pub fn committed_in(&mut self, family: Family, date: &str, seqs: &[u64]) -> Result<Vec<u64>> {
-        let dir = partition_dir(&self.lake, family, date);
-        let entries = match fs::read_dir(&dir) {
+        let dir = self.lake.partition(family, date);
+        let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io("list", &dir, e)),
@@ -123,7 +114,7 @@ impl ParquetSink {
         let mut candidates: Vec<(PathBuf, (u64, u64))> = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(span) = name.to_str().and_then(name_span) else {
+            let Some(span) = name.to_str().and_then(part_span) else {
                 continue;
             };
             if seqs.iter().any(|s| (span.0..=span.1).contains(s)) {
@@ -134,7 +125,7 @@ impl ParquetSink {
             let set = match self.footers.get(&path) {
                 Some(s) => s.clone(),
                 None => {
-                    let Some(p) = writer::read_provenance(&path)? else {
+                    let Some(p) = format::read_provenance(&path)? else {
                         continue;
                     };
                     if p.stream != self.stream || p.incarnation != self.incarnation {
@@ -161,25 +152,54 @@ impl ParquetSink {
         batch: &RecordBatch,
         seqs: &[u64],
     ) -> Result<CommittedFile> {
-        let set = SeqSet::from_seqs(seqs);
-        let (first, last) = set.bounds().unwrap_or((0, 0));
-        let bytes = writer::encode(
-            batch,
-            writer::properties(&self.stream, &self.incarnation, &set)?,
-        )?;
-        self.files_written += 1;
-        let name = file_name(first, last, &self.writer, self.files_written);
-        let dir = partition_dir(&self.lake, family, date);
-        let path = commit::commit_file(&dir, &name, &bytes)?;
-        self.footers.insert(path.clone(), Arc::new(set));
-        // what this process wrote is looked up from now on, whatever the
-        // delivery count of a later copy says (see `may_be_committed`)
-        self.high_water = self.high_water.max(last);
-        Ok(CommittedFile {
-            path,
-            rows: batch.num_rows(),
-            bytes: bytes.len(),
-        })
+        let mut files = self.write_all(vec![PartitionRows {
+            family,
+            date: date.to_owned(),
+            batch: batch.clone(),
+            seqs: seqs.to_vec(),
+        }])?;
+        files
+            .pop()
+            .ok_or_else(|| Error::Parquet("nothing committed".into()))
+    }
+
+    /// Encodes every partition's rows of a batch and commits the files
+    /// together ([`commit::commit_files`]: one wait for all their fsyncs).
+    /// Each file is whole or absent after a crash, and carries its own
+    /// provenance, so the rows of a batch committed only in part are found
+    /// by the lookups of its redelivery.
+    pub fn write_all(&mut self, parts: Vec<PartitionRows>) -> Result<Vec<CommittedFile>> {
+        let mut encoded = Vec::with_capacity(parts.len());
+        for p in &parts {
+            let set = SeqSet::from_seqs(&p.seqs);
+            let (first, last) = set.bounds().unwrap_or((0, 0));
+            let bytes = format::encode(
+                &p.batch,
+                format::properties(&self.stream, &self.incarnation, &set)?,
+            )?;
+            self.files_written += 1;
+            let name = part_name(first, last, &self.writer, self.files_written);
+            let dir = self.lake.partition(p.family, &p.date);
+            encoded.push((dir, name, bytes, set, last));
+        }
+        let pending: Vec<Pending<'_>> = encoded
+            .iter()
+            .map(|(dir, name, bytes, _, _)| Pending { dir, name, bytes })
+            .collect();
+        let paths = commit::commit_files(&pending)?;
+        let mut out = Vec::with_capacity(paths.len());
+        for ((path, (_, _, bytes, set, last)), p) in paths.into_iter().zip(encoded).zip(&parts) {
+            self.footers.insert(path.clone(), Arc::new(set));
+            // what this process wrote is looked up from now on, whatever the
+            // delivery count of a later copy says (see `may_be_committed`)
+            self.high_water = self.high_water.max(last);
+            out.push(CommittedFile {
+                path,
+                rows: p.batch.num_rows(),
+                bytes: bytes.len(),
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -187,19 +207,8 @@ impl ParquetSink {
 fn highest_committed(events: &Path) -> Result<u64> {
     Ok(commit::files_under(events)?
         .iter()
-        .filter_map(|(_, name)| name_span(name))
+        .filter_map(|(_, name)| part_span(name))
         .map(|(_, hi)| hi)
         .max()
         .unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_carry_the_span() {
-        assert_eq!(name_span(&file_name(7, 42, "abc", 3)), Some((7, 42)));
-        assert_eq!(name_span(".tmp-part-1-2-x.parquet"), None);
-    }
 }

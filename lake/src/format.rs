@@ -1,5 +1,5 @@
-//! Encoding one family batch as a Parquet file (zstd), with the stream name
-//! and the set of stream sequences it holds in the footer.
+//! The Parquet encoding of event files (zstd), with the stream name, its
+//! incarnation and the set of stream sequences the file holds in the footer.
 
 use std::fs::File;
 use std::path::Path;
@@ -12,8 +12,8 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnPath;
 
-use super::seqs::SeqSet;
 use crate::error::{Error, Result};
+use crate::seqs::SeqSet;
 
 /// Footer key: the JetStream stream the rows came from.
 pub const META_STREAM: &str = "showrunner.stream";

@@ -8,18 +8,16 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use showrunner_events::WireEvent;
 use showrunner_events::arrow::read_batch;
 
-use super::commit::files_under;
 use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::listing::event_files;
 
 /// Committed Parquet files under `<lake>/events`, sorted by path.
 pub fn lake_files(lake: &Path) -> Result<Vec<PathBuf>> {
-    let mut out: Vec<PathBuf> = files_under(&lake.join("events"))?
+    Ok(event_files(&Layout::new(lake))?
         .into_iter()
-        .filter(|(_, name)| name.ends_with(".parquet") && !name.starts_with('.'))
-        .map(|(p, _)| p)
-        .collect();
-    out.sort();
-    Ok(out)
+        .map(|f| f.path)
+        .collect())
 }
 
 /// Reads one lake file.

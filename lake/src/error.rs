@@ -1,0 +1,44 @@
+//! The lake crate's error type: what failed, on which path.
+
+use std::path::PathBuf;
+
+/// Errors of lake operations.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file-system operation failed.
+    #[error("{op} `{path}`: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing or reading Parquet failed.
+    #[error("parquet: {0}")]
+    Parquet(String),
+    /// A lake file's rows do not decode as events.
+    #[error(transparent)]
+    Events(#[from] showrunner_events::Error),
+}
+
+impl Error {
+    /// An I/O error on a path.
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        Error::Parquet(e.to_string())
+    }
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

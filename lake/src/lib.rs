@@ -1,0 +1,31 @@
+//! The lake's only owner. Everything that reads or writes the Parquet lake
+//! goes through this crate:
+//!
+//! - [`layout`] — where everything lives: event partitions, committed
+//!   file names, metric tables, models, scores;
+//! - [`listing`] — which files are committed (the one temp rule) and the
+//!   signature readers use to notice new files;
+//! - [`commit`] — atomic, durable commits of files (one or many at once)
+//!   and of directories; sweeping the temps of interrupted commits;
+//! - [`format`] — the Parquet encoding of event files and their provenance
+//!   footer (stream, incarnation, sequences);
+//! - [`seqs`] — sequence sets as kept in that footer;
+//! - [`dedup`] — the one "one row per `event_id`" rule, rendered for
+//!   DataFusion, ClickHouse and polars;
+//! - [`read`] — reading committed events back (tests, tools).
+//!
+//! Invariants: only this crate spells a lake path; a committed file is
+//! never modified; a reader never sees a file being written.
+
+pub mod commit;
+pub mod dedup;
+pub mod error;
+pub mod format;
+pub mod layout;
+pub mod listing;
+pub mod read;
+pub mod seqs;
+
+pub use error::{Error, Result};
+pub use layout::Layout;
+pub use listing::{LakeFile, Signature};
