@@ -1,4 +1,4 @@
-//! `showrunner bench ingest`: the bare-consumer ceiling against real ingest
+//! `showrunner-bench ingest`: the bare-consumer ceiling against real ingest
 //! to Parquet, on the same pre-filled stream of simulated events, in one
 //! run. Prints one JSON object.
 
@@ -8,96 +8,36 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use async_nats::jetstream::consumer::{AckPolicy, pull};
-use clap::Subcommand;
 use futures::StreamExt;
 use showrunner_events::Validator;
 use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
-use showrunner_ingest::publish::{Outgoing, publish_all};
-use showrunner_simulator::{SimConfig, Simulator};
+use showrunner_ingest::publish::publish_all;
 
-/// Benchmarks.
-#[derive(Subcommand, Debug, Clone)]
-pub enum BenchCommand {
-    /// Ingest throughput: bare consumer vs ingest into Parquet.
-    Ingest {
-        /// Events to publish and consume.
-        #[arg(long, default_value_t = 2_000_000)]
-        events: usize,
-        /// Ingest batch size.
-        #[arg(long, default_value_t = 20_000)]
-        batch_max: usize,
-        /// Pull batch of the bare consumer.
-        #[arg(long, default_value_t = 1_000)]
-        pull: usize,
-        /// Rounds of (bare, ingest) on the same stream, alternated so that
-        /// a noisy neighbour hits both; the ratio reported is the median's.
-        #[arg(long, default_value_t = 3)]
-        rounds: usize,
-    },
-    /// The metric suite, cold and warm, per metric, next to DuckDB on the
-    /// same files; says whether the two engines agree.
-    Metrics {
-        /// Events to simulate into the lake.
-        #[arg(long, default_value_t = 10_000_000)]
-        events: usize,
-        /// Keep (or reuse, when it holds a lake) the lake in this directory.
-        #[arg(long)]
-        lake: Option<std::path::PathBuf>,
-        /// Skip DuckDB.
-        #[arg(long)]
-        no_duckdb: bool,
-    },
-    /// ClickHouse: the sink's insert throughput, and the metric suite on
-    /// ClickHouse next to DataFusion on the same events.
-    Clickhouse(crate::bench_clickhouse::ClickHouseArgs),
-    /// Recommendation serving: a model over a synthetic audience, then HTTP
-    /// load at fixed concurrency; throughput and latency percentiles.
-    Recommend(crate::bench_recommend::RecommendArgs),
-    /// Where ingest's CPU goes, per stage, single-threaded, no NATS.
-    Stages {
-        /// Events.
-        #[arg(long, default_value_t = 1_000_000)]
-        events: usize,
-    },
+use crate::shared::messages;
+
+/// Arguments of `showrunner-bench ingest`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct IngestArgs {
+    /// Events to publish and consume.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub events: usize,
+    /// Ingest batch size.
+    #[arg(long, default_value_t = 20_000)]
+    pub batch_max: usize,
+    /// Pull batch of the bare consumer.
+    #[arg(long, default_value_t = 1_000)]
+    pub pull: usize,
+    /// Rounds of (bare, ingest) on the same stream, alternated so that
+    /// a noisy neighbour hits both; the ratio reported is the median's.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
-/// Runs a benchmark.
-pub async fn run(c: BenchCommand) -> Result<()> {
-    match c {
-        BenchCommand::Ingest {
-            events,
-            batch_max,
-            pull,
-            rounds,
-        } => ingest(events, batch_max, pull, rounds).await,
-        BenchCommand::Stages { events } => stages(events),
-        BenchCommand::Recommend(a) => crate::bench_recommend::run(a).await,
-        BenchCommand::Clickhouse(a) => crate::bench_clickhouse::run(a).await,
-        BenchCommand::Metrics {
-            events,
-            lake,
-            no_duckdb,
-        } => crate::bench_metrics::run(events, lake, !no_duckdb).await,
-    }
-}
-
-/// Simulated events, serialized, at least `n` (truncated to `n`).
-pub(crate) fn messages(n: usize) -> Vec<Outgoing> {
-    let users = (n / 1_200).max(200) as u32;
-    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
-    let mut cfg = SimConfig::new(users, 60, 7, start);
-    cfg.heartbeat_secs = 60;
-    let mut out = Vec::with_capacity(n);
-    for day in Simulator::new(cfg) {
-        out.extend(day.iter().map(Outgoing::event));
-        if out.len() >= n {
-            break;
-        }
-    }
-    out.truncate(n);
-    out
+/// Runs the benchmark.
+pub async fn run(a: IngestArgs) -> Result<()> {
+    ingest(a.events, a.batch_max, a.pull, a.rounds).await
 }
 
 async fn ingest(n: usize, batch_max: usize, pull_batch: usize, rounds: usize) -> Result<()> {
@@ -228,67 +168,6 @@ async fn ingest_once(
         metrics.files.load(Ordering::Relaxed),
         metrics.bytes.load(Ordering::Relaxed),
     ))
-}
-
-/// Times decode, validate, Arrow building and Parquet encoding as ingest
-/// does them (one event at a time, nothing kept but the builders); each
-/// pass adds one stage, the report gives each stage's cost.
-fn stages(n: usize) -> Result<()> {
-    use showrunner_events::arrow::BatchBuilder;
-    use showrunner_events::{Family, WireEvent};
-    let msgs = messages(n);
-    let v = Validator::default();
-    let pass = |check: bool, build: bool| -> Result<(f64, Vec<arrow_array::RecordBatch>)> {
-        let t = Instant::now();
-        let mut batches = Vec::new();
-        for chunk in msgs.chunks(20_000) {
-            let mut builders: Vec<BatchBuilder> = Family::ALL
-                .iter()
-                .map(|f| BatchBuilder::new(*f, 1_024))
-                .collect();
-            for m in chunk {
-                let w = WireEvent::from_json(&m.payload)?;
-                if check {
-                    let (family, _) = v.check(&w)?;
-                    if build {
-                        builders[Family::ALL.iter().position(|f| *f == family).unwrap_or(0)]
-                            .append(&w);
-                    }
-                }
-            }
-            for b in &mut builders {
-                if !b.is_empty() {
-                    batches.push(b.finish()?);
-                }
-            }
-        }
-        Ok((t.elapsed().as_secs_f64(), batches))
-    };
-    let (decode, _) = pass(false, false)?;
-    let (check, _) = pass(true, false)?;
-    let (build, batches) = pass(true, true)?;
-    let t = Instant::now();
-    let mut bytes = 0;
-    let set = showrunner_ingest::sinks::parquet::seqs::SeqSet::from_seqs(&[1]);
-    for b in &batches {
-        bytes += showrunner_ingest::sinks::parquet::writer::encode(
-            b,
-            showrunner_ingest::sinks::parquet::writer::properties("EVENTS", "0", &set)?,
-        )?
-        .len();
-    }
-    let parquet = t.elapsed().as_secs_f64();
-    let per = |s: f64| (s / n as f64 * 1e9).round();
-    println!(
-        "{}",
-        serde_json::json!({
-            "bench": "stages", "events": n,
-            "ns_per_event": { "decode": per(decode), "validate": per(check - decode), "arrow": per(build - check), "parquet_encode": per(parquet),
-                "total": per(build + parquet) },
-            "parquet_bytes": bytes,
-        })
-    );
-    Ok(())
 }
 
 /// The median of `v` (the upper one of an even count; 0 when empty).
