@@ -10,7 +10,7 @@ no window, no breakdown). Prints one JSON object per line:
   {"stage": "projections", "seconds": s}
   {"metric": name, "seconds": s, "columns": [...], "rows": [[...], ...]}
   {"total_seconds": s, "threads": n}
-Used by `showrunner bench metrics`, which compares the rows with its own.
+Used by `showrunner-bench metrics`, which compares the rows with its own.
 """
 
 import argparse

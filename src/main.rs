@@ -1,9 +1,5 @@
 //! The `showrunner` binary: command-line parsing and wiring only.
 
-mod bench;
-mod bench_clickhouse;
-mod bench_metrics;
-mod bench_recommend;
 mod clickhouse_cmd;
 mod config;
 mod events_cmd;
@@ -65,11 +61,6 @@ enum Command {
         #[command(subcommand)]
         command: clickhouse_cmd::ClickhouseCommand,
     },
-    /// Benchmarks (print JSON).
-    Bench {
-        #[command(subcommand)]
-        command: bench::BenchCommand,
-    },
 }
 
 fn main() -> Result<()> {
@@ -95,7 +86,6 @@ fn main() -> Result<()> {
             Command::Events { command } => events_cmd::run(command),
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
-            Command::Bench { command } => bench::run(command).await,
             Command::Clickhouse { command } => clickhouse_cmd::run(&cfg, command).await,
             Command::Recommend { command } => recommend_cmd::run(&cfg, command),
         }

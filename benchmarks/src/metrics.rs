@@ -1,4 +1,4 @@
-//! `showrunner bench metrics`: the metric suite over a simulated lake,
+//! `showrunner-bench metrics`: the metric suite over a simulated lake,
 //! cold and warm, per metric, next to DuckDB running the same SQL
 //! definitions (`benches/duckdb_metrics.py`) over the same Parquet files
 //! in the same run, and whether the two engines' rows agree.
@@ -15,6 +15,8 @@ use showrunner_ingest::sinks::parquet::ParquetSink;
 use showrunner_simulator::{SimConfig, Simulator};
 use showrunner_warehouse::metrics::{self, Params, Source};
 use showrunner_warehouse::{Lake, output};
+
+use crate::shared::disagreement;
 
 /// Rows per file, as ingest's default batch.
 const FILE_ROWS: usize = 20_000;
@@ -94,56 +96,15 @@ async fn suite(lake: &Lake) -> Result<Vec<(f64, Vec<String>, Vec<Vec<Value>>)>> 
     Ok(out)
 }
 
-/// Cells equal: numbers to 1e-9 relative, the rest exactly.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => {
-                let (x, y) = (
-                    x.as_f64().unwrap_or(f64::NAN),
-                    y.as_f64().unwrap_or(f64::NAN),
-                );
-                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-300)
-            }
-        },
-        _ => a == b,
-    }
-}
-
-fn sorted(rows: &[Vec<Value>]) -> Vec<Vec<Value>> {
-    let mut r = rows.to_vec();
-    r.sort_by_cached_key(|row| {
-        row.iter()
-            .map(|v| match v {
-                Value::Number(n) => format!("{:>30.6}", n.as_f64().unwrap_or(0.0)),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-    });
-    r
-}
-
-/// Where the rows of two engines differ first, if they do.
-pub fn disagreement(a: &[Vec<Value>], b: &[Vec<Value>]) -> Option<String> {
-    if a.len() != b.len() {
-        return Some(format!("{} rows vs {}", a.len(), b.len()));
-    }
-    let (a, b) = (sorted(a), sorted(b));
-    a.iter().zip(&b).find_map(|(x, y)| {
-        (x.len() != y.len() || x.iter().zip(y).any(|(p, q)| !same(p, q)))
-            .then(|| format!("{} vs {}", Value::Array(x.clone()), Value::Array(y.clone())))
-    })
-}
-
 /// Runs the DuckDB side; its JSON lines.
 fn duckdb(lake: &Path) -> Result<Vec<Value>> {
-    // the checkout the command runs in, else the one it was built from
+    // the checkout the command runs in (from its root), else the one it was
+    // built from (this crate sits one level below the repository root)
     let here = Path::new("benches/duckdb_metrics.py");
     let script = if here.is_file() {
         here.to_path_buf()
     } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/duckdb_metrics.py")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/duckdb_metrics.py")
     };
     let names: Vec<&str> = metrics::METRICS.iter().map(|m| m.name).collect();
     let views: Vec<&str> = metrics::METRICS
@@ -175,8 +136,28 @@ fn duckdb(lake: &Path) -> Result<Vec<Value>> {
         .collect()
 }
 
-/// `bench metrics`.
-pub async fn run(n: usize, keep: Option<PathBuf>, with_duckdb: bool) -> Result<()> {
+/// Arguments of `showrunner-bench metrics`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MetricsArgs {
+    /// Events to simulate into the lake.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: usize,
+    /// Keep (or reuse, when it holds a lake) the lake in this directory.
+    #[arg(long)]
+    pub lake: Option<PathBuf>,
+    /// Skip DuckDB.
+    #[arg(long)]
+    pub no_duckdb: bool,
+}
+
+/// Runs the benchmark.
+pub async fn run(a: MetricsArgs) -> Result<()> {
+    let MetricsArgs {
+        events: n,
+        lake: keep,
+        no_duckdb,
+    } = a;
+    let with_duckdb = !no_duckdb;
     let tmp = tempfile::tempdir()?;
     let dir = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     let has_lake = showrunner_lake::Layout::new(&dir).events().is_dir();

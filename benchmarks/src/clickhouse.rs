@@ -1,4 +1,4 @@
-//! `showrunner bench clickhouse --events N`: the ClickHouse sink's insert
+//! `showrunner-bench clickhouse --events N`: the ClickHouse sink's insert
 //! throughput, and the metric suite on ClickHouse next to DataFusion on the
 //! same events, in one run. Simulated events are published into a local
 //! NATS first (untimed); then the sink alone drains the stream into
@@ -28,7 +28,9 @@ use showrunner_warehouse::clickhouse::ClickHouseEngine;
 use showrunner_warehouse::metrics::{METRICS, Params};
 use showrunner_warehouse::{Lake, output};
 
-/// Arguments of `bench clickhouse`.
+use crate::shared::{disagreement, messages};
+
+/// Arguments of `showrunner-bench clickhouse`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ClickHouseArgs {
     /// Events to publish, insert and compute over.
@@ -100,7 +102,7 @@ pub async fn run(a: ClickHouseArgs) -> Result<()> {
     };
     migrate(&settings).await?;
 
-    let msgs = crate::bench::messages(n);
+    let msgs = messages(n);
     if msgs.len() < n {
         bail!("the simulation yielded only {} events", msgs.len());
     }
@@ -172,9 +174,7 @@ pub async fn run(a: ClickHouseArgs) -> Result<()> {
     let cached = engine.compute_all(&all, &Params::default()).await?;
     let ch_cached_secs = t.elapsed().as_secs_f64();
     for (m, (_, batches)) in METRICS.iter().zip(&cached) {
-        if let Some(d) =
-            crate::bench_metrics::disagreement(&output::rows(batches)?, &on_ch_rows(&on_ch, m.name))
-        {
+        if let Some(d) = disagreement(&output::rows(batches)?, &on_ch_rows(&on_ch, m.name)) {
             bail!(
                 "{}: the cached suite differs from per-metric queries: {d}",
                 m.name
@@ -195,7 +195,7 @@ pub async fn run(a: ClickHouseArgs) -> Result<()> {
             m.name.into(),
             json!({ "clickhouse_s": cs, "datafusion_s": ds, "rows": dr.len() }),
         );
-        if let Some(d) = crate::bench_metrics::disagreement(dr, cr) {
+        if let Some(d) = disagreement(dr, cr) {
             disagreements.insert(m.name.into(), json!(d));
         }
     }

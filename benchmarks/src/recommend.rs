@@ -1,4 +1,4 @@
-//! `showrunner bench recommend`: a model over a synthetic audience (users
+//! `showrunner-bench recommend`: a model over a synthetic audience (users
 //! with genre tastes over a catalog with popularity skew), served by the
 //! real HTTP stack (axum, app-key middleware, JSON) on 127.0.0.1, loaded by
 //! keep-alive connections at fixed concurrency; prints one JSON line.
@@ -166,7 +166,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// Arguments of `bench recommend`.
+/// Arguments of `showrunner-bench recommend`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RecommendArgs {
     /// Users.
