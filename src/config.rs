@@ -186,12 +186,33 @@ impl Default for NatsConfig {
 pub struct LakeConfig {
     /// Root directory of the lake.
     pub path: PathBuf,
+    /// A partition is closed (compacted) once its date is this many days
+    /// before today (UTC).
+    pub closed_after_days: u32,
+    /// `standalone` compacts the closed partitions this often, seconds
+    /// (0: never).
+    pub compact_every_secs: u64,
 }
 
 impl Default for LakeConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("showrunner-data/lake"),
+            closed_after_days: 2,
+            compact_every_secs: 3_600,
+        }
+    }
+}
+
+impl LakeConfig {
+    /// The compaction options of today: partitions before today minus
+    /// `closed_after_days` are closed.
+    pub fn compact_options(&self) -> showrunner_lake::compact::CompactOptions {
+        let today = chrono::Utc::now().date_naive();
+        let closed = today - chrono::Duration::days(i64::from(self.closed_after_days));
+        showrunner_lake::compact::CompactOptions {
+            closed_before: closed.format("%Y-%m-%d").to_string(),
+            min_files: 2,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod clickhouse_cmd;
 mod config;
 mod events_cmd;
+mod lake_cmd;
 mod metrics_cmd;
 mod recommend_cmd;
 mod run;
@@ -56,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         command: recommend_cmd::RecommendCommand,
     },
+    /// The lake itself: `lake compact`.
+    Lake {
+        #[command(subcommand)]
+        command: lake_cmd::LakeCommand,
+    },
     /// The ClickHouse schema: `clickhouse migrate`.
     Clickhouse {
         #[command(subcommand)]
@@ -86,6 +92,7 @@ fn main() -> Result<()> {
             Command::Events { command } => events_cmd::run(command),
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
+            Command::Lake { command } => lake_cmd::run(&cfg, command),
             Command::Clickhouse { command } => clickhouse_cmd::run(&cfg, command).await,
             Command::Recommend { command } => recommend_cmd::run(&cfg, command),
         }

@@ -179,6 +179,7 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
             }
         })
     });
+    let compactor = spawn_compactor(&lake, &cfg.lake, stop_rx.clone());
 
     // the recommender: a model from the lake, retrained on a timer (the
     // server picks each new version up by itself)
@@ -290,6 +291,9 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     if let Some(r) = retrainer {
         let _ = r.await;
     }
+    if let Some(c) = compactor {
+        let _ = c.await;
+    }
     http.await??;
     let report = ingest.await??;
     if let Some((task, sink)) = clickhouse {
@@ -306,4 +310,36 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         report.ingested
     );
     Ok(())
+}
+
+/// Compacts the lake's closed partitions every `lake.compact_every_secs`
+/// (none when 0), on a blocking thread, until `stop`.
+fn spawn_compactor(
+    lake: &std::path::Path,
+    cfg: &crate::config::LakeConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let every = cfg.compact_every_secs;
+    (every > 0).then(|| {
+        let (lake, cfg) = (lake.to_path_buf(), cfg.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+                    _ = stop.wait_for(|v| *v) => return,
+                }
+                let (lake, cfg) = (lake.clone(), cfg.clone());
+                match tokio::task::spawn_blocking(move || crate::lake_cmd::compact(&lake, &cfg))
+                    .await
+                {
+                    Ok(Ok(r)) if r["partitions_compacted"].as_u64() > Some(0) => {
+                        tracing::info!(report = %r, "lake compacted")
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "compaction failed"),
+                    Err(e) => tracing::warn!(error = %e, "compaction task failed"),
+                }
+            }
+        })
+    })
 }

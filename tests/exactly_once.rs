@@ -308,3 +308,117 @@ async fn batches_too_slow_for_the_ack_wait_shrink_until_they_commit() {
     );
     assert_exactly_once(&h.lake(), &ids);
 }
+
+/// `showrunner lake compact` over every partition (closed: before today),
+/// with a failpoint; its output.
+fn compact(lake: &std::path::Path, failpoint: Option<&str>) -> std::process::Output {
+    let mut c = bin();
+    if let Some(fp) = failpoint {
+        c.env("SHOWRUNNER_FAILPOINT", fp);
+    }
+    c.args(["lake", "compact", "--closed-after-days", "0", "--lake"])
+        .arg(lake)
+        .output()
+        .expect("run lake compact")
+}
+
+/// Distinct (family, date) partitions among the lake's files.
+fn partitions(lake: &std::path::Path) -> HashSet<std::path::PathBuf> {
+    lake_files(lake)
+        .expect("files")
+        .iter()
+        .filter_map(|p| p.parent().map(std::path::Path::to_path_buf))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compaction_between_commit_and_redelivery_is_not_written_twice() {
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    let events = sim_events(60, 6, 5);
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
+    publish(&js, &events).await;
+    let out = bin()
+        .env("SHOWRUNNER_FAILPOINT", "after-commit:12")
+        .args(["ingest", "--nats", &h.url(), "--lake"])
+        .arg(h.lake())
+        .args([
+            "--batch-max",
+            "300",
+            "--batch-wait-ms",
+            "100",
+            "--ack-wait-secs",
+            "3",
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "the failpoint must abort ingest");
+    let before = lake_files(&h.lake()).expect("files").len();
+    // the committed but unacked batches are now inside compacted files
+    let out = compact(&h.lake(), None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(report["files_in"].as_u64() > Some(0), "{report}");
+    let after = lake_files(&h.lake()).expect("files").len();
+    assert!(after < before, "{before} files before, {after} after");
+    assert_eq!(after, partitions(&h.lake()).len(), "one file per partition");
+    // their redelivery is found in the compacted files' footers
+    let report = ingest_drain(&h.url(), &h.lake(), &["--batch-max", "300"]);
+    assert!(
+        report["duplicates"].as_u64().expect("n") > 0,
+        "nothing was redelivered: {report}"
+    );
+    assert_exactly_once(&h.lake(), &ids);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_at_any_point_of_compaction_keeps_every_event_once() {
+    for failpoint in [
+        "compact-after-commit",
+        "compact-after-remove:1",
+        "compact-after-remove:2",
+    ] {
+        let h = Harness::new();
+        let (_c, js) = h.js().await;
+        let events = sim_events(40, 4, 6);
+        let ids: HashSet<String> = events
+            .iter()
+            .map(|e| e.envelope.event_id.to_string())
+            .collect();
+        publish(&js, &events).await;
+        ingest_drain(&h.url(), &h.lake(), &["--batch-max", "200"]);
+        assert!(lake_files(&h.lake()).expect("files").len() > 2 * partitions(&h.lake()).len());
+        let out = compact(&h.lake(), Some(failpoint));
+        assert!(!out.status.success(), "{failpoint} must abort compaction");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("failpoint compact-after"), "{stderr}");
+        // the next run finishes the job first
+        let out = compact(&h.lake(), None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            lake_files(&h.lake()).expect("files").len(),
+            partitions(&h.lake()).len(),
+            "{failpoint}: one file per partition"
+        );
+        assert_exactly_once(&h.lake(), &ids);
+        // and ingest still skips what the lake holds
+        let report = ingest_drain(&h.url(), &h.lake(), &["--batch-max", "200"]);
+        assert_eq!(
+            report["ingested"].as_u64(),
+            Some(0),
+            "{failpoint}: {report}"
+        );
+        assert_exactly_once(&h.lake(), &ids);
+    }
+}

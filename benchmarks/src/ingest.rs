@@ -15,7 +15,7 @@ use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
 use showrunner_ingest::publish::publish_all;
 
-use crate::shared::messages;
+use crate::shared::{messages, messages_over_days};
 
 /// Arguments of `showrunner-bench ingest`.
 #[derive(clap::Args, Debug, Clone)]
@@ -33,20 +33,54 @@ pub struct IngestArgs {
     /// a noisy neighbour hits both; the ratio reported is the median's.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
+    /// Spread the events over this many days of an audience (a backfill,
+    /// or standalone's first run: late events make each batch touch
+    /// several dates) instead of the few busy days of a large audience.
+    #[arg(long)]
+    pub days: Option<u32>,
 }
 
 /// Runs the benchmark.
 pub async fn run(a: IngestArgs) -> Result<()> {
-    ingest(a.events, a.batch_max, a.pull, a.rounds).await
+    let t = Instant::now();
+    let (msgs, dates) = match a.days {
+        Some(d) => messages_over_days(a.events, d),
+        None => {
+            let m = messages(a.events);
+            (m, 0)
+        }
+    };
+    let stream = Stream {
+        msgs,
+        dates,
+        simulate_seconds: t.elapsed().as_secs_f64(),
+    };
+    ingest(stream, a.events, a.batch_max, a.pull, a.rounds).await
 }
 
-async fn ingest(n: usize, batch_max: usize, pull_batch: usize, rounds: usize) -> Result<()> {
+/// The simulated stream of a run.
+struct Stream {
+    msgs: Vec<showrunner_ingest::publish::Outgoing>,
+    /// Distinct event dates (0: not counted).
+    dates: usize,
+    simulate_seconds: f64,
+}
+
+async fn ingest(
+    stream_in: Stream,
+    n: usize,
+    batch_max: usize,
+    pull_batch: usize,
+    rounds: usize,
+) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = LocalNatsServer::start(&dir.path().join("nats"), 0)?;
     let url = server.url();
-    let t = Instant::now();
-    let msgs = messages(n);
-    let gen_secs = t.elapsed().as_secs_f64();
+    let Stream {
+        msgs,
+        dates,
+        simulate_seconds: gen_secs,
+    } = stream_in;
     if msgs.len() < n {
         bail!("the simulation yielded only {} events", msgs.len());
     }
@@ -75,6 +109,7 @@ async fn ingest(n: usize, batch_max: usize, pull_batch: usize, rounds: usize) ->
     let out = serde_json::json!({
         "bench": "ingest",
         "events": n,
+        "event_dates": dates,
         "avg_event_bytes": avg_bytes.round(),
         "simulate_seconds": gen_secs,
         "publish_events_per_sec": (n as f64 / publish_secs).round(),

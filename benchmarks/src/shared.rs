@@ -23,6 +23,34 @@ pub fn messages(n: usize) -> Vec<Outgoing> {
     out
 }
 
+/// `n` simulated events spanning `days` days of an audience (a backfill,
+/// or a standalone first run), serialized, and the number of distinct
+/// event dates among them. The audience is sized from a pilot of 100 users
+/// over the same days, so that the `days` days hold about `n` events.
+pub fn messages_over_days(n: usize, days: u32) -> (Vec<Outgoing>, usize) {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    let config = |users: u32| {
+        let mut cfg = SimConfig::new(users, days.max(1), 7, start);
+        cfg.heartbeat_secs = 60;
+        cfg
+    };
+    let pilot: usize = Simulator::new(config(100)).map(|d| d.len()).sum();
+    let per_user = (pilot as f64 / 100.0).max(1.0);
+    let users = ((n as f64 / per_user) * 1.05).ceil().max(1.0) as u32;
+    let mut out = Vec::with_capacity(n);
+    let mut dates = std::collections::BTreeSet::new();
+    'days: for day in Simulator::new(config(users)) {
+        for e in &day {
+            if out.len() == n {
+                break 'days;
+            }
+            dates.insert(e.envelope.occurred_at.epoch_day());
+            out.push(Outgoing::event(e));
+        }
+    }
+    (out, dates.len())
+}
+
 /// Cells equal: numbers to 1e-9 relative, the rest exactly.
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {

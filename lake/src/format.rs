@@ -51,6 +51,23 @@ pub fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Encodes `batches` (non-empty, one schema: the first's) as one Parquet
+/// file in memory.
+pub fn encode_batches(batches: &[RecordBatch], props: WriterProperties) -> Result<Vec<u8>> {
+    let schema = batches
+        .first()
+        .ok_or_else(|| Error::Parquet("no batches to encode".into()))?
+        .schema();
+    let size: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+    let mut buf = Vec::with_capacity(size / 4 + 4096);
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props))?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.close()?;
+    Ok(buf)
+}
+
 /// Where a lake file's rows came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provenance {

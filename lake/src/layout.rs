@@ -111,6 +111,14 @@ pub fn part_name(first: u64, last: u64, writer: &str, n: u64) -> String {
     format!("part-{first}-{last}-{writer}{n:04}{DATA_EXTENSION}")
 }
 
+/// The writer name of the files compaction writes ([`part_name`] with it).
+pub const COMPACTED_WRITER: &str = "compacted";
+
+/// Whether a committed file name is one compaction wrote.
+pub fn is_compacted(name: &str) -> bool {
+    part_span(name).is_some() && name.contains(&format!("-{COMPACTED_WRITER}"))
+}
+
 /// The sequence span of a [`part_name`]; `None` for other names (temp
 /// files included).
 pub fn part_span(name: &str) -> Option<(u64, u64)> {
@@ -139,5 +147,7 @@ mod tests {
         assert_eq!(partition_date("month=2026-03"), None);
         assert_eq!(part_span(&part_name(7, 42, "abc", 3)), Some((7, 42)));
         assert_eq!(part_span(".tmp-part-1-2-x.parquet.tmp"), None);
+        assert!(is_compacted(&part_name(1, 9, COMPACTED_WRITER, 1)));
+        assert!(!is_compacted(&part_name(1, 9, "0a1b2c", 1)));
     }
 }

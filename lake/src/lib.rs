@@ -12,12 +12,15 @@
 //! - [`seqs`] — sequence sets as kept in that footer;
 //! - [`dedup`] — the one "one row per `event_id`" rule, rendered for
 //!   DataFusion, ClickHouse and polars;
+//! - [`compact`] — a closed partition's small files rewritten as one,
+//!   keeping the union of their provenance (exactly-once holds);
 //! - [`read`] — reading committed events back (tests, tools).
 //!
 //! Invariants: only this crate spells a lake path; a committed file is
 //! never modified; a reader never sees a file being written.
 
 pub mod commit;
+pub mod compact;
 pub mod dedup;
 pub mod error;
 pub mod format;

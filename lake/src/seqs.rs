@@ -44,6 +44,31 @@ impl SeqSet {
         Some((self.ranges.first()?.0, self.ranges.last()?.1))
     }
 
+    /// Whether every sequence of `self` is in `other`.
+    pub fn is_subset(&self, other: &SeqSet) -> bool {
+        self.ranges.iter().all(|&(lo, hi)| {
+            let i = other.ranges.partition_point(|&(_, h)| h < lo);
+            other
+                .ranges
+                .get(i)
+                .is_some_and(|&(l, h)| l <= lo && hi <= h)
+        })
+    }
+
+    /// The union of two sets.
+    pub fn union(&self, other: &SeqSet) -> SeqSet {
+        let mut all: Vec<(u64, u64)> = self.ranges.iter().chain(&other.ranges).copied().collect();
+        all.sort_unstable();
+        let mut ranges: Vec<(u64, u64)> = Vec::with_capacity(all.len());
+        for (lo, hi) in all {
+            match ranges.last_mut() {
+                Some((_, h)) if lo <= h.saturating_add(1) => *h = (*h).max(hi),
+                _ => ranges.push((lo, hi)),
+            }
+        }
+        SeqSet { ranges }
+    }
+
     /// `"1-5,7,9-12"`.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(self.ranges.len() * 12);
@@ -98,6 +123,13 @@ mod tests {
             assert!(!s.contains(x));
         }
         assert!(SeqSet::decode("5-1").is_none());
+        let a = SeqSet::from_seqs(&[1, 2, 3, 10]);
+        let b = SeqSet::from_seqs(&[4, 5, 11, 20]);
+        let u = a.union(&b);
+        assert_eq!(u.encode(), "1-5,10-11,20");
+        assert!(a.is_subset(&u) && b.is_subset(&u) && !u.is_subset(&a));
+        assert!(SeqSet::default().is_subset(&a));
+        assert!(!SeqSet::from_seqs(&[6]).is_subset(&u));
         assert!(SeqSet::decode("x").is_none());
     }
 }
