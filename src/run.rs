@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use showrunner_bus as nats;
 use showrunner_dashboard::AppState;
 use showrunner_events::Validator;
 use showrunner_ingest::collector::CollectorState;
 use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::deadletter::{self, DeadLetter};
 use showrunner_ingest::metrics::Metrics;
-use showrunner_ingest::nats;
 use showrunner_ingest::sinks::clickhouse::sink as clickhouse_sink;
 use showrunner_recommender::serve::{ServeState, live};
 

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use showrunner_ingest::nats;
+use showrunner_bus as nats;
 use showrunner_ingest::publish::{Outgoing, publish_all};
 use showrunner_simulator::{SimConfig, Simulator};
 

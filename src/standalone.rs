@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use showrunner_bus::{self as nats, server::LocalNatsServer};
 use showrunner_events::Validator;
 use showrunner_ingest::consumer;
 use showrunner_ingest::metrics::Metrics;
-use showrunner_ingest::nats::{self, server::LocalNatsServer};
 use tokio::sync::watch;
 
 use crate::config::Config;

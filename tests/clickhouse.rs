@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use showrunner_events::Family;
 
 fn migrate(ch: &ClickHouse, db: &str) -> (bool, Value, String) {
     let out = bin()
@@ -201,7 +202,7 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
     // (a play request: it carries the viewer's `isp`)
     let request = events
         .iter()
-        .find(|e| e.subject() == "events.player.play_requested")
+        .find(|e| e.family() == Family::Player && e.event_type() == "play_requested")
         .expect("a play request");
     let mut oversize: serde_json::Value =
         serde_json::from_slice(&request.to_wire().to_json()).expect("json");
@@ -429,7 +430,7 @@ async fn an_event_clickhouse_refuses_is_dead_lettered_and_the_rest_inserted() {
     // (a play request: it carries the viewer's `isp`)
     let request = events
         .iter()
-        .find(|e| e.subject() == "events.player.play_requested")
+        .find(|e| e.family() == Family::Player && e.event_type() == "play_requested")
         .expect("a play request");
     let mut poison: serde_json::Value =
         serde_json::from_slice(&request.to_wire().to_json()).expect("json");

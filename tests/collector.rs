@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
+use showrunner_bus::server::free_port;
 use showrunner_events::examples::examples;
-use showrunner_ingest::nats::server::free_port;
 
 const KEY: &str = "test-ingest-key-1";
 const ANALYST: &str = "test-analyst-key-1";

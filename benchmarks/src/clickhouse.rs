@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
+use showrunner_bus::{self as nats, StreamSettings, server::LocalNatsServer};
 use showrunner_events::Validator;
 use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::metrics::Metrics;
-use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
 use showrunner_ingest::publish::publish_all;
 use showrunner_ingest::sinks::clickhouse::server::LocalClickHouse;
 use showrunner_ingest::sinks::clickhouse::{ClickHouseSettings, drop_database, migrate, sink};

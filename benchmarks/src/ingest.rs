@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use async_nats::jetstream::consumer::{AckPolicy, pull};
 use futures::StreamExt;
+use showrunner_bus::{self as nats, StreamSettings, server::LocalNatsServer};
 use showrunner_events::Validator;
 use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::metrics::Metrics;
-use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
 use showrunner_ingest::publish::publish_all;
 
 use crate::shared::{messages, messages_over_days};

@@ -12,7 +12,7 @@ use async_nats::jetstream::message::PublishMessage as Publish;
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
 use serde::{Deserialize, Serialize};
-use showrunner_events::{Family, FieldError, Validator, WireEvent};
+use showrunner_events::{FieldError, Validator, WireEvent};
 
 use crate::consumer::process::Incoming;
 use crate::error::{Error, Result};
@@ -53,12 +53,7 @@ fn header_value(s: &str) -> String {
 
 /// The dead-letter subject for a message published on `subject`.
 pub fn subject_for(subject: &str) -> String {
-    let family = subject
-        .split('.')
-        .nth(1)
-        .filter(|f| f.parse::<Family>().is_ok())
-        .unwrap_or("unknown");
-    format!("deadletter.{family}")
+    showrunner_bus::subjects::deadletter(subject)
 }
 
 /// Header: the sink that refused the event (`clickhouse`), for an event

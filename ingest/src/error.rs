@@ -11,12 +11,9 @@ pub enum Error {
     /// NATS could not be reached or refused an operation.
     #[error("nats: {0}")]
     Nats(String),
-    /// The nats-server binary is not installed.
-    #[error("`{0}` not found on PATH: install it with `apt-get install -y nats-server`")]
-    NatsServerMissing(String),
-    /// A local nats-server did not start.
-    #[error("nats-server did not start: {0}")]
-    NatsServerStart(String),
+    /// Connecting, stream creation or the local nats-server failed.
+    #[error(transparent)]
+    Bus(#[from] showrunner_bus::Error),
     /// A file-system operation failed.
     #[error("{op} `{path}`: {source}")]
     Io {

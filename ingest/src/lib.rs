@@ -8,7 +8,6 @@
 //! - [`sinks::parquet`] — the stream's writer into the lake (through
 //!   `showrunner-lake`): one commit per batch, exactly-once lookups;
 //! - [`deadletter`] — the `DEADLETTER` stream: publish, list, replay;
-//! - [`nats`] — connecting, stream creation, a local nats-server process;
 //! - [`metrics`] — Prometheus counters;
 //! - [`error`] — this crate's [`Error`].
 
@@ -17,7 +16,6 @@ pub mod consumer;
 pub mod deadletter;
 pub mod error;
 pub mod metrics;
-pub mod nats;
 pub mod publish;
 pub mod sinks;
 

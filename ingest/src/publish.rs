@@ -28,7 +28,7 @@ impl Outgoing {
     /// The message carrying a typed event.
     pub fn event(e: &Event) -> Self {
         Self {
-            subject: e.subject(),
+            subject: showrunner_bus::subjects::of(e),
             msg_id: e.envelope.event_id.to_string(),
             payload: Bytes::from(e.to_wire().to_json()),
         }

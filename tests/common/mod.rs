@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use showrunner_bus::{self as nats, StreamSettings, server::LocalNatsServer};
 use showrunner_events::{Event, WireEvent};
-use showrunner_ingest::nats::{self, StreamSettings, server::LocalNatsServer};
 use showrunner_ingest::publish::{Outgoing, publish_all};
 use showrunner_ingest::sinks::clickhouse::server::LocalClickHouse;
 use showrunner_simulator::{SimConfig, Simulator};

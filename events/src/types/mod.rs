@@ -283,11 +283,6 @@ impl Event {
         self.payload.event_type()
     }
 
-    /// The NATS subject: `events.<family>.<type>`.
-    pub fn subject(&self) -> String {
-        subject_for(self.family(), self.event_type())
-    }
-
     /// Checks a wire event's structure without building it: every required
     /// field present, values of the right kind and enum, no field foreign to
     /// the type, the envelope ids its family needs. Returns the family and
@@ -403,11 +398,6 @@ impl Event {
         self.payload.to_wire(&mut w);
         w
     }
-}
-
-/// The NATS subject of a family and type: `events.<family>.<type>`.
-pub fn subject_for(family: Family, event_type: &str) -> String {
-    format!("events.{family}.{event_type}")
 }
 
 impl Serialize for Event {

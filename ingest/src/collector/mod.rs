@@ -24,8 +24,8 @@ use showrunner_events::{SCHEMA_VERSION, Timestamp, Validator};
 
 use self::response::{EventResult, error_response, results_response};
 use crate::metrics::Metrics;
-use crate::nats::StreamSettings;
 use crate::publish::{Outgoing, publish_each};
+use showrunner_bus::StreamSettings;
 
 /// What the collector needs.
 #[derive(Clone)]
@@ -180,10 +180,10 @@ mod tests {
 
     /// A collector whose NATS is unreachable (nothing listens on port 1).
     async fn offline() -> Router {
-        let client = crate::nats::connect_lazy("nats://127.0.0.1:1")
+        let client = showrunner_bus::connect_lazy("nats://127.0.0.1:1")
             .await
             .expect("lazy client");
-        let js = crate::nats::context(client.clone(), Duration::from_secs(1), 16);
+        let js = showrunner_bus::context(client.clone(), Duration::from_secs(1), 16);
         router(CollectorState {
             client,
             js,

@@ -23,8 +23,8 @@ use self::process::{Incoming, Outcome};
 use crate::deadletter;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-use crate::nats::{self, StreamSettings};
 use crate::sinks::parquet::ParquetSink;
+use showrunner_bus::{self as nats, StreamSettings};
 
 /// Settings of an ingest worker.
 #[derive(Debug, Clone)]
@@ -94,7 +94,7 @@ pub async fn durable_consumer(
                 ack_policy: AckPolicy::Explicit,
                 ack_wait: s.ack_wait,
                 max_ack_pending: (s.batch_max * 4).max(1_000) as i64,
-                filter_subject: "events.>".into(),
+                filter_subject: showrunner_bus::subjects::EVENTS.into(),
                 ..Default::default()
             },
         )

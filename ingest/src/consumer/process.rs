@@ -56,11 +56,7 @@ fn decode(v: &Validator, m: &Incoming) -> Result<(Family, WireEvent), FieldError
     let w = WireEvent::from_json(&m.payload)?;
     let (family, event_type) = v.check(&w)?;
     let subject: &str = &m.subject;
-    let on_own_subject = subject
-        .strip_prefix("events.")
-        .and_then(|s| s.strip_prefix(family.as_str()))
-        .and_then(|s| s.strip_prefix('.'))
-        == Some(event_type);
+    let on_own_subject = showrunner_bus::subjects::is_event(subject, family, event_type);
     if !on_own_subject {
         return Err(FieldError::new(
             "event_type",

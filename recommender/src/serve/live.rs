@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer};
 use futures::StreamExt;
-use showrunner_events::Event;
 use showrunner_events::wire::WireEvent;
+use showrunner_events::{Event, Family};
 use tracing::{info, warn};
 
 use crate::serve::ServeState;
@@ -124,11 +124,11 @@ pub fn spawn_followers(
     state: &ServeState,
 ) {
     let stats = state.live.clone();
-    for subject in ["events.watch.>", "events.user.>"] {
+    for subject in [Family::Watch, Family::User].map(showrunner_bus::subjects::family) {
         tokio::spawn(follow(
             js.clone(),
             stream.to_owned(),
-            subject.to_owned(),
+            subject,
             since,
             state.users.clone(),
             stats.clone(),

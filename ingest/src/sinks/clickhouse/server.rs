@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::nats::server::free_port;
+use showrunner_bus::server::free_port;
 
 /// The package's configuration file.
 const CONFIG: &str = "/etc/clickhouse-server/config.xml";

@@ -24,7 +24,7 @@ use showrunner_events::{Family, Validator};
 use super::{ClickHouseSettings, encode_row, insert};
 use crate::deadletter::{self, Letter};
 use crate::error::{Error, Result};
-use crate::nats::{self, StreamSettings};
+use showrunner_bus::{self as nats, StreamSettings};
 
 /// Settings of the sink.
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ pub async fn run(
                 ack_policy: AckPolicy::All,
                 ack_wait: Duration::from_secs(300),
                 max_ack_pending: (s.batch_max * 2).max(1_000) as i64,
-                filter_subject: "events.>".into(),
+                filter_subject: showrunner_bus::subjects::EVENTS.into(),
                 ..Default::default()
             },
         )

@@ -1,13 +1,12 @@
 //! NATS JetStream plumbing: connecting, and the `EVENTS` and `DEADLETTER`
 //! streams that whoever touches NATS first creates.
 
-pub mod server;
-
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 
 use crate::error::{Error, Result};
+use crate::subjects;
 
 /// Names and retention of the streams.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,8 +24,8 @@ pub struct StreamSettings {
 impl Default for StreamSettings {
     fn default() -> Self {
         Self {
-            events: "EVENTS".into(),
-            deadletter: "DEADLETTER".into(),
+            events: subjects::EVENTS_STREAM.into(),
+            deadletter: subjects::DEADLETTER_STREAM.into(),
             duplicate_window: Duration::from_secs(120),
             max_age: Duration::ZERO,
         }
@@ -85,7 +84,7 @@ pub async fn ensure_streams(js: &jetstream::Context, s: &StreamSettings) -> Resu
     let events = js
         .get_or_create_stream(stream::Config {
             name: s.events.clone(),
-            subjects: vec!["events.>".into()],
+            subjects: vec![subjects::EVENTS.into()],
             storage: stream::StorageType::File,
             duplicate_window: s.duplicate_window,
             max_age: s.max_age,
@@ -95,7 +94,7 @@ pub async fn ensure_streams(js: &jetstream::Context, s: &StreamSettings) -> Resu
         .map_err(|e| Error::Nats(format!("stream {}: {e}", s.events)))?;
     js.get_or_create_stream(stream::Config {
         name: s.deadletter.clone(),
-        subjects: vec!["deadletter.>".into()],
+        subjects: vec![subjects::DEADLETTER.into()],
         storage: stream::StorageType::File,
         duplicate_window: Duration::from_secs(24 * 3600),
         ..Default::default()

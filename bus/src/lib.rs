@@ -1,0 +1,17 @@
+//! NATS in one place:
+//!
+//! - [`subjects`] — every subject and default stream name;
+//! - [`connect`] — connecting (eager or lazy), JetStream contexts, the
+//!   `EVENTS` and `DEADLETTER` streams;
+//! - [`server`] — a local `nats-server` child process (standalone, tests,
+//!   benchmarks).
+//!
+//! Invariant: only this crate spells a subject or a stream name.
+
+pub mod connect;
+pub mod error;
+pub mod server;
+pub mod subjects;
+
+pub use connect::{StreamSettings, connect, connect_lazy, context, ensure_streams};
+pub use error::{Error, Result};
