@@ -17,7 +17,7 @@ use showrunner_recommender::models::clusters::TasteClustersParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::models::itemknn::ItemKnnParams;
 use showrunner_recommender::models::popularity::PopularityParams;
-use showrunner_recommender::train::{als_grid, als_params};
+use showrunner_recommender::protocol::{als_grid, als_params};
 
 /// Validation splits each hyper-parameter is scored on.
 const FOLDS: usize = 3;
