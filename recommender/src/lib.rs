@@ -11,6 +11,8 @@
 //!   tuning grid, and the tuning functions (`tune_item_item`, `tune_als`,
 //!   `tune_blend`, `tune_clusters`, …);
 //! - [`train`] — `recommend train --lake`: holdout, fit, publish;
+//! - [`offline`] — `recommend eval`: per model, tune on the training split,
+//!   fit, score the holdout, one JSON line;
 //! - [`serve`] — the apps' API (rows, similar, continue watching), live
 //!   user state from the event stream, hot reload of artifacts;
 //! - [`artifact`] — the versioned model artifact under `<lake>/models/`;
@@ -43,6 +45,7 @@ pub mod feedback;
 pub mod lake;
 pub mod linalg;
 pub mod models;
+pub mod offline;
 pub mod protocol;
 pub mod serve;
 pub mod train;
