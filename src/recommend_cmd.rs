@@ -1,26 +1,15 @@
-//! `showrunner recommend eval`: offline evaluation of the models under the
-//! protocol of `recommender::eval`, one JSON line per model;
-//! `showrunner recommend train`: a model artifact from the lake.
+//! `showrunner recommend eval` and `recommend train`: their flags, the
+//! input read, the recommender's `offline` evaluation (one JSON line per
+//! model) or `train_lake` (the manifest as one JSON line) called.
 
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::{Subcommand, ValueEnum};
-use linfa::prelude::*;
-use showrunner_recommender::data::{Interactions, UserItems};
-use showrunner_recommender::eval::{self, Quality};
-use showrunner_recommender::feedback::FeedbackParams;
-use showrunner_recommender::models::Scorer;
-use showrunner_recommender::models::blend::BlendParams;
-use showrunner_recommender::models::clusters::TasteClustersParams;
-use showrunner_recommender::models::ease::EaseParams;
-use showrunner_recommender::models::itemknn::ItemKnnParams;
-use showrunner_recommender::models::popularity::PopularityParams;
-use showrunner_recommender::train::{als_grid, als_params};
-
-/// Validation splits each hyper-parameter is scored on.
-const FOLDS: usize = 3;
+use showrunner_recommender::data::Interactions;
+use showrunner_recommender::offline::{self, Model};
+use showrunner_recommender::protocol::{self, Tuning};
+use showrunner_recommender::train::{self as training, TrainOptions};
 
 /// Input formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -97,7 +86,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "all")]
     pub model: ModelName,
     /// Cut-off.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = protocol::K)]
     pub k: usize,
     /// Seed of the split (and of the validation split).
     #[arg(long, default_value_t = 42)]
@@ -107,263 +96,82 @@ pub struct EvalArgs {
     /// excludes all of them. Tuning is unchanged.
     #[arg(long)]
     pub history: Option<usize>,
-    /// Clusters of the `clusters` model.
-    #[arg(long, default_value_t = 20)]
-    pub clusters: usize,
+    /// Clusters of the `clusters` model (default: tuned on validation
+    /// folds like training's, over 1, 2, 5, 10, 20, 40).
+    #[arg(long)]
+    pub clusters: Option<usize>,
 }
 
 /// Runs `recommend train`: returns the manifest.
 pub fn train(
-    lake: &std::path::Path,
+    lake: &Path,
     seed: u64,
     keep: usize,
 ) -> Result<showrunner_recommender::artifact::Manifest> {
-    let o = showrunner_recommender::train::TrainOptions {
-        seed,
+    let o = TrainOptions {
+        tuning: Tuning::new(protocol::K, seed),
         keep_versions: keep.max(1),
         ..Default::default()
     };
-    let a = showrunner_recommender::train::train_lake(lake, &o)?;
-    Ok(a.manifest)
-}
-
-fn line(name: &str, k: usize, q: &Quality, train_s: f64, tune_s: f64, params: serde_json::Value) {
-    let mut v = serde_json::json!({
-        "model": name,
-        format!("ndcg@{k}"): q.ndcg,
-        format!("recall@{k}"): q.recall,
-        format!("precision@{k}"): q.precision,
-        format!("coverage@{k}"): q.coverage,
-        "users": q.users,
-        "train_seconds": train_s,
-        "tune_seconds": tune_s,
-    });
-    v["params"] = params;
-    println!("{v}");
-}
-
-/// How a fitted model is scored: the cut-off, and the cold-start history
-/// length (with its seed) when given.
-#[derive(Debug, Clone, Copy)]
-struct Protocol {
-    k: usize,
-    history: Option<usize>,
-    seed: u64,
-}
-
-fn run_model<M: Scorer>(
-    name: &str,
-    train: &UserItems,
-    test: &UserItems,
-    p: Protocol,
-    tune_s: f64,
-    params: serde_json::Value,
-    fit: impl FnOnce(&UserItems) -> showrunner_recommender::Result<M>,
-) -> Result<()> {
-    let t = Instant::now();
-    let m = fit(train)?;
-    let train_s = t.elapsed().as_secs_f64();
-    let k = p.k;
-    let q = match p.history {
-        None => eval::evaluate(&m, train, test, k),
-        Some(h) => eval::evaluate_thin(&m, train, test, k, h, p.seed),
-    };
-    let mut params = params;
-    if let Some(h) = p.history {
-        params["history"] = serde_json::json!(h);
-    }
-    line(name, k, &q, train_s, tune_s, params);
-    Ok(())
-}
-
-fn dataset(x: &UserItems) -> DatasetBase<UserItems, ()> {
-    DatasetBase::new(x.clone(), ())
-}
-
-/// Tunes a model over `grid` on validation folds of `train`, refits the
-/// best value on all of `train`, and prints its line.
-#[allow(clippy::too_many_arguments)]
-fn tuned<P: Copy, M: Scorer>(
-    name: &str,
-    train: &UserItems,
-    test: &UserItems,
-    p: Protocol,
-    grid: &[P],
-    describe: impl Fn(P) -> serde_json::Value,
-    fit: impl Fn(P, &UserItems) -> showrunner_recommender::Result<M>,
-) -> Result<()> {
-    let t = Instant::now();
-    let (best, _) = eval::tune(train, grid, p.k, p.seed, FOLDS, &fit)?;
-    let tune_s = t.elapsed().as_secs_f64();
-    run_model(name, train, test, p, tune_s, describe(best), |x| {
-        fit(best, x)
-    })
+    Ok(training::train_lake(lake, &o)?.manifest)
 }
 
 /// Runs `recommend`.
 pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
-    let EvalArgs {
-        interactions,
-        lake,
-        format,
-        train,
-        test,
-        model,
-        k,
-        seed,
-        history,
-        clusters,
-    } = match c {
+    let a = match c {
         RecommendCommand::Eval(a) => a,
         RecommendCommand::Train { lake, seed, keep } => {
             let lake = lake.unwrap_or_else(|| cfg.lake.path.clone());
-            let m = self::train(&lake, seed, keep)?;
-            println!("{}", serde_json::to_string(&m)?);
+            println!("{}", serde_json::to_string(&train(&lake, seed, keep)?)?);
             return Ok(());
         }
     };
-    if k == 0 {
+    if a.k == 0 {
         bail!("--k must be ≥ 1");
     }
-    let (train, test) = match (interactions, lake, train, test) {
+    let (train, test) = match (&a.interactions, &a.lake, &a.train, &a.test) {
         (None, Some(lake), None, None) => {
-            let fb = FeedbackParams::default();
-            let (_, all) = showrunner_recommender::train::lake_interactions(&lake, &fb)?;
-            Interactions::split(&all.matrix, 0.2, seed)
+            let fb = Default::default();
+            protocol::holdout_split(&training::lake_interactions(lake, &fb)?.1.matrix, a.seed)
         }
         (Some(path), None, None, None) => {
-            let all = match format {
-                InterFormat::Movielens => Interactions::from_recbole(&path)?,
-                InterFormat::Tsv => Interactions::from_tsv(&path)?,
+            let all = match a.format {
+                InterFormat::Movielens => Interactions::from_recbole(path)?,
+                InterFormat::Tsv => Interactions::from_tsv(path)?,
             };
-            Interactions::split(&all.matrix, 0.2, seed)
+            protocol::holdout_split(&all.matrix, a.seed)
         }
         (None, None, Some(tr), Some(te)) => {
-            let (_, train, test) = Interactions::from_split_tsv(&tr, &te)?;
+            let (_, train, test) = Interactions::from_split_tsv(tr, te)?;
             (train, test)
         }
         _ => bail!("give --interactions, --lake, or --train and --test"),
     };
-    let proto = Protocol { k, history, seed };
-    let want = |m: ModelName| model == m || model == ModelName::All;
-    if want(ModelName::Popularity) {
-        run_model(
-            "popularity",
-            &train,
-            &test,
-            proto,
-            0.0,
-            serde_json::json!({}),
-            |x| PopularityParams::default().fit(&dataset(x)),
-        )?;
-    }
-    if want(ModelName::Itemknn) {
-        tuned(
-            "itemknn",
-            &train,
-            &test,
-            proto,
-            &[10usize, 20, 50, 100, 200, 400],
-            |nb| serde_json::json!({ "neighbours": nb }),
-            |nb, x| ItemKnnParams::new().neighbours(nb).fit(&dataset(x)),
-        )?;
-    }
-    if want(ModelName::Ease) {
-        let grid = [
-            100.0f64, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 650.0, 800.0, 1000.0, 1300.0,
-            1600.0,
-        ];
-        tuned(
-            "ease",
-            &train,
-            &test,
-            proto,
-            &grid,
-            |l| serde_json::json!({ "lambda": l }),
-            |l, x| EaseParams::new().lambda(l).fit(&dataset(x)),
-        )?;
-    }
-    let dlae_fit =
-        |(p, l): (f64, f64), x: &UserItems| EaseParams::new().lambda(l).dropout(p).fit(&dataset(x));
-    let als_params = |p: (usize, f64, f64)| als_params(p, seed);
-    let als_fit = |p: (usize, f64, f64), x: &UserItems| als_params(p).fit(&dataset(x));
-    if want(ModelName::Dlae) {
-        tuned(
-            "dlae",
-            &train,
-            &test,
-            proto,
-            &dlae_grid(),
-            |(p, l)| serde_json::json!({ "lambda": l, "dropout": p }),
-            dlae_fit,
-        )?;
-    }
-    if want(ModelName::Als) {
-        tuned(
-            "als",
-            &train,
-            &test,
-            proto,
-            &als_grid(),
-            |(f, a, l)| serde_json::json!({ "factors": f, "alpha": a, "lambda": l }),
-            als_fit,
-        )?;
-    }
-    if want(ModelName::Blend) {
-        // each member tuned alone, then the weight on the same folds
-        let t = Instant::now();
-        let ((p, l), _) = eval::tune(&train, &dlae_grid(), k, seed, FOLDS, dlae_fit)?;
-        let (fal, _) = eval::tune(&train, &als_grid(), k, seed, FOLDS, als_fit)?;
-        let members = BlendParams::new(
-            EaseParams::new().lambda(l).dropout(p).check()?,
-            als_params(fal).check()?,
+    let o = offline::Options {
+        tuning: Tuning::new(a.k, a.seed),
+        history: a.history,
+        clusters: a.clusters,
+    };
+    for m in models(a.model) {
+        println!(
+            "{}",
+            offline::evaluate_model(m, &train, &test, &o)?.to_json()
         );
-        let weights = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7];
-        let (w, _) = eval::best_of(eval::blend_curve(&train, &weights, k, seed, FOLDS, |x| {
-            members.check()?.fit(&dataset(x))
-        })?)?;
-        let params = serde_json::json!({
-            "dlae": { "lambda": l, "dropout": p },
-            "als": { "factors": fal.0, "alpha": fal.1, "lambda": fal.2 },
-            "weight": w,
-        });
-        run_model(
-            "blend",
-            &train,
-            &test,
-            proto,
-            t.elapsed().as_secs_f64(),
-            params,
-            |x| members.weight(w).fit(&dataset(x)),
-        )?;
-    }
-    if want(ModelName::Clusters) {
-        // the factor model tuned alone (full histories), then clustered
-        let t = Instant::now();
-        let (fal, _) = eval::tune(&train, &als_grid(), k, seed, FOLDS, als_fit)?;
-        let params = TasteClustersParams::new(als_params(fal).check()?)
-            .clusters(clusters)
-            .seed(seed);
-        run_model(
-            "clusters",
-            &train,
-            &test,
-            proto,
-            t.elapsed().as_secs_f64(),
-            serde_json::json!({
-                "clusters": clusters,
-                "als": { "factors": fal.0, "alpha": fal.1, "lambda": fal.2 },
-            }),
-            |x| params.fit(&dataset(x)),
-        )?;
     }
     Ok(())
 }
 
-/// DLAE's grid: (dropout, λ).
-fn dlae_grid() -> Vec<(f64, f64)> {
-    [0.25, 0.33, 0.5]
-        .iter()
-        .flat_map(|p| [100.0, 200.0, 400.0, 800.0].map(|l| (*p, l)))
-        .collect()
+/// The models `--model` names, in `all`'s order.
+fn models(name: ModelName) -> Vec<Model> {
+    let one = match name {
+        ModelName::All => return Model::ALL.to_vec(),
+        ModelName::Ease => Model::Ease,
+        ModelName::Dlae => Model::Dlae,
+        ModelName::Als => Model::Als,
+        ModelName::Itemknn => Model::ItemKnn,
+        ModelName::Popularity => Model::Popularity,
+        ModelName::Blend => Model::Blend,
+        ModelName::Clusters => Model::Clusters,
+    };
+    vec![one]
 }

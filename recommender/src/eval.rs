@@ -160,6 +160,19 @@ pub fn tune<P: Copy, M: Scorer>(
     folds: usize,
     fit: impl Fn(P, &UserItems) -> crate::Result<M>,
 ) -> crate::Result<(P, Quality)> {
+    best_of(tune_curve(train, grid, k, seed, folds, fit)?)
+}
+
+/// What [`tune`] chooses from: every value of `grid` with its mean
+/// validation quality over the same folds, in the grid's order.
+pub fn tune_curve<P: Copy, M: Scorer>(
+    train: &UserItems,
+    grid: &[P],
+    k: usize,
+    seed: u64,
+    folds: usize,
+    fit: impl Fn(P, &UserItems) -> crate::Result<M>,
+) -> crate::Result<Vec<(P, Quality)>> {
     let splits = validation_folds(train, seed, folds);
     let mut curve = Vec::with_capacity(grid.len());
     for &p in grid {
@@ -169,7 +182,7 @@ pub fn tune<P: Copy, M: Scorer>(
             .collect::<crate::Result<Vec<M>>>()?;
         curve.push((p, mean_quality(&splits, &models, k)));
     }
-    best_of(curve)
+    Ok(curve)
 }
 
 /// The first value with the best mean nDCG.
@@ -244,6 +257,20 @@ pub fn thin_validation(
         }
     }
     Ok(curves)
+}
+
+/// The mean of several qualities (users: the last one's count); the
+/// default quality when there are none.
+pub fn mean(qs: &[Quality]) -> Quality {
+    let n = qs.len().max(1) as f64;
+    let avg = |f: fn(&Quality) -> f64| qs.iter().map(f).sum::<f64>() / n;
+    Quality {
+        ndcg: avg(|q| q.ndcg),
+        recall: avg(|q| q.recall),
+        precision: avg(|q| q.precision),
+        coverage: avg(|q| q.coverage),
+        users: qs.last().map_or(0, |q| q.users),
+    }
 }
 
 /// Adds `q ÷ n` to a running mean (users: the latest count).

@@ -6,7 +6,13 @@
 //!   watched id, profiles, catalog events;
 //! - [`catalog`] — the catalog replayed: titles, episodes, availability;
 //! - [`feedback`] — weighted implicit feedback and per-country trending;
+//! - [`protocol`] — how every hyper-parameter is chosen, for training and
+//!   evaluation alike: the holdout split, the validation folds, every
+//!   tuning grid, and the tuning functions (`tune_item_item`, `tune_als`,
+//!   `tune_blend`, `tune_clusters`, …);
 //! - [`train`] — `recommend train --lake`: holdout, fit, publish;
+//! - [`offline`] — `recommend eval`: per model, tune on the training split,
+//!   fit, score the holdout, one JSON line;
 //! - [`serve`] — the apps' API (rows, similar, continue watching), live
 //!   user state from the event stream, hot reload of artifacts;
 //! - [`artifact`] — the versioned model artifact under `<lake>/models/`;
@@ -24,8 +30,8 @@
 //!   `Params` → `check()` → `ValidParams` → `Fit` on a `DatasetBase`, and
 //!   serializes;
 //! - [`eval`] — nDCG, recall, precision and coverage at K over a full
-//!   ranking that excludes each user's training items, and hyper-parameter
-//!   tuning on a validation split carved from training data, and the
+//!   ranking that excludes each user's training items, the mean quality of
+//!   a grid over validation folds carved from training data, and the
 //!   cold-start protocol (a few random training items per user as input);
 //! - [`linalg`] — the SPD inverse EASE needs, on every core;
 //! - [`error`] — this crate's [`Error`].
@@ -39,6 +45,8 @@ pub mod feedback;
 pub mod lake;
 pub mod linalg;
 pub mod models;
+pub mod offline;
+pub mod protocol;
 pub mod serve;
 pub mod train;
 

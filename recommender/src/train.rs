@@ -1,6 +1,8 @@
 //! Training on the lake: read it with polars, weight the feedback, measure
 //! on a holdout of the lake's own interactions, fit on all of them, and
-//! publish a versioned [`Artifact`].
+//! publish a versioned [`Artifact`]. What is tried and how it is chosen
+//! (folds, grids, tuning) is [`crate::protocol`]'s, shared with
+//! `recommend eval`.
 //!
 //! `for_you` is a blend of EASE and implicit ALS (the weight, chosen on
 //! validation folds, may leave EASE alone), and short histories get taste
@@ -23,42 +25,25 @@ use crate::artifact::{
 };
 use crate::data::{Interactions, UserItems};
 use crate::error::Result;
-use crate::eval::{blend_curve, evaluate, evaluate_thin, thin_validation, tune};
+use crate::eval::{Quality, evaluate, evaluate_thin, thin_validation};
 use crate::feedback::{self, FeedbackParams};
 use crate::lake;
 use crate::models::Scorer;
-use crate::models::als::{Als, AlsParams};
-use crate::models::blend::{Blend, BlendParams};
-use crate::models::clusters::{TasteClusters, TasteClustersParams};
-use crate::models::ease::{Ease, EaseParams};
+use crate::models::als::{Als, AlsValidParams};
+use crate::models::blend::Blend;
+use crate::models::clusters::{TasteClusters, TasteClustersValidParams};
+use crate::models::ease::{Ease, EaseValidParams};
 use crate::models::popularity::PopularityParams;
+use crate::protocol::{
+    Tuning, als_params, holdout_split, tune_als, tune_blend, tune_clusters, tune_item_item,
+};
 
 /// Options of [`train_lake`].
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    /// Seed of the holdout split and the validation folds.
-    pub seed: u64,
-    /// K of the quality metrics.
-    pub k: usize,
-    /// λ values tried on validation folds.
-    pub lambdas: Vec<f64>,
-    /// Dropout p of denoising EASE (DLAE) tried with each λ; 0 is plain
-    /// EASE.
-    pub dropouts: Vec<f64>,
-    /// Validation folds.
-    pub folds: usize,
-    /// (factors, α, λ) of implicit ALS tried on validation folds, for the
-    /// taste clusters' factor model.
-    pub als_grid: Vec<(usize, f64, f64)>,
-    /// Taste cluster counts (k-means' k) tried on validation folds; 1 is
-    /// popularity, which serving answers with trending.
-    pub cluster_grid: Vec<usize>,
-    /// Blend weights of EASE tried on validation folds (1: EASE alone,
-    /// 0: implicit ALS alone).
-    pub weights: Vec<f64>,
-    /// Longest history the clusters may serve, and the cold-start curve's
-    /// length.
-    pub max_thin: usize,
+    /// The protocol: K, the seed of the holdout split and the validation
+    /// folds, the folds and every grid ([`crate::protocol`]'s by default).
+    pub tuning: Tuning,
     /// Feedback weighting.
     pub feedback: FeedbackParams,
     /// Titles kept per country in the trending lists.
@@ -72,15 +57,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            seed: 42,
-            k: 10,
-            lambdas: vec![50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0],
-            dropouts: vec![0.0, 0.25, 0.5],
-            folds: 3,
-            als_grid: als_grid(),
-            cluster_grid: vec![1, 2, 5, 10, 20, 40],
-            max_thin: 8,
-            weights: vec![0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+            tuning: Tuning::default(),
             feedback: FeedbackParams::default(),
             trending_keep: 500,
             keep_versions: 3,
@@ -92,65 +69,20 @@ impl Default for TrainOptions {
 }
 
 impl TrainOptions {
-    /// Refuses options training cannot run with: empty grids, weights
-    /// outside [0, 1], no history length or fold to choose on.
+    /// Refuses options training cannot run with (see [`Tuning::check`]).
     pub fn check(&self) -> Result<()> {
-        let bad = |m: &str| Err(crate::Error::Param(m.into()));
-        if self.lambdas.is_empty()
-            || self.dropouts.is_empty()
-            || self.als_grid.is_empty()
-            || self.cluster_grid.is_empty()
-        {
-            return bad("the λ, dropout, ALS and cluster grids must not be empty");
-        }
-        if self.dropouts.iter().any(|p| !(0.0..1.0).contains(p)) {
-            return bad("dropouts must be in [0, 1)");
-        }
-        if self.weights.is_empty() || self.weights.iter().any(|w| !(0.0..=1.0).contains(w)) {
-            return bad("blend weights must be in [0, 1], at least one");
-        }
-        if self.cluster_grid.contains(&0) || self.max_thin == 0 || self.folds == 0 || self.k == 0 {
-            return bad("cluster counts, max_thin, folds and k must be ≥ 1");
-        }
-        Ok(())
+        self.tuning.check()
     }
-}
-
-/// Implicit ALS's grid: (factors, α, λ).
-pub fn als_grid() -> Vec<(usize, f64, f64)> {
-    [16usize, 32, 64]
-        .iter()
-        .flat_map(|f| {
-            [0.3, 1.0, 3.0]
-                .iter()
-                .flat_map(move |a| [3.0, 10.0, 30.0].map(|l| (*f, *a, l)))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// ALS parameters of a grid point.
-pub fn als_params((f, a, l): (usize, f64, f64), seed: u64) -> AlsParams {
-    AlsParams::new().factors(f).alpha(a).lambda(l).seed(seed)
 }
 
 fn dataset(m: &UserItems) -> DatasetBase<UserItems, ()> {
     DatasetBase::new(m.clone(), ())
 }
 
-/// Fits EASE on weighted feedback, λ and DLAE's dropout (0: plain EASE)
-/// tuned on validation folds of `train`.
-fn fit_tuned(train: &UserItems, o: &TrainOptions) -> Result<Ease> {
-    let grid: Vec<(f64, f64)> = o
-        .dropouts
-        .iter()
-        .flat_map(|&p| o.lambdas.iter().map(move |&l| (l, p)))
-        .collect();
-    let fit = |(lambda, p): (f64, f64), m: &UserItems| {
-        EaseParams::new().lambda(lambda).dropout(p).fit(&dataset(m))
-    };
-    let (best, _) = tune(train, &grid, o.k, o.seed, o.folds, fit)?;
-    fit(best, train)
+/// Fits the item-item model (EASE, or DLAE: its dropout 0 is plain EASE)
+/// on weighted feedback, tuned on validation folds of `train`.
+fn fit_tuned(train: &UserItems, t: &Tuning) -> Result<Ease> {
+    tune_item_item(train, t)?.params.fit(&dataset(train))
 }
 
 /// What [`fit_with_holdout`] fits and measures.
@@ -172,11 +104,20 @@ pub struct Fitted {
     pub holdout: Holdout,
 }
 
+/// The holdout split and the served blend fitted on its training part.
+struct Held<'a> {
+    train: &'a UserItems,
+    test: &'a UserItems,
+    blend: Blend,
+    t: &'a Tuning,
+}
+
 /// On a seeded 80/20 split of `all`, everything chosen on validation folds
-/// of the 80 % and measured on the 20 %:
-/// - EASE's λ; implicit ALS's factors, α and λ; then the blend weight w of
-///   `w · z(EASE) + (1 − w) · z(ALS)` (w = 1: EASE alone) — the holdout
-///   has the served blend, each member alone, and popularity;
+/// of the 80 % and measured on the 20 % ([`crate::protocol`]):
+/// - the item-item model's λ and dropout; implicit ALS's factors, α and λ;
+///   then the blend weight w of `w · z(EASE) + (1 − w) · z(ALS)` (w = 1:
+///   EASE alone) — the holdout has the served blend, each member alone,
+///   and popularity;
 /// - the cold start: the number of taste clusters (1: popularity), and the
 ///   history lengths they serve instead of the blend.
 ///
@@ -184,117 +125,110 @@ pub struct Fitted {
 /// clusters fitted on all of it when they are served.
 pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
     o.check()?;
-    let (train, test) = Interactions::split(all, 0.2, o.seed);
-    let held = fit_tuned(&train, o)?;
-    let pop = PopularityParams::default().fit(&dataset(&train))?;
+    let t = &o.tuning;
+    let (train, test) = holdout_split(all, t.seed);
+    let held_ease = fit_tuned(&train, t)?;
     // the factor model tuned alone on full histories
-    let (als, _) = tune(&train, &o.als_grid, o.k, o.seed, o.folds, |p, m| {
-        als_params(p, o.seed).fit(&dataset(m))
-    })?;
-    let als = als_params(als, o.seed).check()?;
+    let als = als_params(tune_als(&train, t)?.params, t.seed).check()?;
     // the blend weight on the same folds, members fitted once per fold
-    let members = BlendParams::new(held.params, als);
-    let tried = blend_curve(&train, &o.weights, o.k, o.seed, o.folds, |m| {
-        members.check()?.fit(&dataset(m))
-    })?;
-    // the best; on a tie the larger weight (EASE alone is the simpler)
-    let weight = tried
-        .iter()
-        .max_by(|a, b| a.1.ndcg.total_cmp(&b.1.ndcg).then(a.0.total_cmp(&b.0)))
-        .map(|t| t.0)
-        .ok_or_else(|| crate::Error::Param("empty weight grid".into()))?;
-    let held_als = als.fit(&dataset(&train))?;
-    let held_blend = Blend {
-        ease: held.clone(),
-        als: held_als.clone(),
-        weight,
+    let weights = tune_blend(&train, held_ease.params, als, t)?;
+    let held = Held {
+        train: &train,
+        test: &test,
+        blend: Blend {
+            ease: held_ease,
+            als: als.fit(&dataset(&train))?,
+            weight: weights.params,
+        },
+        t,
     };
+    let pop = PopularityParams::default().fit(&dataset(&train))?;
     let holdout = Holdout {
-        k: o.k,
-        seed: o.seed,
-        model: evaluate(&held_blend, &train, &test, o.k),
-        popularity: evaluate(&pop, &train, &test, o.k),
+        k: t.k,
+        seed: t.seed,
+        model: evaluate(&held.blend, &train, &test, t.k),
+        popularity: evaluate(&pop, &train, &test, t.k),
     };
     let blend = BlendInfo {
-        weight,
+        weight: weights.params,
         als,
-        tried: tried
+        tried: weights
+            .tried
             .iter()
             .map(|(weight, q)| WeightTried {
                 weight: *weight,
                 ndcg: q.ndcg,
             })
             .collect(),
-        ease_holdout: evaluate(&held, &train, &test, o.k),
-        als_holdout: evaluate(&held_als, &train, &test, o.k),
+        ease_holdout: evaluate(&held.blend.ease, &train, &test, t.k),
+        als_holdout: evaluate(&held.blend.als, &train, &test, t.k),
     };
-    // the cold start: clusters over the same factors, against the blend
-    let grid = o
-        .cluster_grid
-        .iter()
-        .map(|&c| {
-            TasteClustersParams::new(als)
-                .clusters(c)
-                .seed(o.seed)
-                .check()
-        })
-        .collect::<Result<Vec<_>>>()?;
-    // k on the mean over the shortest histories, the ones clusters are for
-    let short = o.max_thin.min(3);
-    let by_k = thin_validation(&train, o.k, o.seed, o.folds, short, false, |m| {
-        let factors = als.fit(&dataset(m))?;
-        grid.iter()
-            .map(|p| Ok(Box::new(p.fit_factors(factors.clone(), m)?) as Box<dyn Scorer>))
-            .collect()
-    })?;
-    let k_tried: Vec<(usize, f64)> = grid
-        .iter()
-        .zip(&by_k)
-        .map(|(p, c)| {
-            let mean = c.iter().map(|q| q.ndcg).sum::<f64>() / short as f64;
-            (p.clusters(), mean)
-        })
-        .collect();
-    let best = (0..grid.len())
-        .max_by(|&a, &b| k_tried[a].1.total_cmp(&k_tried[b].1).then(b.cmp(&a)))
-        .ok_or_else(|| crate::Error::Param("empty cluster grid".into()))?;
-    let params = grid[best];
-    // then the blend and those clusters at every length, and whole
-    let ease = held.params;
-    let curves = thin_validation(&train, o.k, o.seed, o.folds, o.max_thin, true, |m| {
-        let factors = als.fit(&dataset(m))?;
-        let clusters = params.fit_factors(factors.clone(), m)?;
-        let blend = Blend {
-            ease: ease.fit(&dataset(m))?,
-            als: factors,
-            weight,
-        };
-        Ok(vec![Box::new(blend) as Box<dyn Scorer>, Box::new(clusters)])
-    })?;
-    let chosen = &curves[1];
-    let max = o.max_thin;
-    let below = curves[0][..max]
+    let cold_start = cold_start(&held, als, holdout.model)?;
+    // on all of it; one cluster is popularity: serving uses trending, its
+    // fresh form
+    let factors = if blend.blends() || cold_start.has_clusters() {
+        Some(als.fit(&dataset(all))?)
+    } else {
+        None
+    };
+    let clusters = match &factors {
+        Some(f) if cold_start.has_clusters() => Some(
+            cold_start
+                .params
+                .fit_factors(f.clone(), all)?
+                .without_user_factors(),
+        ),
+        _ => None,
+    };
+    Ok(Fitted {
+        model: fit_tuned(all, t)?,
+        als: factors
+            .filter(|_| blend.blends())
+            .map(Als::without_user_factors),
+        blend,
+        clusters,
+        cold_start,
+        holdout,
+    })
+}
+
+/// The cold start on validation folds of the holdout's training part:
+/// the cluster count over `als`'s factors ([`tune_clusters`]), then the
+/// blend and those clusters at every history length and whole, for
+/// `below` and `everyone`; with both measured on the holdout too.
+fn cold_start(held: &Held<'_>, als: AlsValidParams, holdout_model: Quality) -> Result<ColdStart> {
+    let (train, test, t) = (held.train, held.test, held.t);
+    let k = tune_clusters(train, als, t)?;
+    let params = k.params;
+    let curves = cold_start_curves(train, t, held.blend.ease.params, held.blend.weight, params)?;
+    let (blend_curve, chosen) = (&curves[0], &curves[1]);
+    let max = t.max_thin;
+    let below = blend_curve[..max]
         .iter()
         .zip(chosen)
         .position(|(e, c)| e.ndcg >= c.ndcg)
         .map_or(max + 1, |i| i + 1);
     // a small audience may not support a personal model at all
-    let everyone = below > max && chosen[max].ndcg > curves[0][max].ndcg;
-    let held_clusters = params.fit_factors(held_als, &train)?;
+    let everyone = below > max && chosen[max].ndcg > blend_curve[max].ndcg;
+    let held_clusters = params.fit_factors(held.blend.als.clone(), train)?;
     let thin = |h: usize| ThinQuality {
         history: h,
-        model: evaluate_thin(&held_blend, &train, &test, o.k, h, o.seed),
-        clusters: evaluate_thin(&held_clusters, &train, &test, o.k, h, o.seed),
+        model: evaluate_thin(&held.blend, train, test, t.k, h, t.seed),
+        clusters: evaluate_thin(&held_clusters, train, test, t.k, h, t.seed),
     };
-    let cold_start = ColdStart {
+    Ok(ColdStart {
         below,
         everyone,
         params,
-        tried: k_tried
+        tried: k
+            .tried
             .iter()
-            .map(|&(clusters, ndcg)| ClustersTried { clusters, ndcg })
+            .map(|(p, q)| ClustersTried {
+                clusters: p.clusters(),
+                ndcg: q.ndcg,
+            })
             .collect(),
-        validation: curves[0][..max]
+        validation: blend_curve[..max]
             .iter()
             .zip(chosen)
             .enumerate()
@@ -307,37 +241,37 @@ pub fn fit_with_holdout(all: &UserItems, o: &TrainOptions) -> Result<Fitted> {
         holdout: (1..=max).map(thin).collect(),
         validation_whole: ThinQuality {
             history: 0,
-            model: curves[0][max],
+            model: blend_curve[max],
             clusters: chosen[max],
         },
         holdout_whole: ThinQuality {
             history: 0,
-            model: holdout.model,
-            clusters: evaluate(&held_clusters, &train, &test, o.k),
+            model: holdout_model,
+            clusters: evaluate(&held_clusters, train, test, t.k),
         },
-    };
-    // on all of it; one cluster is popularity: serving uses trending, its
-    // fresh form
-    let factors = if blend.blends() || cold_start.has_clusters() {
-        Some(als.fit(&dataset(all))?)
-    } else {
-        None
-    };
-    let clusters = match &factors {
-        Some(f) if cold_start.has_clusters() => {
-            Some(params.fit_factors(f.clone(), all)?.without_user_factors())
-        }
-        _ => None,
-    };
-    Ok(Fitted {
-        model: fit_tuned(all, o)?,
-        als: factors
-            .filter(|_| blend.blends())
-            .map(Als::without_user_factors),
-        blend,
-        clusters,
-        cold_start,
-        holdout,
+    })
+}
+
+/// The blend (of `ease` and the clusters' ALS, weight `weight`) and the
+/// chosen clusters on validation folds of `train`, at every history length
+/// 1 … `max_thin` and whole: `[blend, clusters][h − 1]`, whole last.
+fn cold_start_curves(
+    train: &UserItems,
+    t: &Tuning,
+    ease: EaseValidParams,
+    weight: f64,
+    params: TasteClustersValidParams,
+) -> Result<Vec<Vec<Quality>>> {
+    let als = params.als();
+    thin_validation(train, t.k, t.seed, t.folds, t.max_thin, true, |m| {
+        let factors = als.fit(&dataset(m))?;
+        let clusters = params.fit_factors(factors.clone(), m)?;
+        let blend = Blend {
+            ease: ease.fit(&dataset(m))?,
+            als: factors,
+            weight,
+        };
+        Ok(vec![Box::new(blend) as Box<dyn Scorer>, Box::new(clusters)])
     })
 }
 
@@ -412,12 +346,15 @@ mod tests {
 
     fn quick() -> TrainOptions {
         TrainOptions {
-            lambdas: vec![10.0],
-            dropouts: vec![0.0],
-            als_grid: vec![(4, 1.0, 1.0)],
-            cluster_grid: vec![1, 2],
-            max_thin: 2,
-            folds: 1,
+            tuning: Tuning {
+                lambdas: vec![10.0],
+                dropouts: vec![0.0],
+                als_grid: vec![(4, 1.0, 1.0)],
+                cluster_grid: vec![1, 2],
+                max_thin: 2,
+                folds: 1,
+                ..Tuning::default()
+            },
             ..TrainOptions::default()
         }
     }
@@ -425,13 +362,13 @@ mod tests {
     #[test]
     fn options_are_checked() {
         let mut o = quick();
-        o.weights = vec![1.5];
+        o.tuning.weights = vec![1.5];
         assert!(fit_with_holdout(&UserItems::binary(vec![], 1), &o).is_err());
         let mut o = quick();
-        o.max_thin = 0;
+        o.tuning.max_thin = 0;
         assert!(o.check().is_err());
         o = quick();
-        o.cluster_grid.clear();
+        o.tuning.cluster_grid.clear();
         assert!(o.check().is_err());
         assert!(quick().check().is_ok());
     }

@@ -104,15 +104,19 @@ fn ease_beats_the_floor_on_movielens_100k() {
 
 #[test]
 fn training_blends_and_serves_taste_clusters_to_short_histories_on_movielens_100k() {
+    use showrunner_recommender::protocol::Tuning;
     use showrunner_recommender::train::{TrainOptions, fit_with_holdout};
     let all = Interactions::from_recbole(&movielens()).expect("read");
     // the grids cut to what the evaluation chose, to keep the test short
     let o = TrainOptions {
-        lambdas: vec![400.0],
-        dropouts: vec![0.5],
-        als_grid: vec![(32, 3.0, 30.0)],
-        folds: 2,
-        cluster_grid: vec![1, 5, 20],
+        tuning: Tuning {
+            lambdas: vec![400.0],
+            dropouts: vec![0.5],
+            als_grid: vec![(32, 3.0, 30.0)],
+            folds: 2,
+            cluster_grid: vec![1, 5, 20],
+            ..Tuning::default()
+        },
         ..TrainOptions::default()
     };
     let f = fit_with_holdout(&all.matrix, &o).expect("fit");
