@@ -14,25 +14,27 @@ fn short(name: &str) -> String {
     name.strip_prefix("showrunner-").unwrap_or(name).to_owned()
 }
 
-fn real_edges() -> Edges {
+/// Runs the cargo that runs the tests, offline, in the workspace; stdout.
+fn cargo(args: &[&str]) -> Vec<u8> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
+        .args(args)
+        .arg("--offline")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
-        .expect("cargo metadata");
+        .expect("cargo");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    out.stdout
+}
+
+fn real_edges() -> Edges {
+    let meta: serde_json::Value =
+        serde_json::from_slice(&cargo(&["metadata", "--format-version", "1", "--no-deps"]))
+            .expect("json");
     let mut edges = Edges::new();
     for p in meta["packages"].as_array().expect("packages") {
         let name = p["name"].as_str().expect("name");
@@ -106,33 +108,16 @@ fn the_documented_crate_graph_is_the_real_one() {
 
 #[test]
 fn catalog_side_crates_link_no_analytics_engine() {
-    // the lake's owner is used by playback and catalog code paths: it must
-    // not pull DataFusion, polars or linfa into them
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "tree",
-            "--offline",
-            "-p",
-            "showrunner-lake",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo tree");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tree = String::from_utf8_lossy(&out.stdout);
-    for heavy in ["datafusion", "polars", "linfa"] {
-        assert!(
-            !tree.lines().any(|l| l.starts_with(heavy)),
-            "showrunner-lake depends on {heavy}"
-        );
+    // the lake's and the bus's owners are used by playback and catalog
+    // code paths: they must not pull DataFusion, polars or linfa into them
+    for krate in ["showrunner-lake", "showrunner-bus", "showrunner-events"] {
+        let tree = cargo(&["tree", "-p", krate, "-e", "normal", "--prefix", "none"]);
+        let tree = String::from_utf8_lossy(&tree);
+        for heavy in ["datafusion", "polars", "linfa"] {
+            assert!(
+                !tree.lines().any(|l| l.starts_with(heavy)),
+                "{krate} depends on {heavy}"
+            );
+        }
     }
 }

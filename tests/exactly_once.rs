@@ -120,6 +120,24 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     assert_exactly_once(&h.lake(), &ids);
 }
 
+/// An ingest that aborts (failpoint) once `files` files are committed,
+/// before acking them, with a 3 s ack wait; its output.
+fn ingest_crashing_after_commit(h: &Harness, files: u32, batch_max: u32) -> std::process::Output {
+    let out = bin()
+        .env("SHOWRUNNER_FAILPOINT", format!("after-commit:{files}"))
+        .args(["ingest", "--nats", &h.url(), "--lake"])
+        .arg(h.lake())
+        .args(["--batch-max", &batch_max.to_string()])
+        .args(["--batch-wait-ms", "100", "--ack-wait-secs", "3"])
+        .output()
+        .expect("run");
+    assert!(
+        !out.status.success(),
+        "the failpoint must abort the process"
+    );
+    out
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn crash_between_commit_and_ack_is_not_written_twice() {
     let h = Harness::new();
@@ -130,24 +148,7 @@ async fn crash_between_commit_and_ack_is_not_written_twice() {
         .map(|e| e.envelope.event_id.to_string())
         .collect();
     publish(&js, &events).await;
-    let out = bin()
-        .env("SHOWRUNNER_FAILPOINT", "after-commit:3")
-        .args(["ingest", "--nats", &h.url(), "--lake"])
-        .arg(h.lake())
-        .args([
-            "--batch-max",
-            "500",
-            "--batch-wait-ms",
-            "100",
-            "--ack-wait-secs",
-            "3",
-        ])
-        .output()
-        .expect("run");
-    assert!(
-        !out.status.success(),
-        "the failpoint must abort the process"
-    );
+    let out = ingest_crashing_after_commit(&h, 3, 500);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("failpoint after-commit"), "{stderr}");
     let committed = lake_files(&h.lake()).expect("files").len();
@@ -341,21 +342,7 @@ async fn compaction_between_commit_and_redelivery_is_not_written_twice() {
         .map(|e| e.envelope.event_id.to_string())
         .collect();
     publish(&js, &events).await;
-    let out = bin()
-        .env("SHOWRUNNER_FAILPOINT", "after-commit:12")
-        .args(["ingest", "--nats", &h.url(), "--lake"])
-        .arg(h.lake())
-        .args([
-            "--batch-max",
-            "300",
-            "--batch-wait-ms",
-            "100",
-            "--ack-wait-secs",
-            "3",
-        ])
-        .output()
-        .expect("run");
-    assert!(!out.status.success(), "the failpoint must abort ingest");
+    ingest_crashing_after_commit(&h, 12, 300);
     let before = lake_files(&h.lake()).expect("files").len();
     // the committed but unacked batches are now inside compacted files
     let out = compact(&h.lake(), None);
