@@ -108,9 +108,15 @@ fn the_documented_crate_graph_is_the_real_one() {
 
 #[test]
 fn catalog_side_crates_link_no_analytics_engine() {
-    // the lake's and the bus's owners are used by playback and catalog
-    // code paths: they must not pull DataFusion, polars or linfa into them
-    for krate in ["showrunner-lake", "showrunner-bus", "showrunner-events"] {
+    // the lake's and the bus's owners and the read models are used by
+    // playback and catalog code paths: they must not pull DataFusion,
+    // polars or linfa into them
+    for krate in [
+        "showrunner-lake",
+        "showrunner-bus",
+        "showrunner-events",
+        "showrunner-projections",
+    ] {
         let tree = cargo(&["tree", "-p", krate, "-e", "normal", "--prefix", "none"]);
         let tree = String::from_utf8_lossy(&tree);
         for heavy in ["datafusion", "polars", "linfa"] {

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use linfa::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use showrunner_events::types::catalog::Maturity;
 use showrunner_recommender::artifact::{
     Artifact, BlendInfo, DataWindow, FORMAT, Holdout, Manifest,
 };
@@ -56,7 +57,7 @@ fn synth(
             name: format!("Title {t}"),
             genres: vec![format!("genre-{genre}")],
             language: "en".into(),
-            maturity: [0, 0, 1, 2, 3, 4][rng.random_range(0..6)],
+            maturity: Maturity::ALL[[0, 0, 1, 2, 3, 4][rng.random_range(0..6)]],
             countries,
             available_from: Some(0),
             ..Title::new(&format!("t{t:05}"), &[], &[])
@@ -115,7 +116,7 @@ fn synth(
             user,
             Profile {
                 country: Some(COUNTRIES[rng.random_range(0..COUNTRIES.len())].to_string()),
-                maturity_limit: None,
+                ..Profile::default()
             },
         );
     }
@@ -289,7 +290,7 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
     };
     let state = ServeState::new(
         std::env::temp_dir().join("showrunner-bench-models"),
-        Users::from_lake(watch, profiles),
+        Users::seeded(&watch, &profiles),
     );
     state.install(artifact);
     let app = showrunner_dashboard::app_router(state, Arc::new(vec![KEY.to_string()]));

@@ -27,6 +27,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// A NATS error, kept as its message.
+    pub fn nats(e: impl std::fmt::Display) -> Self {
+        Error::Nats(e.to_string())
+    }
+
     /// An I/O error on a path.
     pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -3,6 +3,7 @@
 //! - [`subjects`] — every subject and default stream name;
 //! - [`connect`] — connecting (eager or lazy), JetStream contexts, the
 //!   `EVENTS` and `DEADLETTER` streams;
+//! - [`follow`] — ordered follow of a family for live readers;
 //! - [`server`] — a local `nats-server` child process (standalone, tests,
 //!   benchmarks).
 //!
@@ -10,6 +11,7 @@
 
 pub mod connect;
 pub mod error;
+pub mod follow;
 pub mod server;
 pub mod subjects;
 

@@ -35,11 +35,14 @@ use crate::models::ease::{Ease, EaseValidParams};
 
 /// Format of the artifact's files; bumped on incompatible changes. 2 adds
 /// the blend (`als.json`) and the cold start (`clusters.json`): a build
-/// that reads only 1 must not serve such a version as EASE alone.
-pub const FORMAT: u32 = 2;
+/// that reads only 1 must not serve such a version as EASE alone. 3: the
+/// catalog is the `projections` one (maturity spelled as its rating, not a
+/// rank).
+pub const FORMAT: u32 = 3;
 
-/// The oldest format this build reads (1: EASE alone, no cold start).
-pub const OLDEST_FORMAT: u32 = 1;
+/// The oldest format this build reads (older catalogs rank maturity by
+/// number; retrain to replace them).
+pub const OLDEST_FORMAT: u32 = 3;
 
 /// The lake's data a model was trained on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,9 @@ pub enum Error {
     /// The lake could not be read.
     #[error("reading the lake: {0}")]
     Lake(String),
+    /// A read model could not be loaded.
+    #[error(transparent)]
+    Projections(#[from] showrunner_projections::Error),
     /// A model artifact that cannot be written or read.
     #[error("model artifact: {0}")]
     Artifact(String),

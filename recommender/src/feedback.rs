@@ -211,7 +211,7 @@ mod tests {
                     u.to_string(),
                     Profile {
                         country: Some(c.into()),
-                        maturity_limit: None,
+                        ..Profile::default()
                     },
                 )
             })

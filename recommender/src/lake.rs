@@ -1,6 +1,7 @@
-//! Reading the Parquet lake with polars: lazy scans of the `watch`, `user`
-//! and `catalog` families, deduplicated by `event_id`, aggregated per user ×
-//! watched id in the scan, and handed over as plain rows.
+//! What the recommender reads from the lake: the `watch` family with
+//! polars (a lazy scan deduplicated by `event_id` by the lake's rule,
+//! aggregated per user × watched id in the scan), and the catalog and
+//! profiles as the `projections` folds say.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,12 @@ use polars::prelude::*;
 use showrunner_events::Family;
 use showrunner_lake::{Layout, dedup, listing};
 
-use crate::catalog::{Catalog, CatalogRow, maturity_rank};
+use showrunner_projections::viewing::Watched;
+use showrunner_projections::{CatalogFold, Profiles, Viewing, load};
+
+pub use showrunner_projections::profiles::Profile;
+
+use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 
 /// What one user did with one watched id (a movie or an episode).
@@ -31,15 +37,6 @@ pub struct WatchAgg {
     pub completions: u32,
     /// Time of the latest `completed` event, ms.
     pub completed_at: Option<i64>,
-}
-
-/// A user's profile: country and maturity limit.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Profile {
-    /// Country at sign-up.
-    pub country: Option<String>,
-    /// Highest maturity allowed (rank in [`crate::catalog::MATURITY`]).
-    pub maturity_limit: Option<u8>,
 }
 
 /// Everything the recommender reads from the lake.
@@ -109,24 +106,6 @@ fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
         .cast(&DataType::Int64)
         .map_err(plerr)?;
     Ok(c.i64().map_err(plerr)?.iter().collect())
-}
-
-fn lists(df: &DataFrame, name: &str) -> Result<Vec<Option<Vec<String>>>> {
-    let l = df.column(name).map_err(plerr)?.list().map_err(plerr)?;
-    (0..l.len())
-        .map(|k| {
-            l.get_as_series(k)
-                .map(|s| {
-                    Ok(s.str()
-                        .map_err(plerr)?
-                        .iter()
-                        .flatten()
-                        .map(str::to_owned)
-                        .collect())
-                })
-                .transpose()
-        })
-        .collect()
 }
 
 /// Per user × watched id: the progress and completion aggregates.
@@ -233,88 +212,39 @@ pub fn watch(lake: &Path) -> Result<Vec<WatchAgg>> {
     Ok(rows)
 }
 
-/// Profiles: the country at sign-up and the latest maturity limit.
-pub fn profiles(lake: &Path) -> Result<HashMap<String, Profile>> {
-    let mut out: HashMap<String, Profile> = HashMap::new();
-    let Some(lf) = scan(lake, Family::User)? else {
-        return Ok(out);
-    };
-    let df = lf
-        .filter(col("user_id").is_not_null())
-        .select([
-            col("user_id"),
-            col("event_type"),
-            col("at"),
-            col("country"),
-            col("maturity_limit"),
-        ])
-        .sort(["at"], SortMultipleOptions::default())
-        .collect()
-        .map_err(plerr)?;
-    for (((u, ty), country), limit) in strs(&df, "user_id")?
-        .zip(strs(&df, "event_type")?)
-        .zip(strs(&df, "country")?)
-        .zip(strs(&df, "maturity_limit")?)
-    {
-        let Some(u) = u else { continue };
-        let p = out.entry(u.to_owned()).or_default();
-        if ty == Some("signed_up") {
-            p.country = country.map(str::to_owned);
-        }
-        if let Some(l) = limit {
-            p.maturity_limit = Some(maturity_rank(l));
-        }
+/// Viewing seeded from watch aggregates (serving's start, without reading
+/// every watch event a second time).
+pub fn viewing(watch: &[WatchAgg]) -> Viewing {
+    let mut v = Viewing::default();
+    for w in watch {
+        v.insert(
+            &w.user,
+            &w.watched,
+            Watched::from_aggregate(
+                w.position_ms,
+                w.duration_ms,
+                w.last_at,
+                w.max_fraction,
+                w.completed_at,
+                w.last_at,
+            ),
+        );
     }
-    Ok(out)
+    v
 }
 
-/// The catalog events, replayed.
+/// Profiles, folded from the `user` family.
+pub fn profiles(lake: &Path) -> Result<Profiles> {
+    let mut p = Profiles::default();
+    load::from_lake(lake, &mut p)?;
+    Ok(p)
+}
+
+/// The catalog, folded from the `catalog` family.
 pub fn catalog(lake: &Path) -> Result<Catalog> {
-    let Some(lf) = scan(lake, Family::Catalog)? else {
-        return Ok(Catalog::default());
-    };
-    let df = lf
-        .filter(col("title_id").is_not_null())
-        .collect()
-        .map_err(plerr)?;
-    let at = ints(&df, "at")?;
-    let from = ints(&df, "available_from")?;
-    let until = ints(&df, "available_until")?;
-    let season = ints(&df, "season")?;
-    let episode = ints(&df, "episode")?;
-    let genres = lists(&df, "genres")?;
-    let countries = lists(&df, "countries")?;
-    let col_strs = |name: &str| -> Result<Vec<Option<String>>> {
-        Ok(strs(&df, name)?.map(|s| s.map(str::to_owned)).collect())
-    };
-    let (ty, id, name, kind, lang, rating, series) = (
-        col_strs("event_type")?,
-        col_strs("title_id")?,
-        col_strs("name")?,
-        col_strs("kind")?,
-        col_strs("language")?,
-        col_strs("maturity_rating")?,
-        col_strs("series_id")?,
-    );
-    let rows = (0..df.height())
-        .map(|k| CatalogRow {
-            at: at[k].unwrap_or(0),
-            event_type: ty[k].clone().unwrap_or_default(),
-            title_id: id[k].clone().unwrap_or_default(),
-            name: name[k].clone(),
-            kind: kind[k].clone(),
-            genres: genres[k].clone(),
-            language: lang[k].clone(),
-            maturity_rating: rating[k].clone(),
-            countries: countries[k].clone(),
-            available_from: from[k],
-            available_until: until[k],
-            series_id: series[k].clone(),
-            season: season[k],
-            episode: episode[k],
-        })
-        .collect();
-    Ok(Catalog::replay(rows))
+    let mut c = CatalogFold::default();
+    load::from_lake(lake, &mut c)?;
+    Ok(c.catalog())
 }
 
 /// Reads everything the recommender needs.
@@ -330,7 +260,7 @@ pub fn snapshot(lake: &Path) -> Result<Snapshot> {
     Ok(Snapshot {
         catalog: catalog(lake)?,
         watch,
-        profiles: profiles(lake)?,
+        profiles: profiles(lake)?.all(),
         window,
     })
 }

@@ -2,9 +2,11 @@
 //! and their offline evaluation.
 //!
 //! Module map:
-//! - [`lake`] — polars scans of the lake: watch aggregates per user ×
-//!   watched id, profiles, catalog events;
-//! - [`catalog`] — the catalog replayed: titles, episodes, availability;
+//! - [`lake`] — what training reads from the lake: watch aggregates per
+//!   user × watched id (a polars scan), and the `projections` catalog and
+//!   profiles;
+//! - [`catalog`] — the `projections` catalog (titles, episodes,
+//!   availability, maturity), re-exported;
 //! - [`feedback`] — weighted implicit feedback and per-country trending;
 //! - [`protocol`] — how every hyper-parameter is chosen, for training and
 //!   evaluation alike: the holdout split, the validation folds, every
@@ -37,7 +39,6 @@
 //! - [`error`] — this crate's [`Error`].
 
 pub mod artifact;
-pub mod catalog;
 pub mod data;
 pub mod error;
 pub mod eval;
@@ -51,3 +52,4 @@ pub mod serve;
 pub mod train;
 
 pub use error::{Error, Result};
+pub use showrunner_projections::catalog;

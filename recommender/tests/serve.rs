@@ -11,12 +11,13 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use ndarray::Array2;
 use serde_json::Value;
+use showrunner_events::types::catalog::Maturity;
 use showrunner_events::types::{Payload, WatchEvent};
 use showrunner_events::{Event, Timestamp};
 use showrunner_recommender::artifact::{
     Artifact, BlendInfo, ColdStart, DataWindow, FORMAT, Holdout, Manifest,
 };
-use showrunner_recommender::catalog::{Catalog, Title, maturity_rank};
+use showrunner_recommender::catalog::{Catalog, Title};
 use showrunner_recommender::feedback::FeedbackParams;
 use showrunner_recommender::lake::{Profile, WatchAgg};
 use showrunner_recommender::models::als::{Als, AlsParams};
@@ -31,7 +32,7 @@ const DAY: i64 = 86_400_000;
 fn title(id: &str, countries: &[&str], rating: &str, episodes: &[&str]) -> Title {
     Title {
         name: format!("The {id}"),
-        maturity: maturity_rank(rating),
+        maturity: maturity(rating),
         available_from: Some(0),
         ..Title::new(id, countries, episodes)
     }
@@ -200,10 +201,18 @@ fn completed(user: &str, watched: &str) -> Event {
     e
 }
 
+fn maturity(rating: &str) -> Maturity {
+    *Maturity::ALL
+        .iter()
+        .find(|m| m.as_str() == rating)
+        .expect("a rating")
+}
+
 fn profile(country: &str, limit: Option<&str>) -> Profile {
     Profile {
         country: Some(country.into()),
-        maturity_limit: limit.map(maturity_rank),
+        maturity_limit: limit.map(maturity),
+        ..Profile::default()
     }
 }
 
@@ -235,7 +244,7 @@ fn state() -> ServeState {
     let dir = tempfile::tempdir().expect("tmp").keep();
     let s = ServeState::new(
         showrunner_lake::Layout::new(&dir).models(),
-        Users::from_lake(watch, profiles),
+        Users::seeded(&watch, &profiles),
     );
     s.install(artifact("v1"));
     s

@@ -107,6 +107,19 @@ macro_rules! wire_enum {
             fn encode(&self) -> String { self.as_str().to_owned() }
         }
         $crate::types::field::impl_field!($Name);
+
+        impl serde::Serialize for $Name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $Name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let w = String::deserialize(d)?;
+                <Self as $crate::types::field::Scalar>::decode(&w).map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 pub(crate) use wire_enum;

@@ -32,7 +32,6 @@ use showrunner_events::types::player::DeviceType;
 use crate::artifact::{self, Artifact};
 use crate::error::Result;
 use crate::feedback::FeedbackParams;
-use crate::lake;
 use rank::{Context, Loaded, Row};
 use users::Users;
 
@@ -46,8 +45,6 @@ pub struct ServeState {
     pub models_dir: PathBuf,
     /// Engagement threshold (from the model's feedback parameters).
     pub min_fraction: f64,
-    /// Counters of the stream followers.
-    pub live: Arc<live::LiveStats>,
 }
 
 fn now_ms() -> i64 {
@@ -64,7 +61,6 @@ impl ServeState {
             users: Arc::new(users),
             models_dir,
             min_fraction: FeedbackParams::default().min_fraction,
-            live: Arc::default(),
         }
     }
 
@@ -72,7 +68,7 @@ impl ServeState {
     /// counters, users known, and the served model's age.
     pub fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write;
-        self.live.render(out);
+        live::render(self, out);
         let mut gauge = |name: &str, help: &str, v: f64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         };
@@ -90,11 +86,11 @@ impl ServeState {
         }
     }
 
-    /// Users from the lake (polars), and the current model if one is
+    /// Users from the lake, and the current model if one is
     /// published (an unreadable one is logged and skipped: the reload
     /// poller keeps trying). Blocking.
     pub fn open(lake_dir: &Path) -> Result<ServeState> {
-        let users = Users::from_lake(lake::watch(lake_dir)?, lake::profiles(lake_dir)?);
+        let users = Users::load(lake_dir)?;
         let s = ServeState::new(showrunner_lake::Layout::new(lake_dir).models(), users);
         if let Err(e) = s.reload() {
             tracing::warn!(error = %e, "the current model cannot be loaded; serving 503 until one can");

@@ -17,6 +17,7 @@ use crate::feedback::Trending;
 use crate::models::clusters::TasteClusters;
 use crate::models::{Scorer, blend, top_k_by};
 use crate::serve::users::UserState;
+use showrunner_projections::viewing::Watched;
 
 /// A loaded artifact with what serving precomputes from it.
 #[derive(Debug)]
@@ -124,7 +125,7 @@ impl Row {
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
     /// The user's state (None: unknown user).
-    pub user: Option<&'a UserState>,
+    pub user: Option<&'a UserState<'a>>,
     /// Country (the request's, else the profile's).
     pub country: Option<&'a str>,
     /// Time availability is checked at, ms.
@@ -137,13 +138,13 @@ pub struct Context<'a> {
 pub fn history(m: &Loaded, ctx: &Context<'_>) -> Vec<(usize, i64)> {
     let mut by_title: HashMap<usize, i64> = HashMap::new();
     if let Some(u) = ctx.user {
-        for (id, w) in &u.watched {
-            if w.max_fraction < ctx.min_fraction && !w.completed() {
+        for (id, w) in u.watched() {
+            if w.max_fraction() < ctx.min_fraction && !w.completed() {
                 continue;
             }
             if let Some(t) = m.artifact.catalog.resolve(id) {
                 let e = by_title.entry(t).or_insert(i64::MIN);
-                *e = (*e).max(w.last_at);
+                *e = (*e).max(w.last_at());
             }
         }
     }
@@ -158,15 +159,11 @@ fn allowed(m: &Loaded, ctx: &Context<'_>, engaged: &[(usize, i64)]) -> Vec<bool>
     let titles = &m.artifact.catalog.titles;
     let none = vec![false; m.n()];
     let listed = m.listed.get(ctx.country.unwrap_or("")).unwrap_or(&none);
-    let limit = ctx.user.and_then(|u| u.maturity_limit).unwrap_or(u8::MAX);
+    let limit = ctx.user.and_then(|u| u.maturity_limit);
     let mut ok: Vec<bool> = titles
         .iter()
         .zip(listed)
-        .map(|(t, &l)| {
-            l && t.maturity <= limit
-                && t.available_from.is_none_or(|f| f <= ctx.now_ms)
-                && t.available_until.is_none_or(|u| ctx.now_ms < u)
-        })
+        .map(|(t, &l)| l && limit.is_none_or(|m| t.maturity <= m) && t.in_window(ctx.now_ms))
         .collect();
     for &(t, _) in engaged {
         ok[t] = false;
@@ -179,7 +176,7 @@ fn item(m: &Loaded, t: usize, score: f64, reason: String) -> Item {
     Item {
         title_id: x.id.clone(),
         name: x.name.clone(),
-        kind: x.kind.clone(),
+        kind: x.kind.as_str().to_owned(),
         genres: x.genres.clone(),
         score,
         reason,
@@ -438,16 +435,16 @@ pub fn continue_watching(m: &Loaded, ctx: &Context<'_>, k: usize) -> Vec<Resume>
     };
     let cat = &m.artifact.catalog;
     let ok = allowed(m, ctx, &[]);
-    let finished = |w: &crate::serve::users::Watched| {
-        w.completed_at.is_some_and(|c| c >= w.progress_at)
-            || (w.duration_ms > 0 && w.position_ms as f64 >= 0.95 * w.duration_ms as f64)
+    let finished = |w: &Watched| {
+        w.completed_at().is_some_and(|c| c >= w.progress_at())
+            || (w.duration_ms() > 0 && w.position_ms() as f64 >= 0.95 * w.duration_ms() as f64)
     };
     // per title, the latest watched id
-    let mut latest: HashMap<usize, (&str, &crate::serve::users::Watched)> = HashMap::new();
-    for (id, w) in &u.watched {
+    let mut latest: HashMap<usize, (&str, &Watched)> = HashMap::new();
+    for (id, w) in u.watched() {
         let Some(t) = cat.resolve(id) else { continue };
         let e = latest.entry(t).or_insert((id, w));
-        if (w.last_at, id.as_str()) > (e.1.last_at, e.0) {
+        if (w.last_at(), id.as_str()) > (e.1.last_at(), e.0) {
             *e = (id, w);
         }
     }
@@ -457,17 +454,17 @@ pub fn continue_watching(m: &Loaded, ctx: &Context<'_>, k: usize) -> Vec<Resume>
             continue;
         }
         let title = &cat.titles[t];
-        let started = w.max_fraction >= ctx.min_fraction && w.position_ms > 0;
+        let started = w.max_fraction() >= ctx.min_fraction && w.position_ms() > 0;
         let resume = |episode: Option<&crate::catalog::Episode>| Resume {
             title_id: title.id.clone(),
             name: title.name.clone(),
             episode_id: episode.map(|e| e.id.clone()),
             season: episode.map(|e| e.season),
             episode: episode.map(|e| e.number),
-            position_ms: w.position_ms,
-            duration_ms: w.duration_ms,
+            position_ms: w.position_ms(),
+            duration_ms: w.duration_ms(),
             reason: "resume".into(),
-            last_watched_at: w.last_at,
+            last_watched_at: w.last_at(),
         };
         match cat.episode(id) {
             None if !finished(w) && started => out.push(resume(None)),

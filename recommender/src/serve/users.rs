@@ -1,97 +1,122 @@
-//! What serving knows of each user: where they are in every movie and
-//! episode they touched, their country and maturity limit. Loaded from the
-//! lake at start and kept fresh from the event stream; applying an event is
-//! idempotent (positions keep the latest by event time, completions and
-//! fractions keep their maximum), so replaying an overlap is harmless.
+//! What serving knows of each user: the `projections` viewing (where they
+//! are in every movie and episode they touched) and profiles (country,
+//! maturity limit), loaded from the lake at start and followed live from
+//! the bus. Both folds are idempotent, so replaying an overlap is harmless.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::path::Path;
+use std::sync::Arc;
 
-use showrunner_events::Event;
-use showrunner_events::types::{Payload, UserEvent, WatchEvent};
+use showrunner_events::types::catalog::Maturity;
+use showrunner_events::{Event, Family};
+use showrunner_projections::live::Live;
+use showrunner_projections::profiles::Profile;
+use showrunner_projections::viewing::Watched;
+use showrunner_projections::{Fold, Profiles, Viewing};
 
-use crate::catalog::maturity_rank;
-use crate::lake::{Profile, WatchAgg};
+use crate::error::Result;
+use crate::lake;
 
-/// Where a user is in one movie or episode.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Watched {
-    /// Position of the latest progress, ms.
-    pub position_ms: i64,
-    /// Duration of the latest progress, ms.
-    pub duration_ms: i64,
-    /// Time of that progress event, ms.
-    pub progress_at: i64,
-    /// Largest fraction of the duration reached.
-    pub max_fraction: f64,
-    /// Latest completion, ms.
-    pub completed_at: Option<i64>,
-    /// Latest event of either kind, ms.
-    pub last_at: i64,
+/// The read models serving keeps.
+#[derive(Debug, Default)]
+pub struct Audience {
+    /// History and resume points.
+    pub viewing: Viewing,
+    /// Profiles.
+    pub profiles: Profiles,
 }
 
-impl Watched {
-    /// Whether it was watched to the end at least once.
-    pub fn completed(&self) -> bool {
-        self.completed_at.is_some()
+impl Fold for Audience {
+    fn families(&self) -> &'static [Family] {
+        &[Family::Watch, Family::User]
+    }
+
+    fn apply(&mut self, e: &Event) -> bool {
+        self.viewing.apply(e) | self.profiles.apply(e)
     }
 }
 
-/// A user as serving sees them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UserState {
-    /// Movies and episodes by watched id.
-    pub watched: HashMap<String, Watched>,
-    /// Country at sign-up.
+/// A user as one request sees them.
+#[derive(Debug, Clone)]
+pub struct UserState<'a> {
+    /// Movies and episodes by watched id (None: nothing watched).
+    pub watched: Option<&'a HashMap<String, Watched>>,
+    /// Country.
     pub country: Option<String>,
-    /// Highest maturity allowed (rank).
-    pub maturity_limit: Option<u8>,
+    /// Highest maturity allowed.
+    pub maturity_limit: Option<Maturity>,
+}
+
+impl<'a> UserState<'a> {
+    /// Every movie and episode watched.
+    pub fn watched(&self) -> impl Iterator<Item = (&'a String, &'a Watched)> + use<'a> {
+        self.watched.into_iter().flatten()
+    }
 }
 
 /// Every user, behind one lock (reads are concurrent; writes are single
 /// events).
 #[derive(Debug, Default)]
 pub struct Users {
-    map: RwLock<HashMap<String, UserState>>,
+    live: Arc<Live<Audience>>,
 }
 
 impl Users {
-    /// From the lake's watch aggregates and profiles.
-    pub fn from_lake(watch: Vec<WatchAgg>, profiles: HashMap<String, Profile>) -> Users {
-        let mut map: HashMap<String, UserState> = HashMap::new();
-        for (u, p) in profiles {
-            let s = map.entry(u).or_default();
-            s.country = p.country;
-            s.maturity_limit = p.maturity_limit;
-        }
-        for w in watch {
-            let s = map.entry(w.user).or_default();
-            s.watched.insert(
-                w.watched,
-                Watched {
-                    position_ms: w.position_ms,
-                    duration_ms: w.duration_ms,
-                    progress_at: w.last_at,
-                    max_fraction: w.max_fraction,
-                    completed_at: w.completed_at,
-                    last_at: w.last_at,
-                },
-            );
-        }
+    /// Over these folds.
+    pub fn new(viewing: Viewing, profiles: Profiles) -> Users {
         Users {
-            map: RwLock::new(map),
+            live: Arc::new(Live::new(Audience { viewing, profiles })),
         }
     }
 
+    /// Seeded from watch aggregates and profiles known elsewhere (fixtures,
+    /// benchmarks).
+    pub fn seeded(watch: &[lake::WatchAgg], profiles: &HashMap<String, Profile>) -> Users {
+        let mut p = Profiles::default();
+        for (u, x) in profiles {
+            p.seed(u, x);
+        }
+        Users::new(lake::viewing(watch), p)
+    }
+
+    /// From the lake: viewing seeded from the watch aggregates (one polars
+    /// scan), profiles folded from the `user` family.
+    pub fn load(lake_dir: &Path) -> Result<Users> {
+        Ok(Users::new(
+            lake::viewing(&lake::watch(lake_dir)?),
+            lake::profiles(lake_dir)?,
+        ))
+    }
+
+    /// The shared folds (for the bus followers).
+    pub fn live(&self) -> Arc<Live<Audience>> {
+        self.live.clone()
+    }
+
     /// Runs `f` on the user's state (None: unknown user).
-    pub fn with<R>(&self, user: &str, f: impl FnOnce(Option<&UserState>) -> R) -> R {
-        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        f(map.get(user))
+    pub fn with<R>(&self, user: &str, f: impl FnOnce(Option<&UserState<'_>>) -> R) -> R {
+        let a = self.live.read();
+        let watched = a.viewing.user(user);
+        let profile = a.profiles.get(user);
+        if watched.is_none() && profile.is_none() {
+            return f(None);
+        }
+        let profile = profile.unwrap_or_default();
+        f(Some(&UserState {
+            watched,
+            country: profile.country,
+            maturity_limit: profile.maturity_limit,
+        }))
     }
 
     /// Number of users known.
     pub fn len(&self) -> usize {
-        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+        let a = self.live.read();
+        a.viewing
+            .users()
+            .filter(|u| a.profiles.get(u).is_none())
+            .count()
+            + a.profiles.len()
     }
 
     /// Whether no user is known.
@@ -101,51 +126,6 @@ impl Users {
 
     /// Applies one event; returns whether it concerned serving.
     pub fn apply(&self, e: &Event) -> bool {
-        let Some(user) = e.envelope.user_id.as_deref() else {
-            return false;
-        };
-        let at = e.envelope.occurred_at.0;
-        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-        match &e.payload {
-            Payload::Watch(w) => {
-                let Some(title) = e.envelope.title_id.as_deref() else {
-                    return false;
-                };
-                let s = map.entry(user.to_owned()).or_default();
-                let x = s.watched.entry(title.to_owned()).or_default();
-                match w {
-                    WatchEvent::Progress(p) => {
-                        if at >= x.progress_at {
-                            x.position_ms = p.position_ms;
-                            x.duration_ms = p.duration_ms;
-                            x.progress_at = at;
-                        }
-                        if p.duration_ms > 0 {
-                            x.max_fraction = x
-                                .max_fraction
-                                .max(p.position_ms as f64 / p.duration_ms as f64);
-                        }
-                    }
-                    WatchEvent::Completed(_) => {
-                        x.completed_at = Some(x.completed_at.map_or(at, |c| c.max(at)));
-                    }
-                }
-                x.last_at = x.last_at.max(at);
-                true
-            }
-            Payload::User(UserEvent::SignedUp(s)) => {
-                map.entry(user.to_owned()).or_default().country = Some(s.country.0.clone());
-                true
-            }
-            Payload::User(UserEvent::ProfileUpdated(p)) => match p.maturity_limit {
-                Some(m) => {
-                    map.entry(user.to_owned()).or_default().maturity_limit =
-                        Some(maturity_rank(m.as_str()));
-                    true
-                }
-                None => false,
-            },
-            _ => false,
-        }
+        self.live.apply(e)
     }
 }
