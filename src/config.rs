@@ -47,6 +47,9 @@ pub struct ClickHouseConfig {
     pub durable: String,
     /// Most events per insert.
     pub batch_max: usize,
+    /// How long the stream waits for a batch's ack before redelivering it,
+    /// seconds (longer than an insert with its retries takes).
+    pub ack_wait_secs: u64,
     /// User.
     pub user: String,
     /// Password.
@@ -100,6 +103,7 @@ impl Default for ClickHouseConfig {
             url: "http://127.0.0.1:8123".into(),
             durable: "clickhouse".into(),
             batch_max: 50_000,
+            ack_wait_secs: 300,
             user: "default".into(),
             password: String::new(),
             database: "showrunner".into(),
@@ -432,6 +436,9 @@ impl Config {
         }
         if self.clickhouse.batch_max == 0 {
             bail!("config field `clickhouse.batch_max` must be > 0");
+        }
+        if !(10..=86_400).contains(&self.clickhouse.ack_wait_secs) {
+            bail!("config field `clickhouse.ack_wait_secs` must be between 10 and 86400");
         }
         if !(10..=3_600_000).contains(&self.recommender.reload_ms) {
             bail!("config field `recommender.reload_ms` must be within 10..=3600000");

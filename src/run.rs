@@ -174,6 +174,7 @@ pub fn spawn_clickhouse_sink(
         durable: cfg.clickhouse.durable.clone(),
         batch_max: cfg.clickhouse.batch_max,
         batch_wait: s.batch_wait,
+        ack_wait: Duration::from_secs(cfg.clickhouse.ack_wait_secs),
         drain: s.drain,
     };
     let report = Arc::new(clickhouse_sink::SinkReport::default());

@@ -122,6 +122,7 @@ pub async fn run(a: ClickHouseArgs) -> Result<()> {
         durable: "bench-clickhouse".into(),
         batch_max: a.batch_max,
         batch_wait: sink::MIN_BATCH_WAIT,
+        ack_wait: std::time::Duration::from_secs(300),
         drain: true,
     };
     let (sink_js, sink_streams, sink_report) = (js.clone(), streams.clone(), report.clone());

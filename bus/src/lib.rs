@@ -3,6 +3,8 @@
 //! - [`subjects`] — every subject and default stream name;
 //! - [`connect`] — connecting (eager or lazy), JetStream contexts, the
 //!   `EVENTS` and `DEADLETTER` streams;
+//! - [`durable`] — durable pull consumers: settings, creation, one pull
+//!   request at a time with shutdown, drain detection;
 //! - [`follow`] — ordered follow of a family for live readers;
 //! - [`server`] — a local `nats-server` child process (standalone, tests,
 //!   benchmarks).
@@ -10,6 +12,7 @@
 //! Invariant: only this crate spells a subject or a stream name.
 
 pub mod connect;
+pub mod durable;
 pub mod error;
 pub mod follow;
 pub mod server;

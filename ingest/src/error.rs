@@ -5,9 +5,18 @@ use std::path::PathBuf;
 /// Errors of the collector, the consumer, the sinks and dead letters.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// ClickHouse could not be reached or refused an operation.
+    /// ClickHouse could not be reached, or failed without an exception.
     #[error("clickhouse: {0}")]
     ClickHouse(String),
+    /// ClickHouse answered with an exception: its code (the server's
+    /// `ErrorCodes`, read once where the response is received) and text.
+    #[error("clickhouse: Code: {code}. {message}")]
+    ClickHouseServer {
+        /// The exception's code.
+        code: u32,
+        /// The server's text.
+        message: String,
+    },
     /// NATS could not be reached or refused an operation.
     #[error("nats: {0}")]
     Nats(String),

@@ -14,8 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use async_nats::jetstream::consumer::{AckPolicy, pull};
-use futures::StreamExt;
 use showrunner_events::Validator;
 use tokio::sync::mpsc;
 
@@ -24,6 +22,7 @@ use crate::deadletter;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::sinks::parquet::ParquetSink;
+use showrunner_bus::durable::{self, Acks, Durable, Pulled};
 use showrunner_bus::{self as nats, StreamSettings};
 
 /// Settings of an ingest worker.
@@ -80,26 +79,24 @@ pub struct IngestReport {
     pub expired: u64,
 }
 
+impl IngestSettings {
+    /// The durable consumer these settings describe.
+    pub fn durable(&self) -> Durable {
+        Durable {
+            name: self.durable.clone(),
+            acks: Acks::Each,
+            ack_wait: self.ack_wait,
+            max_ack_pending: (self.batch_max * 4).max(1_000),
+        }
+    }
+}
+
 /// Creates (if missing) and returns the durable pull consumer.
 pub async fn durable_consumer(
     js: &jetstream::Context,
     s: &IngestSettings,
-) -> Result<jetstream::consumer::Consumer<pull::Config>> {
-    let stream = nats::ensure_streams(js, &s.streams).await?;
-    stream
-        .get_or_create_consumer(
-            &s.durable,
-            pull::Config {
-                durable_name: Some(s.durable.clone()),
-                ack_policy: AckPolicy::Explicit,
-                ack_wait: s.ack_wait,
-                max_ack_pending: (s.batch_max * 4).max(1_000) as i64,
-                filter_subject: showrunner_bus::subjects::EVENTS.into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| Error::Nats(format!("consumer {}: {e}", s.durable)))
+) -> Result<durable::Consumer> {
+    Ok(durable::open(js, &s.streams, &s.durable()).await?.0)
 }
 
 impl IngestSettings {
@@ -148,12 +145,7 @@ pub async fn run(
         .created
         .unix_timestamp_nanos()
         .to_string();
-    let consumer = durable_consumer(&js, &s).await?;
-    let ack_wait = consumer.cached_info().config.ack_wait;
-    if ack_wait != s.ack_wait {
-        tracing::warn!(server = ?ack_wait, configured = ?s.ack_wait, durable = %s.durable,
-            "the durable consumer keeps the ack wait it was created with; using the server's");
-    }
+    let (consumer, ack_wait) = durable::open(&js, &s.streams, &s.durable()).await?;
     let lake = s.lake.clone();
     let stale = ack_wait * 2;
     let stream_name = s.streams.events.clone();
@@ -199,48 +191,31 @@ pub async fn run(
             let expires =
                 if batch.is_empty() { s.batch_wait } else { left }.max(Duration::from_millis(50));
             let requested = Instant::now();
-            let mut msgs = consumer
-                .batch()
-                .max_messages(pull.min(batch_max - batch.len()))
-                .expires(expires)
-                .messages()
-                .await
-                .map_err(Error::nats)?;
             let before = batch.len();
-            loop {
-                tokio::select! {
-                    biased;
-                    () = &mut shutdown => {
-                        tracing::info!("shutdown requested: flushing");
-                        stopping = true;
-                        break;
-                    }
-                    next = msgs.next() => match next {
-                        Some(Ok(m)) => {
-                            let info = m.info().map_err(Error::nats)?;
-                            batch.push(Incoming {
-                                seq: info.stream_sequence,
-                                delivered: info.delivered,
-                                subject: m.subject.clone(),
-                                payload: m.payload.clone(),
-                                reply: m.reply.clone(),
-                                received: requested,
-                            });
-                        }
-                        Some(Err(e)) => {
-                            tracing::warn!(error = %e, "pull failed; retrying");
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                            break;
-                        }
-                        None => break,
-                    },
-                }
+            let mut msgs = Vec::new();
+            let max = pull.min(batch_max - batch.len());
+            if durable::pull(&consumer, max, expires, &mut shutdown, &mut msgs).await?
+                == Pulled::Shutdown
+            {
+                tracing::info!("shutdown requested: flushing");
+                stopping = true;
+            }
+            for m in msgs {
+                let info = m.info().map_err(Error::nats)?;
+                batch.push(Incoming {
+                    seq: info.stream_sequence,
+                    delivered: info.delivered,
+                    subject: m.subject.clone(),
+                    payload: m.payload.clone(),
+                    reply: m.reply.clone(),
+                    received: requested,
+                });
             }
             if batch.len() > before {
                 idle = 0;
             } else if batch.is_empty() && s.drain {
                 idle += 1;
-                if idle >= 2 && nothing_pending(&consumer).await {
+                if idle >= 2 && durable::drained(&consumer).await {
                     stopping = true;
                 }
             }
@@ -297,14 +272,6 @@ async fn failpoint_stall_before_commit(events: usize) {
     {
         tracing::warn!(ms, "failpoint stall-before-commit: holding the first batch");
         tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-}
-
-async fn nothing_pending(consumer: &jetstream::consumer::Consumer<pull::Config>) -> bool {
-    let mut c = consumer.clone();
-    match c.info().await {
-        Ok(info) => info.num_pending == 0 && info.num_ack_pending == 0,
-        Err(_) => false,
     }
 }
 

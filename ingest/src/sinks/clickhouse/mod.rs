@@ -95,8 +95,23 @@ pub fn decode_row(
     Ok((family, w))
 }
 
+/// A client error as this crate's: a server exception keeps its code
+/// (`Code: N` is how every server version from 18.16 on starts the text of
+/// an exception; this is the one place that reads it).
 pub(crate) fn ch(e: clickhouse::error::Error) -> Error {
-    Error::ClickHouse(e.to_string())
+    let message = e.to_string();
+    let code = match &e {
+        clickhouse::error::Error::BadResponse(text) => text
+            .split("Code: ")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|c| c.parse::<u32>().ok()),
+        _ => None,
+    };
+    match code {
+        Some(code) => Error::ClickHouseServer { code, message },
+        None => Error::ClickHouse(message),
+    }
 }
 
 fn varint(mut n: u64, out: &mut Vec<u8>) {

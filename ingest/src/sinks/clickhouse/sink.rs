@@ -15,16 +15,17 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::AckPolicy, consumer::pull};
+use async_nats::jetstream;
 use bytes::Bytes;
-use futures::StreamExt;
+use clickhouse::Client;
 use serde::Serialize;
 use showrunner_events::{Family, Validator};
 
 use super::{ClickHouseSettings, encode_row, insert};
 use crate::deadletter::{self, Letter};
 use crate::error::{Error, Result};
-use showrunner_bus::{self as nats, StreamSettings};
+use showrunner_bus::StreamSettings;
+use showrunner_bus::durable::{self, Acks, Durable, Pulled};
 
 /// Settings of the sink.
 #[derive(Debug, Clone)]
@@ -37,8 +38,24 @@ pub struct SinkSettings {
     pub batch_max: usize,
     /// Longest a batch waits for more events; at least [`MIN_BATCH_WAIT`].
     pub batch_wait: Duration,
+    /// How long the server waits for a batch's ack before redelivering
+    /// it: longer than an insert can take with its retries.
+    pub ack_wait: Duration,
     /// Exit once nothing is pending.
     pub drain: bool,
+}
+
+impl SinkSettings {
+    /// The durable consumer these settings describe: one ack per batch
+    /// (the last message's, batches being acked in order).
+    pub fn durable(&self) -> Durable {
+        Durable {
+            name: self.durable.clone(),
+            acks: Acks::Cumulative,
+            ack_wait: self.ack_wait,
+            max_ack_pending: (self.batch_max * 2).max(1_000),
+        }
+    }
 }
 
 /// Counters of the sink.
@@ -77,112 +94,165 @@ pub async fn run(
     report: std::sync::Arc<SinkReport>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
-    let stream = nats::ensure_streams(&js, streams).await?;
-    let consumer = stream
-        .get_or_create_consumer(
-            &s.durable,
-            pull::Config {
-                durable_name: Some(s.durable.clone()),
-                ack_policy: AckPolicy::All,
-                ack_wait: Duration::from_secs(300),
-                max_ack_pending: (s.batch_max * 2).max(1_000) as i64,
-                filter_subject: showrunner_bus::subjects::EVENTS.into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| Error::Nats(format!("consumer {}: {e}", s.durable)))?;
-    let c = s.clickhouse.client();
+    let (consumer, _) = durable::open(&js, streams, &s.durable()).await?;
     tokio::pin!(shutdown);
     // pulling the next batch overlaps inserting the previous one; batches
     // are inserted and acked in order, so one ack per batch stays correct
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Rows, Vec<jetstream::Message>)>(1);
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let inserter = {
-        let (report, db, settings, js, stream_name) = (
-            report.clone(),
-            s.clickhouse.database.clone(),
-            s.clickhouse.clone(),
-            js.clone(),
-            streams.events.clone(),
-        );
-        tokio::spawn(async move {
-            while let Some((rows, batch)) = rx.recv().await {
-                // (message index, why) of the rows the server refused
-                let mut refusals: Vec<(usize, String)> = Vec::new();
-                for (_, mut fam) in rows {
-                    let all = Bytes::from(std::mem::take(&mut fam.bytes));
-                    // a range the server refuses is split in halves until
-                    // the refused rows stand alone; those are skipped
-                    let mut todo = vec![(0, fam.starts.len())];
-                    while let Some((lo, hi)) = todo.pop() {
-                        let mut backoff = Duration::from_millis(100);
-                        loop {
-                            let bytes = all.slice(fam.range(lo, hi, all.len()));
-                            match insert(&c, &db, fam.family, bytes).await {
-                                Ok(()) => {
-                                    report
-                                        .inserted
-                                        .fetch_add((hi - lo) as u64, Ordering::Relaxed);
-                                    break;
-                                }
-                                Err(e) if refused(&e) => {
-                                    if hi - lo == 1 {
-                                        report.rejected.fetch_add(1, Ordering::Relaxed);
-                                        tracing::warn!(family = %fam.family, event_id = %fam.ids[lo], error = %e,
-                                            "clickhouse refused an event; dead-lettered (it is in the lake)");
-                                        refusals.push((fam.msgs[lo], e.to_string()));
-                                    } else {
-                                        let mid = lo + (hi - lo) / 2;
-                                        todo.push((mid, hi));
-                                        todo.push((lo, mid));
-                                    }
-                                    break;
-                                }
-                                Err(e) => {
-                                    report.retries.fetch_add(1, Ordering::Relaxed);
-                                    tracing::warn!(family = %fam.family, error = %e, "clickhouse insert failed; retrying");
-                                    // a server without the schema (unknown
-                                    // database 81, table 60) gets it, as
-                                    // `clickhouse migrate` would create it
-                                    let msg = e.to_string();
-                                    if msg.contains("Code: 81") || msg.contains("Code: 60") {
-                                        match super::migrate(&settings).await {
-                                            Ok(r) => {
-                                                tracing::info!(created = ?r.created, "clickhouse schema created by the sink")
-                                            }
-                                            Err(e) => {
-                                                tracing::warn!(error = %e, "clickhouse migrate failed")
-                                            }
-                                        }
-                                    }
-                                    if !wait_or_stop(&mut stop_rx, &mut backoff).await {
-                                        return Ok(());
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                if !refusals.is_empty()
-                    && !dead_letter(&js, &stream_name, &batch, &refusals, &mut stop_rx).await?
-                {
-                    return Ok(()); // stopping: the batch is left to the stream
-                }
-                if let Some(last) = batch.last() {
-                    last.ack().await.map_err(Error::nats)?;
-                }
-                report.batches.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok::<(), Error>(())
-        })
+    let (tx, rx) = tokio::sync::mpsc::channel::<(Rows, Vec<jetstream::Message>)>(1);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let inserter = Inserter {
+        client: s.clickhouse.client(),
+        settings: s.clickhouse.clone(),
+        js: js.clone(),
+        stream: streams.events.clone(),
+        report: report.clone(),
+        stop: stop_rx,
     };
+    let inserter = tokio::spawn(inserter.run(rx));
     let pulled = pull_loop(&consumer, &s, &validator, &report, tx, &mut shutdown).await;
     // the inserter finishes the batches it holds; at a shutdown (or a pull
     // error) it stops retrying and leaves an uninserted batch to the stream
     let _ = stop_tx.send(pulled.is_err() || !s.drain);
     inserter.await.map_err(|e| Error::Nats(e.to_string()))??;
     pulled
+}
+
+/// What a failed insert calls for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The server refused the rows themselves: retrying the same rows
+    /// cannot succeed (split, then dead-letter the ones that stand alone).
+    Refused,
+    /// The database or a table is missing: create the schema, then retry.
+    MissingSchema,
+    /// Unreachable, overloaded, timed out, or the credentials: retry later.
+    Transient,
+}
+
+/// Classifies an insert's error by the server's exception code.
+fn classify(e: &Error) -> Failure {
+    let Error::ClickHouseServer { code, .. } = e else {
+        return Failure::Transient; // no server exception: network, timeout
+    };
+    match code {
+        // unknown table, unknown database
+        60 | 81 => Failure::MissingSchema,
+        // memory, too many parts, timeouts, too many queries, readonly,
+        // cancelled; unknown user, wrong or missing password, address not
+        // allowed, access denied, authentication failed: the server or the
+        // credentials, not the rows
+        159 | 164 | 192 | 193 | 194 | 195 | 202 | 209 | 210 | 241 | 252 | 394 | 497 | 516 => {
+            Failure::Transient
+        }
+        _ => Failure::Refused,
+    }
+}
+
+/// The task that inserts batches in order, then dead-letters the rows the
+/// server refused, then acks the batch.
+struct Inserter {
+    client: Client,
+    settings: ClickHouseSettings,
+    js: jetstream::Context,
+    stream: String,
+    report: std::sync::Arc<SinkReport>,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Inserter {
+    async fn run(
+        mut self,
+        mut rx: tokio::sync::mpsc::Receiver<(Rows, Vec<jetstream::Message>)>,
+    ) -> Result<()> {
+        while let Some((rows, batch)) = rx.recv().await {
+            // (message index, why) of the rows the server refused
+            let mut refusals: Vec<(usize, String)> = Vec::new();
+            for (_, fam) in rows {
+                if !self.insert_family(fam, &mut refusals).await {
+                    return Ok(()); // stopping: the batch is left to the stream
+                }
+            }
+            if !refusals.is_empty()
+                && !dead_letter(&self.js, &self.stream, &batch, &refusals, &mut self.stop).await?
+            {
+                return Ok(());
+            }
+            if let Some(last) = batch.last() {
+                last.ack().await.map_err(Error::nats)?;
+            }
+            self.report.batches.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Inserts one family's rows; a range the server refuses is split in
+    /// halves until the refused rows stand alone, and those are added to
+    /// `refusals`. False when told to stop while retrying.
+    async fn insert_family(
+        &mut self,
+        mut fam: FamilyRows,
+        refusals: &mut Vec<(usize, String)>,
+    ) -> bool {
+        let all = Bytes::from(std::mem::take(&mut fam.bytes));
+        let mut todo = vec![(0, fam.starts.len())];
+        while let Some((lo, hi)) = todo.pop() {
+            let bytes = all.slice(fam.range(lo, hi, all.len()));
+            let Some(outcome) = self.insert_retrying(fam.family, bytes).await else {
+                return false;
+            };
+            match outcome {
+                Ok(()) => {
+                    self.report
+                        .inserted
+                        .fetch_add((hi - lo) as u64, Ordering::Relaxed);
+                }
+                Err(e) if hi - lo == 1 => {
+                    self.report.rejected.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(family = %fam.family, event_id = %fam.ids[lo], error = %e,
+                        "clickhouse refused an event; dead-lettered (it is in the lake)");
+                    refusals.push((fam.msgs[lo], e.to_string()));
+                }
+                Err(_) => {
+                    let mid = lo + (hi - lo) / 2;
+                    todo.push((mid, hi));
+                    todo.push((lo, mid));
+                }
+            }
+        }
+        true
+    }
+
+    /// Inserts `rows`, retrying transient failures with backoff (creating
+    /// the schema when it is missing, as `clickhouse migrate` would):
+    /// `Ok` once inserted, `Err` with the server's refusal, None when told
+    /// to stop first.
+    async fn insert_retrying(&mut self, family: Family, rows: Bytes) -> Option<Result<()>> {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let e = match insert(&self.client, &self.settings.database, family, rows.clone()).await
+            {
+                Ok(()) => return Some(Ok(())),
+                Err(e) => e,
+            };
+            let failure = classify(&e);
+            if failure == Failure::Refused {
+                return Some(Err(e));
+            }
+            self.report.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%family, error = %e, "clickhouse insert failed; retrying");
+            if failure == Failure::MissingSchema {
+                match super::migrate(&self.settings).await {
+                    Ok(r) => {
+                        tracing::info!(created = ?r.created, "clickhouse schema created by the sink")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "clickhouse migrate failed"),
+                }
+            }
+            if !wait_or_stop(&mut self.stop, &mut backoff).await {
+                return None;
+            }
+        }
+    }
 }
 
 /// Sends the rows the server refused to the dead-letter stream (sink
@@ -266,33 +336,10 @@ impl FamilyRows {
 
 type Rows = BTreeMap<&'static str, FamilyRows>;
 
-/// Whether the server refused the data itself (an exception about the
-/// rows), as opposed to being unreachable, overloaded or lacking the
-/// schema: then retrying the same rows cannot succeed.
-fn refused(e: &Error) -> bool {
-    let msg = e.to_string();
-    let Some(code) = msg
-        .split("Code: ")
-        .nth(1)
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|c| c.parse::<u32>().ok())
-    else {
-        return false; // no server exception: network, timeout
-    };
-    // unknown database or table (the sink migrates), memory, too many
-    // parts, timeouts, too many queries, readonly, cancelled: transient;
-    // unknown user, wrong or missing password, address not allowed, access
-    // denied, authentication failed: the credentials, not the rows
-    !matches!(
-        code,
-        60 | 81 | 159 | 164 | 192 | 193 | 194 | 195 | 202 | 209 | 210 | 241 | 252 | 394 | 497 | 516
-    )
-}
-
 /// Pulls, decodes and encodes batches into `tx` until shutdown (or, when
 /// draining, until nothing is pending and the inserter has acked all).
 async fn pull_loop(
-    consumer: &jetstream::consumer::Consumer<pull::Config>,
+    consumer: &durable::Consumer,
     s: &SinkSettings,
     validator: &Validator,
     report: &SinkReport,
@@ -300,35 +347,16 @@ async fn pull_loop(
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
 ) -> Result<()> {
     loop {
-        let mut msgs = consumer
-            .batch()
-            .max_messages(s.batch_max)
-            .expires(s.batch_wait.max(MIN_BATCH_WAIT))
-            .messages()
-            .await
-            .map_err(Error::nats)?;
         let mut batch = Vec::new();
-        loop {
-            tokio::select! {
-                biased;
-                () = shutdown.as_mut() => return Ok(()),
-                next = msgs.next() => match next {
-                    Some(Ok(m)) => batch.push(m),
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, "clickhouse sink: pull failed; retrying");
-                        break;
-                    }
-                    None => break,
-                },
-            }
+        let expires = s.batch_wait.max(MIN_BATCH_WAIT);
+        if durable::pull(consumer, s.batch_max, expires, shutdown, &mut batch).await?
+            == Pulled::Shutdown
+        {
+            return Ok(());
         }
         if batch.is_empty() {
-            if s.drain {
-                let mut consumer = consumer.clone();
-                let info = consumer.info().await.map_err(Error::nats)?;
-                if info.num_pending == 0 && info.num_ack_pending == 0 {
-                    return Ok(());
-                }
+            if s.drain && durable::drained(consumer).await {
+                return Ok(());
             }
             continue;
         }
@@ -365,23 +393,42 @@ mod tests {
 
     #[test]
     fn refusals_are_told_from_transient_failures() {
-        let server = |code: u32| {
-            Error::ClickHouse(format!(
-                "bad response: Code: {code}, e.displayText() = DB::Exception: …"
-            ))
+        let server = |code: u32| Error::ClickHouseServer {
+            code,
+            message: "DB::Exception: …".into(),
         };
         // the data: a throwIf, a type mismatch, a parse error
         for code in [395, 53, 27] {
-            assert!(refused(&server(code)), "{code}");
+            assert_eq!(classify(&server(code)), Failure::Refused, "{code}");
         }
-        // the schema (migrated), memory, too many parts, timeouts, and
-        // credentials (a wrong password must not dead-letter every row)
-        for code in [81, 60, 241, 252, 159, 192, 193, 194, 516] {
-            assert!(!refused(&server(code)), "{code}");
+        for code in [81, 60] {
+            assert_eq!(classify(&server(code)), Failure::MissingSchema, "{code}");
         }
-        assert!(!refused(&Error::ClickHouse(
-            "network error: connection refused".into()
-        )));
+        // memory, too many parts, timeouts, and credentials (a wrong
+        // password must not dead-letter every row)
+        for code in [241, 252, 159, 192, 193, 194, 516] {
+            assert_eq!(classify(&server(code)), Failure::Transient, "{code}");
+        }
+        assert_eq!(
+            classify(&Error::ClickHouse(
+                "network error: connection refused".into()
+            )),
+            Failure::Transient
+        );
+    }
+
+    #[test]
+    fn server_exceptions_keep_their_code() {
+        let text = "Code: 395, e.displayText() = DB::Exception: Value passed to 'throwIf' function is non zero";
+        let e = super::super::ch(clickhouse::error::Error::BadResponse(text.into()));
+        assert!(
+            matches!(e, Error::ClickHouseServer { code: 395, .. }),
+            "{e:?}"
+        );
+        let e = super::super::ch(clickhouse::error::Error::BadResponse(
+            "gateway timeout".into(),
+        ));
+        assert!(matches!(e, Error::ClickHouse(_)), "{e:?}");
     }
 
     #[test]
