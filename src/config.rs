@@ -208,19 +208,6 @@ impl Default for LakeConfig {
     }
 }
 
-impl LakeConfig {
-    /// The compaction options of today: partitions before today minus
-    /// `closed_after_days` are closed.
-    pub fn compact_options(&self) -> showrunner_lake::compact::CompactOptions {
-        let today = chrono::Utc::now().date_naive();
-        let closed = today - chrono::Duration::days(i64::from(self.closed_after_days));
-        showrunner_lake::compact::CompactOptions {
-            closed_before: closed.format("%Y-%m-%d").to_string(),
-            min_files: 2,
-        }
-    }
-}
-
 /// `[http]`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

@@ -32,24 +32,17 @@ pub fn run(cfg: &Config, c: LakeCommand) -> Result<()> {
         lake,
         closed_after_days,
     } = c;
-    let mut lake_cfg = cfg.lake.clone();
-    if let Some(d) = closed_after_days {
-        lake_cfg.closed_after_days = d;
-    }
-    let root = lake.unwrap_or(lake_cfg.path.clone());
-    let report = compact(&root, &lake_cfg)?;
+    let days = closed_after_days.unwrap_or(cfg.lake.closed_after_days);
+    let root = lake.unwrap_or(cfg.lake.path.clone());
+    let report = compact(&root, days)?;
     println!("{report}");
     Ok(())
 }
 
-/// Compacts the lake at `root` with `lake`'s options; the report as JSON.
-pub fn compact(
-    root: &std::path::Path,
-    lake: &crate::config::LakeConfig,
-) -> Result<serde_json::Value> {
-    let opts = lake.compact_options();
+/// Compacts the lake at `root`; the report as JSON.
+pub fn compact(root: &std::path::Path, closed_after_days: u32) -> Result<serde_json::Value> {
     let t = std::time::Instant::now();
-    let r = showrunner_lake::compact::compact(&showrunner_lake::Layout::new(root), &opts)?;
+    let (opts, r) = showrunner_node::jobs::compact(root, closed_after_days)?;
     let parts: Vec<serde_json::Value> = r
         .compacted
         .iter()

@@ -2,6 +2,7 @@
 
 mod clickhouse_cmd;
 mod config;
+mod deadletter_cmd;
 mod events_cmd;
 mod lake_cmd;
 mod metrics_cmd;
@@ -34,7 +35,7 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Consume the event stream into the Parquet lake.
     Ingest(run::IngestArgs),
-    /// Serve HTTP: the collector, health, readiness, metrics.
+    /// Run roles (default: the collector and the APIs over HTTP; `--roles`).
     Serve(run::ServeArgs),
     /// Everything on one machine: local NATS, simulated audience, ingest, HTTP.
     Standalone(standalone::StandaloneArgs),
@@ -45,7 +46,7 @@ enum Command {
     /// Inspect and replay dead letters.
     Deadletter {
         #[command(subcommand)]
-        command: run::DeadletterCommand,
+        command: deadletter_cmd::DeadletterCommand,
     },
     /// Print the event contract: examples, lake schema.
     Events {
@@ -88,7 +89,7 @@ fn main() -> Result<()> {
             Command::Ingest(a) => run::ingest(&cfg, a).await,
             Command::Serve(a) => run::serve(&cfg, a).await,
             Command::Standalone(a) => standalone::run(&cfg, a).await,
-            Command::Deadletter { command } => run::deadletter(&cfg, command).await,
+            Command::Deadletter { command } => deadletter_cmd::run(&cfg, command).await,
             Command::Events { command } => events_cmd::run(command),
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,

@@ -2,14 +2,14 @@
 //! input read, the recommender's `offline` evaluation (one JSON line per
 //! model) or `train_lake` (the manifest as one JSON line) called.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::{Subcommand, ValueEnum};
 use showrunner_recommender::data::Interactions;
 use showrunner_recommender::offline::{self, Model};
 use showrunner_recommender::protocol::{self, Tuning};
-use showrunner_recommender::train::{self as training, TrainOptions};
+use showrunner_recommender::train as training;
 
 /// Input formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -102,27 +102,14 @@ pub struct EvalArgs {
     pub clusters: Option<usize>,
 }
 
-/// Runs `recommend train`: returns the manifest.
-pub fn train(
-    lake: &Path,
-    seed: u64,
-    keep: usize,
-) -> Result<showrunner_recommender::artifact::Manifest> {
-    let o = TrainOptions {
-        tuning: Tuning::new(protocol::K, seed),
-        keep_versions: keep.max(1),
-        ..Default::default()
-    };
-    Ok(training::train_lake(lake, &o)?.manifest)
-}
-
 /// Runs `recommend`.
 pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
     let a = match c {
         RecommendCommand::Eval(a) => a,
         RecommendCommand::Train { lake, seed, keep } => {
             let lake = lake.unwrap_or_else(|| cfg.lake.path.clone());
-            println!("{}", serde_json::to_string(&train(&lake, seed, keep)?)?);
+            let m = showrunner_node::jobs::train(&lake, seed, keep)?;
+            println!("{}", serde_json::to_string(&m)?);
             return Ok(());
         }
     };

@@ -2,7 +2,8 @@
 //! operator endpoints.
 //!
 //! Module map:
-//! - [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
+//! - [`router_for`] — the routes of the roles a process takes
+//!   ([`Surface`]); [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
 //!   `/metrics` (Prometheus), the collector's `/v1/events` (ingest keys),
 //!   the warehouse's `/v1/metrics` and `/v1/sql` (analyst keys), and the
 //!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`
@@ -42,8 +43,31 @@ pub struct AppState {
     pub app_keys: Arc<Vec<String>>,
 }
 
+/// Which routes a process serves: the `collector` role's, the `api`
+/// role's, or both; the operator endpoints are always there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Surface {
+    /// `POST /v1/events`.
+    pub collector: bool,
+    /// The analysts' and apps' APIs.
+    pub api: bool,
+}
+
+impl Surface {
+    /// Everything.
+    pub const ALL: Surface = Surface {
+        collector: true,
+        api: true,
+    };
+}
+
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
+    router_for(state, Surface::ALL)
+}
+
+/// The operator endpoints and the routes of `surface`.
+pub fn router_for(state: AppState, surface: Surface) -> Router {
     let ops = Router::new()
         .route("/", get(index))
         .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
@@ -56,9 +80,14 @@ pub fn router(state: AppState) -> Router {
         "analyst",
     );
     let app = app_router(state.recommender.clone(), state.app_keys.clone());
-    ops.merge(collector::router(state.collector))
-        .merge(analyst)
-        .merge(app)
+    let mut r = ops;
+    if surface.collector {
+        r = r.merge(collector::router(state.collector));
+    }
+    if surface.api {
+        r = r.merge(analyst).merge(app);
+    }
+    r
 }
 
 /// The recommender's API behind app keys (also what `bench recommend` loads).

@@ -175,6 +175,11 @@ impl Drop for Server {
 /// Starts `showrunner serve` over `url` and `lake` with these environment
 /// overrides; returns once `/readyz` answers 200.
 pub async fn serve_process(url: &str, lake: &Path, env: &[(&str, &str)]) -> Server {
+    serve_roles(url, lake, "collector,api", env).await
+}
+
+/// `serve_process` with these `--roles` (an HTTP role among them).
+pub async fn serve_roles(url: &str, lake: &Path, roles: &str, env: &[(&str, &str)]) -> Server {
     let port = nats::server::free_port().expect("port");
     let mut cmd = bin();
     for (k, v) in env {
@@ -183,6 +188,8 @@ pub async fn serve_process(url: &str, lake: &Path, env: &[(&str, &str)]) -> Serv
     let child = cmd
         .args([
             "serve",
+            "--roles",
+            roles,
             "--nats",
             url,
             "--bind",

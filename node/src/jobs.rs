@@ -1,0 +1,46 @@
+//! One run of each periodic job, as the timers and `standalone`'s first
+//! run call them.
+
+use std::path::Path;
+
+use showrunner_lake::Layout;
+use showrunner_lake::compact::{self, CompactOptions, Report as CompactReport};
+use showrunner_recommender::artifact::Manifest;
+use showrunner_recommender::protocol::{self, Tuning};
+use showrunner_recommender::train::{self, TrainOptions};
+
+use crate::Result;
+
+/// Brings the metric tables under `<lake>/metrics/` up to date.
+pub async fn materialize(lake: &Path) -> Result<showrunner_warehouse::materialize::Report> {
+    Ok(showrunner_warehouse::materialize::run(lake).await?)
+}
+
+/// Trains the recommender on the lake with the protocol's defaults and
+/// `seed`, publishes the version, keeps `keep` versions. Blocking.
+pub fn train(lake: &Path, seed: u64, keep: usize) -> Result<Manifest> {
+    let o = TrainOptions {
+        tuning: Tuning::new(protocol::K, seed),
+        keep_versions: keep.max(1),
+        ..TrainOptions::default()
+    };
+    Ok(train::train_lake(lake, &o)?.manifest)
+}
+
+/// What to compact now: partitions dated more than `closed_after_days`
+/// days before today (UTC) with at least two files.
+pub fn compact_options(closed_after_days: u32) -> CompactOptions {
+    let now = showrunner_events::Timestamp::now();
+    let closed = now.plus_ms(-i64::from(closed_after_days) * 86_400_000);
+    CompactOptions {
+        closed_before: closed.date_string(),
+        min_files: 2,
+    }
+}
+
+/// Compacts the lake's closed partitions. Blocking.
+pub fn compact(lake: &Path, closed_after_days: u32) -> Result<(CompactOptions, CompactReport)> {
+    let opts = compact_options(closed_after_days);
+    let r = compact::compact(&Layout::new(lake), &opts)?;
+    Ok((opts, r))
+}

@@ -1,0 +1,27 @@
+//! Process roles: one library runs any set of them in one process —
+//! `showrunner serve --roles …` picks some, `standalone` runs them all
+//! beside a local nats-server and the first-run simulation.
+//!
+//! - [`roles`] — [`Role`] and [`Roles`] (parsed from `collector,api,…`);
+//! - [`stop`] — graceful shutdown: one [`stop::Stop`] every task watches,
+//!   and the SIGINT/SIGTERM signal;
+//! - [`timer`] — the one helper for periodic jobs (materialize, retrain,
+//!   compact);
+//! - [`jobs`] — those jobs, each one run of it;
+//! - [`api`] — the HTTP server of the `collector` and `api` roles;
+//! - [`node`] — [`Node`]: starts roles, waits for them.
+//!
+//! Invariant: a role's work is the same whichever process runs it; nothing
+//! here is standalone-only.
+
+pub mod api;
+pub mod error;
+pub mod jobs;
+pub mod node;
+pub mod roles;
+pub mod stop;
+pub mod timer;
+
+pub use error::{Error, Result};
+pub use node::{Node, NodeSettings};
+pub use roles::{Role, Roles};

@@ -1,0 +1,268 @@
+//! [`Node`]: the roles of one process, started together or in steps
+//! (`standalone` starts ingest before it publishes the first run, the rest
+//! once it is ingested), stopped by one [`Stop`], waited for together.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use showrunner_bus as nats;
+use showrunner_dashboard::Surface;
+use showrunner_events::Validator;
+use showrunner_ingest::consumer::{self, IngestReport, IngestSettings};
+use showrunner_ingest::metrics::Metrics;
+use showrunner_ingest::sinks::clickhouse::sink::{self, SinkReport, SinkSettings};
+use tokio::task::JoinHandle;
+
+use crate::api::{self, ApiSettings};
+use crate::roles::{Role, Roles};
+use crate::stop::Stop;
+use crate::{Error, Result, jobs, timer};
+
+/// Everything the roles need, validated by whoever built it (the binary's
+/// configuration).
+#[derive(Clone)]
+pub struct NodeSettings {
+    /// The lake.
+    pub lake: PathBuf,
+    /// The Parquet ingest (NATS URL and streams included).
+    pub ingest: IngestSettings,
+    /// The ClickHouse sink.
+    pub clickhouse: SinkSettings,
+    /// The HTTP roles.
+    pub api: ApiSettings,
+    /// Materializer period (zero: the role does nothing).
+    pub materialize_every: Duration,
+    /// Trainer period (zero: the role does nothing).
+    pub retrain_every: Duration,
+    /// Seed of the trainer's protocol.
+    pub train_seed: u64,
+    /// Model versions kept.
+    pub keep_versions: usize,
+    /// Compactor period (zero: the role does nothing).
+    pub compact_every: Duration,
+    /// A partition is closed this many days after its date.
+    pub closed_after_days: u32,
+}
+
+/// The running roles of a process.
+pub struct Node {
+    settings: NodeSettings,
+    stop: Stop,
+    /// Counters of the collector and ingest.
+    pub metrics: Arc<Metrics>,
+    started: Roles,
+    ingest: Option<JoinHandle<showrunner_ingest::Result<IngestReport>>>,
+    clickhouse: Option<(JoinHandle<showrunner_ingest::Result<()>>, Arc<SinkReport>)>,
+    http: Option<(SocketAddr, JoinHandle<Result<()>>)>,
+    timers: Vec<JoinHandle<()>>,
+}
+
+/// What the roles did, once stopped.
+#[derive(Debug, Default)]
+pub struct NodeReport {
+    /// The ingest role's totals.
+    pub ingest: Option<IngestReport>,
+    /// The ClickHouse sink's counters.
+    pub clickhouse: Option<Arc<SinkReport>>,
+}
+
+fn joined<T>(role: &'static str, r: std::result::Result<T, tokio::task::JoinError>) -> Result<T> {
+    r.map_err(|e| Error::Task {
+        role,
+        message: e.to_string(),
+    })
+}
+
+impl Node {
+    /// A node with no role started yet.
+    pub fn new(settings: NodeSettings, stop: Stop) -> Node {
+        Node {
+            settings,
+            stop,
+            metrics: Arc::default(),
+            started: Roles::default(),
+            ingest: None,
+            clickhouse: None,
+            http: None,
+            timers: Vec::new(),
+        }
+    }
+
+    /// Starts `roles` (those already started are skipped; the HTTP roles
+    /// must be started together, in one call).
+    pub async fn start(&mut self, roles: &Roles) -> Result<()> {
+        let new: Vec<Role> = roles.iter().filter(|r| !self.started.has(*r)).collect();
+        for role in new {
+            match role {
+                Role::Ingest => self.start_ingest(),
+                Role::ClickhouseSink => self.start_clickhouse(),
+                Role::Materializer => self.start_materializer(),
+                Role::Trainer => self.start_trainer(),
+                Role::Compactor => self.start_compactor(),
+                Role::Collector | Role::Api => continue,
+            }
+            tracing::info!(%role, "role started");
+        }
+        if roles.http() && self.http.is_none() {
+            let surface = Surface {
+                collector: roles.has(Role::Collector),
+                api: roles.has(Role::Api),
+            };
+            let state = api::state(&self.settings.api, self.metrics.clone(), surface.api).await?;
+            self.http =
+                Some(api::serve(&self.settings.api.bind, state, surface, &self.stop).await?);
+            tracing::info!(roles = %roles, addr = ?self.addr(), "http roles started");
+        }
+        for r in roles.iter() {
+            self.started.insert(r);
+        }
+        Ok(())
+    }
+
+    /// The HTTP listener's address, when an HTTP role runs.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|(a, _)| *a)
+    }
+
+    /// Whether the ingest role stopped on its own (an error: it runs until
+    /// stopped, or until drained when its settings say so).
+    pub fn ingest_finished(&self) -> bool {
+        self.ingest.as_ref().is_some_and(|t| t.is_finished())
+    }
+
+    /// Rows the ClickHouse sink has inserted so far.
+    pub fn clickhouse_inserted(&self) -> Option<u64> {
+        self.clickhouse
+            .as_ref()
+            .map(|(_, r)| r.inserted.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn start_ingest(&mut self) {
+        self.ingest = Some(tokio::spawn(consumer::run(
+            self.settings.ingest.clone(),
+            Validator::new(self.settings.api.limits.clone()),
+            self.metrics.clone(),
+            self.stop.stopped(),
+        )));
+    }
+
+    fn start_clickhouse(&mut self) {
+        let (s, stop) = (self.settings.clone(), self.stop.stopped());
+        let report = Arc::new(SinkReport::default());
+        let r = report.clone();
+        let task = tokio::spawn(async move {
+            let client = nats::connect(&s.ingest.nats_url, Duration::from_secs(10)).await?;
+            let js = nats::context(client, Duration::from_secs(10), 1_024);
+            let v = Validator::new(s.api.limits.clone());
+            sink::run(js, &s.ingest.streams, s.clickhouse, v, r, stop).await
+        });
+        self.clickhouse = Some((task, report));
+    }
+
+    fn start_materializer(&mut self) {
+        let lake = self.settings.lake.clone();
+        self.periodic("materializer", self.settings.materialize_every, move || {
+            let lake = lake.clone();
+            async move {
+                let r = jobs::materialize(&lake).await?;
+                if r.new_files > 0 {
+                    tracing::info!(
+                        new_files = r.new_files,
+                        files_written = r.files_written,
+                        "metric tables refreshed"
+                    );
+                }
+                Ok::<(), Error>(())
+            }
+        });
+    }
+
+    fn start_trainer(&mut self) {
+        let (lake, seed, keep) = (
+            self.settings.lake.clone(),
+            self.settings.train_seed,
+            self.settings.keep_versions,
+        );
+        self.periodic("trainer", self.settings.retrain_every, move || {
+            let lake = lake.clone();
+            async move {
+                let m = joined(
+                    "trainer",
+                    tokio::task::spawn_blocking(move || jobs::train(&lake, seed, keep)).await,
+                )??;
+                tracing::info!(version = %m.version, users = m.data.users, "recommender retrained");
+                Ok::<(), Error>(())
+            }
+        });
+    }
+
+    fn start_compactor(&mut self) {
+        let (lake, days) = (self.settings.lake.clone(), self.settings.closed_after_days);
+        self.periodic("compactor", self.settings.compact_every, move || {
+            let lake = lake.clone();
+            async move {
+                let (_, r) = joined(
+                    "compactor",
+                    tokio::task::spawn_blocking(move || jobs::compact(&lake, days)).await,
+                )??;
+                if !r.compacted.is_empty() {
+                    tracing::info!(partitions = r.compacted.len(), "lake compacted");
+                }
+                Ok::<(), Error>(())
+            }
+        });
+    }
+
+    fn periodic<F, Fut>(&mut self, name: &'static str, every: Duration, job: F)
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<()>> + Send,
+    {
+        if every.is_zero() {
+            tracing::info!(role = name, "period 0: the role does nothing");
+            return;
+        }
+        self.timers
+            .push(timer::every(name, every, self.stop.clone(), job));
+    }
+
+    /// Waits for every role to end (they end once stopped; ingest and the
+    /// ClickHouse sink also when drained, if their settings say so).
+    pub async fn wait(self) -> Result<NodeReport> {
+        let mut report = NodeReport::default();
+        for t in self.timers {
+            joined("timer", t.await)?;
+        }
+        if let Some((_, t)) = self.http {
+            joined("http", t.await)??;
+        }
+        if let Some(t) = self.ingest {
+            report.ingest = Some(joined("ingest", t.await)??);
+        }
+        if let Some(c) = self.clickhouse {
+            Self::wait_clickhouse(c, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// Waits for the ClickHouse sink alone (it ends by itself when
+    /// draining); returns its counters.
+    pub async fn wait_clickhouse_drained(&mut self) -> Result<Option<Arc<SinkReport>>> {
+        let mut report = NodeReport::default();
+        if let Some(c) = self.clickhouse.take() {
+            Self::wait_clickhouse(c, &mut report).await?;
+        }
+        Ok(report.clickhouse)
+    }
+
+    async fn wait_clickhouse(
+        (task, sink): (JoinHandle<showrunner_ingest::Result<()>>, Arc<SinkReport>),
+        report: &mut NodeReport,
+    ) -> Result<()> {
+        joined("clickhouse-sink", task.await)??;
+        report.clickhouse = Some(sink);
+        Ok(())
+    }
+}
