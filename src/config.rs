@@ -1,15 +1,22 @@
-//! `showrunner.toml`: every setting, its default, `SHOWRUNNER_<SECTION>_<FIELD>`
+//! `showrunner.toml`: the sections composed (each crate owns its own:
+//! `[lake]`, `[ingest]`, `[clickhouse]`, `[warehouse]`, `[recommender]`,
+//! validated into the durations and settings its code uses; `[nats]`,
+//! `[http]`, `[limits]` and `[simulator]` are here), `SHOWRUNNER_<SECTION>_<FIELD>`
 //! environment overrides, and validation at start-up (errors name the field).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use showrunner_bus::StreamSettings;
 use showrunner_events::Limits;
+pub use showrunner_ingest::config::{ClickHouseConfig, IngestConfig};
+pub use showrunner_lake::config::LakeConfig;
+pub use showrunner_recommender::config::RecommenderConfig;
+pub use showrunner_warehouse::config::WarehouseConfig;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -33,130 +40,6 @@ pub struct Config {
     pub recommender: RecommenderConfig,
     /// The ClickHouse server (`clickhouse migrate`).
     pub clickhouse: ClickHouseConfig,
-}
-
-/// `[clickhouse]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct ClickHouseConfig {
-    /// `ingest` also feeds ClickHouse (as with `--clickhouse URL`).
-    pub enabled: bool,
-    /// HTTP URL of the server.
-    pub url: String,
-    /// Durable consumer of the ClickHouse sink.
-    pub durable: String,
-    /// Most events per insert.
-    pub batch_max: usize,
-    /// How long the stream waits for a batch's ack before redelivering it,
-    /// seconds (longer than an insert with its retries takes).
-    pub ack_wait_secs: u64,
-    /// User.
-    pub user: String,
-    /// Password.
-    pub password: String,
-    /// Database of Showrunner's tables.
-    pub database: String,
-}
-
-impl ClickHouseConfig {
-    /// This config with the user, password and database given by flags
-    /// in place of the configured ones.
-    pub fn overridden(
-        &self,
-        user: Option<String>,
-        password: Option<String>,
-        database: Option<String>,
-    ) -> ClickHouseConfig {
-        let mut c = self.clone();
-        for (flag, field) in [
-            (user, &mut c.user),
-            (password, &mut c.password),
-            (database, &mut c.database),
-        ] {
-            if let Some(v) = flag {
-                *field = v;
-            }
-        }
-        c
-    }
-
-    /// The connection settings for the server at `url` (the configured one,
-    /// or one given by a flag), with this config's user, password and
-    /// database.
-    pub fn settings(
-        &self,
-        url: String,
-    ) -> showrunner_ingest::sinks::clickhouse::ClickHouseSettings {
-        showrunner_ingest::sinks::clickhouse::ClickHouseSettings {
-            url,
-            user: self.user.clone(),
-            password: self.password.clone(),
-            database: self.database.clone(),
-        }
-    }
-}
-
-impl Default for ClickHouseConfig {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            url: "http://127.0.0.1:8123".into(),
-            durable: "clickhouse".into(),
-            batch_max: 50_000,
-            ack_wait_secs: 300,
-            user: "default".into(),
-            password: String::new(),
-            database: "showrunner".into(),
-        }
-    }
-}
-
-/// `[recommender]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct RecommenderConfig {
-    /// The server checks `<lake>/models/CURRENT` for a new model this often, ms.
-    pub reload_ms: u64,
-    /// At start, the server replays this many minutes of watch and user
-    /// events from the stream over the lake snapshot it loads (covers
-    /// events not yet ingested).
-    pub replay_minutes: u64,
-    /// `standalone` retrains on the lake this often, seconds (0: only once,
-    /// after the first ingest).
-    pub retrain_every_secs: u64,
-}
-
-impl Default for RecommenderConfig {
-    fn default() -> Self {
-        Self {
-            reload_ms: 1_000,
-            replay_minutes: 60,
-            retrain_every_secs: 1_800,
-        }
-    }
-}
-
-/// `[warehouse]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct WarehouseConfig {
-    /// Memory one `POST /v1/sql` query may use, MiB.
-    pub query_memory_mb: u64,
-    /// Time one API query may take, seconds.
-    pub query_timeout_secs: u64,
-    /// `standalone` re-materializes the metric tables this often, seconds
-    /// (0: only once, after the first ingest).
-    pub materialize_every_secs: u64,
-}
-
-impl Default for WarehouseConfig {
-    fn default() -> Self {
-        Self {
-            query_memory_mb: 1_024,
-            query_timeout_secs: 30,
-            materialize_every_secs: 300,
-        }
-    }
 }
 
 /// `[nats]`
@@ -184,30 +67,6 @@ impl Default for NatsConfig {
     }
 }
 
-/// `[lake]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct LakeConfig {
-    /// Root directory of the lake.
-    pub path: PathBuf,
-    /// A partition is closed (compacted) once its date is this many days
-    /// before today (UTC).
-    pub closed_after_days: u32,
-    /// `standalone` compacts the closed partitions this often, seconds
-    /// (0: never).
-    pub compact_every_secs: u64,
-}
-
-impl Default for LakeConfig {
-    fn default() -> Self {
-        Self {
-            path: PathBuf::from("showrunner-data/lake"),
-            closed_after_days: 2,
-            compact_every_secs: 3_600,
-        }
-    }
-}
-
 /// `[http]`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -230,31 +89,6 @@ impl Default for HttpConfig {
             ingest_keys: vec!["dev-ingest-key".into()],
             analyst_keys: vec!["dev-analyst-key".into()],
             app_keys: vec!["dev-app-key".into()],
-        }
-    }
-}
-
-/// `[ingest]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct IngestConfig {
-    /// Durable consumer name shared by ingest workers.
-    pub durable: String,
-    /// Most events per batch (and per lake file).
-    pub batch_max: usize,
-    /// Longest a batch waits for more events, milliseconds.
-    pub batch_wait_ms: u64,
-    /// Time the stream waits for an ack before redelivering, seconds.
-    pub ack_wait_secs: u64,
-}
-
-impl Default for IngestConfig {
-    fn default() -> Self {
-        Self {
-            durable: "ingest".into(),
-            batch_max: 20_000,
-            batch_wait_ms: 1_000,
-            ack_wait_secs: 60,
         }
     }
 }
@@ -421,35 +255,14 @@ impl Config {
         if self.http.app_keys.is_empty() || self.http.app_keys.iter().any(|k| k.len() < 8) {
             bail!("config field `http.app_keys` needs at least one key of 8 or more characters");
         }
-        if self.clickhouse.batch_max == 0 {
-            bail!("config field `clickhouse.batch_max` must be > 0");
+        for section in [
+            self.ingest.validate(),
+            self.clickhouse.validate(),
+            self.recommender.validate(),
+            self.warehouse.validate(),
+        ] {
+            section.map_err(|e| anyhow!(e))?;
         }
-        if !(10..=86_400).contains(&self.clickhouse.ack_wait_secs) {
-            bail!("config field `clickhouse.ack_wait_secs` must be between 10 and 86400");
-        }
-        if !(10..=3_600_000).contains(&self.recommender.reload_ms) {
-            bail!("config field `recommender.reload_ms` must be within 10..=3600000");
-        }
-        if !(16..=1_048_576).contains(&self.warehouse.query_memory_mb) {
-            bail!("config field `warehouse.query_memory_mb` must be within 16..=1048576");
-        }
-        if !(1..=3_600).contains(&self.warehouse.query_timeout_secs) {
-            bail!("config field `warehouse.query_timeout_secs` must be within 1..=3600");
-        }
-        if self.ingest.batch_max == 0 {
-            bail!("config field `ingest.batch_max` must be > 0");
-        }
-        if self.ingest.batch_wait_ms == 0 || self.ingest.batch_wait_ms > 3_600_000 {
-            bail!("config field `ingest.batch_wait_ms` must be within 1..=3600000");
-        }
-        if self.ingest.ack_wait_secs > 86_400
-            || self.ingest.ack_wait_secs * 1_000 < 4 * self.ingest.batch_wait_ms
-        {
-            bail!(
-                "config field `ingest.ack_wait_secs` must be at least 4 × ingest.batch_wait_ms and at most 86400"
-            );
-        }
-
         if self.limits.max_event_bytes == 0
             || self.limits.max_batch_events == 0
             || self.limits.max_batch_bytes < self.limits.max_event_bytes
@@ -528,6 +341,32 @@ mod tests {
         assert_eq!(c.http.bind, "127.0.0.1:9000");
         assert_eq!(c.ingest.batch_max, 500);
         assert_eq!(c.http.ingest_keys, vec!["key-one-long", "key-two-long"]);
+    }
+
+    #[test]
+    fn durations_are_read_in_the_unit_their_key_names() {
+        let c = load(
+            "[recommender]\nreplay_minutes = 5\nreload_ms = 250\n[ingest]\nbatch_wait_ms = 1500\n",
+            &[
+                ("SHOWRUNNER_WAREHOUSE_MATERIALIZE_EVERY_SECS", "7"),
+                ("SHOWRUNNER_CLICKHOUSE_ACK_WAIT_SECS", "90"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(c.recommender.replay, Duration::from_secs(300));
+        assert_eq!(c.recommender.reload, Duration::from_millis(250));
+        assert_eq!(c.ingest.batch_wait, Duration::from_millis(1_500));
+        assert_eq!(c.warehouse.materialize_every, Duration::from_secs(7));
+        assert_eq!(c.clickhouse.ack_wait, Duration::from_secs(90));
+        assert_eq!(
+            c.lake.compact_every,
+            Duration::from_secs(3_600),
+            "a default"
+        );
+        let e = load("[clickhouse]\nack_wait_secs = 5\n", &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("clickhouse.ack_wait_secs"), "{e}");
     }
 
     #[test]

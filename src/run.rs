@@ -9,7 +9,6 @@ use clap::Args;
 use showrunner_ingest::consumer::IngestSettings;
 use showrunner_node::api::ApiSettings;
 use showrunner_node::{Node, NodeSettings, Role, Roles, stop};
-use showrunner_warehouse::api::QueryLimits;
 
 use crate::config::Config;
 
@@ -58,23 +57,21 @@ pub struct IngestArgs {
     pub clickhouse_database: Option<String>,
 }
 
-/// Ingest settings from the config and flags.
+/// Ingest settings from the config (`[ingest]`'s own) and flags.
 pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> IngestSettings {
-    let mut s = IngestSettings::new(
-        a.nats.as_deref().unwrap_or(&cfg.nats.url),
-        a.lake.clone().unwrap_or_else(|| cfg.lake.path.clone()),
-    );
-    s.streams = cfg.streams();
-    if let Some(x) = &a.stream {
-        s.streams.events = x.clone();
+    let mut c = cfg.ingest.clone();
+    if let Some(d) = &a.durable {
+        c.durable = d.clone();
     }
-    s.durable = a
-        .durable
-        .clone()
-        .unwrap_or_else(|| cfg.ingest.durable.clone());
-    s.batch_max = a.batch_max.unwrap_or(cfg.ingest.batch_max).max(1);
-    s.batch_wait = Duration::from_millis(a.batch_wait_ms.unwrap_or(cfg.ingest.batch_wait_ms));
-    s.ack_wait = Duration::from_secs(a.ack_wait_secs.unwrap_or(cfg.ingest.ack_wait_secs).max(1));
+    c.batch_max = a.batch_max.unwrap_or(c.batch_max);
+    c.batch_wait = a.batch_wait_ms.map_or(c.batch_wait, Duration::from_millis);
+    c.ack_wait = a.ack_wait_secs.map_or(c.ack_wait, Duration::from_secs);
+    let mut streams = cfg.streams();
+    if let Some(x) = &a.stream {
+        streams.events = x.clone();
+    }
+    let lake = a.lake.clone().unwrap_or_else(|| cfg.lake.path.clone());
+    let mut s = c.settings(a.nats.as_deref().unwrap_or(&cfg.nats.url), lake, streams);
     s.drain = a.drain;
     s
 }
@@ -84,15 +81,10 @@ pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> IngestSettings {
 pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSettings> {
     let ingest = ingest_settings(cfg, a);
     let ch = &cfg.clickhouse;
-    let clickhouse_url = a.clickhouse.clone().unwrap_or_else(|| ch.url.clone());
-    let clickhouse = showrunner_ingest::sinks::clickhouse::sink::SinkSettings {
-        clickhouse: ch.settings(clickhouse_url),
-        durable: ch.durable.clone(),
-        batch_max: ch.batch_max,
-        batch_wait: ingest.batch_wait,
-        ack_wait: Duration::from_secs(ch.ack_wait_secs),
-        drain: ingest.drain,
-    };
+    let clickhouse = ch.sink(
+        a.clickhouse.clone().unwrap_or_else(|| ch.url.clone()),
+        &ingest,
+    );
     let api = ApiSettings {
         bind: bind.to_owned(),
         nats_url: ingest.nats_url.clone(),
@@ -104,28 +96,24 @@ pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSet
         app_keys: cfg.http.app_keys.clone(),
         ingest_durable: cfg.ingest.durable.clone(),
         clickhouse_durable: ch.durable.clone(),
-        query: QueryLimits {
-            memory_bytes: usize::try_from(cfg.warehouse.query_memory_mb << 20)
-                .unwrap_or(usize::MAX),
-            timeout: Duration::from_secs(cfg.warehouse.query_timeout_secs),
-        },
+        query: cfg.warehouse.query_limits(),
         clickhouse: match ch.enabled {
             true => Some(crate::metrics_cmd::clickhouse_engine(cfg, None, None)?),
             false => None,
         },
-        replay: Duration::from_secs(cfg.recommender.replay_minutes.saturating_mul(60)),
-        reload: Duration::from_millis(cfg.recommender.reload_ms),
+        replay: cfg.recommender.replay,
+        reload: cfg.recommender.reload,
     };
     Ok(NodeSettings {
         lake: ingest.lake.clone(),
         ingest,
         clickhouse,
         api,
-        materialize_every: Duration::from_secs(cfg.warehouse.materialize_every_secs),
-        retrain_every: Duration::from_secs(cfg.recommender.retrain_every_secs),
+        materialize_every: cfg.warehouse.materialize_every,
+        retrain_every: cfg.recommender.retrain_every,
         train_seed: 42,
         keep_versions: 3,
-        compact_every: Duration::from_secs(cfg.lake.compact_every_secs),
+        compact_every: cfg.lake.compact_every,
         closed_after_days: cfg.lake.closed_after_days,
     })
 }

@@ -230,11 +230,11 @@ fn banner(cfg: &Config, node: &Node, roles: &Roles, lake: &std::path::Path) {
     );
     eprintln!(
         "  models      {lake}/models/<version>/ (retrained every {} s)",
-        cfg.recommender.retrain_every_secs
+        cfg.recommender.retrain_every.as_secs()
     );
     eprintln!(
         "  metric tables {lake}/metrics/<name>/month=YYYY-MM/data.parquet (every {} s)",
-        cfg.warehouse.materialize_every_secs
+        cfg.warehouse.materialize_every.as_secs()
     );
     eprintln!("  lake        {lake}/events/<family>/date=YYYY-MM-DD/*.parquet");
     if cfg.clickhouse.enabled {

@@ -201,3 +201,38 @@ mod tests {
         assert_eq!(Timestamp(DAY_MS).epoch_day(), 1);
     }
 }
+
+/// Configuration durations spelled as whole units in TOML (`…_ms`,
+/// `…_secs`, `…_minutes` keys), read into [`std::time::Duration`] once:
+/// `#[serde(rename = "batch_wait_ms", with = "showrunner_events::time::millis")]`.
+macro_rules! duration_unit {
+    ($name:ident, $doc:literal, $to:ident, $from:ident, $mul:expr) => {
+        #[doc = $doc]
+        pub mod $name {
+            use std::time::Duration;
+
+            use serde::{Deserialize, Deserializer, Serializer};
+
+            /// Writes the duration as a whole number of units.
+            pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_u64((d.$to() / $mul) as u64)
+            }
+
+            /// Reads a whole number of units.
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+                let n = u64::deserialize(d)?;
+                Ok(Duration::$from(n.saturating_mul($mul)))
+            }
+        }
+    };
+}
+
+duration_unit!(
+    millis,
+    "Durations as milliseconds.",
+    as_millis,
+    from_millis,
+    1
+);
+duration_unit!(secs, "Durations as seconds.", as_secs, from_secs, 1);
+duration_unit!(minutes, "Durations as minutes.", as_secs, from_secs, 60);

@@ -2,6 +2,7 @@
 //!
 //! Module map:
 //! - [`collector`] — `POST /v1/events` (axum router): validate, publish, ack;
+//! - [`config`] — the `[ingest]` and `[clickhouse]` configuration sections;
 //! - [`publish`] — pipelined JetStream publishing with `Nats-Msg-Id`;
 //! - [`consumer`] — `showrunner ingest`: durable pull consumer, batching,
 //!   commit-then-ack into the lake;
@@ -12,6 +13,7 @@
 //! - [`error`] — this crate's [`Error`].
 
 pub mod collector;
+pub mod config;
 pub mod consumer;
 pub mod deadletter;
 pub mod error;

@@ -1,6 +1,7 @@
 //! The lake's only owner. Everything that reads or writes the Parquet lake
 //! goes through this crate:
 //!
+//! - [`config`] — the `[lake]` configuration section;
 //! - [`layout`] — where everything lives: event partitions, committed
 //!   file names, metric tables, models, scores;
 //! - [`listing`] — which files are committed (the one temp rule) and the
@@ -21,6 +22,7 @@
 
 pub mod commit;
 pub mod compact;
+pub mod config;
 pub mod dedup;
 pub mod error;
 pub mod format;

@@ -7,6 +7,7 @@
 //!   profiles;
 //! - [`catalog`] — the `projections` catalog (titles, episodes,
 //!   availability, maturity), re-exported;
+//! - [`config`] — the `[recommender]` configuration section;
 //! - [`feedback`] — weighted implicit feedback and per-country trending;
 //! - [`protocol`] — how every hyper-parameter is chosen, for training and
 //!   evaluation alike: the holdout split, the validation folds, every
@@ -39,6 +40,7 @@
 //! - [`error`] — this crate's [`Error`].
 
 pub mod artifact;
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod eval;

@@ -16,6 +16,7 @@
 //! - [`api`] — the HTTP query API (`/v1/metrics`, `/v1/sql`), an axum router;
 //! - [`clickhouse`] — the second engine: the same metrics from the
 //!   ClickHouse tables, SQL beside DataFusion's (`sql/**/<name>.clickhouse.sql`);
+//! - [`config`] — the `[warehouse]` configuration section;
 //! - [`output`] — result tables as JSON rows, CSV or text;
 //! - [`error`] — this crate's [`Error`].
 //!
@@ -23,6 +24,7 @@
 
 pub mod api;
 pub mod clickhouse;
+pub mod config;
 pub mod error;
 pub mod lake;
 pub mod materialize;

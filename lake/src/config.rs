@@ -1,0 +1,32 @@
+//! `[lake]` of the configuration: where the lake is, and when its
+//! partitions close and are compacted.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// `[lake]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LakeConfig {
+    /// Root directory of the lake.
+    pub path: PathBuf,
+    /// A partition is closed (compacted) once its date is this many days
+    /// before today (UTC).
+    pub closed_after_days: u32,
+    /// The compactor role compacts the closed partitions this often
+    /// (`compact_every_secs`; 0: never).
+    #[serde(rename = "compact_every_secs", with = "showrunner_events::time::secs")]
+    pub compact_every: Duration,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("showrunner-data/lake"),
+            closed_after_days: 2,
+            compact_every: Duration::from_secs(3_600),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The `[warehouse]` configuration section.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::QueryLimits;
+
+/// `[warehouse]`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WarehouseConfig {
+    /// Memory one `POST /v1/sql` query may use, MiB.
+    pub query_memory_mb: u64,
+    /// Time one API query may take (`query_timeout_secs`).
+    #[serde(rename = "query_timeout_secs", with = "showrunner_events::time::secs")]
+    pub query_timeout: Duration,
+    /// The materializer role refreshes the metric tables this often
+    /// (`materialize_every_secs`; 0: never, after standalone's first run).
+    #[serde(
+        rename = "materialize_every_secs",
+        with = "showrunner_events::time::secs"
+    )]
+    pub materialize_every: Duration,
+}
+
+impl Default for WarehouseConfig {
+    fn default() -> Self {
+        Self {
+            query_memory_mb: 1_024,
+            query_timeout: Duration::from_secs(30),
+            materialize_every: Duration::from_secs(300),
+        }
+    }
+}
+
+impl WarehouseConfig {
+    /// Checks the values; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(16..=1_048_576).contains(&self.query_memory_mb) {
+            return Err(
+                "config field `warehouse.query_memory_mb` must be within 16..=1048576".into(),
+            );
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3_600)).contains(&self.query_timeout) {
+            return Err(
+                "config field `warehouse.query_timeout_secs` must be within 1..=3600".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The API's query limits.
+    pub fn query_limits(&self) -> QueryLimits {
+        QueryLimits {
+            memory_bytes: usize::try_from(self.query_memory_mb << 20).unwrap_or(usize::MAX),
+            timeout: self.query_timeout,
+        }
+    }
+}
