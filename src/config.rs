@@ -179,15 +179,16 @@ impl Config {
                 continue;
             }
             let lower = rest.to_ascii_lowercase();
-            let (section, field) = lower
-                .split_once('_')
-                .ok_or_else(|| anyhow!("environment override `{k}` names no config field"))?;
-            let default = defaults
-                .get(section)
-                .and_then(|s| s.get(field))
-                .ok_or_else(|| {
-                    anyhow!("environment override `{k}`: no config field `{section}.{field}`")
-                })?;
+            let keys = config_key(&defaults, &lower).ok_or_else(|| {
+                anyhow!(
+                    "environment override `{k}`: no config field `{}`",
+                    lower.replacen('_', ".", 1)
+                )
+            })?;
+            let mut default = &toml::Value::Table(defaults.clone());
+            for key in &keys {
+                default = &default[key.as_str()];
+            }
             let value =
                 match default {
                     toml::Value::Integer(_) => toml::Value::Integer(v.parse().map_err(|_| {
@@ -203,16 +204,32 @@ impl Config {
                     ),
                     _ => toml::Value::String(v),
                 };
-            let table = doc
-                .entry(section.to_owned())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if let toml::Value::Table(t) = table {
-                t.insert(field.to_owned(), value);
+            let (field, tables) = keys.split_last().expect("a key has a field");
+            let mut table = &mut doc;
+            for t in tables {
+                let next = table
+                    .entry(t.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                match next {
+                    toml::Value::Table(inner) => table = inner,
+                    _ => bail!("config: `{t}` is not a table"),
+                }
             }
+            table.insert(field.clone(), value);
         }
         let cfg: Config = Config::deserialize(doc).map_err(|e| anyhow!("config: {e}"))?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The lake at `path` (a flag's) or at `lake.path`, reached as
+    /// `[lake.s3]` says when it is an `s3://` URL.
+    pub fn lake_store(&self, path: Option<std::path::PathBuf>) -> Result<showrunner_lake::Store> {
+        Ok(LakeConfig {
+            path: path.unwrap_or_else(|| self.lake.path.clone()),
+            ..self.lake.clone()
+        }
+        .store()?)
     }
 
     /// Checks values; the error names the field.
@@ -307,6 +324,28 @@ impl Config {
     }
 }
 
+/// The path of config keys an environment override's name (lower case,
+/// after `SHOWRUNNER_`) stands for: `lake_s3_endpoint` → `lake`, `s3`,
+/// `endpoint`. Underscores separate tables, or belong to a field's name
+/// (`ingest_batch_max` → `ingest`, `batch_max`); the defaults tell which.
+fn config_key(defaults: &toml::Table, name: &str) -> Option<Vec<String>> {
+    if let Some(v) = defaults.get(name) {
+        return (!v.is_table()).then(|| vec![name.to_owned()]);
+    }
+    let mut at = 0;
+    while let Some(i) = name[at..].find('_').map(|i| at + i) {
+        let (table, rest) = (&name[..i], &name[i + 1..]);
+        if let Some(toml::Value::Table(t)) = defaults.get(table)
+            && let Some(mut keys) = config_key(t, rest)
+        {
+            keys.insert(0, table.to_owned());
+            return Some(keys);
+        }
+        at = i + 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +363,28 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert_eq!(load("", &[]).expect("valid"), Config::default());
+    }
+
+    #[test]
+    fn nested_tables_take_environment_overrides() {
+        let c = load(
+            "",
+            &[
+                ("SHOWRUNNER_LAKE_PATH", "s3://lake/prefix"),
+                ("SHOWRUNNER_LAKE_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("SHOWRUNNER_LAKE_S3_ALLOW_HTTP", "true"),
+                ("SHOWRUNNER_LAKE_CLOSED_AFTER_DAYS", "3"),
+            ],
+        )
+        .expect("config");
+        assert_eq!(c.lake.s3.endpoint, "http://127.0.0.1:9000");
+        assert!(c.lake.s3.allow_http);
+        assert_eq!(c.lake.closed_after_days, 3);
+        assert!(c.lake.store().expect("store").local_root().is_none());
+        let e = load("", &[("SHOWRUNNER_LAKE_S3_PORT", "1")])
+            .expect_err("unknown")
+            .to_string();
+        assert!(e.contains("SHOWRUNNER_LAKE_S3_PORT"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use showrunner_warehouse::clickhouse::ClickHouseEngine;
+use showrunner_warehouse::lake::LakeOptions;
 use showrunner_warehouse::metrics::{self, Params};
 use showrunner_warehouse::{Lake, output, query};
 
@@ -197,7 +198,7 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         // one session: the shared projections are computed once
         ch.compute_all(&chosen, &params).await?
     } else {
-        let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
+        let lake = Lake::open_store(&cfg.lake_store(a.lake)?, LakeOptions::default()).await?;
         lake.prepare(&chosen).await?;
         let mut out = Vec::with_capacity(chosen.len());
         for m in &chosen {
@@ -234,7 +235,7 @@ pub fn clickhouse_engine(
 
 /// Runs `sql`.
 pub async fn sql(cfg: &Config, a: SqlArgs) -> Result<()> {
-    let lake = Lake::open(&a.lake.unwrap_or_else(|| cfg.lake.path.clone())).await?;
+    let lake = Lake::open_store(&cfg.lake_store(a.lake)?, LakeOptions::default()).await?;
     let (columns, batches) = query::run(&lake, &a.query).await?;
     print(None, None, &columns, &output::rows(&batches)?, a.format)
 }

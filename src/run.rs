@@ -18,7 +18,8 @@ pub struct IngestArgs {
     /// NATS URL (default: config `nats.url`).
     #[arg(long)]
     pub nats: Option<String>,
-    /// Lake directory (default: config `lake.path`).
+    /// Lake: a directory or `s3://bucket/prefix` (default: config
+    /// `lake.path`; an S3 lake is reached as `[lake.s3]` says).
     #[arg(long)]
     pub lake: Option<PathBuf>,
     /// Event stream name (default: config `nats.stream`).
@@ -58,7 +59,7 @@ pub struct IngestArgs {
 }
 
 /// Ingest settings from the config (`[ingest]`'s own) and flags.
-pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> IngestSettings {
+pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> Result<IngestSettings> {
     let mut c = cfg.ingest.clone();
     if let Some(d) = &a.durable {
         c.durable = d.clone();
@@ -70,16 +71,16 @@ pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> IngestSettings {
     if let Some(x) = &a.stream {
         streams.events = x.clone();
     }
-    let lake = a.lake.clone().unwrap_or_else(|| cfg.lake.path.clone());
+    let lake = cfg.lake_store(a.lake.clone())?;
     let mut s = c.settings(a.nats.as_deref().unwrap_or(&cfg.nats.url), lake, streams);
     s.drain = a.drain;
-    s
+    Ok(s)
 }
 
 /// The settings of every role, from the config: `ingest` as `a` says
 /// (its NATS URL and lake are the node's), HTTP on `bind`.
 pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSettings> {
-    let ingest = ingest_settings(cfg, a);
+    let ingest = ingest_settings(cfg, a)?;
     let ch = &cfg.clickhouse;
     let clickhouse = ch.sink(
         a.clickhouse.clone().unwrap_or_else(|| ch.url.clone()),
@@ -89,7 +90,12 @@ pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSet
         bind: bind.to_owned(),
         nats_url: ingest.nats_url.clone(),
         streams: ingest.streams.clone(),
-        lake: ingest.lake.clone(),
+        // empty for an object-store lake: the node refuses the api role there
+        lake: ingest
+            .lake
+            .local_root()
+            .map(PathBuf::from)
+            .unwrap_or_default(),
         limits: cfg.limits(),
         ingest_keys: cfg.http.ingest_keys.clone(),
         analyst_keys: cfg.http.analyst_keys.clone(),

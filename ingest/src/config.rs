@@ -1,7 +1,6 @@
 //! The `[ingest]` and `[clickhouse]` configuration sections, validated
 //! into what the worker and the sink use.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -57,7 +56,7 @@ impl IngestConfig {
     pub fn settings(
         &self,
         nats_url: &str,
-        lake: PathBuf,
+        lake: showrunner_lake::Store,
         streams: StreamSettings,
     ) -> IngestSettings {
         IngestSettings {

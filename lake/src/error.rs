@@ -15,6 +15,23 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// An object-store operation failed.
+    #[error("{op} `{key}`: {source}")]
+    Object {
+        /// What was being done.
+        op: &'static str,
+        /// On which object.
+        key: String,
+        /// The cause.
+        source: object_store::Error,
+    },
+    /// A conditional create found the object already there: a name was
+    /// about to be written twice.
+    #[error("`{0}` already exists: lake files are never replaced")]
+    Exists(String),
+    /// The lake's configuration is unusable.
+    #[error("{0}")]
+    Config(String),
     /// Writing or reading Parquet failed.
     #[error("parquet: {0}")]
     Parquet(String),
@@ -29,6 +46,21 @@ impl Error {
         Error::Io {
             op,
             path: path.into(),
+            source,
+        }
+    }
+}
+
+impl Error {
+    /// An object-store error on an object.
+    pub fn object(
+        op: &'static str,
+        key: &object_store::path::Path,
+        source: object_store::Error,
+    ) -> Self {
+        Error::Object {
+            op,
+            key: key.to_string(),
             source,
         }
     }

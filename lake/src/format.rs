@@ -82,7 +82,19 @@ pub struct Provenance {
 /// Reads the provenance of a lake file from its footer.
 pub fn read_provenance(path: &Path) -> Result<Option<Provenance>> {
     let f = File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let reader = SerializedFileReader::new(f)?;
+    provenance_of(f, &path.display().to_string())
+}
+
+/// [`read_provenance`] of a file's bytes (an object store's `key`).
+pub fn read_provenance_bytes(bytes: bytes::Bytes, key: &str) -> Result<Option<Provenance>> {
+    provenance_of(bytes, key)
+}
+
+fn provenance_of<R: parquet::file::reader::ChunkReader + 'static>(
+    file: R,
+    what: &str,
+) -> Result<Option<Provenance>> {
+    let reader = SerializedFileReader::new(file)?;
     let kv = reader.metadata().file_metadata().key_value_metadata();
     let get = |k: &str| {
         kv.and_then(|kv| kv.iter().find(|x| x.key == k))
@@ -91,7 +103,7 @@ pub fn read_provenance(path: &Path) -> Result<Option<Provenance>> {
     match (get(META_STREAM), get(META_INCARNATION), get(META_SEQS)) {
         (Some(stream), Some(incarnation), Some(seqs)) => {
             let seqs = SeqSet::decode(&seqs)
-                .ok_or_else(|| Error::Parquet(format!("{}: bad {META_SEQS}", path.display())))?;
+                .ok_or_else(|| Error::Parquet(format!("{what}: bad {META_SEQS}")))?;
             Ok(Some(Provenance {
                 stream,
                 incarnation,

@@ -93,6 +93,40 @@ impl Layout {
     }
 }
 
+/// Keys: the same places as [`Layout`]'s paths, relative to the root and
+/// `/`-separated, for a [`crate::Store`] (directory or object store).
+pub mod keys {
+    use showrunner_events::Family;
+
+    use super::{EVENTS, partition_name};
+
+    /// `events/<family>`.
+    pub fn family(family: Family) -> String {
+        format!("{EVENTS}/{family}")
+    }
+
+    /// `events/<family>/date=<date>`.
+    pub fn partition(family: Family, date: &str) -> String {
+        format!("{EVENTS}/{family}/{}", partition_name(date))
+    }
+
+    /// `events/<family>/date=<date>/<name>`.
+    pub fn file(family: Family, date: &str, name: &str) -> String {
+        format!("{}/{name}", partition(family, date))
+    }
+
+    /// The family, date and name of an event file's key; `None` for any
+    /// other key.
+    pub fn parse(key: &str) -> Option<(Family, &str, &str)> {
+        let rest = key.strip_prefix(EVENTS)?.strip_prefix('/')?;
+        let mut it = rest.splitn(3, '/');
+        let family: Family = it.next()?.parse().ok()?;
+        let date = super::partition_date(it.next()?)?;
+        let name = it.next().filter(|n| !n.contains('/'))?;
+        Some((family, date, name))
+    }
+}
+
 /// A partition directory's name: `date=YYYY-MM-DD`.
 pub fn partition_name(date: &str) -> String {
     format!("{PARTITION_COLUMN}={date}")
@@ -149,5 +183,13 @@ mod tests {
         assert_eq!(part_span(".tmp-part-1-2-x.parquet.tmp"), None);
         assert!(is_compacted(&part_name(1, 9, COMPACTED_WRITER, 1)));
         assert!(!is_compacted(&part_name(1, 9, "0a1b2c", 1)));
+        let k = keys::file(Family::Watch, "2026-03-01", "part-1-2-a0001.parquet");
+        assert_eq!(k, "events/watch/date=2026-03-01/part-1-2-a0001.parquet");
+        assert_eq!(
+            keys::parse(&k),
+            Some((Family::Watch, "2026-03-01", "part-1-2-a0001.parquet"))
+        );
+        assert_eq!(keys::parse("events/watch/x/part.parquet"), None);
+        assert_eq!(keys::parse("metrics/a/month=2026-03/data.parquet"), None);
     }
 }

@@ -2,6 +2,9 @@
 //! goes through this crate:
 //!
 //! - [`config`] — the `[lake]` configuration section;
+//! - [`store`] — where the bytes live: a directory or an object store
+//!   (`s3://bucket/prefix`), read, listed and committed by key (on object
+//!   stores the commit is a conditional create);
 //! - [`layout`] — where everything lives: event partitions, committed
 //!   file names, metric tables, models, scores;
 //! - [`listing`] — which files are committed (the one temp rule) and the
@@ -30,7 +33,9 @@ pub mod layout;
 pub mod listing;
 pub mod read;
 pub mod seqs;
+pub mod store;
 
 pub use error::{Error, Result};
 pub use layout::Layout;
 pub use listing::{LakeFile, Signature};
+pub use store::{S3Config, Store};

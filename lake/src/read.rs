@@ -23,7 +23,26 @@ pub fn lake_files(lake: &Path) -> Result<Vec<PathBuf>> {
 /// Reads one lake file.
 pub fn read_file(path: &Path) -> Result<Vec<WireEvent>> {
     let f = File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)?.build()?;
+    read_events(f)
+}
+
+/// Reads one lake file's bytes (from any [`crate::Store`]).
+pub fn read_bytes(bytes: bytes::Bytes) -> Result<Vec<WireEvent>> {
+    read_events(bytes)
+}
+
+/// Reads every committed event of a lake on any store, file by file in key
+/// order.
+pub async fn read_store(store: &crate::Store) -> Result<Vec<WireEvent>> {
+    let mut out = Vec::new();
+    for e in store.list_committed(crate::layout::EVENTS).await? {
+        out.extend(read_bytes(store.get(&e.key).await?)?);
+    }
+    Ok(out)
+}
+
+fn read_events<R: parquet::file::reader::ChunkReader + 'static>(file: R) -> Result<Vec<WireEvent>> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| Error::Parquet(e.to_string()))?;

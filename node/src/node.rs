@@ -3,7 +3,7 @@
 //! once it is ingested), stopped by one [`Stop`], waited for together.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +24,9 @@ use crate::{Error, Result, jobs, timer};
 /// configuration).
 #[derive(Clone)]
 pub struct NodeSettings {
-    /// The lake.
-    pub lake: PathBuf,
+    /// The lake (a directory, or an object store for the roles that do
+    /// not [`Role::needs_directory`]).
+    pub lake: showrunner_lake::Store,
     /// The Parquet ingest (NATS URL and streams included).
     pub ingest: IngestSettings,
     /// The ClickHouse sink.
@@ -94,6 +95,15 @@ impl Node {
     /// must be started together, in one call).
     pub async fn start(&mut self, roles: &Roles) -> Result<()> {
         let new: Vec<Role> = roles.iter().filter(|r| !self.started.has(*r)).collect();
+        if self.settings.lake.local_root().is_none()
+            && let Some(role) = new.iter().find(|r| r.needs_directory())
+        {
+            return Err(Error::Roles(format!(
+                "role {role} needs a directory lake for now, and {} is an object store \
+                 (collector, ingest and clickhouse-sink run on one)",
+                self.settings.lake
+            )));
+        }
         for role in new {
             match role {
                 Role::Ingest => self.start_ingest(),
@@ -139,6 +149,16 @@ impl Node {
             .map(|(_, r)| r.inserted.load(std::sync::atomic::Ordering::Relaxed))
     }
 
+    /// The directory of the lake (checked by [`Node::start`] for the roles
+    /// that need one).
+    fn dir(&self) -> PathBuf {
+        self.settings
+            .lake
+            .local_root()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
     fn start_ingest(&mut self) {
         self.ingest = Some(tokio::spawn(consumer::run(
             self.settings.ingest.clone(),
@@ -162,7 +182,7 @@ impl Node {
     }
 
     fn start_materializer(&mut self) {
-        let lake = self.settings.lake.clone();
+        let lake = self.dir();
         self.periodic("materializer", self.settings.materialize_every, move || {
             let lake = lake.clone();
             async move {
@@ -181,7 +201,7 @@ impl Node {
 
     fn start_trainer(&mut self) {
         let (lake, seed, keep) = (
-            self.settings.lake.clone(),
+            self.dir(),
             self.settings.train_seed,
             self.settings.keep_versions,
         );
@@ -199,7 +219,7 @@ impl Node {
     }
 
     fn start_compactor(&mut self) {
-        let (lake, days) = (self.settings.lake.clone(), self.settings.closed_after_days);
+        let (lake, days) = (self.dir(), self.settings.closed_after_days);
         self.periodic("compactor", self.settings.compact_every, move || {
             let lake = lake.clone();
             async move {

@@ -35,6 +35,17 @@ impl Role {
         Role::Compactor,
     ];
 
+    /// Whether it reads or writes the lake's derived data (metric tables,
+    /// models) or rewrites its files, which need a directory lake for now;
+    /// on an object-store lake only the collector, ingest and the
+    /// ClickHouse sink run.
+    pub fn needs_directory(self) -> bool {
+        matches!(
+            self,
+            Role::Api | Role::Materializer | Role::Trainer | Role::Compactor
+        )
+    }
+
     /// Its name in `--roles`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,6 +1,6 @@
 //! [`Lake`]: the DataFusion catalog over the lake's event families.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
@@ -8,8 +8,8 @@ use datafusion::datasource::MemTable;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use showrunner_events::Family;
-use showrunner_lake::layout::{Layout, PARTITION_COLUMN};
-use showrunner_lake::listing;
+use showrunner_lake::Store;
+use showrunner_lake::layout::{PARTITION_COLUMN, keys};
 
 use crate::error::Result;
 use crate::metrics::{Metric, Source};
@@ -45,7 +45,7 @@ pub struct LakeOptions {
 #[derive(Clone)]
 pub struct Lake {
     ctx: SessionContext,
-    root: PathBuf,
+    store: Store,
 }
 
 impl Lake {
@@ -57,6 +57,13 @@ impl Lake {
 
     /// [`Lake::open`] with options.
     pub async fn open_with(root: &Path, opts: LakeOptions) -> Result<Lake> {
+        Self::open_store(&Store::dir(root), opts).await
+    }
+
+    /// [`Lake::open_with`] on any store: a directory, or an object store
+    /// registered with the session under its URL (`s3://bucket`), so that
+    /// the same tables and views read the same files there.
+    pub async fn open_store(store: &Store, opts: LakeOptions) -> Result<Lake> {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -65,18 +72,20 @@ impl Lake {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        let layout = Layout::new(root);
+        if let Some((url, object_store)) = store.object_store() {
+            ctx.register_object_store(url, object_store);
+        }
         for family in Family::ALL {
             let raw = format!("{family}_raw");
             let file_schema = showrunner_events::arrow::schema(*family);
-            let dir = layout.family(*family);
-            let has_files = !listing::family_files(&layout, *family)?.is_empty();
+            let key = keys::family(*family);
+            let has_files = !store.list_committed(&key).await?.is_empty();
             if has_files {
                 let opts = ParquetReadOptions::default()
                     .schema(&file_schema)
                     .file_extension(".parquet")
                     .table_partition_cols(vec![(PARTITION_COLUMN.into(), DataType::Utf8)]);
-                ctx.register_parquet(&raw, dir.to_string_lossy().as_ref(), opts)
+                ctx.register_parquet(&raw, &store.table_url(&key), opts)
                     .await?;
             } else {
                 let mut fields: Vec<Field> = file_schema
@@ -100,7 +109,7 @@ impl Lake {
         }
         Ok(Lake {
             ctx,
-            root: root.to_path_buf(),
+            store: store.clone(),
         })
     }
 
@@ -219,8 +228,8 @@ impl Lake {
         &self.ctx
     }
 
-    /// The lake root.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// The lake's store.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 }

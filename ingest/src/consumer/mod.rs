@@ -8,7 +8,6 @@
 
 pub mod process;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -30,8 +29,8 @@ use showrunner_bus::{self as nats, StreamSettings};
 pub struct IngestSettings {
     /// NATS URL.
     pub nats_url: String,
-    /// Lake root directory.
-    pub lake: PathBuf,
+    /// The lake: a directory or an object store.
+    pub lake: showrunner_lake::Store,
     /// Stream names and retention.
     pub streams: StreamSettings,
     /// Durable consumer name, shared by cooperating workers.
@@ -48,10 +47,10 @@ pub struct IngestSettings {
 
 impl IngestSettings {
     /// Defaults for a NATS URL and a lake.
-    pub fn new(nats_url: &str, lake: PathBuf) -> Self {
+    pub fn new(nats_url: &str, lake: impl Into<showrunner_lake::Store>) -> Self {
         Self {
             nats_url: nats_url.to_owned(),
-            lake,
+            lake: lake.into(),
             streams: StreamSettings::default(),
             durable: "ingest".into(),
             batch_max: 20_000,
@@ -150,11 +149,11 @@ pub async fn run(
     let stale = ack_wait * 2;
     let stream_name = s.streams.events.clone();
     let sink = tokio::task::spawn_blocking(move || {
-        ParquetSink::open(&lake, &stream_name, &incarnation, stale)
+        ParquetSink::open(lake, &stream_name, &incarnation, stale)
     })
     .await
     .map_err(|e| Error::Nats(format!("sink task: {e}")))??;
-    tracing::info!(durable = %s.durable, lake = %s.lake.display(), high_water = sink.high_water(), "ingest started");
+    tracing::info!(durable = %s.durable, lake = %s.lake, high_water = sink.high_water(), "ingest started");
 
     let (tx, rx) = mpsc::channel::<Vec<Incoming>>(1);
     // the most events a batch may gather now: halved by the writer each

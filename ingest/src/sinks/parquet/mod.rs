@@ -1,4 +1,5 @@
-//! The Parquet lake sink: `<lake>/events/<family>/date=YYYY-MM-DD/*.parquet`.
+//! The Parquet lake sink: `<lake>/events/<family>/date=YYYY-MM-DD/*.parquet`,
+//! on a directory or an object store ([`Store`]).
 //!
 //! Exactly-once in the files: every file records, in its footer, the stream
 //! and the JetStream sequences of its rows, and is committed atomically
@@ -10,23 +11,23 @@
 //! (cached). See `docs/ingest.md` for the full argument.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
+use bytes::Bytes;
 use showrunner_events::Family;
-use showrunner_lake::commit::{self, Pending};
-use showrunner_lake::layout::{Layout, part_name, part_span};
-use showrunner_lake::{format, seqs::SeqSet};
+use showrunner_lake::layout::{EVENTS, keys, part_name, part_span};
+use showrunner_lake::store::{NewFile, Store};
+use showrunner_lake::{commit, format, seqs::SeqSet};
 
 use crate::error::{Error, Result};
 
 /// A committed lake file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommittedFile {
-    /// Where it is.
-    pub path: PathBuf,
+    /// Its key, relative to the lake root.
+    pub key: String,
     /// Rows in it.
     pub rows: usize,
     /// Bytes.
@@ -46,36 +47,48 @@ pub struct PartitionRows {
     pub seqs: Vec<u64>,
 }
 
-/// The Parquet sink of one stream.
+/// The Parquet sink of one stream. Its methods block: call them from a
+/// blocking thread (an object-store lake runs its requests on the current
+/// tokio runtime, [`Store::blocking`]).
 pub struct ParquetSink {
-    lake: Layout,
+    lake: Store,
     stream: String,
     incarnation: String,
     writer: String,
     files_written: u64,
     high_water: u64,
-    footers: HashMap<PathBuf, Arc<SeqSet>>,
+    footers: HashMap<String, Arc<SeqSet>>,
 }
 
 impl ParquetSink {
-    /// Opens the lake for the stream `stream`: sweeps temp files older than
-    /// `stale_after` and finds the highest sequence already committed.
+    /// Opens the lake for the stream `stream`: on a directory, sweeps temp
+    /// files older than `stale_after` (an object store has none: its
+    /// commit is one conditional PUT); finds the highest sequence already
+    /// committed.
     pub fn open(
-        lake: &Path,
+        lake: impl Into<Store>,
         stream: &str,
         incarnation: &str,
         stale_after: Duration,
     ) -> Result<Self> {
-        let layout = Layout::new(lake);
-        let events = layout.events();
-        std::fs::create_dir_all(&events).map_err(|e| Error::io("create dir", &events, e))?;
-        let swept = commit::remove_stale_temps(&events, stale_after)?;
-        if swept > 0 {
-            tracing::info!(files = swept, "removed temp files of interrupted commits");
+        let lake = lake.into();
+        if let Some(root) = lake.local_root() {
+            let events = root.join(EVENTS);
+            std::fs::create_dir_all(&events).map_err(|e| Error::io("create dir", &events, e))?;
+            let swept = commit::remove_stale_temps(&events, stale_after)?;
+            if swept > 0 {
+                tracing::info!(files = swept, "removed temp files of interrupted commits");
+            }
         }
-        let high_water = highest_committed(&events)?;
+        let high_water = lake
+            .blocking(lake.list(EVENTS))?
+            .iter()
+            .filter_map(|e| part_span(e.name()))
+            .map(|(_, hi)| hi)
+            .max()
+            .unwrap_or(0);
         Ok(Self {
-            lake: layout,
+            lake,
             stream: stream.to_owned(),
             incarnation: incarnation.to_owned(),
             writer: uuid::Uuid::now_v7().simple().to_string()[20..].to_owned(),
@@ -104,35 +117,28 @@ impl ParquetSink {
     /// The sequences among `seqs` already committed in one partition by
     /// this stream.
     pub fn committed_in(&mut self, family: Family, date: &str, seqs: &[u64]) -> Result<Vec<u64>> {
-        let dir = self.lake.partition(family, date);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("list", &dir, e)),
-        };
+        let lake = self.lake.clone();
+        let entries = lake.blocking(lake.list_committed(&keys::partition(family, date)))?;
         let mut found = Vec::new();
-        let mut candidates: Vec<(PathBuf, (u64, u64))> = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(span) = name.to_str().and_then(part_span) else {
+        for entry in entries {
+            let Some(span) = part_span(entry.name()) else {
                 continue;
             };
-            if seqs.iter().any(|s| (span.0..=span.1).contains(s)) {
-                candidates.push((entry.path(), span));
+            if !seqs.iter().any(|s| (span.0..=span.1).contains(s)) {
+                continue;
             }
-        }
-        for (path, _) in candidates {
-            let set = match self.footers.get(&path) {
+            let set = match self.footers.get(&entry.key) {
                 Some(s) => s.clone(),
                 None => {
-                    let Some(p) = format::read_provenance(&path)? else {
+                    let bytes = lake.blocking(lake.get(&entry.key))?;
+                    let Some(p) = format::read_provenance_bytes(bytes, &entry.key)? else {
                         continue;
                     };
                     if p.stream != self.stream || p.incarnation != self.incarnation {
                         continue; // another stream, or an earlier one of the same name
                     }
                     let set = Arc::new(p.seqs);
-                    self.footers.insert(path.clone(), set.clone());
+                    self.footers.insert(entry.key.clone(), set.clone());
                     set
                 }
             };
@@ -164,12 +170,14 @@ impl ParquetSink {
     }
 
     /// Encodes every partition's rows of a batch and commits the files
-    /// together ([`commit::commit_files`]: one wait for all their fsyncs).
-    /// Each file is whole or absent after a crash, and carries its own
-    /// provenance, so the rows of a batch committed only in part are found
-    /// by the lookups of its redelivery.
+    /// together ([`Store::commit`]: on a directory one wait for all their
+    /// fsyncs, on an object store concurrent conditional PUTs). Each file
+    /// is whole or absent after a crash, and carries its own provenance, so
+    /// the rows of a batch committed only in part are found by the lookups
+    /// of its redelivery.
     pub fn write_all(&mut self, parts: Vec<PartitionRows>) -> Result<Vec<CommittedFile>> {
-        let mut encoded = Vec::with_capacity(parts.len());
+        let mut files = Vec::with_capacity(parts.len());
+        let mut sets = Vec::with_capacity(parts.len());
         for p in &parts {
             let set = SeqSet::from_seqs(&p.seqs);
             let (first, last) = set.bounds().unwrap_or((0, 0));
@@ -179,36 +187,26 @@ impl ParquetSink {
             )?;
             self.files_written += 1;
             let name = part_name(first, last, &self.writer, self.files_written);
-            let dir = self.lake.partition(p.family, &p.date);
-            encoded.push((dir, name, bytes, set, last));
+            files.push(NewFile {
+                key: keys::file(p.family, &p.date, &name),
+                bytes: Bytes::from(bytes),
+            });
+            sets.push((set, last));
         }
-        let pending: Vec<Pending<'_>> = encoded
-            .iter()
-            .map(|(dir, name, bytes, _, _)| Pending { dir, name, bytes })
-            .collect();
-        let paths = commit::commit_files(&pending)?;
-        let mut out = Vec::with_capacity(paths.len());
-        for ((path, (_, _, bytes, set, last)), p) in paths.into_iter().zip(encoded).zip(&parts) {
-            self.footers.insert(path.clone(), Arc::new(set));
+        let lake = self.lake.clone();
+        lake.blocking(lake.commit(&files))?;
+        let mut out = Vec::with_capacity(files.len());
+        for ((file, (set, last)), p) in files.into_iter().zip(sets).zip(&parts) {
+            self.footers.insert(file.key.clone(), Arc::new(set));
             // what this process wrote is looked up from now on, whatever the
             // delivery count of a later copy says (see `may_be_committed`)
             self.high_water = self.high_water.max(last);
             out.push(CommittedFile {
-                path,
+                key: file.key,
                 rows: p.batch.num_rows(),
-                bytes: bytes.len(),
+                bytes: file.bytes.len(),
             });
         }
         Ok(out)
     }
-}
-
-/// The highest sequence named by any committed file under `events`.
-fn highest_committed(events: &Path) -> Result<u64> {
-    Ok(commit::files_under(events)?
-        .iter()
-        .filter_map(|(_, name)| part_span(name))
-        .map(|(_, hi)| hi)
-        .max()
-        .unwrap_or(0))
 }

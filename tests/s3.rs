@@ -1,0 +1,282 @@
+//! The lake on a real S3-compatible server (SeaweedFS's `weed mini` on
+//! loopback, started per test): the conditional create refuses a second
+//! write of a name, `showrunner ingest` round-trips every published event,
+//! and exactly-once holds through SIGKILLs and a crash between commit and
+//! ack, as on a directory (`tests/exactly_once.rs`).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::*;
+use rand::{Rng, SeedableRng};
+use showrunner_events::Event;
+use showrunner_events::examples::examples;
+use showrunner_lake::format::read_provenance_bytes;
+use showrunner_lake::store::{NewFile, Store};
+use showrunner_lake::{Error, layout};
+use showrunner_testkit::s3::LocalS3;
+
+/// `showrunner` with its lake under `prefix` on `s3`.
+fn on_s3(s3: &LocalS3, prefix: &str) -> std::process::Command {
+    let mut c = bin();
+    c.envs(s3.env(prefix));
+    c
+}
+
+fn drain(h: &Harness, s3: &LocalS3, prefix: &str, extra: &[&str]) -> serde_json::Value {
+    let out = on_s3(s3, prefix)
+        .args(["ingest", "--nats", &h.url()])
+        .args(["--drain", "--batch-wait-ms", "100", "--ack-wait-secs", "3"])
+        .args(extra)
+        .output()
+        .expect("run ingest");
+    json_lines(&out)
+        .into_iter()
+        .next()
+        .expect("ingest prints a JSON report")
+}
+
+async fn keys(store: &Store) -> Vec<String> {
+    store
+        .list_committed(layout::EVENTS)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|e| e.key)
+        .collect()
+}
+
+async fn count_by_id(store: &Store) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for w in showrunner_lake::read::read_store(store)
+        .await
+        .expect("lake reads")
+    {
+        *m.entry(w.event_id.expect("id")).or_insert(0) += 1;
+    }
+    m
+}
+
+async fn assert_exactly_once(store: &Store, published: &HashSet<String>) {
+    let counts = count_by_id(store).await;
+    let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).take(5).collect();
+    assert!(dupes.is_empty(), "duplicated on S3: {dupes:?}");
+    let stored: HashSet<String> = counts.into_keys().collect();
+    let missing = published.difference(&stored).count();
+    let extra = stored.difference(published).count();
+    assert_eq!(
+        (missing, extra),
+        (0, 0),
+        "missing {missing}, unexpected {extra}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_is_created_once_and_read_back_whole() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let store = s3.store("create-once");
+    let key = "events/watch/date=2026-03-01/part-1-2-a0001.parquet".to_owned();
+    store
+        .commit(&[
+            NewFile {
+                key: key.clone(),
+                bytes: Bytes::from_static(b"first"),
+            },
+            NewFile {
+                key: "events/watch/date=2026-03-01/.hidden.parquet".into(),
+                bytes: Bytes::from_static(b"x"),
+            },
+        ])
+        .await
+        .expect("commit");
+    let again = store
+        .commit(&[NewFile {
+            key: key.clone(),
+            bytes: Bytes::from_static(b"second"),
+        }])
+        .await;
+    assert!(matches!(again, Err(Error::Exists(_))), "{again:?}");
+    assert_eq!(&store.get(&key).await.expect("get")[..], b"first");
+    assert_eq!(
+        keys(&store).await,
+        std::slice::from_ref(&key),
+        "hidden names are not committed files"
+    );
+    // another prefix of the bucket is another lake
+    assert!(keys(&s3.store("elsewhere")).await.is_empty());
+    store.delete(&key).await.expect("delete");
+    assert!(keys(&store).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_round_trips_every_event_through_s3() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    let mut events: Vec<Event> = sim_events(100, 10, 5);
+    events.extend(examples());
+    publish(&js, &events).await;
+
+    let report = drain(&h, &s3, "roundtrip", &["--batch-max", "3000"]);
+    assert_eq!(report["ingested"], events.len() as u64, "{report}");
+    assert_eq!(report["deadlettered"], 0);
+
+    let store = s3.store("roundtrip");
+    let mut got: Vec<String> = showrunner_lake::read::read_store(&store)
+        .await
+        .expect("reads")
+        .iter()
+        .map(canonical)
+        .collect();
+    got.sort();
+    assert_eq!(got, canonical_events(&events));
+    let files = keys(&store).await;
+    assert!(files.len() > 6, "only {} files", files.len());
+    for key in &files {
+        let (family, date, _) = layout::keys::parse(key).expect("an event file key");
+        let bytes = store.get(key).await.expect("get");
+        for w in showrunner_lake::read::read_bytes(bytes.clone()).expect("reads") {
+            let e = Event::from_wire(&w).expect("valid");
+            assert_eq!(
+                (e.family(), e.envelope.occurred_at.date_string()),
+                (family, date.to_owned())
+            );
+        }
+        let p = read_provenance_bytes(bytes, key)
+            .expect("footer")
+            .expect("provenance");
+        assert_eq!(p.stream, "EVENTS");
+    }
+    // nothing was written to a local directory
+    assert!(!std::path::Path::new("s3:").exists());
+
+    // the command-line SQL reads the same objects through DataFusion
+    let out = on_s3(&s3, "roundtrip")
+        .args(["sql", "--format", "json", "SELECT count(*) AS n FROM watch"])
+        .output()
+        .expect("run sql");
+    let lines = json_lines(&out);
+    let watch = events
+        .iter()
+        .filter(|e| e.family() == showrunner_events::Family::Watch)
+        .count();
+    assert!(watch > 0);
+    assert_eq!(lines[0]["rows"][0][0], watch as u64, "{lines:?}");
+
+    let again = drain(&h, &s3, "roundtrip", &[]);
+    assert_eq!(again["messages"], 0, "{again}");
+    assert_eq!(keys(&store).await, files);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_on_s3_loses_and_duplicates_nothing() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    let events = sim_events(120, 12, 21);
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
+    let chunks: Vec<Vec<_>> = events
+        .chunks(events.len() / 15 + 1)
+        .map(<[_]>::to_vec)
+        .collect();
+    let publisher = {
+        let js = js.clone();
+        tokio::spawn(async move {
+            for c in chunks {
+                publish(&js, &c).await;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+        })
+    };
+    let store = s3.store("sigkill");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for round in 0..5 {
+        let mut child = on_s3(&s3, "sigkill")
+            .args(["ingest", "--nats", &h.url()])
+            .args([
+                "--batch-max",
+                "700",
+                "--batch-wait-ms",
+                "100",
+                "--ack-wait-secs",
+                "3",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ingest");
+        tokio::time::sleep(Duration::from_millis(rng.random_range(500..2_500))).await;
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        eprintln!(
+            "round {round}: killed; {} objects so far",
+            keys(&store).await.len()
+        );
+    }
+    publisher.await.expect("publisher");
+    let report = drain(&h, &s3, "sigkill", &["--batch-max", "700"]);
+    eprintln!("final drain: {report}");
+    assert!(!keys(&store).await.is_empty());
+    assert_exactly_once(&store, &ids).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crash_between_commit_and_ack_on_s3_is_not_written_twice() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    let events = sim_events(60, 6, 4);
+    let ids: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
+    publish(&js, &events).await;
+    let out = on_s3(&s3, "crash")
+        .env("SHOWRUNNER_FAILPOINT", "after-commit:3")
+        .args(["ingest", "--nats", &h.url()])
+        .args([
+            "--batch-max",
+            "500",
+            "--batch-wait-ms",
+            "100",
+            "--ack-wait-secs",
+            "3",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        !out.status.success(),
+        "the failpoint must abort the process"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("failpoint after-commit"), "{stderr}");
+    let store = s3.store("crash");
+    assert!(keys(&store).await.len() >= 3);
+    let report = drain(&h, &s3, "crash", &["--batch-max", "500"]);
+    assert!(
+        report["duplicates"].as_u64().expect("n") > 0,
+        "nothing was redelivered: {report}"
+    );
+    assert_exactly_once(&store, &ids).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_that_need_a_directory_refuse_an_s3_lake() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let h = Harness::new();
+    let port = showrunner_bus::server::free_port().expect("port");
+    let out = on_s3(&s3, "roles")
+        .args(["serve", "--roles", "collector,api", "--nats", &h.url()])
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .output()
+        .expect("run serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs a directory lake"), "{stderr}");
+}
