@@ -1,21 +1,24 @@
-//! `showrunner.toml`: the sections composed (each crate owns its own:
-//! `[lake]`, `[ingest]`, `[clickhouse]`, `[warehouse]`, `[recommender]`,
-//! validated into the durations and settings its code uses; `[nats]`,
-//! `[http]`, `[limits]` and `[simulator]` are here), `SHOWRUNNER_<SECTION>_<FIELD>`
-//! environment overrides, and validation at start-up (errors name the field).
+//! `showrunner.toml`: the sections composed — each crate owns its own and
+//! validates it into the durations and settings its code uses (`[nats]`
+//! bus, `[lake]` lake, `[http]` dashboard, `[ingest]` and `[clickhouse]`
+//! ingest, `[limits]` events, `[simulator]` simulator, `[warehouse]`,
+//! `[recommender]`) —, `SHOWRUNNER_<SECTION>_<FIELD>` environment
+//! overrides, and validation at start-up (errors name the field).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use showrunner_bus::StreamSettings;
+pub use showrunner_bus::config::NatsConfig;
+pub use showrunner_dashboard::config::HttpConfig;
 use showrunner_events::Limits;
+pub use showrunner_events::config::LimitsConfig;
 pub use showrunner_ingest::config::{ClickHouseConfig, IngestConfig};
 pub use showrunner_lake::config::LakeConfig;
 pub use showrunner_recommender::config::RecommenderConfig;
+pub use showrunner_simulator::SimulatorConfig;
 pub use showrunner_warehouse::config::WarehouseConfig;
 
 /// The whole configuration.
@@ -40,111 +43,6 @@ pub struct Config {
     pub recommender: RecommenderConfig,
     /// The ClickHouse server (`clickhouse migrate`).
     pub clickhouse: ClickHouseConfig,
-}
-
-/// `[nats]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct NatsConfig {
-    /// NATS server URL.
-    pub url: String,
-    /// JetStream stream of events (subjects `events.>`).
-    pub stream: String,
-    /// JetStream stream of dead letters (subjects `deadletter.>`).
-    pub deadletter_stream: String,
-    /// Window in which a repeated event id is dropped by the stream, seconds.
-    pub duplicate_window_secs: u64,
-}
-
-impl Default for NatsConfig {
-    fn default() -> Self {
-        Self {
-            url: "nats://127.0.0.1:4222".into(),
-            stream: "EVENTS".into(),
-            deadletter_stream: "DEADLETTER".into(),
-            duplicate_window_secs: 120,
-        }
-    }
-}
-
-/// `[http]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct HttpConfig {
-    /// Address the server listens on.
-    pub bind: String,
-    /// Keys accepted by `POST /v1/events` (`Authorization: Bearer <key>`).
-    pub ingest_keys: Vec<String>,
-    /// Keys of analysts: `/v1/metrics` and `/v1/sql` (`Authorization: Bearer <key>`).
-    pub analyst_keys: Vec<String>,
-    /// Keys of apps: `/v1/users/…`, `/v1/titles/…`, `/v1/models/current`
-    /// (`Authorization: Bearer <key>`).
-    pub app_keys: Vec<String>,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            bind: "127.0.0.1:8080".into(),
-            ingest_keys: vec!["dev-ingest-key".into()],
-            analyst_keys: vec!["dev-analyst-key".into()],
-            app_keys: vec!["dev-app-key".into()],
-        }
-    }
-}
-
-/// `[limits]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimitsConfig {
-    /// Largest event, bytes.
-    pub max_event_bytes: usize,
-    /// Most events per request.
-    pub max_batch_events: usize,
-    /// Largest request body, bytes.
-    pub max_batch_bytes: usize,
-    /// How late an event may arrive (`received_at − occurred_at`), days.
-    pub max_age_days: i64,
-    /// How far `occurred_at` may run ahead of `received_at`, seconds.
-    pub max_skew_secs: i64,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        let l = Limits::default();
-        Self {
-            max_event_bytes: l.max_event_bytes,
-            max_batch_events: l.max_batch_events,
-            max_batch_bytes: l.max_batch_bytes,
-            max_age_days: l.max_age_ms / 86_400_000,
-            max_skew_secs: l.max_skew_ms / 1_000,
-        }
-    }
-}
-
-/// `[simulator]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SimulatorConfig {
-    /// Users who sign up over the period.
-    pub users: u32,
-    /// Days simulated, ending today.
-    pub days: u32,
-    /// Seed.
-    pub seed: u64,
-    /// Seconds between player heartbeats.
-    pub heartbeat_secs: u32,
-}
-
-impl Default for SimulatorConfig {
-    fn default() -> Self {
-        Self {
-            users: 2_000,
-            days: 90,
-            seed: 42,
-            heartbeat_secs: 300,
-        }
-    }
 }
 
 /// Environment variables that are not config overrides.
@@ -234,45 +132,17 @@ impl Config {
 
     /// Checks values; the error names the field.
     pub fn validate(&self) -> Result<()> {
-        if !(self.nats.url.starts_with("nats://") || self.nats.url.starts_with("tls://")) {
+        if !showrunner_bus::config::is_name(&self.ingest.durable) {
             bail!(
-                "config field `nats.url` must start with nats:// or tls://, got `{}`",
-                self.nats.url
+                "config field `ingest.durable` must be a non-empty name of letters, digits, `_` or `-`, got `{}`",
+                self.ingest.durable
             );
-        }
-        for (name, v) in [
-            ("nats.stream", &self.nats.stream),
-            ("nats.deadletter_stream", &self.nats.deadletter_stream),
-            ("ingest.durable", &self.ingest.durable),
-        ] {
-            if v.is_empty()
-                || !v
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                bail!(
-                    "config field `{name}` must be a non-empty name of letters, digits, `_` or `-`, got `{v}`"
-                );
-            }
-        }
-        self.http.bind.parse::<SocketAddr>().map_err(|_| {
-            anyhow!(
-                "config field `http.bind` must be an address like 127.0.0.1:8080, got `{}`",
-                self.http.bind
-            )
-        })?;
-        if self.http.ingest_keys.is_empty() || self.http.ingest_keys.iter().any(|k| k.len() < 8) {
-            bail!("config field `http.ingest_keys` needs at least one key of 8 or more characters");
-        }
-        if self.http.analyst_keys.is_empty() || self.http.analyst_keys.iter().any(|k| k.len() < 8) {
-            bail!(
-                "config field `http.analyst_keys` needs at least one key of 8 or more characters"
-            );
-        }
-        if self.http.app_keys.is_empty() || self.http.app_keys.iter().any(|k| k.len() < 8) {
-            bail!("config field `http.app_keys` needs at least one key of 8 or more characters");
         }
         for section in [
+            self.nats.validate(),
+            self.http.validate(),
+            self.limits.validate(),
+            self.simulator.validate(),
             self.ingest.validate(),
             self.clickhouse.validate(),
             self.recommender.validate(),
@@ -280,47 +150,17 @@ impl Config {
         ] {
             section.map_err(|e| anyhow!(e))?;
         }
-        if self.limits.max_event_bytes == 0
-            || self.limits.max_batch_events == 0
-            || self.limits.max_batch_bytes < self.limits.max_event_bytes
-        {
-            bail!(
-                "config field `limits.max_batch_bytes` must be ≥ limits.max_event_bytes > 0, and limits.max_batch_events > 0"
-            );
-        }
-        if !(0..=3_650).contains(&self.limits.max_age_days)
-            || !(0..=86_400).contains(&self.limits.max_skew_secs)
-        {
-            bail!(
-                "config field `limits.max_age_days` must be within 0..=3650 and `limits.max_skew_secs` within 0..=86400"
-            );
-        }
-        if self.simulator.heartbeat_secs == 0 {
-            bail!("config field `simulator.heartbeat_secs` must be > 0");
-        }
         Ok(())
     }
 
     /// The validation limits.
     pub fn limits(&self) -> Limits {
-        Limits {
-            max_event_bytes: self.limits.max_event_bytes,
-            max_batch_events: self.limits.max_batch_events,
-            max_batch_bytes: self.limits.max_batch_bytes,
-            max_age_ms: self.limits.max_age_days * 86_400_000,
-            max_skew_ms: self.limits.max_skew_secs * 1_000,
-            ..Limits::default()
-        }
+        self.limits.limits()
     }
 
     /// Stream settings.
     pub fn streams(&self) -> StreamSettings {
-        StreamSettings {
-            events: self.nats.stream.clone(),
-            deadletter: self.nats.deadletter_stream.clone(),
-            duplicate_window: Duration::from_secs(self.nats.duplicate_window_secs),
-            ..StreamSettings::default()
-        }
+        self.nats.streams()
     }
 }
 
@@ -349,6 +189,7 @@ fn config_key(defaults: &toml::Table, name: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn load(toml_text: &str, env: &[(&str, &str)]) -> Result<Config> {
         let dir = tempfile::tempdir()?;

@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 use showrunner_bus::{self as nats, server::LocalNatsServer};
-use showrunner_ingest::consumer;
 use showrunner_node::{Node, Role, Roles, jobs, stop};
-use showrunner_recommender::artifact::Manifest;
 
 use crate::config::Config;
 use crate::run;
@@ -73,7 +71,7 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     }
     node.start(&roles).await?;
     first_run(cfg, &a, &url).await?;
-    wait_ingested(&node, &settings.ingest, &lake).await?;
+    wait_ingested(&node, &lake).await?;
     let t = Instant::now();
     let report = jobs::materialize(&lake).await?;
     eprintln!(
@@ -87,7 +85,8 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         let lake = lake.clone();
         tokio::task::spawn_blocking(move || jobs::train(&lake, 42, 3)).await??
     };
-    eprintln!("{} in {:.1} s", trained(&m), t.elapsed().as_secs_f64());
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!("trained recommender {} in {secs:.1} s", m.summary());
     let all = match cfg.clickhouse.enabled {
         true => Roles::all(),
         false => Roles::all().without(Role::ClickhouseSink),
@@ -144,66 +143,24 @@ async fn first_run(cfg: &Config, a: &StandaloneArgs, url: &str) -> Result<()> {
 }
 
 /// Shows ingest's progress until its durable consumer has nothing left.
-async fn wait_ingested(
-    node: &Node,
-    s: &showrunner_ingest::consumer::IngestSettings,
-    lake: &std::path::Path,
-) -> Result<()> {
+async fn wait_ingested(node: &Node, lake: &std::path::Path) -> Result<()> {
     let started = Instant::now();
-    let client = nats::connect(&s.nats_url, Duration::from_secs(10)).await?;
-    let js = nats::context(client, Duration::from_secs(10), 1_024);
-    let consumer = consumer::durable_consumer(&js, s).await?;
-    let ingested = || node.metrics.events_ingested.load(Ordering::Relaxed);
-    loop {
-        let info = consumer.clone().info().await?.clone();
-        let left = info.num_pending + info.num_ack_pending as u64;
-        eprint!(
-            "\ringesting: {} events in the lake, {left} to go   ",
-            ingested()
-        );
-        if left == 0 {
-            break;
-        }
-        if node.ingest_finished() {
-            anyhow::bail!("ingest stopped unexpectedly after {} events", ingested());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let done = node
+        .wait_ingested(|p| {
+            eprint!(
+                "\ringesting: {} events in the lake, {} to go   ",
+                p.ingested, p.left
+            );
+        })
+        .await?;
     eprintln!(
         "\ringested {} events into {} in {:.1} s ({} files)",
-        ingested(),
+        done.ingested,
         lake.display(),
         started.elapsed().as_secs_f64(),
-        node.metrics.files.load(Ordering::Relaxed)
+        done.files
     );
     Ok(())
-}
-
-/// One line on a trained model.
-fn trained(m: &Manifest) -> String {
-    let cold = m.cold_start.as_ref().map_or_else(
-        || "none".to_string(),
-        |c| {
-            let whom = match c.everyone {
-                true => "for everyone".to_string(),
-                false => format!("below {} titles", c.below),
-            };
-            match (c.served(), c.params.clusters()) {
-                (false, _) => "none".into(),
-                (true, 1) => format!("trending {whom}"),
-                (true, k) => format!("{k} taste clusters {whom}"),
-            }
-        },
-    );
-    format!(
-        "trained recommender {} ({}) on {} users × {} titles (holdout nDCG@10 {:.3}, popularity {:.3}; cold start: {cold})",
-        m.version,
-        m.model,
-        m.data.users,
-        m.data.titles,
-        m.holdout.model.ndcg,
-        m.holdout.popularity.ndcg
-    )
 }
 
 /// What is running and how to use it.

@@ -1,5 +1,6 @@
 //! NATS in one place:
 //!
+//! - [`config`] — the `[nats]` configuration section;
 //! - [`subjects`] — every subject and default stream name;
 //! - [`connect`] — connecting (eager or lazy), JetStream contexts, the
 //!   `EVENTS` and `DEADLETTER` streams;
@@ -11,6 +12,7 @@
 //!
 //! Invariant: only this crate spells a subject or a stream name.
 
+pub mod config;
 pub mod connect;
 pub mod durable;
 pub mod error;

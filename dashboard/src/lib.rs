@@ -8,7 +8,10 @@
 //!   the warehouse's `/v1/metrics` and `/v1/sql` (analyst keys), and the
 //!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`
 //!   (app keys);
-//! - [`metrics_router`] — `/metrics` alone, for a separate ingest worker.
+//! - [`metrics_router`] — `/metrics` alone, for a separate ingest worker;
+//! - [`config`] — the `[http]` configuration section.
+
+pub mod config;
 
 use std::sync::Arc;
 

@@ -17,6 +17,7 @@
 
 pub mod arrow;
 pub mod batch;
+pub mod config;
 pub mod error;
 pub mod examples;
 pub mod time;

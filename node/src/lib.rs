@@ -23,5 +23,5 @@ pub mod stop;
 pub mod timer;
 
 pub use error::{Error, Result};
-pub use node::{Node, NodeSettings};
+pub use node::{IngestProgress, Node, NodeSettings};
 pub use roles::{Role, Roles};

@@ -60,6 +60,17 @@ pub struct Node {
     timers: Vec<JoinHandle<()>>,
 }
 
+/// How far the ingest role is through its durable consumer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestProgress {
+    /// Events this process ingested into the lake so far.
+    pub ingested: u64,
+    /// Messages the durable consumer still holds (pending or unacked).
+    pub left: u64,
+    /// Lake files this process committed so far.
+    pub files: u64,
+}
+
 /// What the roles did, once stopped.
 #[derive(Debug, Default)]
 pub struct NodeReport {
@@ -140,6 +151,44 @@ impl Node {
     /// stopped, or until drained when its settings say so).
     pub fn ingest_finished(&self) -> bool {
         self.ingest.as_ref().is_some_and(|t| t.is_finished())
+    }
+
+    /// Waits until the ingest role's durable consumer holds nothing
+    /// (pending or unacked), telling `progress` every half second; an
+    /// error if the role stops first.
+    pub async fn wait_ingested(
+        &self,
+        mut progress: impl FnMut(IngestProgress),
+    ) -> Result<IngestProgress> {
+        let s = &self.settings.ingest;
+        let client = nats::connect(&s.nats_url, Duration::from_secs(10)).await?;
+        let js = nats::context(client, Duration::from_secs(10), 1_024);
+        let consumer = consumer::durable_consumer(&js, s).await?;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        loop {
+            let info = consumer
+                .clone()
+                .info()
+                .await
+                .map_err(showrunner_ingest::Error::nats)?
+                .clone();
+            let now = IngestProgress {
+                ingested: load(&self.metrics.events_ingested),
+                left: info.num_pending + info.num_ack_pending as u64,
+                files: load(&self.metrics.files),
+            };
+            progress(now);
+            if now.left == 0 {
+                return Ok(now);
+            }
+            if self.ingest_finished() {
+                return Err(Error::Task {
+                    role: "ingest",
+                    message: format!("stopped unexpectedly after {} events", now.ingested),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 
     /// Rows the ClickHouse sink has inserted so far.

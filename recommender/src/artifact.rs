@@ -206,6 +206,36 @@ pub struct Manifest {
     pub blend: Option<BlendInfo>,
 }
 
+impl Manifest {
+    /// One line on the version: model, data, holdout nDCG against
+    /// popularity, and the cold start it serves.
+    pub fn summary(&self) -> String {
+        let cold = self.cold_start.as_ref().map_or_else(
+            || "none".to_string(),
+            |c| {
+                let whom = match c.everyone {
+                    true => "for everyone".to_string(),
+                    false => format!("below {} titles", c.below),
+                };
+                match (c.served(), c.params.clusters()) {
+                    (false, _) => "none".into(),
+                    (true, 1) => format!("trending {whom}"),
+                    (true, k) => format!("{k} taste clusters {whom}"),
+                }
+            },
+        );
+        format!(
+            "{} ({}) on {} users × {} titles (holdout nDCG@10 {:.3}, popularity {:.3}; cold start: {cold})",
+            self.version,
+            self.model,
+            self.data.users,
+            self.data.titles,
+            self.holdout.model.ndcg,
+            self.holdout.popularity.ndcg
+        )
+    }
+}
+
 /// A trained model with everything serving needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifact {

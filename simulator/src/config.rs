@@ -41,3 +41,39 @@ impl SimConfig {
         }
     }
 }
+
+/// `[simulator]` of the configuration: the audience `standalone`
+/// simulates on first run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorConfig {
+    /// Users who sign up over the period.
+    pub users: u32,
+    /// Days simulated, ending today.
+    pub days: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Seconds between player heartbeats.
+    pub heartbeat_secs: u32,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            users: 2_000,
+            days: 90,
+            seed: 42,
+            heartbeat_secs: 300,
+        }
+    }
+}
+
+impl SimulatorConfig {
+    /// Checks the fields; the error names the one that is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.heartbeat_secs == 0 {
+            return Err("config field `simulator.heartbeat_secs` must be > 0".into());
+        }
+        Ok(())
+    }
+}

@@ -25,5 +25,5 @@ pub mod rng;
 pub mod sim;
 pub mod viewing;
 
-pub use config::SimConfig;
+pub use config::{SimConfig, SimulatorConfig};
 pub use sim::Simulator;
