@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian machine: installs nats-server if missing,
-# builds the release binary, and runs `showrunner standalone` (local NATS,
+# builds the binary (the test command's profile), and runs `showrunner standalone` (local NATS,
 # a simulated audience on first run, ingest into the Parquet lake, HTTP on
 # 127.0.0.1:8080). Extra arguments go to `showrunner standalone`.
 set -euo pipefail
@@ -12,5 +12,12 @@ if ! command -v nats-server >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nats-server
 fi
-cargo build --release --locked --bin showrunner
-exec "$CARGO_TARGET_DIR/release/showrunner" standalone "$@"
+# The build profile the test command uses (`dev`: dependencies optimised,
+# no debug info in them), so that after `./scripts/test.sh` the binary is
+# already built; SHOWRUNNER_PROFILE=release builds the fully optimised one
+# (much longer to build; what the benchmarks use).
+profile="${SHOWRUNNER_PROFILE:-dev}"
+cargo build --locked --profile "$profile" --bin showrunner
+dir="$profile"
+[ "$profile" = dev ] && dir=debug
+exec "$CARGO_TARGET_DIR/$dir/showrunner" standalone "$@"

