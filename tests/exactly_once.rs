@@ -84,23 +84,8 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(150, 14, 21);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
-    let chunks: Vec<Vec<_>> = events
-        .chunks(events.len() / 20 + 1)
-        .map(<[_]>::to_vec)
-        .collect();
-    let publisher = {
-        let js = js.clone();
-        tokio::spawn(async move {
-            for c in chunks {
-                publish(&js, &c).await;
-                tokio::time::sleep(Duration::from_millis(150)).await;
-            }
-        })
-    };
+    let ids = event_ids(&events);
+    let publisher = publish_over_time(&js, &events, 20);
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let url = h.url();
     for round in 0..6 {
@@ -143,10 +128,7 @@ async fn crash_between_commit_and_ack_is_not_written_twice() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(60, 6, 4);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
+    let ids = event_ids(&events);
     publish(&js, &events).await;
     let out = ingest_crashing_after_commit(&h, 3, 500);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -167,10 +149,7 @@ async fn two_workers_on_one_durable_consumer_share_the_work() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(100, 8, 9);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
+    let ids = event_ids(&events);
     let url = h.url();
     let mut a = spawn_ingest(&url, &h.lake(), &["--batch-max", "400"]);
     let mut b = spawn_ingest(&url, &h.lake(), &["--batch-max", "400"]);
@@ -213,10 +192,7 @@ async fn a_worker_frozen_past_the_ack_wait_does_not_commit_what_was_redelivered(
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(40, 4, 13);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
+    let ids = event_ids(&events);
     publish(&js, &events).await;
     // A takes a first batch and holds it for 5 s; the ack wait is 3 s, so the
     // server redelivers that batch to B, which commits it. A must then hand
@@ -263,10 +239,7 @@ async fn batches_too_slow_for_the_ack_wait_shrink_until_they_commit() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(40, 4, 17);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
+    let ids = event_ids(&events);
     publish(&js, &events).await;
     // 600 µs per event: a 4,000-event batch takes 2.4 s to commit, past
     // half the 3 s ack wait, so it expires; at a constant batch size every
@@ -337,10 +310,7 @@ async fn compaction_between_commit_and_redelivery_is_not_written_twice() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(60, 6, 5);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
+    let ids = event_ids(&events);
     publish(&js, &events).await;
     ingest_crashing_after_commit(&h, 12, 300);
     let before = lake_files(&h.lake()).expect("files").len();
@@ -375,10 +345,7 @@ async fn a_crash_at_any_point_of_compaction_keeps_every_event_once() {
         let h = Harness::new();
         let (_c, js) = h.js().await;
         let events = sim_events(40, 4, 6);
-        let ids: HashSet<String> = events
-            .iter()
-            .map(|e| e.envelope.event_id.to_string())
-            .collect();
+        let ids = event_ids(&events);
         publish(&js, &events).await;
         ingest_drain(&h.url(), &h.lake(), &["--batch-max", "200"]);
         assert!(lake_files(&h.lake()).expect("files").len() > 2 * partitions(&h.lake()).len());

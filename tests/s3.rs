@@ -177,23 +177,8 @@ async fn sigkill_on_s3_loses_and_duplicates_nothing() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(120, 12, 21);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
-    let chunks: Vec<Vec<_>> = events
-        .chunks(events.len() / 15 + 1)
-        .map(<[_]>::to_vec)
-        .collect();
-    let publisher = {
-        let js = js.clone();
-        tokio::spawn(async move {
-            for c in chunks {
-                publish(&js, &c).await;
-                tokio::time::sleep(Duration::from_millis(150)).await;
-            }
-        })
-    };
+    let ids = event_ids(&events);
+    let publisher = publish_over_time(&js, &events, 15);
     let store = s3.store("sigkill");
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     for round in 0..5 {
@@ -232,10 +217,7 @@ async fn crash_between_commit_and_ack_on_s3_is_not_written_twice() {
     let h = Harness::new();
     let (_c, js) = h.js().await;
     let events = sim_events(60, 6, 4);
-    let ids: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
+    let ids = event_ids(&events);
     publish(&js, &events).await;
     let out = on_s3(&s3, "crash")
         .env("SHOWRUNNER_FAILPOINT", "after-commit:3")

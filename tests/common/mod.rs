@@ -64,6 +64,34 @@ pub async fn publish(js: &async_nats::jetstream::Context, events: &[Event]) {
         .expect("publish");
 }
 
+/// The event ids of `events`.
+pub fn event_ids(events: &[Event]) -> std::collections::HashSet<String> {
+    events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect()
+}
+
+/// Publishes `events` in `chunks` parts, 150 ms apart, in the background
+/// (events keep arriving while workers are killed).
+pub fn publish_over_time(
+    js: &async_nats::jetstream::Context,
+    events: &[Event],
+    chunks: usize,
+) -> tokio::task::JoinHandle<()> {
+    let parts: Vec<Vec<Event>> = events
+        .chunks(events.len() / chunks.max(1) + 1)
+        .map(<[_]>::to_vec)
+        .collect();
+    let js = js.clone();
+    tokio::spawn(async move {
+        for p in parts {
+            publish(&js, &p).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    })
+}
+
 /// Canonical JSON of a wire event (for multiset comparisons).
 pub fn canonical(w: &WireEvent) -> String {
     String::from_utf8(w.to_json()).expect("utf8")
