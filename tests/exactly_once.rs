@@ -66,17 +66,7 @@ fn assert_exactly_once(lake: &std::path::Path, published: &HashSet<String>) {
         (published.len() as u64, published.len() as u64),
         "as DuckDB reads the files; copies: {copies}"
     );
-    let counts = count_by_id(lake);
-    let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).take(5).collect();
-    assert!(dupes.is_empty(), "duplicated in the lake: {dupes:?}");
-    let stored: HashSet<String> = counts.into_keys().collect();
-    let missing = published.difference(&stored).count();
-    let extra = stored.difference(published).count();
-    assert_eq!(
-        (missing, extra),
-        (0, 0),
-        "missing {missing}, unexpected {extra}"
-    );
+    assert_each_once(count_by_id(lake), published);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -61,17 +61,7 @@ async fn count_by_id(store: &Store) -> HashMap<String, usize> {
 }
 
 async fn assert_exactly_once(store: &Store, published: &HashSet<String>) {
-    let counts = count_by_id(store).await;
-    let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).take(5).collect();
-    assert!(dupes.is_empty(), "duplicated on S3: {dupes:?}");
-    let stored: HashSet<String> = counts.into_keys().collect();
-    let missing = published.difference(&stored).count();
-    let extra = stored.difference(published).count();
-    assert_eq!(
-        (missing, extra),
-        (0, 0),
-        "missing {missing}, unexpected {extra}"
-    );
+    assert_each_once(count_by_id(store).await, published);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -64,6 +64,24 @@ pub async fn publish(js: &async_nats::jetstream::Context, events: &[Event]) {
         .expect("publish");
 }
 
+/// Asserts `counts` (copies per event id, as read from a lake) holds
+/// every published id exactly once, and nothing else.
+pub fn assert_each_once(
+    counts: std::collections::HashMap<String, usize>,
+    published: &std::collections::HashSet<String>,
+) {
+    let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).take(5).collect();
+    assert!(dupes.is_empty(), "duplicated in the lake: {dupes:?}");
+    let stored: std::collections::HashSet<String> = counts.into_keys().collect();
+    let missing = published.difference(&stored).count();
+    let extra = stored.difference(published).count();
+    assert_eq!(
+        (missing, extra),
+        (0, 0),
+        "missing {missing}, unexpected {extra}"
+    );
+}
+
 /// The event ids of `events`.
 pub fn event_ids(events: &[Event]) -> std::collections::HashSet<String> {
     events
