@@ -81,25 +81,44 @@ pub fn context(
 /// Creates the `EVENTS` and `DEADLETTER` streams when missing; returns the
 /// events stream.
 pub async fn ensure_streams(js: &jetstream::Context, s: &StreamSettings) -> Result<stream::Stream> {
-    let events = js
-        .get_or_create_stream(stream::Config {
+    let events = get_or_create(
+        js,
+        stream::Config {
             name: s.events.clone(),
             subjects: vec![subjects::EVENTS.into()],
             storage: stream::StorageType::File,
             duplicate_window: s.duplicate_window,
             max_age: s.max_age,
             ..Default::default()
-        })
-        .await
-        .map_err(|e| Error::Nats(format!("stream {}: {e}", s.events)))?;
-    js.get_or_create_stream(stream::Config {
-        name: s.deadletter.clone(),
-        subjects: vec![subjects::DEADLETTER.into()],
-        storage: stream::StorageType::File,
-        duplicate_window: Duration::from_secs(24 * 3600),
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| Error::Nats(format!("stream {}: {e}", s.deadletter)))?;
+        },
+    )
+    .await?;
+    get_or_create(
+        js,
+        stream::Config {
+            name: s.deadletter.clone(),
+            subjects: vec![subjects::DEADLETTER.into()],
+            storage: stream::StorageType::File,
+            duplicate_window: Duration::from_secs(24 * 3600),
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok(events)
+}
+
+/// The stream of `config`'s name, created when missing. Roles of one
+/// process (ingest and the ClickHouse sink at start) and other processes
+/// race to create it: a create that fails because another won the race
+/// (nats-server 2.9 answers "subjects overlap with an existing stream",
+/// 10065) is followed by one more look-up, which then finds it.
+async fn get_or_create(js: &jetstream::Context, config: stream::Config) -> Result<stream::Stream> {
+    let name = config.name.clone();
+    match js.get_or_create_stream(config).await {
+        Ok(s) => Ok(s),
+        Err(first) => js
+            .get_stream(&name)
+            .await
+            .map_err(|_| Error::Nats(format!("stream {name}: {first}"))),
+    }
 }
