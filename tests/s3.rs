@@ -140,6 +140,23 @@ async fn ingest_round_trips_every_event_through_s3() {
             .expect("provenance");
         assert_eq!(p.stream, "EVENTS");
     }
+    // the read models load from the same objects: the catalog folded from
+    // S3 is the one folded from the published events
+    let mut from_s3 = showrunner_projections::CatalogFold::default();
+    let stats = showrunner_projections::load::from_store(&store, &mut from_s3)
+        .await
+        .expect("load");
+    let mut direct = showrunner_projections::CatalogFold::default();
+    let catalog_events: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.family() == showrunner_events::Family::Catalog)
+        .collect();
+    for e in &catalog_events {
+        showrunner_projections::Fold::apply(&mut direct, e);
+    }
+    assert_eq!(stats.events, catalog_events.len());
+    assert!(!direct.is_empty());
+    assert_eq!(from_s3.catalog(), direct.catalog());
     // nothing was written to a local directory
     assert!(!std::path::Path::new("s3:").exists());
 

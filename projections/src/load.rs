@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use showrunner_events::Event;
-use showrunner_lake::{Layout, listing, read};
+use showrunner_lake::layout::keys;
+use showrunner_lake::{Store, read};
 
 use crate::{Fold, Result};
 
@@ -25,15 +26,22 @@ pub struct LoadStats {
     pub seconds: f64,
 }
 
-/// Applies every committed event of `fold`'s families in `lake` to it.
+/// Applies every committed event of `fold`'s families in the directory
+/// lake `lake` to it.
 pub fn from_lake(lake: &Path, fold: &mut impl Fold) -> Result<LoadStats> {
+    let store = Store::dir(lake);
+    store.blocking(async { Ok(from_store(&store, fold).await) })?
+}
+
+/// [`from_lake`] on any store: a directory, or an object store (`s3://…`)
+/// read through GETs.
+pub async fn from_store(store: &Store, fold: &mut impl Fold) -> Result<LoadStats> {
     let started = Instant::now();
-    let layout = Layout::new(lake);
     let mut stats = LoadStats::default();
     for &family in fold.families() {
-        for f in listing::family_files(&layout, family)? {
+        for f in store.list_committed(&keys::family(family)).await? {
             stats.files += 1;
-            for w in read::read_file(&f.path)? {
+            for w in read::read_bytes(store.get(&f.key).await?)? {
                 match Event::from_wire(&w) {
                     Ok(e) => {
                         fold.apply(&e);
