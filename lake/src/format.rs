@@ -90,12 +90,26 @@ pub fn read_provenance_bytes(bytes: bytes::Bytes, key: &str) -> Result<Option<Pr
     provenance_of(bytes, key)
 }
 
+/// [`read_provenance`] of a file's Parquet metadata alone (the footer's
+/// bytes before its last eight: what a ranged read of an object fetches).
+pub fn provenance_from_footer(metadata: &[u8], what: &str) -> Result<Option<Provenance>> {
+    let meta = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(metadata)?;
+    provenance_in(&meta, what)
+}
+
 fn provenance_of<R: parquet::file::reader::ChunkReader + 'static>(
     file: R,
     what: &str,
 ) -> Result<Option<Provenance>> {
     let reader = SerializedFileReader::new(file)?;
-    let kv = reader.metadata().file_metadata().key_value_metadata();
+    provenance_in(reader.metadata(), what)
+}
+
+fn provenance_in(
+    meta: &parquet::file::metadata::ParquetMetaData,
+    what: &str,
+) -> Result<Option<Provenance>> {
+    let kv = meta.file_metadata().key_value_metadata();
     let get = |k: &str| {
         kv.and_then(|kv| kv.iter().find(|x| x.key == k))
             .and_then(|x| x.value.clone())

@@ -24,11 +24,16 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use parquet::file::metadata::FooterTail;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+/// Bytes of a Parquet file's tail: metadata length and magic.
+const FOOTER_SIZE: u64 = 8;
+
 use crate::commit::{self, Pending};
 use crate::error::{Error, Result};
+use crate::format::{self, Provenance};
 use crate::listing::is_committed_name;
 
 /// Connection settings of an S3-compatible store (`[lake.s3]`). Empty
@@ -319,6 +324,36 @@ impl Store {
                     .await
                     .map_err(|e| Error::object("get", &at, e))?;
                 got.bytes().await.map_err(|e| Error::object("get", &at, e))
+            }
+        }
+    }
+
+    /// The provenance footer of a listed file, reading the footer only: on
+    /// a directory by seeking, on an object store with two ranged GETs
+    /// (the 8-byte tail, then the metadata it sizes) instead of the whole
+    /// object.
+    pub async fn provenance(&self, entry: &Entry) -> Result<Option<Provenance>> {
+        match &self.backend {
+            Backend::Dir(root) => format::read_provenance(&root.join(&entry.key)),
+            Backend::Object { store, prefix, .. } => {
+                let at = self.object_path(prefix, &entry.key);
+                let size = entry.bytes;
+                let tail_at = size
+                    .checked_sub(FOOTER_SIZE)
+                    .ok_or_else(|| Error::Parquet(format!("{}: too short", entry.key)))?;
+                let tail = store
+                    .get_range(&at, tail_at..size)
+                    .await
+                    .map_err(|e| Error::object("get", &at, e))?;
+                let len = FooterTail::try_from(&tail[..])?.metadata_length() as u64;
+                let meta_at = tail_at
+                    .checked_sub(len)
+                    .ok_or_else(|| Error::Parquet(format!("{}: bad footer", entry.key)))?;
+                let meta = store
+                    .get_range(&at, meta_at..tail_at)
+                    .await
+                    .map_err(|e| Error::object("get", &at, e))?;
+                format::provenance_from_footer(&meta, &entry.key)
             }
         }
     }

@@ -130,8 +130,7 @@ impl ParquetSink {
             let set = match self.footers.get(&entry.key) {
                 Some(s) => s.clone(),
                 None => {
-                    let bytes = lake.blocking(lake.get(&entry.key))?;
-                    let Some(p) = format::read_provenance_bytes(bytes, &entry.key)? else {
+                    let Some(p) = lake.blocking(lake.provenance(&entry))? else {
                         continue;
                     };
                     if p.stream != self.stream || p.incarnation != self.incarnation {
