@@ -77,16 +77,12 @@ impl Config {
                 continue;
             }
             let lower = rest.to_ascii_lowercase();
-            let keys = config_key(&defaults, &lower).ok_or_else(|| {
+            let (keys, default) = config_key(&defaults, &lower).ok_or_else(|| {
                 anyhow!(
                     "environment override `{k}`: no config field `{}`",
                     lower.replacen('_', ".", 1)
                 )
             })?;
-            let mut default = &toml::Value::Table(defaults.clone());
-            for key in &keys {
-                default = &default[key.as_str()];
-            }
             let value =
                 match default {
                     toml::Value::Integer(_) => toml::Value::Integer(v.parse().map_err(|_| {
@@ -168,18 +164,19 @@ impl Config {
 /// after `SHOWRUNNER_`) stands for: `lake_s3_endpoint` → `lake`, `s3`,
 /// `endpoint`. Underscores separate tables, or belong to a field's name
 /// (`ingest_batch_max` → `ingest`, `batch_max`); the defaults tell which.
-fn config_key(defaults: &toml::Table, name: &str) -> Option<Vec<String>> {
+/// Also returns the field's default (its type types the override).
+fn config_key<'a>(defaults: &'a toml::Table, name: &str) -> Option<(Vec<String>, &'a toml::Value)> {
     if let Some(v) = defaults.get(name) {
-        return (!v.is_table()).then(|| vec![name.to_owned()]);
+        return (!v.is_table()).then(|| (vec![name.to_owned()], v));
     }
     let mut at = 0;
     while let Some(i) = name[at..].find('_').map(|i| at + i) {
         let (table, rest) = (&name[..i], &name[i + 1..]);
         if let Some(toml::Value::Table(t)) = defaults.get(table)
-            && let Some(mut keys) = config_key(t, rest)
+            && let Some((mut keys, v)) = config_key(t, rest)
         {
             keys.insert(0, table.to_owned());
-            return Some(keys);
+            return Some((keys, v));
         }
         at = i + 1;
     }
