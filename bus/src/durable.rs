@@ -39,8 +39,8 @@ pub struct Durable {
 /// A durable pull consumer, created or opened.
 pub type Consumer = jetstream::consumer::Consumer<pull::Config>;
 
-/// Creates (if missing) and returns the durable consumer of every event
-/// subject, and the ack wait the server applies to it.
+/// Creates (if missing) and returns the durable consumer of the whole events
+/// stream (every event subject), and the ack wait the server applies to it.
 pub async fn open(
     js: &jetstream::Context,
     streams: &StreamSettings,
@@ -58,7 +58,10 @@ pub async fn open(
                 },
                 ack_wait: d.ack_wait,
                 max_ack_pending: d.max_ack_pending.max(1) as i64,
-                filter_subject: crate::subjects::EVENTS.into(),
+                // no filter subject: the stream holds only `events.>`, and on
+                // nats-server 2.9 a filtered consumer costs the server about
+                // half as much again per message (`bench ingest --days 20`:
+                // ingest 102 k → 142 k events/s, ratio 0.51 → 0.86)
                 ..Default::default()
             },
         )
