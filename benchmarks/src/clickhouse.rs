@@ -213,7 +213,7 @@ pub async fn run(a: ClickHouseArgs) -> Result<()> {
         "clickhouse_version": server_version,
         "sink": {
             "batch_max": a.batch_max,
-            "batches": report.batches.load(Ordering::Relaxed),
+            "batches": report.sink.batches.load(Ordering::Relaxed),
             "seconds_to_all_inserted": insert_secs,
             "events_per_sec": (n as f64 / insert_secs).round(),
             "seconds_with_drain": sink_secs,

@@ -6,6 +6,9 @@
 //!   `EVENTS` and `DEADLETTER` streams;
 //! - [`durable`] — durable pull consumers: settings, creation, one pull
 //!   request at a time with shutdown, drain detection;
+//! - [`sink`] — the run loop of a stream sink (batching, order, retries,
+//!   dead letters, acks, stop and drain) around a [`sink::Sink`] that only
+//!   writes; [`deadletter`] — storing refused messages;
 //! - [`follow`] — ordered follow of a family for live readers;
 //! - [`server`] — a local `nats-server` child process (standalone, tests,
 //!   benchmarks).
@@ -14,10 +17,12 @@
 
 pub mod config;
 pub mod connect;
+pub mod deadletter;
 pub mod durable;
 pub mod error;
 pub mod follow;
 pub mod server;
+pub mod sink;
 pub mod subjects;
 
 pub use connect::{StreamSettings, connect, connect_lazy, context, ensure_streams};

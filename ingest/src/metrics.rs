@@ -1,7 +1,10 @@
 //! Counters of the collector and ingest, rendered in Prometheus text format.
 
 use std::fmt::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use showrunner_bus::sink::Counters;
 
 /// Process-wide ingest counters (monotonic unless noted).
 #[derive(Debug, Default)]
@@ -14,16 +17,13 @@ pub struct Metrics {
     pub events_ingested: AtomicU64,
     /// Redelivered events found already in the lake and not written again.
     pub events_duplicate: AtomicU64,
-    /// Events sent to the dead-letter stream.
-    pub events_deadlettered: AtomicU64,
-    /// Batches committed by ingest.
-    pub batches: AtomicU64,
+    /// The ingest loop's counters: dead letters, messages left unacked
+    /// (their batch outlived half the ack wait), batches, retries.
+    pub sink: Arc<Counters>,
     /// Parquet files committed.
     pub files: AtomicU64,
     /// Parquet bytes committed.
     pub bytes: AtomicU64,
-    /// Messages left unacked (redelivered later) because their batch was too old to commit safely.
-    pub events_expired: AtomicU64,
 }
 
 impl Metrics {
@@ -34,7 +34,7 @@ impl Metrics {
 
     /// Appends the counters in Prometheus text format.
     pub fn render(&self, out: &mut String) {
-        let rows: [(&str, &str, &AtomicU64); 9] = [
+        let rows: [(&str, &str, &AtomicU64); 10] = [
             (
                 "showrunner_events_accepted_total",
                 "events accepted by the collector",
@@ -58,17 +58,22 @@ impl Metrics {
             (
                 "showrunner_events_deadlettered_total",
                 "invalid events sent to the dead-letter stream",
-                &self.events_deadlettered,
+                &self.sink.deadlettered,
             ),
             (
                 "showrunner_events_expired_total",
                 "events left unacked and unwritten because their batch outlived half the ack wait (redelivered later)",
-                &self.events_expired,
+                &self.sink.left,
             ),
             (
                 "showrunner_ingest_batches_total",
-                "ingest batches committed",
-                &self.batches,
+                "ingest batches committed and acked",
+                &self.sink.batches,
+            ),
+            (
+                "showrunner_ingest_retries_total",
+                "lake writes that failed and were retried",
+                &self.sink.retries,
             ),
             (
                 "showrunner_ingest_files_total",

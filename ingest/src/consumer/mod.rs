@@ -1,27 +1,29 @@
 //! `showrunner ingest`: a durable JetStream pull consumer on `EVENTS` that
-//! batches messages, commits them to the Parquet lake ([`process`]) and only
-//! then acks them. Several processes may share the durable consumer.
+//! commits batches to the Parquet lake ([`process`]) and only then acks
+//! them. Several processes may share the durable consumer.
 //!
-//! Pipeline: this task pulls and batches; a second task runs each batch on
-//! a blocking thread, then publishes dead letters and sends the acks, so
-//! pulling overlaps with writing.
+//! The run loop (pulling, order, retries, dead letters, acks, stop and
+//! drain) is the bus's ([`showrunner_bus::sink`]); this module is the
+//! [`Sink`] that writes a batch — on a blocking thread, the whole batch as
+//! one part — and its settings.
 
 pub mod process;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use async_nats::jetstream;
 use showrunner_events::Validator;
-use tokio::sync::mpsc;
 
-use self::process::{Incoming, Outcome};
-use crate::deadletter;
+use self::process::Outcome;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::sinks::parquet::ParquetSink;
-use showrunner_bus::durable::{self, Acks, Durable, Pulled};
+use showrunner_bus::durable::{self, Acks, Durable};
+use showrunner_bus::sink::{
+    self, Batch, Class, Counters, LoopSettings, Part, Prepared, Settlement, Sink,
+};
 use showrunner_bus::{self as nats, StreamSettings};
 
 /// Settings of an ingest worker.
@@ -120,11 +122,6 @@ impl IngestSettings {
 
 /// Runs an ingest worker until `shutdown` resolves (then flushes the batch
 /// in hand) or, with `drain`, until nothing is pending.
-///
-/// Messages are pulled with explicit pull requests, one at a time, only
-/// while a batch is being filled; each message is treated as received when
-/// its pull request was sent (never later than the server delivered it),
-/// so the commit deadline is conservative.
 pub async fn run(
     s: IngestSettings,
     validator: Validator,
@@ -154,82 +151,127 @@ pub async fn run(
     .await
     .map_err(|e| Error::Nats(format!("sink task: {e}")))??;
     tracing::info!(durable = %s.durable, lake = %s.lake, high_water = sink.high_water(), "ingest started");
-
-    let (tx, rx) = mpsc::channel::<Vec<Incoming>>(1);
-    // the most events a batch may gather now: halved by the writer each
-    // time a batch outlives half the ack wait (its expired messages come
-    // back and would expire again in a batch as large), so ingest recovers
-    // instead of redelivering the same batch forever
-    let cap = Arc::new(AtomicUsize::new(s.batch_max.max(1)));
-    let writer = tokio::spawn(write_loop(
-        sink,
+    let totals = Arc::new(Totals::default());
+    let writer = LakeWriter {
+        sink: Some(sink),
         validator,
-        rx,
-        js.clone(),
-        Deadline {
-            age: ack_wait / 2,
-            cap: cap.clone(),
-        },
-        s.streams.events.clone(),
-        metrics,
-    ));
-
-    tokio::pin!(shutdown);
-    let pull = s.batch_max.clamp(1, 20_000);
-    let mut stopping = false;
-    let mut idle = 0u32;
-    while !stopping {
-        let batch_max = cap.load(Ordering::Relaxed);
-        let mut batch: Vec<Incoming> = Vec::with_capacity(batch_max);
-        let started = Instant::now();
-        while batch.len() < batch_max && !stopping {
-            let left = s.batch_wait.saturating_sub(started.elapsed());
-            if left.is_zero() && !batch.is_empty() {
-                break;
-            }
-            let expires =
-                if batch.is_empty() { s.batch_wait } else { left }.max(Duration::from_millis(50));
-            let requested = Instant::now();
-            let before = batch.len();
-            let mut msgs = Vec::new();
-            let max = pull.min(batch_max - batch.len());
-            if durable::pull(&consumer, max, expires, &mut shutdown, &mut msgs).await?
-                == Pulled::Shutdown
-            {
-                tracing::info!("shutdown requested: flushing");
-                stopping = true;
-            }
-            for m in msgs {
-                let info = m.info().map_err(Error::nats)?;
-                batch.push(Incoming {
-                    seq: info.stream_sequence,
-                    delivered: info.delivered,
-                    subject: m.subject.clone(),
-                    payload: m.payload.clone(),
-                    reply: m.reply.clone(),
-                    received: requested,
-                });
-            }
-            if batch.len() > before {
-                idle = 0;
-            } else if batch.is_empty() && s.drain {
-                idle += 1;
-                if idle >= 2 && durable::drained(&consumer).await {
-                    stopping = true;
-                }
-            }
-        }
-        if !batch.is_empty() && tx.send(batch).await.is_err() {
-            break;
-        }
-    }
-    drop(tx);
-    let report = writer
-        .await
-        .map_err(|e| Error::Nats(format!("writer task: {e}")))??;
+        // the age past which a message may have been redelivered elsewhere
+        deadline: ack_wait / 2,
+        metrics: metrics.clone(),
+        totals: totals.clone(),
+    };
+    let settings = LoopSettings {
+        stream: s.streams.events.clone(),
+        acks: Acks::Each,
+        batch_max: s.batch_max,
+        batch_wait: s.batch_wait,
+        min_pull_wait: Duration::from_millis(50),
+        drain: s.drain,
+    };
+    let looped = sink::run(
+        js,
+        consumer,
+        settings,
+        writer,
+        metrics.sink.clone(),
+        shutdown,
+    )
+    .await?;
     client.flush().await.map_err(Error::nats)?;
+    let report = IngestReport {
+        messages: looped.settled,
+        ingested: Counters::get(&totals.ingested),
+        duplicates: Counters::get(&totals.duplicates),
+        deadlettered: looped.deadlettered,
+        files: Counters::get(&totals.files),
+        expired: looped.left,
+    };
     tracing::info!(?report, "ingest stopped");
     Ok(report)
+}
+
+/// What one run committed.
+#[derive(Debug, Default)]
+struct Totals {
+    ingested: std::sync::atomic::AtomicU64,
+    duplicates: std::sync::atomic::AtomicU64,
+    files: std::sync::atomic::AtomicU64,
+}
+
+/// The lake as a [`Sink`]: a batch is one part, processed on a blocking
+/// thread ([`process::process`]).
+struct LakeWriter {
+    /// Taken while a batch is processed on its blocking thread.
+    sink: Option<ParquetSink>,
+    validator: Validator,
+    deadline: Duration,
+    metrics: Arc<Metrics>,
+    totals: Arc<Totals>,
+}
+
+/// A whole batch: the lake commits a batch's files together.
+struct WholeBatch(usize);
+
+impl Part for WholeBatch {
+    fn messages(&self) -> Vec<usize> {
+        (0..self.0).collect()
+    }
+
+    fn split(self) -> std::result::Result<(Self, Self), Self> {
+        Err(self)
+    }
+}
+
+impl Sink for LakeWriter {
+    const NAME: &'static str = "lake";
+    type Part = WholeBatch;
+    type Error = Error;
+
+    fn preparer(&self) -> impl FnMut(&Batch) -> Prepared<WholeBatch> + Send + 'static {
+        |batch: &Batch| Prepared {
+            parts: vec![WholeBatch(batch.len())],
+            settled: Settlement::default(),
+        }
+    }
+
+    async fn write(&mut self, batch: &Batch, _: &mut WholeBatch) -> Result<Settlement> {
+        failpoint_stall_before_commit(batch.len()).await;
+        let mut sink = self
+            .sink
+            .take()
+            .ok_or_else(|| Error::Parquet("the lake sink was lost by a failed batch".into()))?;
+        let (v, deadline, b) = (self.validator.clone(), self.deadline, batch.clone());
+        let (sink, outcome) = tokio::task::spawn_blocking(move || {
+            let r = process::process(&mut sink, &v, &b, deadline);
+            (sink, r)
+        })
+        .await
+        .map_err(|e| Error::Nats(format!("batch task: {e}")))?;
+        self.sink = Some(sink);
+        let outcome: Outcome = outcome?;
+        let bytes: usize = outcome.files.iter().map(|f| f.bytes).sum();
+        let files = outcome.files.len() as u64;
+        Metrics::add(&self.metrics.events_ingested, outcome.ingested);
+        Metrics::add(&self.metrics.events_duplicate, outcome.duplicates);
+        Metrics::add(&self.metrics.files, files);
+        Metrics::add(&self.metrics.bytes, bytes as u64);
+        Metrics::add(&self.totals.ingested, outcome.ingested);
+        Metrics::add(&self.totals.duplicates, outcome.duplicates);
+        let written = self.totals.files.fetch_add(files, Ordering::Relaxed) + files;
+        failpoint_after_commit(written);
+        tracing::debug!(rows = outcome.ingested, files, "batch committed");
+        Ok(outcome.settlement())
+    }
+
+    /// The lake unreachable or failing (a full disk, an object store
+    /// down): retried — a commit that failed part-way is looked up by the
+    /// retry ([`ParquetSink::write_all`]); anything else stops ingest.
+    fn classify(&self, e: &Error) -> Class {
+        match e {
+            Error::Lake(_) | Error::Io { .. } => Class::Retry,
+            _ => Class::Fatal,
+        }
+    }
 }
 
 /// Fault injection for the crash tests: with `SHOWRUNNER_FAILPOINT=
@@ -272,113 +314,4 @@ async fn failpoint_stall_before_commit(events: usize) {
         tracing::warn!(ms, "failpoint stall-before-commit: holding the first batch");
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-}
-
-/// How old a message may be when its batch is committed, and the batch
-/// cap the writer halves when messages outlive it.
-struct Deadline {
-    age: Duration,
-    cap: Arc<AtomicUsize>,
-}
-
-/// The smallest batch the adaptive cap shrinks to.
-const MIN_BATCH_CAP: usize = 500;
-
-/// Commits batches one at a time (on a blocking thread) and hands each,
-/// committed, to the acker; the next batch is written while the previous
-/// one's acks go out.
-async fn write_loop(
-    mut sink: ParquetSink,
-    validator: Validator,
-    mut rx: mpsc::Receiver<Vec<Incoming>>,
-    js: jetstream::Context,
-    deadline: Deadline,
-    stream: String,
-    metrics: Arc<Metrics>,
-) -> Result<IngestReport> {
-    let Deadline { age: deadline, cap } = deadline;
-    let (ack_tx, ack_rx) = mpsc::channel::<(Vec<Incoming>, Outcome)>(1);
-    let acker = tokio::spawn(ack_loop(ack_rx, js, stream, metrics));
-    let mut files = 0u64;
-    while let Some(batch) = rx.recv().await {
-        failpoint_stall_before_commit(batch.len()).await;
-        let v = validator.clone();
-        let (back, batch, outcome) = tokio::task::spawn_blocking(move || {
-            let r = process::process(&mut sink, &v, &batch, deadline);
-            (sink, batch, r)
-        })
-        .await
-        .map_err(|e| Error::Nats(format!("batch task: {e}")))?;
-        sink = back;
-        let outcome: Outcome = outcome?;
-        if !outcome.expired.is_empty() {
-            let was = cap.load(Ordering::Relaxed);
-            let now = (was / 2).max(MIN_BATCH_CAP).min(was);
-            cap.store(now, Ordering::Relaxed);
-            tracing::warn!(
-                expired = outcome.expired.len(),
-                batch_max = now,
-                "a batch outlived half the ack wait; its expired messages will be redelivered, batches shrink"
-            );
-        }
-        files += outcome.files.len() as u64;
-        failpoint_after_commit(files);
-        if ack_tx.send((batch, outcome)).await.is_err() {
-            break; // the acker failed; its error is returned below
-        }
-    }
-    drop(ack_tx);
-    acker
-        .await
-        .map_err(|e| Error::Nats(format!("ack task: {e}")))?
-}
-
-/// Settles committed batches in order: dead letters first (and their
-/// acks from the dead-letter stream), then acks. Expired messages get no
-/// answer at all: a NAK for a delivery the server has already replaced
-/// would trigger yet another delivery while the current one may be being
-/// committed elsewhere; left alone, they come back after the ack wait.
-async fn ack_loop(
-    mut rx: mpsc::Receiver<(Vec<Incoming>, Outcome)>,
-    js: jetstream::Context,
-    stream: String,
-    metrics: Arc<Metrics>,
-) -> Result<IngestReport> {
-    let mut report = IngestReport::default();
-    let client = js.client();
-    while let Some((batch, outcome)) = rx.recv().await {
-        deadletter::publish(&js, &stream, &batch, &outcome.dead).await?;
-        let settled = outcome
-            .ack
-            .iter()
-            .chain(outcome.dead.iter().map(|(i, _)| i));
-        for &i in settled {
-            if let Some(reply) = &batch[i].reply {
-                client
-                    .publish(reply.clone(), bytes::Bytes::new())
-                    .await
-                    .map_err(Error::nats)?;
-            }
-        }
-        let bytes: usize = outcome.files.iter().map(|f| f.bytes).sum();
-        Metrics::add(&metrics.events_ingested, outcome.ingested);
-        Metrics::add(&metrics.events_duplicate, outcome.duplicates);
-        Metrics::add(&metrics.events_deadlettered, outcome.dead.len() as u64);
-        Metrics::add(&metrics.events_expired, outcome.expired.len() as u64);
-        Metrics::add(&metrics.batches, 1);
-        Metrics::add(&metrics.files, outcome.files.len() as u64);
-        Metrics::add(&metrics.bytes, bytes as u64);
-        report.messages += (outcome.ack.len() + outcome.dead.len()) as u64;
-        report.ingested += outcome.ingested;
-        report.duplicates += outcome.duplicates;
-        report.deadlettered += outcome.dead.len() as u64;
-        report.files += outcome.files.len() as u64;
-        report.expired += outcome.expired.len() as u64;
-        tracing::debug!(
-            rows = outcome.ingested,
-            files = outcome.files.len(),
-            "batch settled"
-        );
-    }
-    Ok(report)
 }

@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use showrunner_bus::sink::{Refusal, Settlement};
+
 use showrunner_events::arrow::BatchBuilder;
 use showrunner_events::{Family, FieldError, Validator, WireEvent};
 
@@ -15,21 +16,7 @@ use crate::error::Result;
 use crate::sinks::parquet::{CommittedFile, ParquetSink, PartitionRows};
 
 /// A message pulled from the stream.
-#[derive(Debug)]
-pub struct Incoming {
-    /// Stream sequence.
-    pub seq: u64,
-    /// Delivery count (1 on first delivery).
-    pub delivered: i64,
-    /// Subject it was published on.
-    pub subject: async_nats::Subject,
-    /// The event's JSON.
-    pub payload: Bytes,
-    /// Where to ack.
-    pub reply: Option<async_nats::Subject>,
-    /// When it arrived here.
-    pub received: Instant,
-}
+pub use showrunner_bus::sink::Delivery as Incoming;
 
 /// What to do with each message of a processed batch (indexes into it).
 #[derive(Debug, Default)]
@@ -47,6 +34,27 @@ pub struct Outcome {
     pub duplicates: u64,
     /// Files committed.
     pub files: Vec<CommittedFile>,
+}
+
+impl Outcome {
+    /// What the sink run loop does with the messages.
+    pub fn settlement(&self) -> Settlement {
+        Settlement {
+            ack: self.ack.clone(),
+            dead: self
+                .dead
+                .iter()
+                .map(|(i, e)| {
+                    let refusal = Refusal {
+                        field: e.field.clone(),
+                        reason: e.reason.clone(),
+                    };
+                    (*i, refusal)
+                })
+                .collect(),
+            leave: self.expired.clone(),
+        }
+    }
 }
 
 /// Decodes and validates one message; checks it came on its own subject

@@ -2,16 +2,19 @@
 //! (so a slow or absent ClickHouse never holds the Parquet ingest back, and
 //! the sink catches up from the stream when the server returns), batches
 //! encoded as RowBinary per family, inserted with retries and backoff, then
-//! acknowledged (`AckPolicy::All`: one ack per batch). A message that does
+//! acknowledged (`AckPolicy::All`: one ack per batch) — by the bus's run
+//! loop ([`showrunner_bus::sink`]); this module is the [`Sink`] that
+//! encodes and inserts, and classifies the server's errors. A message that does
 //! not decode or validate is skipped and counted (the Parquet ingest sends
 //! it to the dead letters); it never fails its batch. An insert the server
 //! refuses for its data (an exception that is not about the schema, load
 //! or time) is split in halves until the refused rows stand alone; they
-//! go to the dead-letter stream (sink `clickhouse`, the server's reason),
+//! go to the dead-letter stream (tagged `clickhouse`, the server's reason),
 //! are counted (`rejected`), and the rest is inserted. Redeliveries
 //! collapse in the `ReplacingMergeTree` and are deduplicated by queries.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -22,10 +25,13 @@ use serde::Serialize;
 use showrunner_events::{Family, Validator};
 
 use super::{ClickHouseSettings, encode_row, insert};
-use crate::deadletter::{self, Letter};
+use crate::deadletter;
 use crate::error::{Error, Result};
 use showrunner_bus::StreamSettings;
-use showrunner_bus::durable::{self, Acks, Durable, Pulled};
+use showrunner_bus::durable::{self, Acks, Durable};
+use showrunner_bus::sink::{
+    self, Batch, Class, Counters, LoopSettings, Part, Prepared, Settlement, Sink,
+};
 
 /// Settings of the sink.
 #[derive(Debug, Clone)]
@@ -59,19 +65,31 @@ impl SinkSettings {
 }
 
 /// Counters of the sink.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct SinkReport {
     /// Rows inserted (redeliveries included).
     pub inserted: AtomicU64,
     /// Messages skipped as undecodable or invalid.
     pub invalid: AtomicU64,
-    /// Batches inserted and acknowledged.
-    pub batches: AtomicU64,
-    /// Failed insert attempts (retried).
-    pub retries: AtomicU64,
-    /// Events the server refused (found by splitting the refused insert);
-    /// skipped: they are in the lake.
-    pub rejected: AtomicU64,
+    /// The run loop's: batches inserted and acknowledged, failed inserts
+    /// retried, events the server refused (found by splitting the refused
+    /// insert; dead-lettered, they are in the lake).
+    pub sink: Arc<Counters>,
+}
+
+impl Serialize for SinkReport {
+    /// `{inserted, invalid, batches, retries, rejected}`, as `showrunner
+    /// ingest` prints it.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("SinkReport", 5)?;
+        st.serialize_field("inserted", &Counters::get(&self.inserted))?;
+        st.serialize_field("invalid", &Counters::get(&self.invalid))?;
+        st.serialize_field("batches", &Counters::get(&self.sink.batches))?;
+        st.serialize_field("retries", &Counters::get(&self.sink.retries))?;
+        st.serialize_field("rejected", &Counters::get(&self.sink.refused))?;
+        st.end()
+    }
 }
 
 /// The shortest wait of a pull. ClickHouse wants few large inserts (about
@@ -91,30 +109,34 @@ pub async fn run(
     streams: &StreamSettings,
     s: SinkSettings,
     validator: Validator,
-    report: std::sync::Arc<SinkReport>,
+    report: Arc<SinkReport>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let (consumer, _) = durable::open(&js, streams, &s.durable()).await?;
-    tokio::pin!(shutdown);
-    // pulling the next batch overlaps inserting the previous one; batches
-    // are inserted and acked in order, so one ack per batch stays correct
-    let (tx, rx) = tokio::sync::mpsc::channel::<(Rows, Vec<jetstream::Message>)>(1);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let inserter = Inserter {
         client: s.clickhouse.client(),
         settings: s.clickhouse.clone(),
-        js: js.clone(),
-        stream: streams.events.clone(),
+        validator,
         report: report.clone(),
-        stop: stop_rx,
     };
-    let inserter = tokio::spawn(inserter.run(rx));
-    let pulled = pull_loop(&consumer, &s, &validator, &report, tx, &mut shutdown).await;
-    // the inserter finishes the batches it holds; at a shutdown (or a pull
-    // error) it stops retrying and leaves an uninserted batch to the stream
-    let _ = stop_tx.send(pulled.is_err() || !s.drain);
-    inserter.await.map_err(|e| Error::Nats(e.to_string()))??;
-    pulled
+    let settings = LoopSettings {
+        stream: streams.events.clone(),
+        acks: Acks::Cumulative,
+        batch_max: s.batch_max,
+        batch_wait: s.batch_wait.max(MIN_BATCH_WAIT),
+        min_pull_wait: MIN_BATCH_WAIT,
+        drain: s.drain,
+    };
+    sink::run(
+        js,
+        consumer,
+        settings,
+        inserter,
+        report.sink.clone(),
+        shutdown,
+    )
+    .await?;
+    Ok(())
 }
 
 /// What a failed insert calls for.
@@ -148,242 +170,170 @@ fn classify(e: &Error) -> Failure {
     }
 }
 
-/// The task that inserts batches in order, then dead-letters the rows the
-/// server refused, then acks the batch.
+/// ClickHouse as a [`Sink`]: a batch's parts are its families' rows.
 struct Inserter {
     client: Client,
     settings: ClickHouseSettings,
-    js: jetstream::Context,
-    stream: String,
-    report: std::sync::Arc<SinkReport>,
-    stop: tokio::sync::watch::Receiver<bool>,
+    validator: Validator,
+    report: Arc<SinkReport>,
 }
 
-impl Inserter {
-    async fn run(
-        mut self,
-        mut rx: tokio::sync::mpsc::Receiver<(Rows, Vec<jetstream::Message>)>,
-    ) -> Result<()> {
-        while let Some((rows, batch)) = rx.recv().await {
-            // (message index, why) of the rows the server refused
-            let mut refusals: Vec<(usize, String)> = Vec::new();
-            for (_, fam) in rows {
-                if !self.insert_family(fam, &mut refusals).await {
-                    return Ok(()); // stopping: the batch is left to the stream
-                }
-            }
-            if !refusals.is_empty()
-                && !dead_letter(&self.js, &self.stream, &batch, &refusals, &mut self.stop).await?
-            {
-                return Ok(());
-            }
-            if let Some(last) = batch.last() {
-                last.ack().await.map_err(Error::nats)?;
-            }
-            self.report.batches.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(())
-    }
+impl Sink for Inserter {
+    const NAME: &'static str = deadletter::CLICKHOUSE;
+    type Part = FamilyRows;
+    type Error = Error;
 
-    /// Inserts one family's rows; a range the server refuses is split in
-    /// halves until the refused rows stand alone, and those are added to
-    /// `refusals`. False when told to stop while retrying.
-    async fn insert_family(
-        &mut self,
-        mut fam: FamilyRows,
-        refusals: &mut Vec<(usize, String)>,
-    ) -> bool {
-        let all = Bytes::from(std::mem::take(&mut fam.bytes));
-        let mut todo = vec![(0, fam.starts.len())];
-        while let Some((lo, hi)) = todo.pop() {
-            let bytes = all.slice(fam.range(lo, hi, all.len()));
-            let Some(outcome) = self.insert_retrying(fam.family, bytes).await else {
-                return false;
-            };
-            match outcome {
-                Ok(()) => {
-                    self.report
-                        .inserted
-                        .fetch_add((hi - lo) as u64, Ordering::Relaxed);
-                }
-                Err(e) if hi - lo == 1 => {
-                    self.report.rejected.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(family = %fam.family, event_id = %fam.ids[lo], error = %e,
-                        "clickhouse refused an event; dead-lettered (it is in the lake)");
-                    refusals.push((fam.msgs[lo], e.to_string()));
-                }
-                Err(_) => {
-                    let mid = lo + (hi - lo) / 2;
-                    todo.push((mid, hi));
-                    todo.push((lo, mid));
-                }
-            }
-        }
-        true
-    }
-
-    /// Inserts `rows`, retrying transient failures with backoff (creating
-    /// the schema when it is missing, as `clickhouse migrate` would):
-    /// `Ok` once inserted, `Err` with the server's refusal, None when told
-    /// to stop first.
-    async fn insert_retrying(&mut self, family: Family, rows: Bytes) -> Option<Result<()>> {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let e = match insert(&self.client, &self.settings.database, family, rows.clone()).await
-            {
-                Ok(()) => return Some(Ok(())),
-                Err(e) => e,
-            };
-            let failure = classify(&e);
-            if failure == Failure::Refused {
-                return Some(Err(e));
-            }
-            self.report.retries.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(%family, error = %e, "clickhouse insert failed; retrying");
-            if failure == Failure::MissingSchema {
-                match super::migrate(&self.settings).await {
-                    Ok(r) => {
-                        tracing::info!(created = ?r.created, "clickhouse schema created by the sink")
+    /// Decodes every message and encodes it as a RowBinary row of its
+    /// family; an invalid one is skipped (settled: ingest dead-letters it).
+    fn preparer(&self) -> impl FnMut(&Batch) -> Prepared<FamilyRows> + Send + 'static {
+        let (validator, report) = (self.validator.clone(), self.report.clone());
+        move |batch: &Batch| {
+            let mut rows: BTreeMap<&'static str, Building> = BTreeMap::new();
+            let mut settled = Settlement::default();
+            for (i, m) in batch.iter().enumerate() {
+                match super::decode_row(&validator, &m.payload) {
+                    Ok((family, w)) => {
+                        let e = rows
+                            .entry(family.as_str())
+                            .or_insert_with(|| Building::new(family));
+                        e.starts.push(e.bytes.len());
+                        encode_row(family, &w, &mut e.bytes);
+                        e.ids.push(w.event_id.unwrap_or_default());
+                        e.msgs.push(i);
                     }
-                    Err(e) => tracing::warn!(error = %e, "clickhouse migrate failed"),
+                    Err(_) => {
+                        report.invalid.fetch_add(1, Ordering::Relaxed);
+                        settled.ack.push(i);
+                    }
                 }
             }
-            if !wait_or_stop(&mut self.stop, &mut backoff).await {
-                return None;
-            }
+            let parts = rows.into_values().map(Building::finish).collect();
+            Prepared { parts, settled }
         }
     }
-}
 
-/// Sends the rows the server refused to the dead-letter stream (sink
-/// `clickhouse`, the server's exception as the reason), retrying while NATS
-/// is unreachable; false when told to stop first.
-async fn dead_letter(
-    js: &jetstream::Context,
-    stream: &str,
-    batch: &[jetstream::Message],
-    refusals: &[(usize, String)],
-    stop: &mut tokio::sync::watch::Receiver<bool>,
-) -> Result<bool> {
-    let reasons: Vec<String> = refusals
-        .iter()
-        .map(|(_, e)| format!("clickhouse refused the row: {e}"))
-        .collect();
-    // the sequence names the letter (`clickhouse:<stream>:<seq>`): a
-    // message without one is not a JetStream delivery, as ingest says too
-    let letters = refusals
-        .iter()
-        .zip(&reasons)
-        .map(|((i, _), reason)| {
-            let m = &batch[*i];
-            Ok(Letter {
-                subject: &m.subject,
-                seq: m.info().map_err(Error::nats)?.stream_sequence,
-                payload: &m.payload,
-                field: "$",
-                reason,
-            })
-        })
-        .collect::<Result<Vec<Letter<'_>>>>()?;
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        match deadletter::publish_letters(js, stream, Some(deadletter::CLICKHOUSE), &letters).await
-        {
-            Ok(()) => return Ok(true),
+    /// Inserts the part's rows; a missing schema is created (as
+    /// `clickhouse migrate` would) before the error goes back for a retry.
+    async fn write(&mut self, _: &Batch, part: &mut FamilyRows) -> Result<Settlement> {
+        let bytes = part.shared.slice(part.span());
+        match insert(&self.client, &self.settings.database, part.family, bytes).await {
+            Ok(()) => {
+                let rows = part.hi - part.lo;
+                self.report
+                    .inserted
+                    .fetch_add(rows as u64, Ordering::Relaxed);
+                Ok(Settlement {
+                    ack: part.messages(),
+                    ..Settlement::default()
+                })
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "clickhouse sink: dead letters not stored; retrying");
-                if !wait_or_stop(stop, &mut backoff).await {
-                    return Ok(false);
+                if classify(&e) == Failure::MissingSchema {
+                    match super::migrate(&self.settings).await {
+                        Ok(r) => {
+                            tracing::info!(created = ?r.created, "clickhouse schema created by the sink")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "clickhouse migrate failed"),
+                    }
                 }
+                if classify(&e) == Failure::Refused && part.hi - part.lo == 1 {
+                    tracing::warn!(family = %part.family, event_id = %part.ids[part.lo], error = %e,
+                        "clickhouse refused an event; dead-lettered (it is in the lake)");
+                }
+                Err(e)
             }
+        }
+    }
+
+    fn classify(&self, e: &Error) -> Class {
+        match classify(e) {
+            Failure::Refused => Class::Refuse,
+            Failure::MissingSchema | Failure::Transient => Class::Retry,
         }
     }
 }
 
-/// Sleeps `backoff` (then doubles it, up to 5 s) unless told to stop
-/// first; false when stopping.
-async fn wait_or_stop(
-    stop: &mut tokio::sync::watch::Receiver<bool>,
-    backoff: &mut Duration,
-) -> bool {
-    tokio::select! {
-        biased;
-        _ = stop.wait_for(|v| *v) => return false,
-        () = tokio::time::sleep(*backoff) => {}
-    }
-    *backoff = (*backoff * 2).min(Duration::from_secs(5));
-    true
-}
-
-/// One family's rows of a batch, RowBinary-encoded back to back.
-struct FamilyRows {
+/// One family's rows of a batch being encoded.
+struct Building {
     family: Family,
     bytes: Vec<u8>,
-    /// Where each row starts in `bytes`.
     starts: Vec<usize>,
-    /// Each row's event id (to name a row the server refuses).
     ids: Vec<String>,
-    /// Each row's message, as an index into its batch.
     msgs: Vec<usize>,
 }
 
-impl FamilyRows {
-    /// The byte range of rows `lo..hi` in the family's `len` bytes.
-    fn range(&self, lo: usize, hi: usize, len: usize) -> std::ops::Range<usize> {
-        self.starts[lo]..self.starts.get(hi).copied().unwrap_or(len)
+impl Building {
+    fn new(family: Family) -> Self {
+        Self {
+            family,
+            bytes: Vec::new(),
+            starts: Vec::new(),
+            ids: Vec::new(),
+            msgs: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> FamilyRows {
+        FamilyRows {
+            family: self.family,
+            hi: self.starts.len(),
+            lo: 0,
+            shared: Bytes::from(self.bytes),
+            starts: self.starts.into(),
+            ids: self.ids.into(),
+            msgs: self.msgs.into(),
+        }
     }
 }
 
-type Rows = BTreeMap<&'static str, FamilyRows>;
+/// Rows `lo..hi` of one family's rows of a batch, RowBinary-encoded back
+/// to back.
+struct FamilyRows {
+    family: Family,
+    /// Every row of the family in the batch.
+    shared: Bytes,
+    /// Where each row starts in `shared`.
+    starts: Arc<[usize]>,
+    /// Each row's event id (to name a row the server refuses).
+    ids: Arc<[String]>,
+    /// Each row's message, as an index into its batch.
+    msgs: Arc<[usize]>,
+    lo: usize,
+    hi: usize,
+}
 
-/// Pulls, decodes and encodes batches into `tx` until shutdown (or, when
-/// draining, until nothing is pending and the inserter has acked all).
-async fn pull_loop(
-    consumer: &durable::Consumer,
-    s: &SinkSettings,
-    validator: &Validator,
-    report: &SinkReport,
-    tx: tokio::sync::mpsc::Sender<(Rows, Vec<jetstream::Message>)>,
-    shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
-) -> Result<()> {
-    loop {
-        let mut batch = Vec::new();
-        let expires = s.batch_wait.max(MIN_BATCH_WAIT);
-        if durable::pull(consumer, s.batch_max, expires, shutdown, &mut batch).await?
-            == Pulled::Shutdown
-        {
-            return Ok(());
+impl FamilyRows {
+    /// The byte range of rows `lo..hi`.
+    fn span(&self) -> std::ops::Range<usize> {
+        self.starts[self.lo]
+            ..self
+                .starts
+                .get(self.hi)
+                .copied()
+                .unwrap_or(self.shared.len())
+    }
+}
+
+impl Part for FamilyRows {
+    fn messages(&self) -> Vec<usize> {
+        self.msgs[self.lo..self.hi].to_vec()
+    }
+
+    fn split(self) -> std::result::Result<(Self, Self), Self> {
+        if self.hi - self.lo < 2 {
+            return Err(self);
         }
-        if batch.is_empty() {
-            if s.drain && durable::drained(consumer).await {
-                return Ok(());
-            }
-            continue;
-        }
-        let mut rows: Rows = BTreeMap::new();
-        for (i, m) in batch.iter().enumerate() {
-            match super::decode_row(validator, &m.payload) {
-                Ok((family, w)) => {
-                    let e = rows.entry(family.as_str()).or_insert_with(|| FamilyRows {
-                        family,
-                        bytes: Vec::new(),
-                        starts: Vec::new(),
-                        ids: Vec::new(),
-                        msgs: Vec::new(),
-                    });
-                    e.starts.push(e.bytes.len());
-                    encode_row(family, &w, &mut e.bytes);
-                    e.ids.push(w.event_id.unwrap_or_default());
-                    e.msgs.push(i);
-                }
-                Err(_) => {
-                    report.invalid.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }
-        if tx.send((rows, batch)).await.is_err() {
-            return Ok(());
-        }
+        let mid = self.lo + (self.hi - self.lo) / 2;
+        let low = FamilyRows {
+            family: self.family,
+            shared: self.shared.clone(),
+            starts: self.starts.clone(),
+            ids: self.ids.clone(),
+            msgs: self.msgs.clone(),
+            lo: self.lo,
+            hi: mid,
+        };
+        Ok((low, FamilyRows { lo: mid, ..self }))
     }
 }
 
@@ -432,16 +382,23 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_sliced_by_their_starts() {
-        let fam = FamilyRows {
-            family: Family::Player,
-            bytes: Vec::new(),
-            starts: vec![0, 3, 7],
-            ids: vec!["a".into(), "b".into(), "c".into()],
-            msgs: vec![0, 1, 2],
-        };
-        assert_eq!(fam.range(0, 3, 10), 0..10);
-        assert_eq!(fam.range(1, 2, 10), 3..7);
-        assert_eq!(fam.range(2, 3, 10), 7..10);
+    fn rows_are_sliced_and_split_by_their_starts() {
+        let mut b = Building::new(Family::Player);
+        for (i, row) in [&b"abc"[..], b"defg", b"hij"].into_iter().enumerate() {
+            b.starts.push(b.bytes.len());
+            b.bytes.extend_from_slice(row);
+            b.ids.push(format!("e{i}"));
+            b.msgs.push(10 + i);
+        }
+        let all = b.finish();
+        assert_eq!(all.span(), 0..10);
+        assert_eq!(all.messages(), vec![10, 11, 12]);
+        let (low, high) = all.split().map_err(|_| "split").expect("three rows split");
+        assert_eq!((low.span(), low.messages()), (0..3, vec![10]));
+        assert_eq!((high.span(), high.messages()), (3..10, vec![11, 12]));
+        let (mid, last) = high.split().map_err(|_| "split").expect("two rows split");
+        assert_eq!((mid.span(), last.span()), (3..7, 7..10));
+        assert_eq!(&last.shared[last.span()], b"hij");
+        assert!(last.split().is_err(), "one row stands alone");
     }
 }

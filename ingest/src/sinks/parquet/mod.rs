@@ -173,7 +173,8 @@ impl ParquetSink {
     /// fsyncs, on an object store concurrent conditional PUTs). Each file
     /// is whole or absent after a crash, and carries its own provenance, so
     /// the rows of a batch committed only in part are found by the lookups
-    /// of its redelivery.
+    /// of its redelivery — or of its retry: a failed commit raises the high
+    /// water mark over the batch's sequences.
     pub fn write_all(&mut self, parts: Vec<PartitionRows>) -> Result<Vec<CommittedFile>> {
         let mut files = Vec::with_capacity(parts.len());
         let mut sets = Vec::with_capacity(parts.len());
@@ -193,7 +194,14 @@ impl ParquetSink {
             sets.push((set, last));
         }
         let lake = self.lake.clone();
-        lake.blocking(lake.commit(&files))?;
+        if let Err(e) = lake.blocking(lake.commit(&files)) {
+            // some of the files may be committed: a retry of the batch (the
+            // run loop's, on a lake error) must look its rows up first
+            for (_, last) in &sets {
+                self.high_water = self.high_water.max(*last);
+            }
+            return Err(e.into());
+        }
         let mut out = Vec::with_capacity(files.len());
         for ((file, (set, last)), p) in files.into_iter().zip(sets).zip(&parts) {
             self.footers.insert(file.key.clone(), Arc::new(set));
