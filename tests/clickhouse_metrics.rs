@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use common::*;
 use serde_json::Value;
 use showrunner_ingest::publish::{Outgoing, publish_all};
+use showrunner_testkit::rows;
 
 /// Parameter sets: default, hourly window, weekly by two dimensions,
 /// monthly by plan, daily by title in a window, monthly in a window that
@@ -68,20 +69,6 @@ fn metrics(engine_args: &[&str], params: &[&str]) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Cells equal: integers exactly, floats to 1e-9 relative, the rest exactly.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => {
-                let (x, y) = (x.as_f64().expect("f64"), y.as_f64().expect("f64"));
-                (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
-            }
-        },
-        _ => a == b,
-    }
-}
-
 fn compare(what: &str, a: &BTreeMap<String, Value>, b: &BTreeMap<String, Value>) {
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
@@ -92,17 +79,9 @@ fn compare(what: &str, a: &BTreeMap<String, Value>, b: &BTreeMap<String, Value>)
         let y = &b[name];
         assert_eq!(x["columns"], y["columns"], "{what} {name}: columns");
         assert_eq!(x["params"], y["params"], "{what} {name}: params");
-        let (rx, ry) = (
-            x["rows"].as_array().expect("rows"),
-            y["rows"].as_array().expect("rows"),
-        );
-        assert_eq!(rx.len(), ry.len(), "{what} {name}: row count");
-        for (r, s) in rx.iter().zip(ry) {
-            let (r, s) = (r.as_array().expect("row"), s.as_array().expect("row"));
-            assert!(
-                r.len() == s.len() && r.iter().zip(s).all(|(p, q)| same(p, q)),
-                "{what} {name}: DataFusion {r:?} vs ClickHouse {s:?}"
-            );
+        let (rx, ry) = (rows::of_json(&x["rows"]), rows::of_json(&y["rows"]));
+        if let Some(d) = rows::first_difference(&rx, &ry, 1e-9) {
+            panic!("{what} {name}: DataFusion vs ClickHouse: {d}");
         }
     }
 }

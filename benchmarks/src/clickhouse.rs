@@ -22,8 +22,8 @@ use showrunner_events::Validator;
 use showrunner_ingest::consumer::{self, IngestSettings};
 use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::publish::publish_all;
-use showrunner_ingest::sinks::clickhouse::server::LocalClickHouse;
 use showrunner_ingest::sinks::clickhouse::{ClickHouseSettings, drop_database, migrate, sink};
+use showrunner_testkit::clickhouse::LocalClickHouse;
 use showrunner_warehouse::clickhouse::ClickHouseEngine;
 use showrunner_warehouse::metrics::{METRICS, Params};
 use showrunner_warehouse::{Lake, output};
@@ -85,7 +85,11 @@ pub async fn run(a: ClickHouseArgs) -> Result<()> {
     let nats_server = LocalNatsServer::start(&dir.path().join("nats"), 0)?;
     let local = match &a.clickhouse {
         Some(_) => None,
-        None => Some(LocalClickHouse::start(&dir.path().join("clickhouse")).await?),
+        None => Some(
+            LocalClickHouse::start(&dir.path().join("clickhouse"))
+                .await
+                .map_err(anyhow::Error::msg)?,
+        ),
     };
     let url = a
         .clickhouse

@@ -1,6 +1,7 @@
-//! The shared test harness: a real nats-server per test (on a free loopback
-//! port, store in a temp dir), simulated events, the `showrunner` binary,
-//! and lake readers. A missing nats-server fails the test loudly.
+//! The end-to-end tests' harness: a real nats-server per test (on a free
+//! loopback port, store in a temp dir), the `showrunner` binary and its
+//! processes, and lake readers; servers, fixtures and the row comparator
+//! are `showrunner-testkit`'s. A missing nats-server fails the test loudly.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -10,8 +11,7 @@ use std::time::{Duration, Instant};
 use showrunner_bus::{self as nats, StreamSettings, server::LocalNatsServer};
 use showrunner_events::{Event, WireEvent};
 use showrunner_ingest::publish::{Outgoing, publish_all};
-use showrunner_ingest::sinks::clickhouse::server::LocalClickHouse;
-use showrunner_simulator::{SimConfig, Simulator};
+use showrunner_testkit::clickhouse::LocalClickHouse;
 use tempfile::TempDir;
 
 /// A running nats-server and the temp dir holding its store and a lake.
@@ -49,12 +49,9 @@ impl Harness {
     }
 }
 
-/// Simulated events (valid, deterministic).
+/// Simulated events (valid, deterministic): `testkit`'s audience.
 pub fn sim_events(users: u32, days: u32, seed: u64) -> Vec<Event> {
-    let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
-    let mut c = SimConfig::new(users, days, seed, start);
-    c.heartbeat_secs = 120;
-    Simulator::new(c).flatten().collect()
+    showrunner_testkit::fixtures::audience(users, days, seed)
 }
 
 /// Publishes events and waits for every ack.
@@ -263,12 +260,11 @@ pub async fn serve_roles(url: &str, lake: &Path, roles: &str, env: &[(&str, &str
 }
 
 /// A clickhouse-server process on free loopback ports, data in a temp dir
-/// (killed on drop; `stop` and `start` again keep data and ports). A
-/// missing binary fails loudly.
+/// (`testkit`'s, killed on drop; `stop` and `restart` keep data and
+/// ports; queries over HTTP through `Deref`). A missing binary fails loudly.
 pub struct ClickHouse {
     server: LocalClickHouse,
-    pub http_port: u16,
-    pub dir: TempDir,
+    _dir: TempDir,
 }
 
 impl ClickHouse {
@@ -278,11 +274,7 @@ impl ClickHouse {
         let server = LocalClickHouse::start(dir.path())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        ClickHouse {
-            http_port: server.http_port(),
-            server,
-            dir,
-        }
+        ClickHouse { server, _dir: dir }
     }
 
     /// Starts the (stopped) server again on its data and ports.
@@ -292,37 +284,18 @@ impl ClickHouse {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
+}
 
-    /// Kills the server (SIGKILL) and waits for it.
-    pub fn stop(&mut self) {
-        self.server.stop();
+impl std::ops::Deref for ClickHouse {
+    type Target = LocalClickHouse;
+
+    fn deref(&self) -> &LocalClickHouse {
+        &self.server
     }
+}
 
-    /// Its HTTP URL.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// Runs a query over HTTP; returns the body (TSV unless the query
-    /// says), or the server's error.
-    pub async fn try_query(&self, sql: &str) -> Result<String, String> {
-        let r = reqwest::Client::new()
-            .post(self.url())
-            .body(sql.to_owned())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let ok = r.status().is_success();
-        let body = r.text().await.map_err(|e| e.to_string())?;
-        if ok {
-            Ok(body)
-        } else {
-            Err(format!("{sql}: {body}"))
-        }
-    }
-
-    /// Runs a query that must succeed.
-    pub async fn query(&self, sql: &str) -> String {
-        self.try_query(sql).await.unwrap_or_else(|e| panic!("{e}"))
+impl std::ops::DerefMut for ClickHouse {
+    fn deref_mut(&mut self) -> &mut LocalClickHouse {
+        &mut self.server
     }
 }

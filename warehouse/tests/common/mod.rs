@@ -9,6 +9,7 @@ use showrunner_events::{Family, Validator, WireEvent};
 use showrunner_lake::seqs::SeqSet;
 use showrunner_lake::{Layout, commit, format, layout::part_name};
 use showrunner_simulator::{SimConfig, Simulator};
+use showrunner_testkit::rows;
 use showrunner_warehouse::metrics::{self, Bucket, Params};
 use showrunner_warehouse::{Lake, output};
 
@@ -65,24 +66,12 @@ pub fn close(v: &Value, want: f64) {
     );
 }
 
-/// Asserts two JSON row sets are equal, numbers to 1e-12 relative.
+/// Asserts two JSON row sets are equal, in order, numbers to 1e-12
+/// relative (`testkit`'s comparator).
 pub fn same_rows(a: &Value, b: &Value) {
-    let (ra, rb) = (a.as_array().expect("rows"), b.as_array().expect("rows"));
-    assert_eq!(ra.len(), rb.len(), "{a} vs {b}");
-    for (x, y) in ra.iter().zip(rb) {
-        let (cx, cy) = (x.as_array().expect("row"), y.as_array().expect("row"));
-        assert_eq!(cx.len(), cy.len(), "{x} vs {y}");
-        for (p, q) in cx.iter().zip(cy) {
-            match (p.as_f64(), q.as_f64()) {
-                (Some(u), Some(v)) if p.is_f64() || q.is_f64() => {
-                    assert!(
-                        (u - v).abs() <= 1e-12 * u.abs().max(v.abs()).max(1.0),
-                        "{x} vs {y}"
-                    );
-                }
-                _ => assert_eq!(p, q, "{x} vs {y}"),
-            }
-        }
+    let (ra, rb) = (rows::of_json(a), rows::of_json(b));
+    if let Some(d) = rows::first_difference(&ra, &rb, 1e-12) {
+        panic!("{d}");
     }
 }
 

@@ -15,10 +15,9 @@
 //! without experimental settings (not 18.16), checked by `migrate`, which
 //! also converts such columns of tables created before.
 //!
-//! [`sink`] feeds the tables from the stream; [`server`] runs a local
-//! clickhouse-server for tests and benchmarks.
+//! [`sink`] feeds the tables from the stream (a local clickhouse-server for
+//! tests and benchmarks is `showrunner-testkit`'s).
 
-pub mod server;
 pub mod sink;
 
 use clickhouse::{Client, Row};

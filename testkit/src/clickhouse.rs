@@ -1,14 +1,22 @@
 //! A local `clickhouse-server` child process (tests and benchmarks): its
 //! data under a directory, HTTP, native and interserver ports on loopback,
-//! killed when dropped. The system configuration file of the package is
-//! used, with every path and port overridden on the command line.
+//! killed when dropped (`stop` and `restart` keep data and ports). The
+//! system configuration file of the package is used, with every path and
+//! port overridden on the command line. A missing binary fails loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
-use showrunner_bus::server::free_port;
+type Result<T> = std::result::Result<T, String>;
+
+/// A free loopback port.
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("local_addr: {e}"))
+}
 
 /// The package's configuration file.
 const CONFIG: &str = "/etc/clickhouse-server/config.xml";
@@ -44,7 +52,7 @@ impl LocalClickHouse {
     /// Starts the (stopped) server again, on its data and ports.
     pub async fn restart(&mut self) -> Result<()> {
         let d = self.dir.display().to_string();
-        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io("create", &self.dir, e))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| format!("create {d}: {e}"))?;
         let child = Command::new("clickhouse-server")
             .arg(format!("--config-file={CONFIG}"))
             .arg("--")
@@ -62,9 +70,9 @@ impl LocalClickHouse {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| {
-                Error::ClickHouse(format!(
+                format!(
                     "clickhouse-server not found ({e}): install it with `apt-get install -y clickhouse-server`"
-                ))
+                )
             })?;
         self.child = Some(child);
         let url = format!("{}/ping", self.url());
@@ -76,14 +84,14 @@ impl LocalClickHouse {
             if let Some(c) = self.child.as_mut()
                 && let Ok(Some(status)) = c.try_wait()
             {
-                return Err(Error::ClickHouse(format!(
+                return Err(format!(
                     "clickhouse-server exited ({status}); see {d}/error.log"
-                )));
+                ));
             }
             if Instant::now() > deadline {
-                return Err(Error::ClickHouse(format!(
+                return Err(format!(
                     "clickhouse-server did not answer in 60 s; see {d}/error.log"
-                )));
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -105,6 +113,29 @@ impl LocalClickHouse {
     /// Its HTTP port.
     pub fn http_port(&self) -> u16 {
         self.http_port
+    }
+
+    /// Runs a query over HTTP; returns the body (TSV unless the query
+    /// says), or the server's error.
+    pub async fn try_query(&self, sql: &str) -> Result<String> {
+        let r = reqwest::Client::new()
+            .post(self.url())
+            .body(sql.to_owned())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let ok = r.status().is_success();
+        let body = r.text().await.map_err(|e| e.to_string())?;
+        if ok {
+            Ok(body)
+        } else {
+            Err(format!("{sql}: {body}"))
+        }
+    }
+
+    /// Runs a query that must succeed (panics with the server's error).
+    pub async fn query(&self, sql: &str) -> String {
+        self.try_query(sql).await.unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
