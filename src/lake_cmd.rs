@@ -16,7 +16,8 @@ pub enum LakeCommand {
     /// keeping the union of their provenance (exactly-once still holds,
     /// through a crash at any point).
     Compact {
-        /// The lake (default: `lake.path` of the config).
+        /// The lake: a directory or `s3://bucket/prefix` (default: `lake.path`
+        /// of the config).
         #[arg(long)]
         lake: Option<PathBuf>,
         /// Partitions dated this many days before today (UTC) or earlier
@@ -27,39 +28,21 @@ pub enum LakeCommand {
 }
 
 /// Runs a `lake` subcommand.
-pub fn run(cfg: &Config, c: LakeCommand) -> Result<()> {
+pub async fn run(cfg: &Config, c: LakeCommand) -> Result<()> {
     let LakeCommand::Compact {
         lake,
         closed_after_days,
     } = c;
     let days = closed_after_days.unwrap_or(cfg.lake.closed_after_days);
-    let root = lake.unwrap_or(cfg.lake.path.clone());
-    let report = compact(&root, days)?;
-    println!("{report}");
-    Ok(())
-}
-
-/// Compacts the lake at `root`; the report as JSON.
-pub fn compact(root: &std::path::Path, closed_after_days: u32) -> Result<serde_json::Value> {
+    let store = cfg.lake_store(lake)?;
     let t = std::time::Instant::now();
-    let (opts, r) = showrunner_node::jobs::compact(root, closed_after_days)?;
-    let parts: Vec<serde_json::Value> = r
-        .compacted
-        .iter()
-        .map(|p| {
-            json!({
-                "family": p.family, "date": p.date, "files_in": p.files_in, "rows": p.rows,
-                "bytes_in": p.bytes_in, "bytes_out": p.bytes_out,
-                "redundant_removed": p.redundant_removed,
-            })
-        })
-        .collect();
-    Ok(json!({
-        "closed_before": opts.closed_before,
-        "partitions_seen": r.partitions_seen,
-        "partitions_compacted": parts.len(),
-        "files_in": r.compacted.iter().map(|p| p.files_in).sum::<usize>(),
-        "seconds": t.elapsed().as_secs_f64(),
-        "compacted": parts,
-    }))
+    let (opts, r) =
+        tokio::task::spawn_blocking(move || showrunner_node::jobs::compact(&store, days)).await??;
+    let mut out = serde_json::to_value(&r)?;
+    out["closed_before"] = json!(opts.closed_before);
+    out["partitions_compacted"] = json!(r.compacted.len());
+    out["files_in"] = json!(r.files_in());
+    out["seconds"] = json!(t.elapsed().as_secs_f64());
+    println!("{out}");
+    Ok(())
 }

@@ -93,7 +93,7 @@ fn main() -> Result<()> {
             Command::Events { command } => events_cmd::run(command),
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
-            Command::Lake { command } => lake_cmd::run(&cfg, command),
+            Command::Lake { command } => lake_cmd::run(&cfg, command).await,
             Command::Clickhouse { command } => clickhouse_cmd::run(&cfg, command).await,
             Command::Recommend { command } => recommend_cmd::run(&cfg, command),
         }

@@ -1,8 +1,9 @@
 //! The lake on a real S3-compatible server (SeaweedFS's `weed mini` on
 //! loopback, started per test): the conditional create refuses a second
 //! write of a name, `showrunner ingest` round-trips every published event,
-//! and exactly-once holds through SIGKILLs and a crash between commit and
-//! ack, as on a directory (`tests/exactly_once.rs`).
+//! and exactly-once holds through SIGKILLs, a crash between commit and
+//! ack, and compaction crashed after its commit, as on a directory
+//! (`tests/exactly_once.rs`).
 
 mod common;
 
@@ -283,4 +284,89 @@ async fn roles_that_need_a_directory_refuse_an_s3_lake() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("needs a directory lake"), "{stderr}");
+}
+
+/// `showrunner lake compact` on the S3 lake under `prefix` (every
+/// partition closed), with a failpoint; its output.
+fn compact_on_s3(s3: &LocalS3, prefix: &str, failpoint: Option<&str>) -> std::process::Output {
+    let mut c = on_s3(s3, prefix);
+    if let Some(fp) = failpoint {
+        c.env("SHOWRUNNER_FAILPOINT", fp);
+    }
+    c.args(["lake", "compact", "--closed-after-days", "0"])
+        .output()
+        .expect("run lake compact")
+}
+
+/// Distinct partitions (key prefixes) among the keys.
+fn partitions_of(keys: &[String]) -> HashSet<String> {
+    keys.iter()
+        .filter_map(|k| k.rsplit_once('/').map(|(p, _)| p.to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compaction_on_s3_through_a_crash_keeps_every_event_once() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    let events = sim_events(60, 6, 5);
+    let ids = event_ids(&events);
+    publish(&js, &events).await;
+    // committed, the last batch unacked: its redelivery must be found in
+    // the compacted objects' footers
+    let out = on_s3(&s3, "compact")
+        .env("SHOWRUNNER_FAILPOINT", "after-commit:12")
+        .args(["ingest", "--nats", &h.url()])
+        .args(["--batch-max", "300", "--batch-wait-ms", "100"])
+        .args(["--ack-wait-secs", "3"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "the failpoint must abort ingest");
+    let store = s3.store("compact");
+    let before = keys(&store).await;
+    assert!(before.len() > partitions_of(&before).len(), "{before:?}");
+
+    // a crash right after the compacted object is created…
+    let out = compact_on_s3(&s3, "compact", Some("compact-after-commit"));
+    assert!(!out.status.success(), "the failpoint must abort compaction");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failpoint compact-after-commit"),
+        "{stderr}"
+    );
+    assert!(
+        keys(&store).await.len() > before.len(),
+        "inputs and output side by side"
+    );
+    // …and the next run finishes the job first
+    let out = compact_on_s3(&s3, "compact", None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        report["partitions_compacted"].as_u64() > Some(0),
+        "{report}"
+    );
+    let after = keys(&store).await;
+    assert_eq!(
+        after.len(),
+        partitions_of(&after).len(),
+        "one object per partition"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|k| layout::is_compacted(k.rsplit('/').next().unwrap_or(k)))
+    );
+
+    let report = drain(&h, &s3, "compact", &["--batch-max", "300"]);
+    assert!(
+        report["duplicates"].as_u64().expect("n") > 0,
+        "nothing was redelivered: {report}"
+    );
+    assert_exactly_once(&store, &ids).await;
 }

@@ -1,5 +1,5 @@
 //! Compaction: a closed partition's small files rewritten as one, keeping
-//! exactly-once.
+//! exactly-once, on a directory or an object store ([`Store`]).
 //!
 //! A live collector makes ingest commit one small file per family and date
 //! per batch; readers pay for every file. `compact` rewrites the files of
@@ -9,31 +9,33 @@
 //! in it exactly as they found it in the inputs.
 //!
 //! The steps, each durable before the next: (1) the compacted file is
-//! committed (temp, fsync, rename, fsync dir); (2) each input is removed;
-//! (3) the directory is fsynced. At every instant each committed sequence
-//! is in at least one file, so ingest never writes a row again. A crash
-//! after (1) leaves rows in two files for a moment — readers keep one row
-//! per `event_id` ([`crate::dedup`]) — and the next run finishes the job
-//! first: a file whose sequences are all in a compacted file of the same
-//! stream incarnation is redundant and is removed before anything else.
+//! committed ([`Store::commit`]: temp, fsync, rename, fsync dir — or one
+//! conditional PUT); (2) each input is removed; (3) on a directory, the
+//! directory is fsynced. At every instant each committed sequence is in at
+//! least one file, so ingest never writes a row again. A crash after (1)
+//! leaves rows in two files for a moment — readers keep one row per
+//! `event_id` ([`crate::dedup`]) — and the next run finishes the job first:
+//! a file whose sequences are all in a compacted file of the same stream
+//! incarnation is redundant and is removed before anything else.
 //! Failpoints for the crash tests (`SHOWRUNNER_FAILPOINT`):
 //! `compact-after-commit` aborts after (1), `compact-after-remove:N` after
 //! the N-th removal.
+//!
+//! Blocking: call it from a blocking thread ([`Store::blocking`]).
 
-use std::fs::File;
-use std::path::Path;
+use std::collections::BTreeMap;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::Serialize;
 use showrunner_events::Family;
 
-use crate::commit::{commit_file, sync_dir};
 use crate::error::{Error, Result};
 use crate::format::{self, Provenance};
-use crate::layout::{COMPACTED_WRITER, Layout, is_compacted, part_name};
-use crate::listing::{LakeFile, family_files};
+use crate::layout::{COMPACTED_WRITER, is_compacted, keys, part_name};
+use crate::store::{Entry, NewFile, Store};
 
 /// What to compact.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CompactOptions {
     /// Partitions with a date before this one (`YYYY-MM-DD`) are closed.
     pub closed_before: String,
@@ -43,7 +45,7 @@ pub struct CompactOptions {
 }
 
 /// What happened to one partition.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PartitionReport {
     /// Family.
     pub family: String,
@@ -63,7 +65,7 @@ pub struct PartitionReport {
 }
 
 /// A compaction run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// Closed partitions looked at.
     pub partitions_seen: usize,
@@ -71,20 +73,30 @@ pub struct Report {
     pub compacted: Vec<PartitionReport>,
 }
 
+impl Report {
+    /// Files rewritten, over every partition.
+    pub fn files_in(&self) -> usize {
+        self.compacted.iter().map(|p| p.files_in).sum()
+    }
+}
+
 /// Compacts every closed partition of every family.
-pub fn compact(layout: &Layout, opts: &CompactOptions) -> Result<Report> {
+pub fn compact(store: &Store, opts: &CompactOptions) -> Result<Report> {
     let mut report = Report::default();
     for family in Family::ALL {
-        let files = family_files(layout, *family)?;
-        let mut dates: Vec<&str> = files.iter().map(|f| f.date.as_str()).collect();
-        dates.dedup();
-        for date in dates {
+        let entries = store.blocking(store.list_committed(&keys::family(*family)))?;
+        let mut by_date: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        for e in &entries {
+            if let Some((_, date, _)) = keys::parse(&e.key) {
+                by_date.entry(date).or_default().push(e);
+            }
+        }
+        for (date, in_partition) in by_date {
             if date >= opts.closed_before.as_str() {
                 continue;
             }
             report.partitions_seen += 1;
-            let in_partition: Vec<&LakeFile> = files.iter().filter(|f| f.date == date).collect();
-            if let Some(p) = compact_partition(layout, *family, date, &in_partition, opts)? {
+            if let Some(p) = compact_partition(store, *family, date, &in_partition, opts)? {
                 report.compacted.push(p);
             }
         }
@@ -94,22 +106,22 @@ pub fn compact(layout: &Layout, opts: &CompactOptions) -> Result<Report> {
 
 /// One file with its provenance.
 struct Input<'a> {
-    file: &'a LakeFile,
+    entry: &'a Entry,
     prov: Provenance,
 }
 
 fn compact_partition(
-    layout: &Layout,
+    store: &Store,
     family: Family,
     date: &str,
-    files: &[&LakeFile],
+    files: &[&Entry],
     opts: &CompactOptions,
 ) -> Result<Option<PartitionReport>> {
     let mut inputs = Vec::with_capacity(files.len());
     for f in files {
         // a file without provenance is not ours to rewrite
-        if let Some(prov) = format::read_provenance(&f.path)? {
-            inputs.push(Input { file: f, prov });
+        if let Some(prov) = store.blocking(store.provenance(f))? {
+            inputs.push(Input { entry: f, prov });
         }
     }
     let mut report = PartitionReport {
@@ -117,10 +129,10 @@ fn compact_partition(
         date: date.to_owned(),
         ..PartitionReport::default()
     };
-    report.redundant_removed = remove_redundant(&mut inputs)?;
-    let dir = layout.partition(family, date);
+    let partition = keys::partition(family, date);
+    report.redundant_removed = remove_redundant(store, &mut inputs)?;
     if report.redundant_removed > 0 {
-        sync_dir(&dir)?;
+        store.blocking(store.sync(&partition))?;
     }
     // one compacted file per stream incarnation
     let mut groups: Vec<Vec<Input<'_>>> = Vec::new();
@@ -138,7 +150,7 @@ fn compact_partition(
         .filter(|g| g.len() >= opts.min_files.max(2))
     {
         group.sort_by_key(|i| i.prov.seqs.bounds());
-        rewrite(&dir, &group, &mut report, &mut removed)?;
+        rewrite(store, family, date, &group, &mut report, &mut removed)?;
     }
     Ok((report.files_in > 0 || report.redundant_removed > 0).then_some(report))
 }
@@ -146,16 +158,16 @@ fn compact_partition(
 /// Removes the inputs whose sequences a compacted file of the same stream
 /// incarnation already holds (left by a compaction interrupted after its
 /// commit); they leave `inputs`. Returns how many.
-fn remove_redundant(inputs: &mut Vec<Input<'_>>) -> Result<usize> {
+fn remove_redundant(store: &Store, inputs: &mut Vec<Input<'_>>) -> Result<usize> {
     let mut redundant = Vec::new();
     for (k, i) in inputs.iter().enumerate() {
         let covered = inputs.iter().enumerate().any(|(j, c)| {
             j != k
-                && is_compacted(&c.file.name)
+                && is_compacted(c.entry.name())
                 && c.prov.stream == i.prov.stream
                 && c.prov.incarnation == i.prov.incarnation
                 && i.prov.seqs.is_subset(&c.prov.seqs)
-                && (!is_compacted(&i.file.name) || i.prov.seqs.len() < c.prov.seqs.len())
+                && (!is_compacted(i.entry.name()) || i.prov.seqs.len() < c.prov.seqs.len())
         });
         if covered {
             redundant.push(k);
@@ -163,14 +175,16 @@ fn remove_redundant(inputs: &mut Vec<Input<'_>>) -> Result<usize> {
     }
     for k in redundant.iter().rev() {
         let i = inputs.remove(*k);
-        std::fs::remove_file(&i.file.path).map_err(|e| Error::io("remove", &i.file.path, e))?;
+        store.blocking(store.delete(&i.entry.key))?;
     }
     Ok(redundant.len())
 }
 
 /// Rewrites one group of inputs as one compacted file, then removes them.
 fn rewrite(
-    dir: &Path,
+    store: &Store,
+    family: Family,
+    date: &str,
     group: &[Input<'_>],
     report: &mut PartitionReport,
     removed: &mut usize,
@@ -179,14 +193,14 @@ fn rewrite(
     let mut seqs = crate::seqs::SeqSet::default();
     let mut rows = 0;
     for i in group {
-        let f = File::open(&i.file.path).map_err(|e| Error::io("open", &i.file.path, e))?;
-        for b in ParquetRecordBatchReaderBuilder::try_new(f)?.build()? {
+        let bytes = store.blocking(store.get(&i.entry.key))?;
+        for b in ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()? {
             let b = b.map_err(|e| Error::Parquet(e.to_string()))?;
             rows += b.num_rows();
             batches.push(b);
         }
         seqs = seqs.union(&i.prov.seqs);
-        report.bytes_in += i.file.bytes;
+        report.bytes_in += i.entry.bytes;
     }
     let first = &group[0].prov;
     let (lo, hi) = seqs.bounds().unwrap_or((0, 0));
@@ -197,19 +211,24 @@ fn rewrite(
     // named by the count too: a later compaction of the same span (late
     // files inside it) holds more sequences, so never takes an input's name
     let name = part_name(lo, hi, COMPACTED_WRITER, seqs.len());
-    commit_file(dir, &name, &bytes)?;
+    let bytes_out = bytes.len() as u64;
+    let file = NewFile {
+        key: keys::file(family, date, &name),
+        bytes: bytes.into(),
+    };
+    store.blocking(store.commit(std::slice::from_ref(&file)))?;
     failpoint("compact-after-commit", 0);
     for i in group {
-        std::fs::remove_file(&i.file.path).map_err(|e| Error::io("remove", &i.file.path, e))?;
+        store.blocking(store.delete(&i.entry.key))?;
         *removed += 1;
         failpoint("compact-after-remove", *removed);
     }
-    sync_dir(dir)?;
+    store.blocking(store.sync(&keys::partition(family, date)))?;
     report.files_in += group.len();
     report.rows += rows;
-    report.bytes_out += bytes.len() as u64;
+    report.bytes_out += bytes_out;
     tracing::info!(
-        dir = %dir.display(),
+        partition = %keys::partition(family, date),
         files = group.len(),
         rows,
         "compacted"
@@ -237,6 +256,9 @@ fn failpoint(name: &str, count: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Layout;
+    use crate::commit::commit_file;
+    use crate::listing::family_files;
     use crate::seqs::SeqSet;
     use showrunner_events::arrow::BatchBuilder;
 
@@ -290,7 +312,7 @@ mod tests {
         // open: left alone
         ingest_file(&l, "2026-03-02", &[5], "aaaa", 3);
         ingest_file(&l, "2026-03-02", &[6], "aaaa", 4);
-        let r = compact(&l, &opts()).expect("compact");
+        let r = compact(&Store::dir(l.root()), &opts()).expect("compact");
         assert_eq!(r.partitions_seen, 1);
         assert_eq!(r.compacted.len(), 1);
         assert_eq!((r.compacted[0].files_in, r.compacted[0].rows), (3, 6));
@@ -308,11 +330,16 @@ mod tests {
         );
         assert_eq!(files.iter().filter(|f| f.date == "2026-03-02").count(), 2);
         // a second run has nothing to do
-        assert!(compact(&l, &opts()).expect("again").compacted.is_empty());
+        assert!(
+            compact(&Store::dir(l.root()), &opts())
+                .expect("again")
+                .compacted
+                .is_empty()
+        );
         // late files join the compacted one; the old compacted file goes
         ingest_file(&l, "2026-03-01", &[8], "cccc", 1);
         ingest_file(&l, "2026-03-01", &[10], "cccc", 2);
-        let r = compact(&l, &opts()).expect("late");
+        let r = compact(&Store::dir(l.root()), &opts()).expect("late");
         assert_eq!(r.compacted[0].files_in, 3);
         let closed: Vec<_> = family_files(&l, Family::Watch)
             .expect("ls")
@@ -335,7 +362,7 @@ mod tests {
         // what a compaction interrupted after its commit leaves: the
         // compacted file beside its inputs
         ingest_file(&l, "2026-03-01", &[1, 2, 3], COMPACTED_WRITER, 3);
-        let r = compact(&l, &opts()).expect("compact");
+        let r = compact(&Store::dir(l.root()), &opts()).expect("compact");
         assert_eq!(r.compacted[0].redundant_removed, 2);
         assert_eq!(r.compacted[0].files_in, 0);
         let files = family_files(&l, Family::Watch).expect("ls");

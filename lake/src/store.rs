@@ -375,6 +375,22 @@ impl Store {
         }
     }
 
+    /// Makes the removals under `under` durable: fsyncs that directory of
+    /// a directory lake (a missing one has nothing to sync); an object
+    /// store's deletes are durable when they return.
+    pub async fn sync(&self, under: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let dir = root.join(under);
+                match dir.is_dir() {
+                    true => commit::sync_dir(&dir),
+                    false => Ok(()),
+                }
+            }
+            Backend::Object { .. } => Ok(()),
+        }
+    }
+
     /// Commits new files, each whole or absent after a crash, all durable
     /// before this returns (see the module header). Names are never
     /// reused: an object store refuses a second create of a key

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use showrunner_lake::Layout;
+use showrunner_lake::Store;
 use showrunner_lake::compact::{self, CompactOptions, Report as CompactReport};
 use showrunner_recommender::artifact::Manifest;
 use showrunner_recommender::protocol::{self, Tuning};
@@ -38,9 +38,10 @@ pub fn compact_options(closed_after_days: u32) -> CompactOptions {
     }
 }
 
-/// Compacts the lake's closed partitions. Blocking.
-pub fn compact(lake: &Path, closed_after_days: u32) -> Result<(CompactOptions, CompactReport)> {
+/// Compacts the lake's closed partitions (a directory or an object
+/// store). Blocking: from a blocking thread.
+pub fn compact(lake: &Store, closed_after_days: u32) -> Result<(CompactOptions, CompactReport)> {
     let opts = compact_options(closed_after_days);
-    let r = compact::compact(&Layout::new(lake), &opts)?;
+    let r = compact::compact(lake, &opts)?;
     Ok((opts, r))
 }

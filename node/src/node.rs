@@ -111,7 +111,7 @@ impl Node {
         {
             return Err(Error::Roles(format!(
                 "role {role} needs a directory lake for now, and {} is an object store \
-                 (collector, ingest and clickhouse-sink run on one)",
+                 (collector, ingest, clickhouse-sink and compactor run on one)",
                 self.settings.lake
             )));
         }
@@ -268,7 +268,7 @@ impl Node {
     }
 
     fn start_compactor(&mut self) {
-        let (lake, days) = (self.dir(), self.settings.closed_after_days);
+        let (lake, days) = (self.settings.lake.clone(), self.settings.closed_after_days);
         self.periodic("compactor", self.settings.compact_every, move || {
             let lake = lake.clone();
             async move {

@@ -40,10 +40,7 @@ impl Role {
     /// on an object-store lake only the collector, ingest and the
     /// ClickHouse sink run.
     pub fn needs_directory(self) -> bool {
-        matches!(
-            self,
-            Role::Api | Role::Materializer | Role::Trainer | Role::Compactor
-        )
+        matches!(self, Role::Api | Role::Materializer | Role::Trainer)
     }
 
     /// Its name in `--roles`.
