@@ -7,21 +7,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use showrunner_warehouse::clickhouse::ClickHouseEngine;
 use showrunner_warehouse::lake::LakeOptions;
 use showrunner_warehouse::metrics::{self, Params};
-use showrunner_warehouse::{Lake, output, query};
+use showrunner_warehouse::report::{self, Format};
+use showrunner_warehouse::{Lake, query};
 
 use crate::config::Config;
-
-/// Output formats.
-#[derive(Debug, Clone, Copy, ValueEnum, Default)]
-pub enum Format {
-    /// Aligned text.
-    #[default]
-    Table,
-    /// One JSON object per metric: metric, params, columns, rows.
-    Json,
-    /// CSV with a header.
-    Csv,
-}
 
 /// Metric engines.
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -59,8 +48,9 @@ pub struct MetricsArgs {
     /// Time bucket: hour, day, week, month.
     #[arg(long, default_value = "day")]
     pub bucket: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format: table, json (one object per metric: metric,
+    /// params, columns, rows) or csv.
+    #[arg(long, default_value = "table")]
     pub format: Format,
     /// Engine: DataFusion over the lake, or ClickHouse over the sink's tables.
     #[arg(long, value_enum, default_value_t = Engine::Datafusion)]
@@ -98,40 +88,11 @@ pub struct SqlArgs {
     /// Lake directory (default: config `lake.path`).
     #[arg(long)]
     pub lake: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format: table, json or csv.
+    #[arg(long, default_value = "table")]
     pub format: Format,
     /// A read-only query over the lake's tables and views.
     pub query: String,
-}
-
-fn print(
-    name: Option<&str>,
-    params: Option<&Params>,
-    columns: &[String],
-    rows: &[Vec<serde_json::Value>],
-    f: Format,
-) -> Result<()> {
-    match f {
-        Format::Table => {
-            if let Some(n) = name {
-                println!("# {n}");
-            }
-            print!("{}", output::table(columns, rows));
-        }
-        Format::Csv => print!("{}", output::csv(columns, rows)),
-        Format::Json => {
-            let mut v = serde_json::json!({ "columns": columns, "rows": rows });
-            if let Some(n) = name {
-                v["metric"] = serde_json::json!(n);
-            }
-            if let Some(p) = params {
-                v["params"] = serde_json::to_value(p)?;
-            }
-            println!("{v}");
-        }
-    }
-    Ok(())
 }
 
 /// Runs `metrics`.
@@ -160,60 +121,29 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         bucket: a.bucket.parse()?,
         by: a.by.clone(),
     };
-    let chosen: Vec<&metrics::Metric> = if a.metrics.is_empty() {
-        // every metric that has the breakdowns asked for
-        metrics::METRICS
-            .iter()
-            .filter(|m| match m.accepts(&params.by) {
-                Ok(()) => true,
-                Err(e @ showrunner_warehouse::Error::UnsupportedDimension(..)) => {
-                    eprintln!("skipped: {e}");
-                    false
-                }
-                Err(_) => true, // reported by render below
-            })
-            .collect()
-    } else {
-        a.metrics
-            .iter()
-            .map(|n| metrics::find(n))
-            .collect::<Result<_, _>>()?
-    };
-    for m in &chosen {
-        metrics::render(m, &params)?; // refuse bad dimensions before opening the lake
+    let (chosen, skipped) = report::choose(&a.metrics, &params)?;
+    for e in skipped {
+        eprintln!("skipped: {e}");
     }
+    let db = a.database.as_deref().unwrap_or(&cfg.clickhouse.database);
     if a.show_sql {
-        let db = a.database.as_deref().unwrap_or(&cfg.clickhouse.database);
-        for m in chosen {
-            let sql = match a.engine {
-                Engine::Datafusion => metrics::render(m, &params)?,
-                Engine::Clickhouse => showrunner_warehouse::clickhouse::render(m, &params, db)?,
-            };
-            println!("-- {}\n{sql};\n", m.name);
-        }
+        let clickhouse = (a.engine == Engine::Clickhouse).then_some(db);
+        print!("{}", report::sql(&chosen, &params, clickhouse)?);
         return Ok(());
     }
     let results = if a.engine == Engine::Clickhouse {
-        let ch = clickhouse_engine(cfg, a.clickhouse.as_deref(), a.database.as_deref())?;
-        // one session: the shared projections are computed once
-        ch.compute_all(&chosen, &params).await?
+        let ch = clickhouse_engine(cfg, a.clickhouse.as_deref(), Some(db))?;
+        report::compute(report::Engine::ClickHouse(&ch), &chosen, &params).await?
     } else {
         let lake = Lake::open_store(&cfg.lake_store(a.lake)?, LakeOptions::default()).await?;
-        lake.prepare(&chosen).await?;
-        let mut out = Vec::with_capacity(chosen.len());
-        for m in &chosen {
-            out.push(metrics::compute(&lake, m, &params).await?);
-        }
-        out
+        report::compute(report::Engine::DataFusion(&lake), &chosen, &params).await?
     };
     for (m, (columns, batches)) in chosen.into_iter().zip(results) {
-        print(
-            Some(m.name),
-            Some(&m.effective(&params)),
-            &columns,
-            &output::rows(&batches)?,
-            a.format,
-        )?;
+        let named = (m.name, &m.effective(&params));
+        print!(
+            "{}",
+            report::render(Some(named), &columns, &batches, a.format)?
+        );
     }
     Ok(())
 }
@@ -237,5 +167,6 @@ pub fn clickhouse_engine(
 pub async fn sql(cfg: &Config, a: SqlArgs) -> Result<()> {
     let lake = Lake::open_store(&cfg.lake_store(a.lake)?, LakeOptions::default()).await?;
     let (columns, batches) = query::run(&lake, &a.query).await?;
-    print(None, None, &columns, &output::rows(&batches)?, a.format)
+    print!("{}", report::render(None, &columns, &batches, a.format)?);
+    Ok(())
 }

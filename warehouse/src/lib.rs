@@ -18,6 +18,8 @@
 //!   ClickHouse tables, SQL beside DataFusion's (`sql/**/<name>.clickhouse.sql`);
 //! - [`config`] — the `[warehouse]` configuration section;
 //! - [`output`] — result tables as JSON rows, CSV or text;
+//! - [`report`] — the metrics a request names, computed on either engine,
+//!   rendered for people and scripts (`showrunner metrics`, `sql`);
 //! - [`error`] — this crate's [`Error`].
 //!
 //! The definitions are `docs/metrics.md`.
@@ -31,6 +33,7 @@ pub mod materialize;
 pub mod metrics;
 pub mod output;
 pub mod query;
+pub mod report;
 
 pub use error::{Error, Result};
 pub use lake::Lake;
