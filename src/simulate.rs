@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use showrunner_bus as nats;
-use showrunner_ingest::publish::{Outgoing, publish_all};
+use showrunner_ingest::publish::publish_days;
 use showrunner_simulator::{SimConfig, Simulator};
 
 use crate::config::Config;
@@ -61,24 +61,19 @@ fn bar(days: u32) -> ProgressBar {
     pb
 }
 
-/// Publishes a simulation to NATS; returns (events, seconds).
-pub async fn publish(cfg: &Config, url: &str, sim: SimConfig) -> Result<(u64, f64)> {
+/// Publishes a simulation to NATS; returns the events.
+async fn publish(cfg: &Config, url: &str, sim: SimConfig) -> Result<u64> {
     let client = nats::connect(url, Duration::from_secs(10)).await?;
-    let js = nats::context(client.clone(), Duration::from_secs(30), 8_192);
+    let js = nats::context(client, Duration::from_secs(30), 8_192);
     nats::ensure_streams(&js, &cfg.streams()).await?;
     let pb = bar(sim.days);
-    let started = Instant::now();
-    let mut total = 0u64;
-    for day in Simulator::new(sim) {
-        let out: Vec<Outgoing> = day.iter().map(Outgoing::event).collect();
-        let stats = publish_all(&js, out, 4_096, |_| {}).await?;
-        total += stats.stored + stats.duplicates;
+    let total = publish_days(&js, Simulator::new(sim), |n| {
         pb.inc(1);
-        pb.set_message(format!("{total} events"));
-    }
-    client.flush().await?;
+        pb.set_message(format!("{n} events"));
+    })
+    .await?;
     pb.finish_and_clear();
-    Ok((total, started.elapsed().as_secs_f64()))
+    Ok(total)
 }
 
 /// Runs `simulate`.
@@ -86,7 +81,7 @@ pub async fn run(cfg: &Config, a: SimulateArgs) -> Result<()> {
     let sim = sim_config(&a);
     let started = Instant::now();
     let total = match (&a.nats, &a.out) {
-        (Some(url), None) => publish(cfg, url, sim).await?.0,
+        (Some(url), None) => publish(cfg, url, sim).await?,
         (None, Some(path)) => {
             let f = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;

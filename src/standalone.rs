@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use showrunner_bus::{self as nats, server::LocalNatsServer};
-use showrunner_node::{Node, Role, Roles, jobs, stop};
+use showrunner_bus::server::LocalNatsServer;
+use showrunner_node::first_run::{self, Step};
+use showrunner_node::{Node, Role, Roles, stop};
 
 use crate::config::Config;
 use crate::run;
@@ -70,23 +70,16 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         roles.insert(Role::ClickhouseSink);
     }
     node.start(&roles).await?;
-    first_run(cfg, &a, &url).await?;
-    wait_ingested(&node, &lake).await?;
-    let t = Instant::now();
-    let report = jobs::materialize(&lake).await?;
-    eprintln!(
-        "materialized {} metrics under {} in {:.1} s",
-        report.recomputed.len(),
-        showrunner_lake::Layout::new(&lake).metrics().display(),
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    let m = {
-        let lake = lake.clone();
-        tokio::task::spawn_blocking(move || jobs::train(&lake, 42, 3)).await??
-    };
-    let secs = t.elapsed().as_secs_f64();
-    eprintln!("trained recommender {} in {secs:.1} s", m.summary());
+    let sim = simulate::sim_config(&SimulateArgs {
+        users: a.users.unwrap_or(cfg.simulator.users),
+        days: a.days.unwrap_or(cfg.simulator.days),
+        seed: cfg.simulator.seed,
+        start: None,
+        heartbeat_secs: cfg.simulator.heartbeat_secs,
+        nats: None,
+        out: None,
+    });
+    first_run::run(&node, &lake, sim, |s| print_step(&s, &lake)).await?;
     let all = match cfg.clickhouse.enabled {
         true => Roles::all(),
         false => Roles::all().without(Role::ClickhouseSink),
@@ -114,53 +107,35 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     Ok(())
 }
 
-/// Publishes the simulated audience when the stream is empty.
-async fn first_run(cfg: &Config, a: &StandaloneArgs, url: &str) -> Result<()> {
-    let client = nats::connect(url, Duration::from_secs(10)).await?;
-    let js = nats::context(client, Duration::from_secs(10), 1_024);
-    let mut stream = nats::ensure_streams(&js, &cfg.streams()).await?;
-    let existing = stream.info().await?.state.messages;
-    if existing > 0 {
-        eprintln!("event stream holds {existing} events; not simulating");
-        return Ok(());
+/// One step of the first run, on stderr.
+fn print_step(s: &Step, lake: &std::path::Path) {
+    match s {
+        Step::StreamHolds(n) => eprintln!("event stream holds {n} events; not simulating"),
+        Step::Simulating { users, days } => {
+            eprintln!("first run: simulating {users} users over {days} days");
+        }
+        Step::Published(n) => eprint!("\rpublished {n} events   "),
+        Step::PublishedAll { events, secs } => {
+            eprintln!("\rpublished {events} events in {secs:.1} s");
+        }
+        Step::Ingesting(p) => eprint!(
+            "\ringesting: {} events in the lake, {} to go   ",
+            p.ingested, p.left
+        ),
+        Step::Ingested { progress: p, secs } => eprintln!(
+            "\ringested {} events into {} in {secs:.1} s ({} files)",
+            p.ingested,
+            lake.display(),
+            p.files
+        ),
+        Step::Materialized { metrics, secs } => eprintln!(
+            "materialized {metrics} metrics under {} in {secs:.1} s",
+            showrunner_lake::Layout::new(lake).metrics().display()
+        ),
+        Step::Trained { summary, secs } => {
+            eprintln!("trained recommender {summary} in {secs:.1} s");
+        }
     }
-    let args = SimulateArgs {
-        users: a.users.unwrap_or(cfg.simulator.users),
-        days: a.days.unwrap_or(cfg.simulator.days),
-        seed: cfg.simulator.seed,
-        start: None,
-        heartbeat_secs: cfg.simulator.heartbeat_secs,
-        nats: Some(url.to_owned()),
-        out: None,
-    };
-    eprintln!(
-        "first run: simulating {} users over {} days",
-        args.users, args.days
-    );
-    let (n, secs) = simulate::publish(cfg, url, simulate::sim_config(&args)).await?;
-    eprintln!("published {n} events in {secs:.1} s");
-    Ok(())
-}
-
-/// Shows ingest's progress until its durable consumer has nothing left.
-async fn wait_ingested(node: &Node, lake: &std::path::Path) -> Result<()> {
-    let started = Instant::now();
-    let done = node
-        .wait_ingested(|p| {
-            eprint!(
-                "\ringesting: {} events in the lake, {} to go   ",
-                p.ingested, p.left
-            );
-        })
-        .await?;
-    eprintln!(
-        "\ringested {} events into {} in {:.1} s ({} files)",
-        done.ingested,
-        lake.display(),
-        started.elapsed().as_secs_f64(),
-        done.files
-    );
-    Ok(())
 }
 
 /// What is running and how to use it.

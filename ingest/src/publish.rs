@@ -111,3 +111,21 @@ where
     }
     Ok(stats)
 }
+
+/// Publishes days of events (a simulation), each day pipelined as
+/// [`publish_all`] does, calling `on_day` with the running total after
+/// each; returns the total (stored and duplicates).
+pub async fn publish_days(
+    js: &jetstream::Context,
+    days: impl IntoIterator<Item = Vec<Event>>,
+    mut on_day: impl FnMut(u64),
+) -> Result<u64> {
+    let mut total = 0u64;
+    for day in days {
+        let stats = publish_all(js, day.iter().map(Outgoing::event), 4_096, |_| {}).await?;
+        total += stats.stored + stats.duplicates;
+        on_day(total);
+    }
+    js.client().flush().await.map_err(Error::nats)?;
+    Ok(total)
+}

@@ -9,13 +9,17 @@
 //!   compact);
 //! - [`jobs`] — those jobs, each one run of it;
 //! - [`api`] — the HTTP server of the `collector` and `api` roles;
-//! - [`node`] — [`Node`]: starts roles, waits for them.
+//! - [`node`] — [`Node`]: starts roles, waits for them;
+//! - [`first_run`] — `standalone`'s first run: the simulated audience
+//!   published into an empty stream, waited for in the lake, then the
+//!   metric tables and a first model, each step reported.
 //!
 //! Invariant: a role's work is the same whichever process runs it; nothing
 //! here is standalone-only.
 
 pub mod api;
 pub mod error;
+pub mod first_run;
 pub mod jobs;
 pub mod node;
 pub mod roles;

@@ -88,6 +88,11 @@ fn joined<T>(role: &'static str, r: std::result::Result<T, tokio::task::JoinErro
 }
 
 impl Node {
+    /// Its settings.
+    pub fn settings(&self) -> &NodeSettings {
+        &self.settings
+    }
+
     /// A node with no role started yet.
     pub fn new(settings: NodeSettings, stop: Stop) -> Node {
         Node {
