@@ -95,7 +95,7 @@ fn main() -> Result<()> {
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
             Command::Lake { command } => lake_cmd::run(&cfg, command).await,
             Command::Clickhouse { command } => clickhouse_cmd::run(&cfg, command).await,
-            Command::Recommend { command } => recommend_cmd::run(&cfg, command),
+            Command::Recommend { command } => recommend_cmd::run(&cfg, command).await,
         }
     })
 }

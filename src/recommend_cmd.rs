@@ -48,11 +48,17 @@ pub enum RecommendCommand {
     /// Offline evaluation: nDCG, recall, precision and coverage at K.
     Eval(EvalArgs),
     /// Trains on the lake and publishes a versioned artifact under
-    /// `<lake>/models/`; prints its manifest as one JSON line.
+    /// `<lake>/models/` (or `--models`); prints its manifest as one JSON
+    /// line.
     Train {
-        /// The lake (default: `lake.path` of the config).
+        /// The lake: a directory or `s3://bucket/prefix` (default:
+        /// `lake.path` of the config).
         #[arg(long)]
         lake: Option<PathBuf>,
+        /// Where the versions go (default: `<lake>/models/`; required for
+        /// an object-store lake: models are served from a directory).
+        #[arg(long)]
+        models: Option<PathBuf>,
         /// Seed of the holdout split and the validation folds.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -103,12 +109,25 @@ pub struct EvalArgs {
 }
 
 /// Runs `recommend`.
-pub fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
+pub async fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
     let a = match c {
         RecommendCommand::Eval(a) => a,
-        RecommendCommand::Train { lake, seed, keep } => {
-            let lake = lake.unwrap_or_else(|| cfg.lake.path.clone());
-            let m = showrunner_node::jobs::train(&lake, seed, keep)?;
+        RecommendCommand::Train {
+            lake,
+            models,
+            seed,
+            keep,
+        } => {
+            let store = cfg.lake_store(lake)?;
+            let models = match (models, store.local_root()) {
+                (Some(m), _) => m,
+                (None, Some(root)) => showrunner_lake::Layout::new(root).models(),
+                (None, None) => bail!("an object-store lake ({store}) needs --models DIR"),
+            };
+            let m = tokio::task::spawn_blocking(move || {
+                showrunner_node::jobs::train_store(&store, &models, seed, keep)
+            })
+            .await??;
             println!("{}", serde_json::to_string(&m)?);
             return Ok(());
         }

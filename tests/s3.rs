@@ -3,7 +3,8 @@
 //! write of a name, `showrunner ingest` round-trips every published event,
 //! and exactly-once holds through SIGKILLs, a crash between commit and
 //! ack, and compaction crashed after its commit, as on a directory
-//! (`tests/exactly_once.rs`).
+//! (`tests/exactly_once.rs`); training on the S3 lake gives the model a
+//! directory lake of the same stream gives.
 
 mod common;
 
@@ -369,4 +370,69 @@ async fn compaction_on_s3_through_a_crash_keeps_every_event_once() {
         "nothing was redelivered: {report}"
     );
     assert_exactly_once(&store, &ids).await;
+}
+
+/// `c` (`showrunner` with its environment) running `recommend train
+/// --seed 7` with `flags`; its manifest.
+fn train(mut c: std::process::Command, flags: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let out = c
+        .args(["recommend", "train", "--seed", "7"])
+        .args(flags)
+        .output()
+        .expect("run recommend train");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out).into_iter().next().expect("a manifest")
+}
+
+/// The served version's weights under a models directory.
+fn current_weights(models: &std::path::Path) -> Vec<u8> {
+    let version = std::fs::read_to_string(models.join("CURRENT")).expect("CURRENT");
+    std::fs::read(models.join(version.trim()).join("weights.f32")).expect("weights")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn training_on_s3_learns_what_a_directory_lake_teaches() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let h = Harness::new();
+    let (_c, js) = h.js().await;
+    publish(&js, &sim_events(150, 20, 9)).await;
+    // the same stream into both lakes, batched differently
+    drain(&h, &s3, "train", &["--batch-max", "700"]);
+    ingest_drain(
+        &h.url(),
+        &h.lake(),
+        &["--durable", "dir", "--batch-max", "3000"],
+    );
+
+    // an object-store lake's models need a directory
+    let refused = on_s3(&s3, "train")
+        .args(["recommend", "train"])
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--models"));
+
+    let models = tempfile::tempdir().expect("tmp");
+    let from_s3 = train(
+        on_s3(&s3, "train"),
+        &["--models".as_ref(), models.path().as_os_str()],
+    );
+    let lake = h.lake();
+    let from_dir = train(bin(), &["--lake".as_ref(), lake.as_os_str()]);
+    assert!(
+        from_dir["data"]["interactions"].as_u64() > Some(100),
+        "{from_dir}"
+    );
+    for k in ["model", "params", "data", "holdout", "blend"] {
+        assert_eq!(from_s3[k], from_dir[k], "{k}");
+    }
+    assert_eq!(
+        current_weights(models.path()),
+        current_weights(&h.lake().join("models")),
+        "the same weights"
+    );
 }

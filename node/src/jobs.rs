@@ -17,14 +17,22 @@ pub async fn materialize(lake: &Path) -> Result<showrunner_warehouse::materializ
 }
 
 /// Trains the recommender on the lake with the protocol's defaults and
-/// `seed`, publishes the version, keeps `keep` versions. Blocking.
+/// `seed`, publishes the version under `<lake>/models/`, keeps `keep`
+/// versions. Blocking.
 pub fn train(lake: &Path, seed: u64, keep: usize) -> Result<Manifest> {
+    let models = showrunner_lake::Layout::new(lake).models();
+    train_store(&Store::dir(lake), &models, seed, keep)
+}
+
+/// [`train`] on any store (a directory, or `s3://…`), the versions under
+/// the directory `models`. Blocking: from a blocking thread.
+pub fn train_store(store: &Store, models: &Path, seed: u64, keep: usize) -> Result<Manifest> {
     let o = TrainOptions {
         tuning: Tuning::new(protocol::K, seed),
         keep_versions: keep.max(1),
         ..TrainOptions::default()
     };
-    Ok(train::train_lake(lake, &o)?.manifest)
+    Ok(train::train_store(store, models, &o)?.manifest)
 }
 
 /// What to compact now: partitions dated more than `closed_after_days`

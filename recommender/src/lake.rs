@@ -1,14 +1,19 @@
-//! What the recommender reads from the lake: the `watch` family with
-//! polars (a lazy scan deduplicated by `event_id` by the lake's rule,
-//! aggregated per user × watched id in the scan), and the catalog and
-//! profiles as the `projections` folds say.
+//! What the recommender reads from the lake — a directory or an object
+//! store ([`Store`]): the `watch` family with polars (a lazy scan
+//! deduplicated by `event_id` by the lake's rule, aggregated per user ×
+//! watched id in the scan), and the catalog and profiles as the
+//! `projections` folds say. On an object store the family's committed
+//! objects are fetched through the `Store` and read by polars from memory
+//! (the same files, the same rule: `tests/s3.rs` trains on both). Blocking:
+//! on an object store, call from a blocking thread.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use showrunner_events::Family;
-use showrunner_lake::{Layout, dedup, listing};
+use showrunner_lake::layout::keys;
+use showrunner_lake::{Layout, Store, dedup, listing};
 
 use showrunner_projections::viewing::Watched;
 use showrunner_projections::{CatalogFold, Profiles, Viewing, load};
@@ -69,22 +74,50 @@ pub fn files(lake: &Path, family: Family) -> Result<Vec<PathBuf>> {
 /// (`showrunner_lake::dedup`: the copy received first, then occurred
 /// first, nulls last); `None` without files.
 pub fn scan(lake: &Path, family: Family) -> Result<Option<LazyFrame>> {
-    let paths = files(lake, family)?;
-    if paths.is_empty() {
-        return Ok(None);
-    }
-    let args = ScanArgsParquet {
-        hive_options: HiveOptions {
-            enabled: Some(false),
-            ..HiveOptions::default()
-        },
-        ..ScanArgsParquet::default()
+    scan_store(&Store::dir(lake), family)
+}
+
+/// [`scan`] on any store: a directory's files are scanned lazily, an
+/// object store's objects fetched and read from memory.
+pub fn scan_store(store: &Store, family: Family) -> Result<Option<LazyFrame>> {
+    let lf = match store.local_root() {
+        Some(root) => {
+            let paths = files(root, family)?;
+            if paths.is_empty() {
+                return Ok(None);
+            }
+            let args = ScanArgsParquet {
+                hive_options: HiveOptions {
+                    enabled: Some(false),
+                    ..HiveOptions::default()
+                },
+                ..ScanArgsParquet::default()
+            };
+            let sources = paths
+                .iter()
+                .map(|p| PlRefPath::from(p.to_string_lossy().as_ref()))
+                .collect();
+            LazyFrame::scan_parquet_files(sources, args).map_err(plerr)?
+        }
+        None => {
+            let lake = |e: showrunner_lake::Error| Error::Lake(e.to_string());
+            let objects = store
+                .blocking(store.list_committed(&keys::family(family)))
+                .map_err(lake)?;
+            if objects.is_empty() {
+                return Ok(None);
+            }
+            let mut frames = Vec::with_capacity(objects.len());
+            for o in &objects {
+                let bytes = store.blocking(store.get(&o.key)).map_err(lake)?;
+                let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                    .finish()
+                    .map_err(plerr)?;
+                frames.push(df.lazy());
+            }
+            concat(frames, UnionArgs::default()).map_err(plerr)?
+        }
     };
-    let sources = paths
-        .iter()
-        .map(|p| PlRefPath::from(p.to_string_lossy().as_ref()))
-        .collect();
-    let lf = LazyFrame::scan_parquet_files(sources, args).map_err(plerr)?;
     let order = SortMultipleOptions::default()
         .with_nulls_last(true)
         .with_maintain_order(true);
@@ -110,7 +143,12 @@ fn ints(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
 
 /// Per user × watched id: the progress and completion aggregates.
 pub fn watch(lake: &Path) -> Result<Vec<WatchAgg>> {
-    let Some(lf) = scan(lake, Family::Watch)? else {
+    watch_store(&Store::dir(lake))
+}
+
+/// [`watch`] on any store.
+pub fn watch_store(store: &Store) -> Result<Vec<WatchAgg>> {
+    let Some(lf) = scan_store(store, Family::Watch)? else {
         return Ok(Vec::new());
     };
     let lf = lf.filter(
@@ -235,21 +273,38 @@ pub fn viewing(watch: &[WatchAgg]) -> Viewing {
 
 /// Profiles, folded from the `user` family.
 pub fn profiles(lake: &Path) -> Result<Profiles> {
+    profiles_store(&Store::dir(lake))
+}
+
+fn profiles_store(store: &Store) -> Result<Profiles> {
     let mut p = Profiles::default();
-    load::from_lake(lake, &mut p)?;
+    store
+        .blocking(async { Ok(load::from_store(store, &mut p).await) })
+        .map_err(|e| Error::Lake(e.to_string()))??;
     Ok(p)
 }
 
 /// The catalog, folded from the `catalog` family.
 pub fn catalog(lake: &Path) -> Result<Catalog> {
+    catalog_store(&Store::dir(lake))
+}
+
+fn catalog_store(store: &Store) -> Result<Catalog> {
     let mut c = CatalogFold::default();
-    load::from_lake(lake, &mut c)?;
+    store
+        .blocking(async { Ok(load::from_store(store, &mut c).await) })
+        .map_err(|e| Error::Lake(e.to_string()))??;
     Ok(c.catalog())
 }
 
 /// Reads everything the recommender needs.
 pub fn snapshot(lake: &Path) -> Result<Snapshot> {
-    let watch = watch(lake)?;
+    snapshot_store(&Store::dir(lake))
+}
+
+/// [`snapshot`] on any store.
+pub fn snapshot_store(store: &Store) -> Result<Snapshot> {
+    let watch = watch_store(store)?;
     let window = watch
         .iter()
         .map(|w| w.last_at)
@@ -258,9 +313,9 @@ pub fn snapshot(lake: &Path) -> Result<Snapshot> {
         })
         .unwrap_or((0, 0));
     Ok(Snapshot {
-        catalog: catalog(lake)?,
+        catalog: catalog_store(store)?,
         watch,
-        profiles: profiles(lake)?.all(),
+        profiles: profiles_store(store)?.all(),
         window,
     })
 }

@@ -281,7 +281,15 @@ pub fn lake_interactions(
     lake_dir: &Path,
     fb: &FeedbackParams,
 ) -> Result<(lake::Snapshot, Interactions)> {
-    let snap = lake::snapshot(lake_dir)?;
+    lake_interactions_store(&showrunner_lake::Store::dir(lake_dir), fb)
+}
+
+/// [`lake_interactions`] on any store (a directory, or `s3://…`).
+pub fn lake_interactions_store(
+    store: &showrunner_lake::Store,
+    fb: &FeedbackParams,
+) -> Result<(lake::Snapshot, Interactions)> {
+    let snap = lake::snapshot_store(store)?;
     let inter = feedback::interactions(&snap.watch, &snap.catalog, snap.window.1, fb);
     Ok((snap, inter))
 }
@@ -289,7 +297,19 @@ pub fn lake_interactions(
 /// Reads the lake, trains, and publishes the artifact under
 /// `<lake>/models/`. Returns it.
 pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
-    let (snap, inter) = lake_interactions(lake_dir, &o.feedback)?;
+    let models = showrunner_lake::Layout::new(lake_dir).models();
+    train_store(&showrunner_lake::Store::dir(lake_dir), &models, o)
+}
+
+/// Reads the lake in `store` (a directory, or `s3://…`: blocking, call
+/// from a blocking thread), trains, and publishes the artifact under the
+/// directory `models`. Returns it.
+pub fn train_store(
+    store: &showrunner_lake::Store,
+    models: &Path,
+    o: &TrainOptions,
+) -> Result<Artifact> {
+    let (snap, inter) = lake_interactions_store(store, &o.feedback)?;
     let started = Instant::now();
     let now = snap.window.1;
     let fitted = fit_with_holdout(&inter.matrix, o)?;
@@ -333,10 +353,7 @@ pub fn train_lake(lake_dir: &Path, o: &TrainOptions) -> Result<Artifact> {
         clusters: fitted.clusters,
         als: fitted.als,
     };
-    artifact.publish(
-        &showrunner_lake::Layout::new(lake_dir).models(),
-        o.keep_versions,
-    )?;
+    artifact.publish(models, o.keep_versions)?;
     Ok(artifact)
 }
 
