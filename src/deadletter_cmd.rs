@@ -1,6 +1,6 @@
 //! `showrunner deadletter list | replay`.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -75,18 +75,8 @@ pub async fn run(cfg: &Config, c: DeadletterCommand) -> Result<()> {
                 Some(p) => {
                     let f = std::fs::File::open(&p)
                         .with_context(|| format!("opening {}", p.display()))?;
-                    let mut v = Vec::new();
-                    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
-                        let line = line?;
-                        if line.trim().is_empty() {
-                            continue;
-                        }
-                        v.push(
-                            serde_json::from_str(&line)
-                                .with_context(|| format!("{} line {}", p.display(), n + 1))?,
-                        );
-                    }
-                    v
+                    deadletter::read_letters(std::io::BufReader::new(f))
+                        .with_context(|| p.display().to_string())?
                 }
                 None => deadletter::list(&js, &streams.deadletter).await?,
             };
@@ -104,16 +94,7 @@ pub async fn run(cfg: &Config, c: DeadletterCommand) -> Result<()> {
             for r in &results {
                 println!("{}", serde_json::to_string(r)?);
             }
-            let count = |s: &str| results.iter().filter(|r| r.status == s).count();
-            // a duplicate's letter is deleted too: the stream had the event
-            let done = ["republished", "duplicate", "reinserted"].map(count);
-            eprintln!(
-                "{} republished, {} already in the stream, {} reinserted into ClickHouse, {} left",
-                done[0],
-                done[1],
-                done[2],
-                results.len() - done.iter().sum::<usize>()
-            );
+            eprintln!("{}", deadletter::summary(&results));
         }
     }
     Ok(())

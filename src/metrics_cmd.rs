@@ -76,7 +76,8 @@ pub enum MetricsCommand {
     /// Parquet, recomputing only the months new or late events touch;
     /// prints what it recomputed (JSON).
     Materialize {
-        /// Lake directory (default: config `lake.path`).
+        /// Lake: a directory or `s3://bucket/prefix` (default: config
+        /// `lake.path`).
         #[arg(long)]
         lake: Option<PathBuf>,
     },
@@ -105,9 +106,9 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
             return Ok(());
         }
         Some(MetricsCommand::Materialize { lake }) => {
-            let lake = lake.or(a.lake).unwrap_or_else(|| cfg.lake.path.clone());
+            let store = cfg.lake_store(lake.or(a.lake))?;
             let t = std::time::Instant::now();
-            let report = showrunner_warehouse::materialize::run(&lake).await?;
+            let report = showrunner_warehouse::materialize::run_store(&store).await?;
             let mut v = serde_json::to_value(&report)?;
             v["seconds"] = serde_json::json!(t.elapsed().as_secs_f64());
             println!("{v}");

@@ -20,28 +20,6 @@ pub enum InterFormat {
     Tsv,
 }
 
-/// Models.
-#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
-pub enum ModelName {
-    /// EASE, λ tuned on a validation split of the training data.
-    Ease,
-    /// Denoising EASE (DLAE): λ and dropout tuned the same way.
-    Dlae,
-    /// Implicit ALS (conjugate gradient): factors, α and λ tuned the same way.
-    Als,
-    /// Item-kNN (cosine), neighbours tuned the same way.
-    Itemknn,
-    /// Most popular items.
-    Popularity,
-    /// DLAE and implicit ALS blended, each tuned alone, then the weight.
-    Blend,
-    /// Taste clusters: k-means (linfa-clustering) over the tuned implicit
-    /// ALS's user factors, each cluster's popular items (cold start).
-    Clusters,
-    /// Every model, one line each.
-    All,
-}
-
 /// `recommend` subcommands.
 #[derive(Subcommand, Debug, Clone)]
 pub enum RecommendCommand {
@@ -88,9 +66,13 @@ pub struct EvalArgs {
     /// … and test TSV.
     #[arg(long, requires = "train")]
     pub test: Option<PathBuf>,
-    /// Model.
-    #[arg(long, value_enum, default_value = "all")]
-    pub model: ModelName,
+    /// Model: ease (λ tuned on a validation split of the training data),
+    /// dlae (denoising EASE: λ and dropout), als (implicit ALS: factors, α,
+    /// λ), itemknn (neighbours), popularity, blend (DLAE and ALS, then the
+    /// weight), clusters (k-means over ALS's user factors: cold start), or
+    /// all, one line each (docs/recommender.md).
+    #[arg(long, default_value = "all")]
+    pub model: String,
     /// Cut-off.
     #[arg(long, default_value_t = protocol::K)]
     pub k: usize,
@@ -135,6 +117,7 @@ pub async fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()>
     if a.k == 0 {
         bail!("--k must be ≥ 1");
     }
+    let models = Model::named(&a.model).map_err(anyhow::Error::msg)?;
     let (train, test) = match (&a.interactions, &a.lake, &a.train, &a.test) {
         (None, Some(lake), None, None) => {
             let fb = Default::default();
@@ -158,26 +141,11 @@ pub async fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()>
         history: a.history,
         clusters: a.clusters,
     };
-    for m in models(a.model) {
+    for m in models {
         println!(
             "{}",
             offline::evaluate_model(m, &train, &test, &o)?.to_json()
         );
     }
     Ok(())
-}
-
-/// The models `--model` names, in `all`'s order.
-fn models(name: ModelName) -> Vec<Model> {
-    let one = match name {
-        ModelName::All => return Model::ALL.to_vec(),
-        ModelName::Ease => Model::Ease,
-        ModelName::Dlae => Model::Dlae,
-        ModelName::Als => Model::Als,
-        ModelName::Itemknn => Model::ItemKnn,
-        ModelName::Popularity => Model::Popularity,
-        ModelName::Blend => Model::Blend,
-        ModelName::Clusters => Model::Clusters,
-    };
-    vec![one]
 }

@@ -222,3 +222,34 @@ pub async fn replay(
     }
     Ok(results)
 }
+
+/// Dead letters from NDJSON (as `list` prints them, possibly edited);
+/// blank lines are skipped, a bad line is named by its number.
+pub fn read_letters(r: impl std::io::BufRead) -> Result<Vec<DeadLetter>> {
+    let mut out = Vec::new();
+    for (n, line) in r.lines().enumerate() {
+        let line = line.map_err(|e| Error::DeadLetter(format!("line {}: {e}", n + 1)))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(
+            serde_json::from_str(&line)
+                .map_err(|e| Error::DeadLetter(format!("line {}: {e}", n + 1)))?,
+        );
+    }
+    Ok(out)
+}
+
+/// One line saying what a replay did.
+pub fn summary(results: &[Replayed]) -> String {
+    let count = |s: &str| results.iter().filter(|r| r.status == s).count();
+    // a duplicate's letter is deleted too: the stream had the event
+    let done = ["republished", "duplicate", "reinserted"].map(count);
+    format!(
+        "{} republished, {} already in the stream, {} reinserted into ClickHouse, {} left",
+        done[0],
+        done[1],
+        done[2],
+        results.len() - done.iter().sum::<usize>()
+    )
+}

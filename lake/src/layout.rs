@@ -115,6 +115,21 @@ pub mod keys {
         format!("{}/{name}", partition(family, date))
     }
 
+    /// `metrics/<name>/month=<YYYY-MM>/data.parquet`: a month of a metric's
+    /// table.
+    pub fn metric_month(name: &str, month: &str) -> String {
+        format!(
+            "{}/{name}/{}={month}/data.parquet",
+            super::METRICS,
+            super::METRIC_PARTITION_COLUMN
+        )
+    }
+
+    /// `metrics/_state.json`: what materialization has folded in.
+    pub fn materialize_state() -> String {
+        format!("{}/_state.json", super::METRICS)
+    }
+
     /// The family, date and name of an event file's key; `None` for any
     /// other key.
     pub fn parse(key: &str) -> Option<(Family, &str, &str)> {

@@ -375,6 +375,61 @@ impl Store {
         }
     }
 
+    /// The bytes of `key`, `None` when there is no such file.
+    pub async fn get_opt(&self, key: &str) -> Result<Option<Bytes>> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let path = root.join(key);
+                match std::fs::read(&path) {
+                    Ok(b) => Ok(Some(Bytes::from(b))),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(Error::io("read", &path, e)),
+                }
+            }
+            Backend::Object { store, prefix, .. } => {
+                let at = self.object_path(prefix, key);
+                match store.get(&at).await {
+                    Ok(got) => Ok(Some(
+                        got.bytes()
+                            .await
+                            .map_err(|e| Error::object("get", &at, e))?,
+                    )),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(Error::object("get", &at, e)),
+                }
+            }
+        }
+    }
+
+    /// Writes derived data (a metric table's month, a state file) at
+    /// `key`, replacing what is there, whole or not at all: on a directory
+    /// temp, fsync, rename, fsync dir; on an object store one PUT. Event
+    /// files are never replaced: they are [`commit`](Self::commit)ted.
+    pub async fn replace(&self, key: &str, bytes: Bytes) -> Result<()> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let (dir, name) = key.rsplit_once('/').unwrap_or(("", key));
+                commit::commit_file(&root.join(dir), name, &bytes).map(|_| ())
+            }
+            Backend::Object { store, prefix, .. } => {
+                let at = self.object_path(prefix, key);
+                store
+                    .put(&at, PutPayload::from_bytes(bytes))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Error::object("put", &at, e))
+            }
+        }
+    }
+
+    /// Removes `key` if it is there; whether it was.
+    pub async fn delete_if_exists(&self, key: &str) -> Result<bool> {
+        match self.get_opt(key).await? {
+            Some(_) => self.delete(key).await.map(|()| true),
+            None => Ok(false),
+        }
+    }
+
     /// Makes the removals under `under` durable: fsyncs that directory of
     /// a directory lake (a missing one has nothing to sync); an object
     /// store's deletes are durable when they return.

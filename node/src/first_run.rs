@@ -75,7 +75,7 @@ pub async fn run(
         secs: started.elapsed().as_secs_f64(),
     });
     let t = Instant::now();
-    let report = jobs::materialize(lake).await?;
+    let report = jobs::materialize(&showrunner_lake::Store::dir(lake)).await?;
     step(Step::Materialized {
         metrics: report.recomputed.len(),
         secs: t.elapsed().as_secs_f64(),

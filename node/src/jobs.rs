@@ -11,9 +11,10 @@ use showrunner_recommender::train::{self, TrainOptions};
 
 use crate::Result;
 
-/// Brings the metric tables under `<lake>/metrics/` up to date.
-pub async fn materialize(lake: &Path) -> Result<showrunner_warehouse::materialize::Report> {
-    Ok(showrunner_warehouse::materialize::run(lake).await?)
+/// Brings the metric tables under `<lake>/metrics/` up to date (a
+/// directory or an object store).
+pub async fn materialize(lake: &Store) -> Result<showrunner_warehouse::materialize::Report> {
+    Ok(showrunner_warehouse::materialize::run_store(lake).await?)
 }
 
 /// Trains the recommender on the lake with the protocol's defaults and

@@ -116,7 +116,7 @@ impl Node {
         {
             return Err(Error::Roles(format!(
                 "role {role} needs a directory lake for now, and {} is an object store \
-                 (collector, ingest, clickhouse-sink and compactor run on one)",
+                 (collector, ingest, clickhouse-sink, materializer and compactor run on one)",
                 self.settings.lake
             )));
         }
@@ -236,7 +236,7 @@ impl Node {
     }
 
     fn start_materializer(&mut self) {
-        let lake = self.dir();
+        let lake = self.settings.lake.clone();
         self.periodic("materializer", self.settings.materialize_every, move || {
             let lake = lake.clone();
             async move {

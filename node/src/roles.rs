@@ -35,12 +35,11 @@ impl Role {
         Role::Compactor,
     ];
 
-    /// Whether it reads or writes the lake's derived data (metric tables,
-    /// models) or rewrites its files, which need a directory lake for now;
-    /// on an object-store lake only the collector, ingest and the
-    /// ClickHouse sink run.
+    /// Whether it serves or writes models, which need a directory lake for
+    /// now; on an object-store lake the collector, ingest, the ClickHouse
+    /// sink, the materializer and the compactor run.
     pub fn needs_directory(self) -> bool {
-        matches!(self, Role::Api | Role::Materializer | Role::Trainer)
+        matches!(self, Role::Api | Role::Trainer)
     }
 
     /// Its name in `--roles`.

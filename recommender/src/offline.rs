@@ -67,6 +67,22 @@ impl Model {
             Model::Clusters => "clusters",
         }
     }
+
+    /// The models a name selects: one by its [`name`](Self::name), or
+    /// every one for `all` (in [`Model::ALL`]'s order).
+    pub fn named(name: &str) -> std::result::Result<Vec<Model>, String> {
+        if name == "all" {
+            return Ok(Model::ALL.to_vec());
+        }
+        Model::ALL
+            .iter()
+            .find(|m| m.name() == name)
+            .map(|m| vec![*m])
+            .ok_or_else(|| {
+                let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
+                format!("`{name}` is no model: {}, or all", names.join(", "))
+            })
+    }
 }
 
 /// How the models are tuned and scored.

@@ -17,22 +17,25 @@
 //!   (the replay carries a change forward); `cohort_retention` entirely;
 //! - everything, when the definitions changed or no state exists.
 //!
-//! A run with no new files changes nothing. Each file is committed
-//! atomically (temp, fsync, rename, fsync dir); the state is written last,
-//! so an interrupted run is redone by the next.
+//! A run with no new files changes nothing. Each file is replaced
+//! atomically ([`Store::replace`]: temp, fsync, rename, fsync dir on a
+//! directory, one PUT on an object store); the state is written last, so
+//! an interrupted run is redone by the next. On a directory or S3 alike.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow_array::RecordBatch;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use showrunner_events::Family;
-use showrunner_lake::{Layout, listing};
+use showrunner_lake::Store;
+use showrunner_lake::layout::{EVENTS, keys};
 
 use crate::Lake;
 use crate::error::{Error, Result};
+use crate::lake::LakeOptions;
 use crate::lake::PROJECTIONS;
 use crate::metrics::{self, Bucket, METRICS, Metric, Params, Source};
 
@@ -70,14 +73,18 @@ fn fingerprint() -> String {
     format!("{h:016x}")
 }
 
-/// The lake's committed player and billing files, by key
+/// The lake's committed player and billing files, by key under `events/`
 /// (`family/date=…/name`) and date.
-fn event_files(layout: &Layout) -> Result<BTreeMap<String, Option<NaiveDate>>> {
+async fn event_files(store: &Store) -> Result<BTreeMap<String, Option<NaiveDate>>> {
     let mut out = BTreeMap::new();
     for family in [Family::Player, Family::Billing] {
-        for f in listing::family_files(layout, family)? {
-            let date = NaiveDate::parse_from_str(&f.date, "%Y-%m-%d").ok();
-            out.insert(f.key(), date);
+        for e in store.list_committed(&keys::family(family)).await? {
+            let Some((_, date, _)) = keys::parse(&e.key) else {
+                continue;
+            };
+            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
+            let rel = e.key.strip_prefix(EVENTS).unwrap_or(&e.key);
+            out.insert(rel.trim_start_matches('/').to_owned(), date);
         }
     }
     Ok(out)
@@ -122,16 +129,21 @@ fn months_for(
     }
 }
 
-/// Runs materialization over the lake at `root`.
+/// Runs materialization over the directory lake at `root`.
 pub async fn run(root: &Path) -> Result<Report> {
-    let layout = Layout::new(root);
-    let (state_dir, state_name) = layout.materialize_state();
-    let state_path = state_dir.join(state_name);
-    let state: State = std::fs::read(&state_path)
-        .ok()
+    run_store(&Store::dir(root)).await
+}
+
+/// Runs materialization over the lake in `store` (a directory or S3); the
+/// tables go beside its events.
+pub async fn run_store(store: &Store) -> Result<Report> {
+    let state_key = keys::materialize_state();
+    let state: State = store
+        .get_opt(&state_key)
+        .await?
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
-    let dated = event_files(&layout)?;
+    let dated = event_files(store).await?;
     let files: BTreeSet<String> = dated.keys().cloned().collect();
     let defs = fingerprint();
     let full = state.definitions != defs;
@@ -178,12 +190,12 @@ pub async fn run(root: &Path) -> Result<Report> {
         })
         .filter(|(_, months)| !months.is_empty())
         .collect();
-    let lake = Lake::open(root).await?;
+    let lake = Lake::open_store(store, LakeOptions::default()).await?;
     let needed: Vec<&Metric> = work.iter().map(|(m, _)| *m).collect();
     lake.prepare(&needed).await?;
     for (m, months) in work {
         let table = Table {
-            layout: &layout,
+            store,
             name: m.name,
         };
         if m.name == "cohort_retention" {
@@ -202,7 +214,7 @@ pub async fn run(root: &Path) -> Result<Report> {
             }
             for month in &all_months {
                 report.files_written +=
-                    write_month(&table, *month, by_month.get(month).map_or(&[][..], |v| v))?;
+                    write_month(&table, *month, by_month.get(month).map_or(&[][..], |v| v)).await?;
             }
         } else {
             for month in &months {
@@ -217,7 +229,7 @@ pub async fn run(root: &Path) -> Result<Report> {
                     by: Vec::new(),
                 };
                 let (_, batches) = metrics::compute(&lake, m, &p).await?;
-                report.files_written += write_month(&table, *month, &batches)?;
+                report.files_written += write_month(&table, *month, &batches).await?;
             }
         }
         report.recomputed.insert(
@@ -230,7 +242,7 @@ pub async fn run(root: &Path) -> Result<Report> {
         files,
     };
     let bytes = serde_json::to_vec(&state).map_err(|e| Error::Output(e.to_string()))?;
-    commit(&state_dir, state_name, &bytes)?;
+    store.replace(&state_key, bytes.into()).await?;
     Ok(report)
 }
 
@@ -272,23 +284,21 @@ fn split_by_month(b: &RecordBatch) -> Result<Vec<(NaiveDate, RecordBatch)>> {
 
 /// One metric's table in the lake.
 struct Table<'a> {
-    layout: &'a Layout,
+    store: &'a Store,
     name: &'a str,
 }
 
 /// Writes (or, without rows, removes) a month's file; 1 when the lake
 /// changed.
-fn write_month(table: &Table<'_>, month: NaiveDate, batches: &[RecordBatch]) -> Result<usize> {
-    let part = table.layout.metric_month(table.name, &label(month));
+async fn write_month(
+    table: &Table<'_>,
+    month: NaiveDate,
+    batches: &[RecordBatch],
+) -> Result<usize> {
+    let key = keys::metric_month(table.name, &label(month));
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     if rows == 0 {
-        let path = part.join("data.parquet");
-        if path.exists() {
-            std::fs::remove_file(&path)
-                .map_err(|e| Error::Output(format!("{}: {e}", path.display())))?;
-            return Ok(1);
-        }
-        return Ok(0);
+        return Ok(usize::from(table.store.delete_if_exists(&key).await?));
     }
     let schema = batches[0].schema();
     let mut buf = Vec::new();
@@ -301,10 +311,6 @@ fn write_month(table: &Table<'_>, month: NaiveDate, batches: &[RecordBatch]) -> 
         w.write(b).map_err(|e| Error::Output(e.to_string()))?;
     }
     w.close().map_err(|e| Error::Output(e.to_string()))?;
-    commit(&part, "data.parquet", &buf)?;
+    table.store.replace(&key, buf.into()).await?;
     Ok(1)
-}
-
-fn commit(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
-    Ok(showrunner_lake::commit::commit_file(dir, name, bytes)?)
 }
