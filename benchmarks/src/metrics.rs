@@ -31,7 +31,7 @@ pub fn simulate_lake(lake: &Path, n: usize) -> Result<usize> {
     cfg.heartbeat_secs = 60;
     let mut sink = ParquetSink::open(
         lake,
-        "EVENTS",
+        showrunner_bus::subjects::EVENTS_STREAM,
         "bench",
         std::time::Duration::from_secs(3600),
     )?;
