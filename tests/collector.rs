@@ -100,8 +100,9 @@ async fn collector_contract_over_a_real_socket() {
     // auth
     let (st, _, body) = post(&base, None, one.clone()).await;
     assert_eq!(st, 401);
+    assert_eq!(body["error"]["code"], "unauthorized", "{body}");
     assert!(
-        body["error"]
+        body["error"]["message"]
             .as_str()
             .expect("error")
             .contains("ingest key")
@@ -117,7 +118,7 @@ async fn collector_contract_over_a_real_socket() {
     // unparseable
     let (st, _, body) = post(&base, Some(KEY), "{{{ not json").await;
     assert_eq!(st, 400);
-    assert!(body["error"].is_string());
+    assert_eq!(body["error"]["code"], "bad_body", "{body}");
     // mixed batch: per-event results naming the field
     let mut bad = fresh(2);
     bad["bitrate_kbps"] = json!(-5);

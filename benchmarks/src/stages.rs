@@ -108,7 +108,11 @@ fn stages(n: usize) -> Result<()> {
     for b in &batches {
         files.push(showrunner_lake::format::encode(
             b,
-            showrunner_lake::format::properties(showrunner_bus::subjects::EVENTS_STREAM, "0", &set)?,
+            showrunner_lake::format::properties(
+                showrunner_bus::subjects::EVENTS_STREAM,
+                "0",
+                &set,
+            )?,
         )?);
     }
     let parquet = t.elapsed().as_secs_f64();

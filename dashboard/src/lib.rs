@@ -16,11 +16,11 @@ pub mod config;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use showrunner_ingest::collector::{self, CollectorState};
 use showrunner_ingest::metrics::{Metrics, render_gauge};
 
@@ -120,16 +120,12 @@ async fn require_key(
     if collector::bearer_ok(req.headers(), &keys) {
         return next.run(req).await;
     }
-    let mut r = (
+    showrunner_web::Refusal::new(
         StatusCode::UNAUTHORIZED,
-        Json(serde_json::json!({
-            "error": format!("missing or unknown key (Authorization: Bearer <{who} key>)")
-        })),
+        "unauthorized",
+        format!("missing or unknown key (Authorization: Bearer <{who} key>)"),
     )
-        .into_response();
-    r.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    r
+    .into_response()
 }
 
 /// A router with only `/metrics` (the ingest worker's counters) and

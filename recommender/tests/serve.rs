@@ -519,26 +519,63 @@ async fn similar_titles_and_their_errors() {
     assert_eq!(ids(&v), ["b"]);
     let (st, v) = get(&s, "/v1/titles/nope/similar").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    assert!(v["error"].as_str().expect("msg").contains("nope"));
+    assert_eq!(v["error"]["code"], "unknown_title", "{v}");
+    assert_eq!(v["error"]["field"], "title", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("nope")
+    );
 }
 
 #[tokio::test]
 async fn bad_parameters_are_400_and_no_model_is_503() {
     let s = state();
-    for uri in [
-        "/v1/users/one/recommendations?k=0",
-        "/v1/users/one/recommendations?k=abc",
-        "/v1/users/one/recommendations?k=100000",
-        "/v1/users/one/recommendations?row=nope",
-        "/v1/users/one/recommendations?country=usa",
-        "/v1/users/one/recommendations?device=fridge",
-        "/v1/users/one/recommendations?color=red",
-        "/v1/titles/a/similar?row=for_you",
-        "/v1/users/one/continue-watching?k=-1",
+    for (uri, code, field) in [
+        ("/v1/users/one/recommendations?k=0", "bad_parameter", "k"),
+        ("/v1/users/one/recommendations?k=abc", "bad_parameter", "k"),
+        (
+            "/v1/users/one/recommendations?k=100000",
+            "bad_parameter",
+            "k",
+        ),
+        (
+            "/v1/users/one/recommendations?row=nope",
+            "bad_parameter",
+            "row",
+        ),
+        (
+            "/v1/users/one/recommendations?country=usa",
+            "bad_parameter",
+            "country",
+        ),
+        (
+            "/v1/users/one/recommendations?device=fridge",
+            "bad_parameter",
+            "device",
+        ),
+        (
+            "/v1/users/one/recommendations?color=red",
+            "unknown_parameter",
+            "color",
+        ),
+        (
+            "/v1/titles/a/similar?row=for_you",
+            "unknown_parameter",
+            "row",
+        ),
+        ("/v1/users/one/continue-watching?k=-1", "bad_parameter", "k"),
     ] {
         let (st, v) = get(&s, uri).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{uri}: {v}");
-        assert!(v["error"].is_string(), "{uri}");
+        let e: showrunner_web::ErrorBody =
+            serde_json::from_value(v.clone()).unwrap_or_else(|_| panic!("{uri}: {v}"));
+        assert_eq!(
+            (e.error.code.as_str(), e.error.field.as_deref()),
+            (code, Some(field)),
+            "{uri}"
+        );
     }
     for device in ["tv", "mobile", "tablet", "web", "console"] {
         let (st, _) = get(
@@ -551,6 +588,7 @@ async fn bad_parameters_are_400_and_no_model_is_503() {
     let empty = ServeState::new("/nonexistent".into(), Users::default());
     let (st, v) = get(&empty, "/v1/users/one/recommendations").await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["error"]["code"], "no_model", "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

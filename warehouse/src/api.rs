@@ -9,13 +9,16 @@
 //! - `POST /v1/sql` (`{"sql": "SELECT …", "format": "json|csv"}`) —
 //!   read-only SQL with a memory limit and a time limit per query.
 //!
-//! Errors are 4xx JSON `{"error": reason}`, mapped in [`status`].
+//! Errors answer `showrunner_web`'s one body, `{"error": {"code",
+//! "message", "field"}}`; each error's code and status are in one match
+//! (the `ApiError` impl below); query parameters are strict (an unknown
+//! one is a 400 naming it).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,6 +28,7 @@ use serde_json::{Value, json};
 use showrunner_events::Family;
 use showrunner_lake::Layout;
 use showrunner_lake::listing::{self, Signature};
+use showrunner_web::{ApiError, Query, QueryFields};
 use tokio::sync::Mutex;
 
 use crate::clickhouse::ClickHouseEngine;
@@ -104,22 +108,57 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+impl ApiError for Error {
+    fn code(&self) -> &'static str {
+        match self {
+            Error::UnknownMetric(_) => "unknown_metric",
+            Error::UnknownDimension(..) => "unknown_dimension",
+            Error::UnsupportedDimension(..) => "unsupported_dimension",
+            Error::UnknownBucket(_) => "unknown_bucket",
+            Error::BadDate(_) => "bad_date",
+            Error::BadRequest(_) => "bad_request",
+            Error::Refused(_) => "refused",
+            Error::Query(q) if is_user_error(q) => "bad_query",
+            Error::MemoryLimit(_) => "memory_limit",
+            Error::Timeout(_) => "timeout",
+            Error::ClickHouse(_) => "clickhouse_failed",
+            Error::Query(_) | Error::Output(_) | Error::Lake(_) => "internal",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Error::UnknownMetric(_) => StatusCode::NOT_FOUND,
+            Error::UnknownDimension(..)
+            | Error::UnsupportedDimension(..)
+            | Error::UnknownBucket(_)
+            | Error::BadDate(_)
+            | Error::BadRequest(_)
+            | Error::Refused(_) => StatusCode::BAD_REQUEST,
+            Error::Query(q) if is_user_error(q) => StatusCode::BAD_REQUEST,
+            Error::MemoryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Error::ClickHouse(_) => StatusCode::BAD_GATEWAY,
+            Error::Query(_) | Error::Output(_) | Error::Lake(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Error::UnknownMetric(_) => Some("name"),
+            Error::UnknownDimension(..) | Error::UnsupportedDimension(..) => Some("by"),
+            Error::UnknownBucket(_) => Some("bucket"),
+            Error::Refused(_) | Error::Query(_) => Some("sql"),
+            _ => None,
+        }
+    }
+}
+
 /// The HTTP status of an error.
 pub fn status(e: &Error) -> StatusCode {
-    match e {
-        Error::UnknownMetric(_) => StatusCode::NOT_FOUND,
-        Error::UnknownDimension(..)
-        | Error::UnsupportedDimension(..)
-        | Error::UnknownBucket(_)
-        | Error::BadDate(_)
-        | Error::BadRequest(_)
-        | Error::Refused(_) => StatusCode::BAD_REQUEST,
-        Error::Query(q) if is_user_error(q) => StatusCode::BAD_REQUEST,
-        Error::MemoryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
-        Error::ClickHouse(_) => StatusCode::BAD_GATEWAY,
-        Error::Query(_) | Error::Output(_) | Error::Lake(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    ApiError::status(e)
 }
 
 fn is_user_error(e: &datafusion::error::DataFusionError) -> bool {
@@ -131,7 +170,7 @@ fn is_user_error(e: &datafusion::error::DataFusionError) -> bool {
 }
 
 fn error(e: &Error) -> Response {
-    (status(e), Json(json!({ "error": e.to_string() }))).into_response()
+    showrunner_web::error_response(e)
 }
 
 async fn list() -> Json<Value> {
@@ -148,7 +187,6 @@ async fn list() -> Json<Value> {
 
 /// Query of `GET /v1/metrics/{name}`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MetricQuery {
     from: Option<String>,
     to: Option<String>,
@@ -160,13 +198,16 @@ pub struct MetricQuery {
     engine: Option<String>,
 }
 
+impl QueryFields for MetricQuery {
+    const FIELDS: &'static [&'static str] = &["from", "to", "bucket", "by", "format", "engine"];
+}
+
 async fn metric(
     State(st): State<ApiState>,
     Path(name): Path<String>,
-    q: std::result::Result<Query<MetricQuery>, axum::extract::rejection::QueryRejection>,
+    Query(q): Query<MetricQuery>,
 ) -> Response {
     let run = async {
-        let Query(q) = q.map_err(|e| Error::BadRequest(e.body_text()))?;
         let m = metrics::find(&name)?;
         let p = Params {
             from: q.from.as_deref().map(metrics::date).transpose()?,

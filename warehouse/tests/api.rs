@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use showrunner_warehouse::api::{self, ApiState, QueryLimits};
 use showrunner_warehouse::metrics::{self, Bucket, Params};
 use showrunner_warehouse::{Lake, output};
+use showrunner_web::ErrorBody;
 use tower::ServiceExt;
 
 fn lake() -> tempfile::TempDir {
@@ -137,77 +138,107 @@ async fn metrics_over_http_are_the_library_rows() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn bad_requests_are_4xx_json_with_the_reason() {
+async fn bad_requests_are_4xx_json_with_a_code_and_the_reason() {
     let dir = lake();
     let app = api::router(ApiState::new(dir.path().to_path_buf(), limits()));
-    for (uri, status, reason) in [
+    let nf = StatusCode::NOT_FOUND;
+    let bad = StatusCode::BAD_REQUEST;
+    for (uri, status, code, field, reason) in [
         (
             "/v1/metrics/nope",
-            StatusCode::NOT_FOUND,
+            nf,
+            "unknown_metric",
+            Some("name"),
             "unknown metric `nope`",
         ),
         (
             "/v1/metrics/watch_hours?by=colour",
-            StatusCode::BAD_REQUEST,
+            bad,
+            "unknown_dimension",
+            Some("by"),
             "unknown dimension `colour`",
         ),
         (
             "/v1/metrics/mrr?by=cdn",
-            StatusCode::BAD_REQUEST,
+            bad,
+            "unsupported_dimension",
+            Some("by"),
             "does not break down by `cdn`",
         ),
         (
             "/v1/metrics/watch_hours?from=2026-13-01",
-            StatusCode::BAD_REQUEST,
+            bad,
+            "bad_date",
+            None,
             "bad date `2026-13-01`",
         ),
         (
             "/v1/metrics/watch_hours?bucket=year",
-            StatusCode::BAD_REQUEST,
+            bad,
+            "unknown_bucket",
+            Some("bucket"),
             "unknown bucket `year`",
         ),
         (
             "/v1/metrics/watch_hours?format=xml",
-            StatusCode::BAD_REQUEST,
+            bad,
+            "bad_request",
+            None,
             "unknown format `xml`",
         ),
         (
             "/v1/metrics/watch_hours?engine=clickhouse",
-            StatusCode::BAD_REQUEST,
+            bad,
+            "bad_request",
+            None,
             "engine `clickhouse` is not configured",
         ),
         (
             "/v1/metrics/watch_hours?engine=spark",
-            StatusCode::BAD_REQUEST,
+            bad,
+            "bad_request",
+            None,
             "unknown engine `spark`",
         ),
         (
             "/v1/metrics/watch_hours?colour=red",
-            StatusCode::BAD_REQUEST,
-            "unknown field `colour`",
+            bad,
+            "unknown_parameter",
+            Some("colour"),
+            "unknown parameter `colour`",
         ),
     ] {
         let (s, body) = get(&app, uri).await;
         assert_eq!(s, status, "{uri}: {body}");
-        let e = body["error"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{uri}: {body}"));
-        assert!(e.contains(reason), "{uri}: {e}");
+        let e: ErrorBody =
+            serde_json::from_value(body.clone()).unwrap_or_else(|_| panic!("{uri}: {body}"));
+        assert_eq!(
+            (e.error.code.as_str(), e.error.field.as_deref()),
+            (code, field),
+            "{uri}: {body}"
+        );
+        assert!(e.error.message.contains(reason), "{uri}: {body}");
     }
-    for (body, reason) in [
-        (json!({"sql": "DROP VIEW views"}), "refused"),
-        (json!({"sql": "COPY (SELECT 1) TO '/tmp/x.csv'"}), "refused"),
-        (json!({"sql": "SELEKT 1"}), "query"),
-        (json!({"sql": "SELECT nope FROM player"}), "nope"),
-        (json!({"query": "SELECT 1"}), "bad request"),
+    for (body, code, reason) in [
+        (json!({"sql": "DROP VIEW views"}), "refused", "refused"),
+        (
+            json!({"sql": "COPY (SELECT 1) TO '/tmp/x.csv'"}),
+            "refused",
+            "refused",
+        ),
+        (json!({"sql": "SELEKT 1"}), "bad_query", "query"),
+        (
+            json!({"sql": "SELECT nope FROM player"}),
+            "bad_query",
+            "nope",
+        ),
+        (json!({"query": "SELECT 1"}), "bad_request", "bad request"),
     ] {
         let (s, b) = sql(&app, body.clone()).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {b}");
-        let v: Value = serde_json::from_str(&b).expect("json");
-        assert!(
-            v["error"].as_str().expect("error").contains(reason),
-            "{body}: {v}"
-        );
+        let e: ErrorBody = serde_json::from_str(&b).expect("the one error body");
+        assert_eq!(e.error.code, code, "{body}: {b}");
+        assert!(e.error.message.contains(reason), "{body}: {b}");
     }
 }
 

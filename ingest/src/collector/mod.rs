@@ -17,12 +17,12 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use showrunner_events::batch::parse_body;
 use showrunner_events::{SCHEMA_VERSION, Timestamp, Validator};
 
-use self::response::{EventResult, error_response, results_response};
+use self::response::{EventResult, Refused, results_response};
 use crate::metrics::Metrics;
 use crate::publish::{Outgoing, publish_each};
 use showrunner_bus::StreamSettings;
@@ -77,18 +77,21 @@ async fn post_events(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     if !bearer_ok(&headers, &st.ingest_keys) {
-        return error_response(StatusCode::UNAUTHORIZED, "missing or invalid ingest key");
+        return Refused::Unauthorized.into_response();
     }
     let body = match body {
         Ok(b) => b,
-        Err(r) => return error_response(r.status(), &r.body_text()),
+        Err(r) => {
+            let (status, message) = (r.status(), r.body_text());
+            return Refused::Unreadable { status, message }.into_response();
+        }
     };
     let elements = match parse_body(&body, &st.validator.limits) {
         Ok(e) => e,
         Err(showrunner_events::Error::BatchTooLarge(m)) => {
-            return error_response(StatusCode::PAYLOAD_TOO_LARGE, &m);
+            return Refused::TooLarge(m).into_response();
         }
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => return Refused::BadBody(e.to_string()).into_response(),
     };
     let now = Timestamp::now();
     let mut results: Vec<EventResult> = Vec::with_capacity(elements.len());
@@ -233,7 +236,7 @@ mod tests {
     async fn auth_is_checked_before_anything_else() {
         let (s, body, _) = post(offline().await, None, "not even json").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
-        assert!(body["error"].is_string());
+        assert_eq!(body["error"]["code"], "unauthorized", "{body}");
         assert_eq!(
             post(offline().await, Some("unit-test-kez"), &valid())
                 .await

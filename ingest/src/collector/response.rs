@@ -92,12 +92,52 @@ pub fn results_response(
     r
 }
 
-/// A JSON error `{"error": "..."}`.
-pub fn error_response(status: StatusCode, message: &str) -> Response {
-    let mut r = (status, Json(serde_json::json!({ "error": message }))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+/// A request the collector refuses whole (per-event refusals are
+/// [`EventResult`]s): its code and status in one match, the one error body
+/// of `showrunner_web`.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// No ingest key, or an unknown one.
+    #[error("missing or invalid ingest key")]
+    Unauthorized,
+    /// Too many events or bytes for one request.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body could not be read (axum's status and reason).
+    #[error("{message}")]
+    Unreadable {
+        /// axum's status for it.
+        status: StatusCode,
+        /// Why.
+        message: String,
+    },
+    /// Not a JSON event or array of events.
+    #[error("{0}")]
+    BadBody(String),
+}
+
+impl showrunner_web::ApiError for Refused {
+    fn code(&self) -> &'static str {
+        match self {
+            Refused::Unauthorized => "unauthorized",
+            Refused::TooLarge(_) => "payload_too_large",
+            Refused::Unreadable { .. } => "unreadable_body",
+            Refused::BadBody(_) => "bad_body",
+        }
     }
-    r
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Refused::Unauthorized => StatusCode::UNAUTHORIZED,
+            Refused::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Refused::Unreadable { status, .. } => *status,
+            Refused::BadBody(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        showrunner_web::error_response(&self)
+    }
 }

@@ -16,16 +16,16 @@ pub mod live;
 pub mod rank;
 pub mod users;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use showrunner_web::{Query, QueryFields};
 
 use showrunner_events::types::player::DeviceType;
 
@@ -124,34 +124,55 @@ impl ServeState {
     }
 }
 
-/// An error of the serving API, mapped to its status in [`ApiError::status`].
+/// An error of the serving API: its code and status in
+/// `showrunner_web::ApiError` (below), its body the one error body.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A parameter out of its domain.
-    #[error("{0}")]
-    BadRequest(String),
+    #[error("{message}")]
+    BadParameter {
+        /// The parameter.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// An unknown title.
     #[error("{0}")]
-    NotFound(String),
+    UnknownTitle(String),
     /// No model has been trained yet.
     #[error("no model yet: run `showrunner recommend train`")]
     NoModel,
 }
 
-impl ApiError {
-    /// The HTTP status of each error.
-    pub fn status(&self) -> StatusCode {
+impl showrunner_web::ApiError for ApiError {
+    fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadParameter { .. } => "bad_parameter",
+            ApiError::UnknownTitle(_) => "unknown_title",
+            ApiError::NoModel => "no_model",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnknownTitle(_) => StatusCode::NOT_FOUND,
             ApiError::NoModel => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::BadParameter { field, .. } => Some(field),
+            ApiError::UnknownTitle(_) => Some("title"),
+            ApiError::NoModel => None,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
+        showrunner_web::error_response(&self)
     }
 }
 
@@ -174,48 +195,84 @@ struct Params {
     country: Option<String>,
 }
 
-fn params(q: &HashMap<String, String>, allowed: &[&str]) -> ApiResult<Params> {
-    if let Some(bad) = q.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(ApiError::BadRequest(format!(
-            "unknown parameter `{bad}` (accepted: {})",
-            allowed.join(", ")
-        )));
-    }
-    let k = match q.get("k") {
+/// The query of `GET /v1/users/{user}/recommendations`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct RecommendationsQuery {
+    k: Option<String>,
+    row: Option<String>,
+    country: Option<String>,
+    device: Option<String>,
+}
+
+impl QueryFields for RecommendationsQuery {
+    const FIELDS: &'static [&'static str] = &["k", "row", "country", "device"];
+}
+
+/// The query of `GET /v1/users/{user}/continue-watching`.
+#[derive(Debug, serde::Deserialize)]
+struct ContinueQuery {
+    k: Option<String>,
+    country: Option<String>,
+    device: Option<String>,
+}
+
+impl QueryFields for ContinueQuery {
+    const FIELDS: &'static [&'static str] = &["k", "country", "device"];
+}
+
+/// The query of `GET /v1/titles/{title}/similar`.
+#[derive(Debug, serde::Deserialize)]
+struct SimilarQuery {
+    k: Option<String>,
+    country: Option<String>,
+}
+
+impl QueryFields for SimilarQuery {
+    const FIELDS: &'static [&'static str] = &["k", "country"];
+}
+
+fn bad(field: &'static str, message: String) -> ApiError {
+    ApiError::BadParameter { field, message }
+}
+
+fn params(q: RecommendationsQuery) -> ApiResult<Params> {
+    let k = match q.k.as_deref() {
         None => 20,
         Some(s) => s
             .parse::<usize>()
             .ok()
             .filter(|k| (1..=200).contains(k))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("k must be an integer in 1..=200, got `{s}`"))
-            })?,
+            .ok_or_else(|| bad("k", format!("k must be an integer in 1..=200, got `{s}`")))?,
     };
-    let row = match q.get("row") {
+    let row = match q.row.as_deref() {
         None => Row::ForYou,
         Some(s) => Row::parse(s).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "row must be for_you, because_you_watched or trending, got `{s}`"
-            ))
+            bad(
+                "row",
+                format!("row must be for_you, because_you_watched or trending, got `{s}`"),
+            )
         })?,
     };
-    let country = match q.get("country") {
+    let country = match q.country {
         None => None,
-        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c.clone()),
+        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c),
         Some(c) => {
-            return Err(ApiError::BadRequest(format!(
-                "country must be an ISO 3166-1 alpha-2 code (two uppercase letters), got `{c}`"
-            )));
+            return Err(bad(
+                "country",
+                format!(
+                    "country must be an ISO 3166-1 alpha-2 code (two uppercase letters), got `{c}`"
+                ),
+            ));
         }
     };
-    if let Some(d) = q.get("device")
+    if let Some(d) = q.device.as_deref()
         && !DeviceType::ALL.iter().any(|t| t.as_str() == d)
     {
         let all: Vec<&str> = DeviceType::ALL.iter().map(|t| t.as_str()).collect();
-        return Err(ApiError::BadRequest(format!(
-            "device must be one of {}, got `{d}`",
-            all.join(", ")
-        )));
+        return Err(bad(
+            "device",
+            format!("device must be one of {}, got `{d}`", all.join(", ")),
+        ));
     }
     Ok(Params { k, row, country })
 }
@@ -256,9 +313,9 @@ impl ServeState {
 async fn recommendations(
     State(st): State<ServeState>,
     UrlPath(user): UrlPath<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<RecommendationsQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let p = params(&q, &["k", "row", "country", "device"])?;
+    let p = params(q)?;
     let m = st.model().ok_or(ApiError::NoModel)?;
     let ((items, known), country) = st.in_context(&user, p.country.as_deref(), |ctx| {
         (rank::recommend(&m, ctx, p.row, p.k), ctx.user.is_some())
@@ -276,9 +333,14 @@ async fn recommendations(
 async fn continue_watching(
     State(st): State<ServeState>,
     UrlPath(user): UrlPath<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<ContinueQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let p = params(&q, &["k", "country", "device"])?;
+    let p = params(RecommendationsQuery {
+        k: q.k,
+        country: q.country,
+        device: q.device,
+        row: None,
+    })?;
     let m = st.model().ok_or(ApiError::NoModel)?;
     let (items, _) = st.in_context(&user, p.country.as_deref(), |ctx| {
         rank::continue_watching(&m, ctx, p.k)
@@ -293,15 +355,19 @@ async fn continue_watching(
 async fn similar(
     State(st): State<ServeState>,
     UrlPath(title): UrlPath<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<SimilarQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let p = params(&q, &["k", "country"])?;
+    let p = params(RecommendationsQuery {
+        k: q.k,
+        country: q.country,
+        ..RecommendationsQuery::default()
+    })?;
     let m = st.model().ok_or(ApiError::NoModel)?;
     let t = m
         .artifact
         .catalog
         .resolve(&title)
-        .ok_or_else(|| ApiError::NotFound(format!("unknown title `{title}`")))?;
+        .ok_or_else(|| ApiError::UnknownTitle(format!("unknown title `{title}`")))?;
     let items = rank::similar(&m, t, p.country.as_deref(), now_ms(), p.k);
     Ok(Json(json!({
         "title_id": m.artifact.catalog.titles[t].id,
