@@ -110,6 +110,33 @@ async fn a_name_is_created_once_and_read_back_whole() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn derived_data_is_replaced_whole_on_s3_and_on_a_directory() {
+    let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("tmp");
+    for store in [s3.store("derived"), Store::dir(dir.path())] {
+        let key = layout::keys::metric_month("mrr", "2026-03");
+        assert_eq!(store.get_opt(&key).await.expect("get"), None, "{store}");
+        for content in [&b"first"[..], b"second, longer"] {
+            store
+                .replace(&key, Bytes::copy_from_slice(content))
+                .await
+                .expect("replace");
+            let got = store.get_opt(&key).await.expect("get");
+            assert_eq!(got.as_deref(), Some(content), "{store}");
+        }
+        assert!(
+            store.delete_if_exists(&key).await.expect("delete"),
+            "{store}"
+        );
+        assert!(
+            !store.delete_if_exists(&key).await.expect("again"),
+            "{store}"
+        );
+        assert_eq!(store.get_opt(&key).await.expect("get"), None, "{store}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ingest_round_trips_every_event_through_s3() {
     let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
     let h = Harness::new();

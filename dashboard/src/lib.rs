@@ -15,12 +15,12 @@ pub mod config;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use showrunner_ingest::collector::{self, CollectorState};
 use showrunner_ingest::metrics::{Metrics, render_gauge};
 

@@ -422,11 +422,26 @@ impl Store {
         }
     }
 
-    /// Removes `key` if it is there; whether it was.
+    /// Removes `key` if it is there; whether it was (an object store is
+    /// asked with a HEAD first: its DELETE succeeds either way).
     pub async fn delete_if_exists(&self, key: &str) -> Result<bool> {
-        match self.get_opt(key).await? {
-            Some(_) => self.delete(key).await.map(|()| true),
-            None => Ok(false),
+        match &self.backend {
+            Backend::Dir(root) => {
+                let path = root.join(key);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                    Err(e) => Err(Error::io("remove", &path, e)),
+                }
+            }
+            Backend::Object { store, prefix, .. } => {
+                let at = self.object_path(prefix, key);
+                match store.head(&at).await {
+                    Ok(_) => self.delete(key).await.map(|()| true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(Error::object("head", &at, e)),
+                }
+            }
         }
     }
 
