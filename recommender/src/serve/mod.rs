@@ -24,7 +24,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
 use showrunner_web::{Query, QueryFields};
 
 use showrunner_events::types::player::DeviceType;
@@ -314,27 +313,27 @@ async fn recommendations(
     State(st): State<ServeState>,
     UrlPath(user): UrlPath<String>,
     Query(q): Query<RecommendationsQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Recommendations>> {
     let p = params(q)?;
     let m = st.model().ok_or(ApiError::NoModel)?;
     let ((items, known), country) = st.in_context(&user, p.country.as_deref(), |ctx| {
         (rank::recommend(&m, ctx, p.row, p.k), ctx.user.is_some())
     });
-    Ok(Json(json!({
-        "user": user,
-        "known_user": known,
-        "row": row_name(p.row),
-        "country": country,
-        "model_version": m.version(),
-        "items": items,
-    })))
+    Ok(Json(Recommendations {
+        user,
+        known_user: known,
+        row: row_name(p.row),
+        country,
+        model_version: m.version().to_owned(),
+        items,
+    }))
 }
 
 async fn continue_watching(
     State(st): State<ServeState>,
     UrlPath(user): UrlPath<String>,
     Query(q): Query<ContinueQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ContinueWatching>> {
     let p = params(RecommendationsQuery {
         k: q.k,
         country: q.country,
@@ -345,18 +344,18 @@ async fn continue_watching(
     let (items, _) = st.in_context(&user, p.country.as_deref(), |ctx| {
         rank::continue_watching(&m, ctx, p.k)
     });
-    Ok(Json(json!({
-        "user": user,
-        "model_version": m.version(),
-        "items": items,
-    })))
+    Ok(Json(ContinueWatching {
+        user,
+        model_version: m.version().to_owned(),
+        items,
+    }))
 }
 
 async fn similar(
     State(st): State<ServeState>,
     UrlPath(title): UrlPath<String>,
     Query(q): Query<SimilarQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Similar>> {
     let p = params(RecommendationsQuery {
         k: q.k,
         country: q.country,
@@ -369,17 +368,65 @@ async fn similar(
         .resolve(&title)
         .ok_or_else(|| ApiError::UnknownTitle(format!("unknown title `{title}`")))?;
     let items = rank::similar(&m, t, p.country.as_deref(), now_ms(), p.k);
-    Ok(Json(json!({
-        "title_id": m.artifact.catalog.titles[t].id,
-        "model_version": m.version(),
-        "items": items,
-    })))
+    Ok(Json(Similar {
+        title_id: m.artifact.catalog.titles[t].id.clone(),
+        model_version: m.version().to_owned(),
+        items,
+    }))
 }
 
-async fn current_model(State(st): State<ServeState>) -> ApiResult<Json<serde_json::Value>> {
+async fn current_model(State(st): State<ServeState>) -> ApiResult<Json<CurrentModel>> {
     let m = st.model().ok_or(ApiError::NoModel)?;
-    Ok(Json(json!({
-        "manifest": m.artifact.manifest,
-        "users_known": st.users.len(),
-    })))
+    Ok(Json(CurrentModel {
+        manifest: m.artifact.manifest.clone(),
+        users_known: st.users.len(),
+    }))
+}
+
+/// `GET /v1/users/{user}/recommendations`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Recommendations {
+    /// The user asked about.
+    pub user: String,
+    /// Whether the lake or the stream knows them (else: trending).
+    pub known_user: bool,
+    /// The row: `for_you`, `because_you_watched` or `trending`.
+    pub row: &'static str,
+    /// The country ranked for: the request's, else the profile's.
+    pub country: Option<String>,
+    /// The model version that ranked.
+    pub model_version: String,
+    /// The titles, best first.
+    pub items: Vec<rank::Item>,
+}
+
+/// `GET /v1/users/{user}/continue-watching`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ContinueWatching {
+    /// The user asked about.
+    pub user: String,
+    /// The model version serving.
+    pub model_version: String,
+    /// Resume points and next episodes, latest first.
+    pub items: Vec<rank::Resume>,
+}
+
+/// `GET /v1/titles/{title}/similar`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Similar {
+    /// The title (a series, for an episode asked about).
+    pub title_id: String,
+    /// The model version that ranked.
+    pub model_version: String,
+    /// The titles, most similar first.
+    pub items: Vec<rank::Item>,
+}
+
+/// `GET /v1/models/current`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CurrentModel {
+    /// The served version's manifest.
+    pub manifest: artifact::Manifest,
+    /// Users serving knows.
+    pub users_known: usize,
 }
