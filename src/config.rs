@@ -302,5 +302,18 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(e.contains("http.port"), "{e}");
+        let e = load("[http]\ncors_origins = [\"watch.example.com/app\"]\n", &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("http.cors_origins"), "{e}");
+        let ok = load(
+            "",
+            &[(
+                "SHOWRUNNER_HTTP_CORS_ORIGINS",
+                "https://watch.example.com, http://127.0.0.1:3000",
+            )],
+        )
+        .expect("origins");
+        assert_eq!(ok.http.cors_origins.len(), 2);
     }
 }

@@ -100,6 +100,7 @@ pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSet
         ingest_keys: cfg.http.ingest_keys.clone(),
         analyst_keys: cfg.http.analyst_keys.clone(),
         app_keys: cfg.http.app_keys.clone(),
+        cors_origins: cfg.http.cors_origins.clone(),
         ingest_durable: cfg.ingest.durable.clone(),
         clickhouse_durable: ch.durable.clone(),
         query: cfg.warehouse.query_limits(),

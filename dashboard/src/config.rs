@@ -18,6 +18,9 @@ pub struct HttpConfig {
     /// Keys of apps: `/v1/users/…`, `/v1/titles/…`, `/v1/models/current`
     /// (`Authorization: Bearer <key>`).
     pub app_keys: Vec<String>,
+    /// Origins whose pages may post events to the collector from a
+    /// browser (CORS), e.g. `https://watch.example.com`; empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -27,6 +30,7 @@ impl Default for HttpConfig {
             ingest_keys: vec!["dev-ingest-key".into()],
             analyst_keys: vec!["dev-analyst-key".into()],
             app_keys: vec!["dev-app-key".into()],
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -50,6 +54,15 @@ impl HttpConfig {
                     "config field `{name}` needs at least one key of 8 or more characters"
                 ));
             }
+        }
+        if let Some(bad) = self
+            .cors_origins
+            .iter()
+            .find(|o| !showrunner_web::cors::is_origin(o))
+        {
+            return Err(format!(
+                "config field `http.cors_origins`: `{bad}` is not an origin (scheme://host[:port], no path)"
+            ));
         }
         Ok(())
     }

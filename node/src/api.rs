@@ -38,6 +38,8 @@ pub struct ApiSettings {
     pub analyst_keys: Vec<String>,
     /// Keys of the apps' API.
     pub app_keys: Vec<String>,
+    /// Origins whose pages may post events from a browser (CORS).
+    pub cors_origins: Vec<String>,
     /// The ingest durable whose lag `/metrics` reports.
     pub ingest_durable: String,
     /// The ClickHouse sink's durable (its lag too, when it exists).
@@ -96,6 +98,7 @@ pub async fn state(s: &ApiSettings, metrics: Arc<Metrics>, api: bool) -> Result<
             ingest_keys: Arc::new(s.ingest_keys.clone()),
             metrics: metrics.clone(),
             streams: s.streams.clone(),
+            cors_origins: Arc::new(s.cors_origins.clone()),
         },
         ingest_durable: s.ingest_durable.clone(),
         clickhouse_durable: s.clickhouse_durable.clone(),

@@ -6,8 +6,11 @@
 //!   `{"error": {"code", "message", "field"}}` ([`ErrorBody`]); [`Refusal`]
 //!   for a handler's own refusals;
 //! - [`query`] — [`Query`]: query parameters into a typed struct; an
-//!   unknown parameter or a bad value is a 400 naming it.
+//!   unknown parameter or a bad value is a 400 naming it;
+//! - [`cors`] — CORS for the routes browsers call from other origins, by
+//!   configured origins.
 
+pub mod cors;
 pub mod error;
 pub mod query;
 

@@ -42,15 +42,27 @@ pub struct CollectorState {
     pub metrics: Arc<Metrics>,
     /// Stream names.
     pub streams: StreamSettings,
+    /// Origins whose pages may post from a browser (CORS); empty: none.
+    pub cors_origins: Arc<Vec<String>>,
 }
 
-/// The collector's routes.
+/// The collector's routes (with CORS for the configured origins; an
+/// origin that is not one was refused when the config was read).
 pub fn router(state: CollectorState) -> Router {
     let limit = state.validator.limits.max_batch_bytes;
-    Router::new()
+    let cors = showrunner_web::cors::layer(&state.cors_origins, &[axum::http::Method::POST]);
+    let r = Router::new()
         .route("/v1/events", post(post_events))
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Ok(Some(cors)) => r.layer(cors),
+        Ok(None) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "collector CORS origins refused; no origin allowed");
+            r
+        }
+    }
 }
 
 /// Constant-time check of a bearer token against a set of keys.
@@ -194,6 +206,7 @@ mod tests {
             ingest_keys: Arc::new(vec!["unit-test-key".into()]),
             metrics: Arc::new(Metrics::default()),
             streams: StreamSettings::default(),
+            cors_origins: Arc::new(vec!["https://watch.example.com".into()]),
         })
     }
 
@@ -273,5 +286,65 @@ mod tests {
         assert_eq!(retry.as_deref(), Some("1"));
         assert_eq!(body["results"][0]["status"], "unavailable");
         assert_eq!(body["accepted"], 0);
+    }
+
+    #[tokio::test]
+    async fn browsers_of_allowed_origins_pass_the_preflight_and_read_errors() {
+        use axum::http::header;
+        let preflight = |origin: &str| {
+            Request::builder()
+                .method("OPTIONS")
+                .uri("/v1/events")
+                .header(header::ORIGIN, origin)
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                .header(
+                    header::ACCESS_CONTROL_REQUEST_HEADERS,
+                    "authorization,content-type",
+                )
+                .body(Body::empty())
+                .expect("request")
+        };
+        let r = offline()
+            .await
+            .oneshot(preflight("https://watch.example.com"))
+            .await
+            .expect("answer");
+        assert!(r.status().is_success(), "{}", r.status());
+        let h = r.headers();
+        assert_eq!(
+            h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://watch.example.com"
+        );
+        let methods = h[header::ACCESS_CONTROL_ALLOW_METHODS]
+            .to_str()
+            .expect("ascii");
+        assert!(methods.contains("POST"), "{methods}");
+        let allowed = h[header::ACCESS_CONTROL_ALLOW_HEADERS]
+            .to_str()
+            .expect("ascii")
+            .to_ascii_lowercase();
+        assert!(allowed.contains("authorization") && allowed.contains("content-type"));
+        // another origin gets no CORS header: the browser refuses it
+        let r = offline()
+            .await
+            .oneshot(preflight("https://evil.example.net"))
+            .await
+            .expect("answer");
+        assert!(
+            r.headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .is_none()
+        );
+        // the page can read the error of a refused post
+        let req = Request::post("/v1/events")
+            .header(header::ORIGIN, "https://watch.example.com")
+            .body(Body::from("[]"))
+            .expect("request");
+        let r = offline().await.oneshot(req).await.expect("answer");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://watch.example.com"
+        );
     }
 }
