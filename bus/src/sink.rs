@@ -401,6 +401,7 @@ async fn write_part<S: Sink>(
     part: &mut S::Part,
     stop: &mut watch::Receiver<bool>,
     counters: &Counters,
+    retries: &mut u64,
 ) -> std::result::Result<Attempt<S::Error>, S::Error> {
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -413,6 +414,7 @@ async fn write_part<S: Sink>(
             Class::Fatal => return Err(e),
             Class::Retry => {
                 Counters::add(&counters.retries, 1);
+                *retries += 1;
                 tracing::warn!(sink = S::NAME, error = %e, "write failed; retrying");
                 if !wait_or_stop(stop, &mut backoff).await {
                     return Ok(Attempt::Stopped);
@@ -432,14 +434,23 @@ async fn write_loop<S: Sink>(
     counters: Arc<Counters>,
     cap: Arc<AtomicUsize>,
 ) -> std::result::Result<u64, S::Error> {
-    let retries_before = Counters::get(&counters.retries);
+    let mut retries = 0u64;
     while let Some((batch, prepared)) = rx.recv().await {
         let Prepared { parts, mut settled } = prepared;
         let mut refused = Vec::new();
         let mut stopped = false;
         let mut todo: Vec<S::Part> = parts.into_iter().rev().collect();
         while let Some(mut part) = todo.pop() {
-            match write_part(&mut sink, &batch, &mut part, &mut stop, &counters).await? {
+            match write_part(
+                &mut sink,
+                &batch,
+                &mut part,
+                &mut stop,
+                &counters,
+                &mut retries,
+            )
+            .await?
+            {
                 Attempt::Written(s) => settled.merge(s),
                 Attempt::Refused(e) => match part.split() {
                     Ok((a, b)) => {
@@ -478,7 +489,7 @@ async fn write_loop<S: Sink>(
             break; // the settler failed (its error is returned), or stopping
         }
     }
-    Ok(Counters::get(&counters.retries) - retries_before)
+    Ok(retries)
 }
 
 /// Settles written batches in order: dead letters first (stored, retried

@@ -28,6 +28,8 @@ pub const PARTITION_COLUMN: &str = "date";
 pub const METRIC_PARTITION_COLUMN: &str = "month";
 /// Extension of committed data files.
 pub const DATA_EXTENSION: &str = ".parquet";
+/// The name of materialization's state file under `metrics/`.
+pub const MATERIALIZE_STATE: &str = "_state.json";
 
 /// A lake root and the paths below it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -79,7 +81,7 @@ impl Layout {
 
     /// `<lake>/metrics/_state.json`'s directory and name.
     pub fn materialize_state(&self) -> (PathBuf, &'static str) {
-        (self.metrics(), "_state.json")
+        (self.metrics(), MATERIALIZE_STATE)
     }
 
     /// `<lake>/models`.
@@ -127,7 +129,7 @@ pub mod keys {
 
     /// `metrics/_state.json`: what materialization has folded in.
     pub fn materialize_state() -> String {
-        format!("{}/_state.json", super::METRICS)
+        format!("{}/{}", super::METRICS, super::MATERIALIZE_STATE)
     }
 
     /// The family, date and name of an event file's key; `None` for any
