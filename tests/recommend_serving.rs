@@ -206,12 +206,17 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         "the model ({model}) must beat popularity ({pop}) on the holdout"
     );
 
+    // the hot-reload check below loads the server far past the app role's
+    // default rate limit
+    let config = h.config_with_keys(
+        &[("player", "ingest", INGEST), ("app", "app", APP)],
+        "[http.rate_limits.app]\nper_second = 1000000.0\nburst = 1000000\n",
+    );
     let s = serve_process(
         &h.url(),
         &h.lake(),
         &[
-            ("SHOWRUNNER_HTTP_INGEST_KEYS", INGEST),
-            ("SHOWRUNNER_HTTP_APP_KEYS", APP),
+            ("SHOWRUNNER_CONFIG", &config),
             ("SHOWRUNNER_RECOMMENDER_RELOAD_MS", "100"),
         ],
     )
@@ -227,7 +232,8 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         .expect("someone completed something");
     let url = format!("{base}/v1/users/{user}/recommendations?k=20");
     assert_eq!(get(&http, &url, None).await.0, 401);
-    assert_eq!(get(&http, &url, Some(INGEST)).await.0, 401);
+    // a known key without the app role
+    assert_eq!(get(&http, &url, Some(INGEST)).await.0, 403);
     let (st, v) = get(&http, &url, Some(APP)).await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["model_version"], version.as_str());
@@ -343,16 +349,20 @@ async fn recommendations_from_the_lake_fresh_from_the_stream() {
         .text()
         .await
         .expect("text");
-    let applied: f64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("showrunner_recommender_live_events_total "))
-        .expect("live events counter")
-        .parse()
-        .expect("number");
-    assert!(applied >= 1.0, "{metrics}");
+    let parsed = parse_metrics(&metrics);
     assert!(
-        metrics.contains("showrunner_recommender_model_age_seconds "),
+        parsed["showrunner_recommender_live_events_total"] >= 1.0,
         "{metrics}"
+    );
+    assert!(
+        parsed["showrunner_recommender_model_age_seconds"] >= 0.0,
+        "{metrics}"
+    );
+    assert!(
+        parsed.keys().any(|k| k.starts_with(
+            r#"showrunner_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/v1/users/{user}/recommendations",status="200"}"#
+        )),
+        "latency by declared route and status: {metrics}"
     );
     // messages that are no events are skipped and counted, not fatal
     for bad in [&b"{not json"[..], b"[1, 2]"] {

@@ -293,7 +293,23 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
         Users::seeded(&watch, &profiles),
     );
     state.install(artifact);
-    let app = showrunner_dashboard::app_router(state, Arc::new(vec![KEY.to_string()]));
+    // the app's own gate (hashed key, constant-time check, a token bucket)
+    // with a limit no run reaches: what is timed is the real path
+    let entry = showrunner_web::KeyEntry {
+        id: "bench".into(),
+        roles: vec![showrunner_web::Role::App],
+        hash: showrunner_web::keys::hash_key(KEY),
+    };
+    let keys = showrunner_web::Keys::new(
+        showrunner_web::Keyring::new(&[entry]).map_err(anyhow::Error::msg)?,
+    );
+    let limits = showrunner_web::RateLimits::all(showrunner_web::Rate::new(1e9, u32::MAX));
+    let gate = showrunner_web::Gate::new(
+        showrunner_dashboard::access::ROUTES,
+        keys,
+        showrunner_web::limit::Limiter::new(limits),
+    );
+    let app = showrunner_dashboard::app_router(state, Arc::new(gate));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -128,3 +128,14 @@ pub async fn drained(consumer: &Consumer) -> bool {
         Err(_) => false,
     }
 }
+
+/// The consumer's lag as the server counts it: messages pending delivery
+/// plus those delivered and not yet acknowledged (`None` when the server
+/// cannot say).
+pub async fn lag(consumer: &Consumer) -> Option<u64> {
+    let mut c = consumer.clone();
+    c.info()
+        .await
+        .ok()
+        .map(|info| info.num_pending + info.num_ack_pending as u64)
+}

@@ -189,7 +189,14 @@ pub struct Counters {
     pub batches: AtomicU64,
     /// Failed writes retried.
     pub retries: AtomicU64,
+    /// A gauge: the consumer's lag as the server counts it (pending
+    /// delivery plus delivered and unacknowledged), asked every
+    /// [`LAG_EVERY`] while the loop runs.
+    pub lag: AtomicU64,
 }
+
+/// How often a running loop asks the server for its consumer's lag.
+pub const LAG_EVERY: Duration = Duration::from_secs(1);
 
 impl Counters {
     fn add(c: &AtomicU64, n: usize) {
@@ -280,12 +287,14 @@ pub async fn run<S: Sink>(
         S::NAME,
         written_rx,
         stop,
-        counters,
+        counters.clone(),
     ));
+    let lag = tokio::spawn(watch_lag(consumer.clone(), counters.clone()));
     let pulled = pull_loop(
         &consumer, &settings, prepare, &cap, batch_tx, &stop_tx, shutdown,
     )
     .await;
+    lag.abort();
     if pulled.is_err() {
         // the batches in hand are written once, not retried
         let _ = stop_tx.send(true);
@@ -299,6 +308,17 @@ pub async fn run<S: Sink>(
     pulled?;
     report.retries = retries;
     Ok(report)
+}
+
+/// Keeps `counters.lag` as the server counts it, every [`LAG_EVERY`],
+/// until aborted (the loop's end).
+async fn watch_lag(consumer: Consumer, counters: Arc<Counters>) {
+    loop {
+        if let Some(lag) = durable::lag(&consumer).await {
+            counters.lag.store(lag, Ordering::Relaxed);
+        }
+        tokio::time::sleep(LAG_EVERY).await;
+    }
 }
 
 /// Fills batches from pull requests and prepares them, until shutdown

@@ -1,9 +1,12 @@
-//! `[http]` of the configuration: where the HTTP roles listen and the
-//! bearer keys each surface accepts.
+//! `[http]` of the configuration: where the HTTP roles listen, the keys
+//! (ids, roles, hashes — never a key), the rate limits of each role, the
+//! origins browsers may call from.
 
 use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
+use showrunner_web::keys::{KeyEntry, Keyring, dev_entries};
+use showrunner_web::limit::RateLimits;
 
 /// `[http]`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -11,13 +14,11 @@ use serde::{Deserialize, Serialize};
 pub struct HttpConfig {
     /// Address the server listens on.
     pub bind: String,
-    /// Keys accepted by `POST /v1/events` (`Authorization: Bearer <key>`).
-    pub ingest_keys: Vec<String>,
-    /// Keys of analysts: `/v1/metrics` and `/v1/sql` (`Authorization: Bearer <key>`).
-    pub analyst_keys: Vec<String>,
-    /// Keys of apps: `/v1/users/…`, `/v1/titles/…`, `/v1/models/current`
-    /// (`Authorization: Bearer <key>`).
-    pub app_keys: Vec<String>,
+    /// The keys (`[[http.keys]]`: `id`, `roles`, `hash`; `showrunner keys
+    /// new` makes one). Default: the development keys, loopback only.
+    pub keys: Vec<KeyEntry>,
+    /// Calls per second and burst of each role, per key.
+    pub rate_limits: RateLimits,
     /// Origins whose pages may post events to the collector from a
     /// browser (CORS), e.g. `https://watch.example.com`; empty: none.
     pub cors_origins: Vec<String>,
@@ -27,9 +28,8 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
-            ingest_keys: vec!["dev-ingest-key".into()],
-            analyst_keys: vec!["dev-analyst-key".into()],
-            app_keys: vec!["dev-app-key".into()],
+            keys: dev_entries(),
+            rate_limits: RateLimits::default(),
             cors_origins: Vec::new(),
         }
     }
@@ -44,17 +44,8 @@ impl HttpConfig {
                 self.bind
             )
         })?;
-        for (name, keys) in [
-            ("http.ingest_keys", &self.ingest_keys),
-            ("http.analyst_keys", &self.analyst_keys),
-            ("http.app_keys", &self.app_keys),
-        ] {
-            if keys.is_empty() || keys.iter().any(|k| k.len() < 8) {
-                return Err(format!(
-                    "config field `{name}` needs at least one key of 8 or more characters"
-                ));
-            }
-        }
+        self.keyring()?;
+        self.rate_limits.validate()?;
         if let Some(bad) = self
             .cors_origins
             .iter()
@@ -65,5 +56,10 @@ impl HttpConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The keys, checked (the error names the entry).
+    pub fn keyring(&self) -> Result<Keyring, String> {
+        Keyring::new(&self.keys).map_err(|e| format!("config field `http.keys`: {e}"))
     }
 }

@@ -4,46 +4,51 @@
 //! Module map:
 //! - [`router_for`] — the routes of the roles a process takes
 //!   ([`Surface`]); [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
-//!   `/metrics` (Prometheus), the collector's `/v1/events` (ingest keys),
-//!   the warehouse's `/v1/metrics` and `/v1/sql` (analyst keys), and the
-//!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`
-//!   (app keys);
-//! - [`metrics_router`] — `/metrics` alone, for a separate ingest worker;
+//!   `/metrics` (the operator routes of `showrunner_web::ops`), the collector's `/v1/events`,
+//!   the warehouse's `/v1/metrics` and `/v1/sql`, the
+//!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`,
+//!   and `POST /v1/admin/keys/reload` — all behind the one gate
+//!   (keys, roles, rate limits) and CORS for the configured origins;
+//! - [`access`] — the route → role table;
 //! - [`config`] — the `[http]` configuration section.
 
+pub mod access;
 pub mod config;
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
 use showrunner_ingest::collector::{self, CollectorState};
-use showrunner_ingest::metrics::{Metrics, render_gauge};
+use showrunner_web::{ErrorBody, ErrorDetail, Gate, Keyring, Ops, Refusal};
+use utoipa::OpenApi;
+
+/// Reads the keys again (from the configuration file), checked: what
+/// `POST /v1/admin/keys/reload` and `SIGHUP` put in place.
+pub type ReloadKeys = Arc<dyn Fn() -> Result<Keyring, String> + Send + Sync>;
 
 /// Shared state of the app.
 #[derive(Clone)]
 pub struct AppState {
     /// The collector (and its NATS handles).
     pub collector: CollectorState,
-    /// Durable consumer whose lag `/metrics` reports.
-    pub ingest_durable: String,
-    /// The ClickHouse sink's durable consumer (its lag is reported when it
-    /// exists).
-    pub clickhouse_durable: String,
-    /// Counters.
-    pub metrics: Arc<Metrics>,
+    /// `/healthz`, `/readyz` (its checks), `/metrics` (the process's
+    /// telemetry, to which every component reports its own figures).
+    pub ops: Ops,
     /// The warehouse's query API over the lake.
     pub warehouse: showrunner_warehouse::api::ApiState,
-    /// Keys accepted by the analyst endpoints.
-    pub analyst_keys: Arc<Vec<String>>,
     /// The recommender's serving state.
     pub recommender: showrunner_recommender::serve::ServeState,
-    /// Keys accepted by the app endpoints.
-    pub app_keys: Arc<Vec<String>>,
+    /// Keys, roles and rate limits of every route ([`access::ROUTES`]).
+    pub gate: Arc<Gate>,
+    /// How the keys are read again when they rotate.
+    pub reload_keys: ReloadKeys,
+    /// Origins whose pages may call from a browser (CORS); empty: none.
+    pub cors_origins: Arc<Vec<String>>,
 }
 
 /// Which routes a process serves: the `collector` role's, the `api`
@@ -69,143 +74,153 @@ pub fn router(state: AppState) -> Router {
     router_for(state, Surface::ALL)
 }
 
-/// The operator endpoints and the routes of `surface`.
+/// The operator endpoints and the routes of `surface`, behind the gate.
 pub fn router_for(state: AppState, surface: Surface) -> Router {
-    let ops = Router::new()
+    let doc = Arc::new(match openapi(surface) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "the API description does not match the route table");
+            serde_json::json!({ "error": e })
+        }
+    });
+    let mut r = Router::new()
         .route("/", get(index))
-        .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(state.clone());
-    let analyst = with_keys(
-        showrunner_warehouse::api::router(state.warehouse.clone()),
-        state.analyst_keys.clone(),
-        "analyst",
-    );
-    let app = app_router(state.recommender.clone(), state.app_keys.clone());
-    let mut r = ops;
-    if surface.collector {
-        r = r.merge(collector::router(state.collector));
-    }
-    if surface.api {
-        r = r.merge(analyst).merge(app);
-    }
-    r
-}
-
-/// The recommender's API behind app keys (also what `bench recommend` loads).
-pub fn app_router(
-    recommender: showrunner_recommender::serve::ServeState,
-    keys: Arc<Vec<String>>,
-) -> Router {
-    with_keys(
-        showrunner_recommender::serve::router(recommender),
-        keys,
-        "app",
-    )
-}
-
-/// `router` with every route behind `Authorization: Bearer <key>` of `keys`
-/// (`who` names the kind of key in the 401 answer).
-fn with_keys(router: Router, keys: Arc<Vec<String>>, who: &'static str) -> Router {
-    router.route_layer(middleware::from_fn_with_state((keys, who), require_key))
-}
-
-/// Lets a request through only with `Authorization: Bearer <key>` of `keys`.
-async fn require_key(
-    State((keys, who)): State<(Arc<Vec<String>>, &'static str)>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if collector::bearer_ok(req.headers(), &keys) {
-        return next.run(req).await;
-    }
-    showrunner_web::Refusal::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        format!("missing or unknown key (Authorization: Bearer <{who} key>)"),
-    )
-    .into_response()
-}
-
-/// A router with only `/metrics` (the ingest worker's counters) and
-/// `/healthz`, for `showrunner ingest --metrics-bind`.
-pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
+        .route("/v1/admin/keys/reload", post(reload_keys))
+        .with_state(state.clone())
         .route(
-            "/metrics",
+            "/openapi.json",
             get(move || {
-                let metrics = metrics.clone();
-                async move {
-                    let mut out = String::new();
-                    metrics.render(&mut out);
-                    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
-                }
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
             }),
         )
-}
-
-async fn readyz(State(st): State<AppState>) -> Response {
-    if collector::ready(&st.collector).await {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "nats unreachable\n").into_response()
+        .merge(showrunner_web::ops::router(state.ops.clone()))
+        .fallback(not_found);
+    if surface.collector {
+        r = r.merge(collector::router(state.collector.clone()));
     }
+    if surface.api {
+        r = r
+            .merge(showrunner_warehouse::api::router(state.warehouse.clone()))
+            .merge(showrunner_recommender::serve::router(
+                state.recommender.clone(),
+            ));
+    }
+    let r = showrunner_web::access::guard(r, state.gate.clone());
+    let r = showrunner_web::telemetry::track(r, state.ops.telemetry().http().clone());
+    with_cors(r, &state.cors_origins)
 }
 
-async fn metrics(State(st): State<AppState>) -> Response {
-    let mut out = String::new();
-    st.metrics.render(&mut out);
-    let lags = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-        let stream = st
-            .collector
-            .js
-            .get_stream(&st.collector.streams.events)
-            .await
-            .ok()?;
-        let ingest = stream.consumer_info(&st.ingest_durable).await.ok();
-        let clickhouse = stream.consumer_info(&st.clickhouse_durable).await.ok();
-        Some((ingest, clickhouse))
-    })
-    .await
-    .ok()
-    .flatten();
-    let (ingest, clickhouse) = lags.unwrap_or((None, None));
-    for (info, name, help) in [
-        (
-            ingest,
-            "showrunner_ingest_lag_messages",
-            "messages in the event stream not yet committed to the lake (pending + unacked)",
-        ),
-        (
-            clickhouse,
-            "showrunner_clickhouse_lag_messages",
-            "messages in the event stream not yet inserted into ClickHouse (pending + unacked)",
-        ),
-    ] {
-        if let Some(info) = info {
-            render_gauge(
-                &mut out,
-                name,
-                help,
-                (info.num_pending + info.num_ack_pending as u64) as f64,
-            );
+/// The app's own routes, described (the rest come from each crate).
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Showrunner",
+        description = "Events in; metrics, SQL and recommendations out. Errors answer one body, `{\"error\": {\"code\", \"message\", \"field\"}}`; `code` is stable."
+    ),
+    paths(index, reload_keys, openapi_json),
+    components(schemas(ErrorBody, ErrorDetail, KeysReloaded))
+)]
+struct AppApi;
+
+/// This description (OpenAPI 3.1).
+#[utoipa::path(get, path = "/openapi.json", tag = "operators",
+    responses((status = 200, description = "the description", body = Object)))]
+#[allow(dead_code)] // described here; served by `router_for`'s closure
+async fn openapi_json() {}
+
+/// The description of what a process of `surface` serves: every route's
+/// parameters, bodies and answers, with the gate's rules from
+/// [`access::ROUTES`] (bearer keys, roles, 401/403/429), as JSON.
+pub fn openapi(surface: Surface) -> Result<serde_json::Value, String> {
+    openapi_doc(surface).and_then(|d| serde_json::to_value(d).map_err(|e| e.to_string()))
+}
+
+/// [`openapi`] as utoipa's document.
+pub fn openapi_doc(surface: Surface) -> Result<utoipa::openapi::OpenApi, String> {
+    let mut doc = AppApi::openapi();
+    doc.merge(showrunner_web::ops::OpsApi::openapi());
+    if surface.collector {
+        doc.merge(collector::CollectorApi::openapi());
+    }
+    if surface.api {
+        doc.merge(showrunner_warehouse::api::WarehouseApi::openapi());
+        doc.merge(showrunner_recommender::serve::ServeApi::openapi());
+    }
+    showrunner_web::openapi::apply_access(&mut doc, access::ROUTES)?;
+    Ok(doc)
+}
+
+/// A path no route matches: the one error body.
+async fn not_found(uri: axum::http::Uri) -> Refusal {
+    Refusal::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route {} (see /openapi.json)", uri.path()),
+    )
+}
+
+/// The recommender's API behind `gate` (also what `bench recommend` loads).
+pub fn app_router(
+    recommender: showrunner_recommender::serve::ServeState,
+    gate: Arc<Gate>,
+) -> Router {
+    showrunner_web::access::guard(showrunner_recommender::serve::router(recommender), gate)
+}
+
+/// `router` answering browsers of `origins` (the gate's refusals
+/// included, so a page can read why); origins were checked when the
+/// config was read.
+fn with_cors(router: Router, origins: &[String]) -> Router {
+    match showrunner_web::cors::layer(origins, &[Method::GET, Method::POST]) {
+        Ok(Some(cors)) => router.layer(cors),
+        Ok(None) => router,
+        Err(e) => {
+            tracing::error!(error = %e, "CORS origins refused; no origin allowed");
+            router
         }
     }
-    st.recommender.render_metrics(&mut out);
-    let up = f64::from(u8::from(
-        st.collector.client.connection_state() == async_nats::connection::State::Connected,
-    ));
-    render_gauge(
-        &mut out,
-        "showrunner_nats_up",
-        "1 when connected to NATS",
-        up,
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
+/// The answer of a key reload.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct KeysReloaded {
+    /// How many keys are in place now.
+    pub keys: usize,
+}
+
+/// Reads the keys again and puts them in place; the old ones stay when
+/// the new ones are refused.
+pub fn reload_keys_now(st: &AppState) -> Result<KeysReloaded, String> {
+    let ring = (st.reload_keys)()?;
+    let keys = ring.len();
+    st.gate.keys().replace(ring);
+    tracing::info!(keys, "keys reloaded");
+    Ok(KeysReloaded { keys })
+}
+
+/// Reads the keys again from the configuration (as `SIGHUP` does); the old
+/// ones stay when the new ones are refused.
+#[utoipa::path(post, path = "/v1/admin/keys/reload", tag = "operators",
+    responses(
+        (status = 200, description = "the new keys are in place", body = KeysReloaded),
+        (status = 422, description = "the configuration's keys were refused; the old ones stay (code `keys_refused`)", body = ErrorBody),
+    ))]
+async fn reload_keys(State(st): State<AppState>) -> Response {
+    match reload_keys_now(&st) {
+        Ok(r) => Json(r).into_response(),
+        Err(message) => Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "keys_refused",
+            format!("the keys were not reloaded (the old ones stay): {message}"),
+        )
+        .into_response(),
+    }
+}
+
+/// The index page: what this server offers.
+#[utoipa::path(get, path = "/", tag = "operators",
+    responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
 async fn index() -> Html<&'static str> {
     Html(include_str!("index.html"))
 }

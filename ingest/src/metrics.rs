@@ -1,10 +1,11 @@
-//! Counters of the collector and ingest, rendered in Prometheus text format.
+//! Counters of the collector and ingest, and the ingest consumer's lag:
+//! a [`Collector`] registered with the process's telemetry.
 
-use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use showrunner_bus::sink::Counters;
+use showrunner_web::telemetry::{Collector, DescriptorEncoder, counter, gauge};
 
 /// Process-wide ingest counters (monotonic unless noted).
 #[derive(Debug, Default)]
@@ -31,75 +32,71 @@ impl Metrics {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
+}
 
-    /// Appends the counters in Prometheus text format.
-    pub fn render(&self, out: &mut String) {
+impl Collector for Metrics {
+    /// The counters and the ingest consumer's lag, read at each scrape.
+    fn encode(&self, mut e: DescriptorEncoder) -> std::fmt::Result {
         let rows: [(&str, &str, &AtomicU64); 10] = [
             (
-                "showrunner_events_accepted_total",
+                "showrunner_events_accepted",
                 "events accepted by the collector",
                 &self.events_accepted,
             ),
             (
-                "showrunner_events_rejected_total",
+                "showrunner_events_rejected",
                 "events refused by the collector",
                 &self.events_rejected,
             ),
             (
-                "showrunner_events_ingested_total",
+                "showrunner_events_ingested",
                 "events committed to the Parquet lake",
                 &self.events_ingested,
             ),
             (
-                "showrunner_events_duplicate_total",
+                "showrunner_events_duplicate",
                 "redelivered events already in the lake, not written again",
                 &self.events_duplicate,
             ),
             (
-                "showrunner_events_deadlettered_total",
+                "showrunner_events_deadlettered",
                 "invalid events sent to the dead-letter stream",
                 &self.sink.deadlettered,
             ),
             (
-                "showrunner_events_expired_total",
+                "showrunner_events_expired",
                 "events left unacked and unwritten because their batch outlived half the ack wait (redelivered later)",
                 &self.sink.left,
             ),
             (
-                "showrunner_ingest_batches_total",
+                "showrunner_ingest_batches",
                 "ingest batches committed and acked",
                 &self.sink.batches,
             ),
             (
-                "showrunner_ingest_retries_total",
+                "showrunner_ingest_retries",
                 "lake writes that failed and were retried",
                 &self.sink.retries,
             ),
             (
-                "showrunner_ingest_files_total",
+                "showrunner_ingest_files",
                 "Parquet files committed",
                 &self.files,
             ),
             (
-                "showrunner_ingest_bytes_total",
+                "showrunner_ingest_bytes",
                 "Parquet bytes committed",
                 &self.bytes,
             ),
         ];
         for (name, help, v) in rows {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Ordering::Relaxed)
-            );
+            counter(&mut e, name, help, v.load(Ordering::Relaxed))?;
         }
+        gauge(
+            &mut e,
+            "showrunner_ingest_lag_messages",
+            "messages of the event stream the ingest consumer has not committed yet (pending + unacknowledged, asked from NATS every second by the ingest role)",
+            Counters::get(&self.sink.lag) as f64,
+        )
     }
-}
-
-/// Appends one gauge in Prometheus text format.
-pub fn render_gauge(out: &mut String, name: &str, help: &str, value: f64) {
-    let _ = writeln!(
-        out,
-        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-    );
 }

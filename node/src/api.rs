@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use showrunner_bus::{self as nats, StreamSettings};
-use showrunner_dashboard::{AppState, Surface};
+use showrunner_dashboard::{AppState, ReloadKeys, Surface};
 use showrunner_events::{Limits, Validator};
-use showrunner_ingest::collector::CollectorState;
+use showrunner_ingest::collector::{self, CollectorState};
 use showrunner_ingest::metrics::Metrics;
-use showrunner_recommender::serve::{ServeState, live, users::Users};
+use showrunner_recommender::serve::{ServeCollector, ServeState, live, users::Users};
 use showrunner_warehouse::api::{ApiState, QueryLimits};
 use showrunner_warehouse::clickhouse::ClickHouseEngine;
+use showrunner_web::limit::{Limiter, RateLimits};
+use showrunner_web::{Gate, Keys, Ops, Telemetry};
 use tokio::task::JoinHandle;
 
 use crate::stop::Stop;
@@ -32,18 +34,14 @@ pub struct ApiSettings {
     pub lake: PathBuf,
     /// Event rules of the collector.
     pub limits: Limits,
-    /// Keys of `POST /v1/events`.
-    pub ingest_keys: Vec<String>,
-    /// Keys of the analysts' API.
-    pub analyst_keys: Vec<String>,
-    /// Keys of the apps' API.
-    pub app_keys: Vec<String>,
+    /// The keys in use (shared: rotation replaces them).
+    pub keys: Keys,
+    /// Rate limits of each role, per key.
+    pub rate_limits: RateLimits,
+    /// Reads the keys again (`POST /v1/admin/keys/reload`, `SIGHUP`).
+    pub reload_keys: ReloadKeys,
     /// Origins whose pages may post events from a browser (CORS).
     pub cors_origins: Vec<String>,
-    /// The ingest durable whose lag `/metrics` reports.
-    pub ingest_durable: String,
-    /// The ClickHouse sink's durable (its lag too, when it exists).
-    pub clickhouse_durable: String,
     /// Limits of analysts' queries.
     pub query: QueryLimits,
     /// `engine=clickhouse` on the metrics API, when configured.
@@ -57,8 +55,15 @@ pub struct ApiSettings {
 /// Builds the app state: a NATS client that connects (and reconnects) in
 /// the background, stream creation retried until NATS answers, and — for
 /// the `api` role — the recommender's users and model from the lake,
-/// followed live.
-pub async fn state(s: &ApiSettings, metrics: Arc<Metrics>, api: bool) -> Result<AppState> {
+/// followed live. The serving and query figures are registered with
+/// `telemetry`, and `/readyz` checks NATS (and, for `api`, the lake and
+/// the model).
+pub async fn state(
+    s: &ApiSettings,
+    telemetry: &Telemetry,
+    metrics: Arc<Metrics>,
+    api: bool,
+) -> Result<AppState> {
     let client = nats::connect_lazy(&s.nats_url).await?;
     let js = nats::context(client.clone(), Duration::from_secs(5), 8_192);
     {
@@ -90,27 +95,121 @@ pub async fn state(s: &ApiSettings, metrics: Arc<Metrics>, api: bool) -> Result<
     if let Some(engine) = &s.clickhouse {
         warehouse = warehouse.with_clickhouse(engine.clone());
     }
-    Ok(AppState {
-        collector: CollectorState {
-            client,
-            js,
-            validator: Arc::new(Validator::new(s.limits.clone())),
-            ingest_keys: Arc::new(s.ingest_keys.clone()),
-            metrics: metrics.clone(),
-            streams: s.streams.clone(),
-            cors_origins: Arc::new(s.cors_origins.clone()),
-        },
-        ingest_durable: s.ingest_durable.clone(),
-        clickhouse_durable: s.clickhouse_durable.clone(),
+    let collector = CollectorState {
+        client,
+        js,
+        validator: Arc::new(Validator::new(s.limits.clone())),
         metrics,
+        streams: s.streams.clone(),
+    };
+    telemetry.register_collector(collector::NatsUp(collector.client.clone()));
+    let mut ops = Ops::new(telemetry.clone()).check("nats", true, {
+        let c = collector.clone();
+        move || {
+            let c = c.clone();
+            async move {
+                if collector::ready(&c).await {
+                    Ok(format!("connected; stream {} reachable", c.streams.events))
+                } else {
+                    Err(format!(
+                        "NATS unreachable or stream {} missing",
+                        c.streams.events
+                    ))
+                }
+            }
+        }
+    });
+    if api {
+        warehouse = warehouse.with_telemetry(telemetry);
+        telemetry.register_collector(ServeCollector(recommender.clone()));
+        ops = ops
+            .check("lake", true, {
+                let lake = s.lake.clone();
+                move || lake_readable(lake.clone())
+            })
+            .check("model", false, {
+                let r = recommender.clone();
+                move || {
+                    let r = r.clone();
+                    async move {
+                        r.model()
+                            .map(|m| format!("serving version {}", m.version()))
+                            .ok_or_else(|| {
+                                format!("no model published under {}", r.models_dir.display())
+                            })
+                    }
+                }
+            });
+    }
+    Ok(AppState {
+        collector,
+        ops,
         warehouse,
-        analyst_keys: Arc::new(s.analyst_keys.clone()),
         recommender,
-        app_keys: Arc::new(s.app_keys.clone()),
+        gate: Arc::new(Gate::new(
+            showrunner_dashboard::access::ROUTES,
+            s.keys.clone(),
+            Limiter::new(s.rate_limits),
+        )),
+        reload_keys: checked_reload(s.reload_keys.clone(), s.bind.clone()),
+        cors_origins: Arc::new(s.cors_origins.clone()),
     })
 }
 
-/// Binds `addr` and serves `surface` of `state` until `stop`.
+/// Whether the lake's directory can be listed (one not created yet is an
+/// empty lake: ingest creates it).
+async fn lake_readable(lake: PathBuf) -> showrunner_web::ops::Outcome {
+    match tokio::fs::read_dir(&lake).await {
+        Ok(_) => Ok(format!("{} readable", lake.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(format!("{} empty (not created yet)", lake.display()))
+        }
+        Err(e) => Err(format!("{}: {e}", lake.display())),
+    }
+}
+
+/// `reload`, refusing the development keys where `bind` is not loopback.
+fn checked_reload(reload: ReloadKeys, bind: String) -> ReloadKeys {
+    Arc::new(move || {
+        let ring = reload()?;
+        if let Ok(addr) = bind.parse::<SocketAddr>() {
+            ring.check_bind(addr)?;
+        }
+        Ok(ring)
+    })
+}
+
+/// Reloads the keys on each `SIGHUP` until `stop`.
+fn reload_on_hangup(state: AppState, stop: &Stop) {
+    let stopped = stop.stopped();
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!(
+                "SIGHUP cannot be watched; keys reload by POST /v1/admin/keys/reload only"
+            );
+            return;
+        };
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return,
+                got = hup.recv() => {
+                    if got.is_none() {
+                        return;
+                    }
+                    if let Err(e) = showrunner_dashboard::reload_keys_now(&state) {
+                        tracing::warn!(error = %e, "SIGHUP: the keys were not reloaded; the old ones stay");
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Binds `addr` and serves `surface` of `state` until `stop` (keys reload
+/// on `SIGHUP`). The development keys are refused unless `addr` is a
+/// loopback address.
 pub async fn serve(
     addr: &str,
     state: AppState,
@@ -121,8 +220,17 @@ pub async fn serve(
         addr: addr.to_owned(),
         source,
     };
+    if let Ok(want) = addr.parse::<SocketAddr>() {
+        state
+            .gate
+            .keys()
+            .current()
+            .check_bind(want)
+            .map_err(Error::Keys)?;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(http)?;
     let local = listener.local_addr().map_err(http)?;
+    reload_on_hangup(state.clone(), stop);
     let app = showrunner_dashboard::router_for(state, surface);
     let shutdown = stop.stopped();
     let addr = addr.to_owned();

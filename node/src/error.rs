@@ -21,6 +21,9 @@ pub enum Error {
     /// Training or loading the recommender failed.
     #[error(transparent)]
     Recommender(#[from] showrunner_recommender::Error),
+    /// The keys cannot be served here (development keys off loopback).
+    #[error("{0}")]
+    Keys(String),
     /// The HTTP listener could not be bound or failed.
     #[error("http {addr}: {source}")]
     Http {

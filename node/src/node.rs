@@ -13,6 +13,8 @@ use showrunner_events::Validator;
 use showrunner_ingest::consumer::{self, IngestReport, IngestSettings};
 use showrunner_ingest::metrics::Metrics;
 use showrunner_ingest::sinks::clickhouse::sink::{self, SinkReport, SinkSettings};
+use showrunner_web::Telemetry;
+use showrunner_web::telemetry::Durations;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, ApiSettings};
@@ -53,6 +55,10 @@ pub struct Node {
     stop: Stop,
     /// Counters of the collector and ingest.
     pub metrics: Arc<Metrics>,
+    /// The process's telemetry: every role registers its own figures.
+    pub telemetry: Telemetry,
+    /// How long each periodic job's runs took, by role.
+    jobs: Durations,
     started: Roles,
     ingest: Option<JoinHandle<showrunner_ingest::Result<IngestReport>>>,
     clickhouse: Option<(JoinHandle<showrunner_ingest::Result<()>>, Arc<SinkReport>)>,
@@ -95,10 +101,19 @@ impl Node {
 
     /// A node with no role started yet.
     pub fn new(settings: NodeSettings, stop: Stop) -> Node {
+        let telemetry = Telemetry::new();
+        let metrics = Arc::new(Metrics::default());
+        telemetry.register_collector(metrics.clone());
+        let jobs = telemetry.durations(
+            "showrunner_job_duration_seconds",
+            "time one run of a periodic job took (materializer, trainer — the recommender's training —, compactor), failures included",
+        );
         Node {
             settings,
             stop,
-            metrics: Arc::default(),
+            metrics,
+            telemetry,
+            jobs,
             started: Roles::default(),
             ingest: None,
             clickhouse: None,
@@ -136,7 +151,13 @@ impl Node {
                 collector: roles.has(Role::Collector),
                 api: roles.has(Role::Api),
             };
-            let state = api::state(&self.settings.api, self.metrics.clone(), surface.api).await?;
+            let state = api::state(
+                &self.settings.api,
+                &self.telemetry,
+                self.metrics.clone(),
+                surface.api,
+            )
+            .await?;
             self.http =
                 Some(api::serve(&self.settings.api.bind, state, surface, &self.stop).await?);
             tracing::info!(roles = %roles, addr = ?self.addr(), "http roles started");
@@ -225,6 +246,7 @@ impl Node {
     fn start_clickhouse(&mut self) {
         let (s, stop) = (self.settings.clone(), self.stop.stopped());
         let report = Arc::new(SinkReport::default());
+        self.telemetry.register_collector(report.clone());
         let r = report.clone();
         let task = tokio::spawn(async move {
             let client = nats::connect(&s.ingest.nats_url, Duration::from_secs(10)).await?;
@@ -289,7 +311,7 @@ impl Node {
         });
     }
 
-    fn periodic<F, Fut>(&mut self, name: &'static str, every: Duration, job: F)
+    fn periodic<F, Fut>(&mut self, name: &'static str, every: Duration, mut job: F)
     where
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = Result<()>> + Send,
@@ -298,8 +320,17 @@ impl Node {
             tracing::info!(role = name, "period 0: the role does nothing");
             return;
         }
+        let durations = self.jobs.clone();
         self.timers
-            .push(timer::every(name, every, self.stop.clone(), job));
+            .push(timer::every(name, every, self.stop.clone(), move || {
+                let (run, durations) = (job(), durations.clone());
+                async move {
+                    let started = std::time::Instant::now();
+                    let r = run.await;
+                    durations.observe(name, started.elapsed().as_secs_f64());
+                    r
+                }
+            }));
     }
 
     /// Waits for every role to end (they end once stopped; ingest and the

@@ -37,6 +37,23 @@ impl Harness {
         self.dir.path().join("lake")
     }
 
+    /// A configuration file in the harness's dir holding these keys
+    /// (id, role, key) as the configuration holds them — their hashes —
+    /// and `extra` TOML; its path, for `SHOWRUNNER_CONFIG`.
+    pub fn config_with_keys(&self, keys: &[(&str, &str, &str)], extra: &str) -> String {
+        let mut text = String::new();
+        for (id, role, key) in keys {
+            text.push_str(&format!(
+                "[[http.keys]]\nid = \"{id}\"\nroles = [\"{role}\"]\nhash = \"{}\"\n\n",
+                showrunner_web::keys::hash_key(key)
+            ));
+        }
+        text.push_str(extra);
+        let path = self.dir.path().join("showrunner.toml");
+        std::fs::write(&path, text).expect("config");
+        path.to_str().expect("utf-8 path").to_owned()
+    }
+
     pub async fn js(&self) -> (async_nats::Client, async_nats::jetstream::Context) {
         let client = nats::connect(&self.url(), Duration::from_secs(10))
             .await
@@ -298,4 +315,65 @@ impl std::ops::DerefMut for ClickHouse {
     fn deref_mut(&mut self) -> &mut LocalClickHouse {
         &mut self.server
     }
+}
+
+/// A `/metrics` text parsed by the Prometheus client library's OpenMetrics
+/// parser (Python `prometheus_client`, installed by the test command; it
+/// refuses any text that breaks the format): each sample as
+/// `name{label="value",…}` (labels sorted; bare `name` without labels) →
+/// its value.
+pub fn parse_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
+    use std::io::Write;
+    const PARSE: &str = r#"
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+out = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        out.append([s.name, s.labels, s.value])
+print(json.dumps(out))
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", PARSE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("parser");
+    assert!(
+        out.status.success(),
+        "the OpenMetrics parser refused /metrics (pip install prometheus-client==0.26.0): {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples: Vec<(String, std::collections::BTreeMap<String, String>, f64)> =
+        serde_json::from_slice(&out.stdout).expect("json");
+    samples
+        .into_iter()
+        .map(|(name, labels, value)| {
+            let key = if labels.is_empty() {
+                name
+            } else {
+                let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+                format!("{name}{{{}}}", l.join(","))
+            };
+            (key, value)
+        })
+        .collect()
+}
+
+/// `GET url`'s body as text (a `/metrics` page, say).
+pub async fn get_text(url: &str) -> String {
+    reqwest::get(url)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text")
 }

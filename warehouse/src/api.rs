@@ -23,13 +23,15 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use showrunner_events::Family;
 use showrunner_lake::Layout;
 use showrunner_lake::listing::{self, Signature};
-use showrunner_web::{ApiError, Query, QueryFields};
+use showrunner_web::telemetry::Durations;
+use showrunner_web::{ApiError, ErrorBody, Query, QueryFields, Telemetry};
 use tokio::sync::Mutex;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::clickhouse::ClickHouseEngine;
 use crate::error::{Error, Result};
@@ -54,6 +56,8 @@ pub struct ApiState {
     limits: QueryLimits,
     cached: Arc<Mutex<Option<(Signature, Lake)>>>,
     clickhouse: Option<ClickHouseEngine>,
+    /// How long each answered query took, by metric name (`sql` for SQL).
+    queries: Durations,
 }
 
 /// What the player and billing files of the lake look like (the
@@ -71,7 +75,18 @@ impl ApiState {
             limits,
             cached: Arc::new(Mutex::new(None)),
             clickhouse: None,
+            queries: Durations::default(),
         }
+    }
+
+    /// Reports query durations into `telemetry`
+    /// (`showrunner_query_duration_seconds{what}`).
+    pub fn with_telemetry(mut self, telemetry: &Telemetry) -> Self {
+        self.queries = telemetry.durations(
+            "showrunner_query_duration_seconds",
+            "time to answer a metric (by name) or an SQL query (`sql`) through the API, rows included",
+        );
+        self
     }
 
     /// Also answers `engine=clickhouse`, from this server.
@@ -173,26 +188,83 @@ fn error(e: &Error) -> Response {
     showrunner_web::error_response(e)
 }
 
-async fn list() -> Json<Value> {
-    Json(json!({
-        "metrics": metrics::METRICS.iter().map(|m| json!({
-            "name": m.name,
-            "summary": m.summary,
-            "monthly_only": m.source == metrics::Source::Monthly,
-            "breakdowns": m.dims,
-            "by_currency": m.by_currency(),
-        })).collect::<Vec<_>>()
-    }))
+/// `GET /v1/metrics`: every metric the API computes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MetricList {
+    /// The metrics, in the contract's order.
+    pub metrics: Vec<MetricInfo>,
+}
+
+/// One metric of the list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MetricInfo {
+    /// Its name (`GET /v1/metrics/{name}`).
+    pub name: String,
+    /// Its one-line definition.
+    pub summary: String,
+    /// Computed per month only (`bucket` is ignored).
+    pub monthly_only: bool,
+    /// The breakdowns it accepts in `by`.
+    pub breakdowns: Vec<String>,
+    /// Broken down by currency first (money).
+    pub by_currency: bool,
+}
+
+/// The answer of a metric: what was computed, and its rows.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MetricAnswer {
+    /// The metric's name.
+    pub metric: String,
+    /// The parameters it was computed for (`from`, `to`, `bucket`, `by`),
+    /// after the metric's own rules (a monthly metric's bucket is `month`).
+    #[schema(value_type = Object)]
+    pub params: Value,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, each a value per column (numbers, strings, null).
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// The answer of an SQL query.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SqlAnswer {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, each a value per column.
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// Every metric: name, definition, breakdowns.
+#[utoipa::path(get, path = "/v1/metrics", tag = "analysts",
+    responses((status = 200, description = "the metrics", body = MetricList)))]
+async fn list() -> Json<MetricList> {
+    Json(MetricList {
+        metrics: metrics::METRICS
+            .iter()
+            .map(|m| MetricInfo {
+                name: m.name.to_owned(),
+                summary: m.summary.to_owned(),
+                monthly_only: m.source == metrics::Source::Monthly,
+                breakdowns: m.dims.iter().map(|d| (*d).to_owned()).collect(),
+                by_currency: m.by_currency(),
+            })
+            .collect(),
+    })
 }
 
 /// Query of `GET /v1/metrics/{name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MetricQuery {
+    /// First day, inclusive (`YYYY-MM-DD`).
     from: Option<String>,
+    /// Last day, exclusive (`YYYY-MM-DD`).
     to: Option<String>,
+    /// `hour`, `day` (default), `week` or `month`.
     bucket: Option<String>,
-    /// Breakdowns, comma-separated.
+    /// Breakdowns, comma-separated (the metric's `breakdowns`).
     by: Option<String>,
+    /// `json` (default) or `csv`.
     format: Option<String>,
     /// `datafusion` (default) or `clickhouse`.
     engine: Option<String>,
@@ -202,6 +274,20 @@ impl QueryFields for MetricQuery {
     const FIELDS: &'static [&'static str] = &["from", "to", "bucket", "by", "format", "engine"];
 }
 
+/// One metric over the lake (or ClickHouse), by time bucket and breakdowns.
+#[utoipa::path(get, path = "/v1/metrics/{name}", tag = "analysts",
+    params(("name" = String, Path, description = "the metric's name"), MetricQuery),
+    responses(
+        (status = 200, description = "the metric's rows", content(
+            (MetricAnswer = "application/json"),
+            (String = "text/csv"))),
+        (status = 400, description = "a bad parameter (`field` names it)", body = ErrorBody),
+        (status = 404, description = "no such metric (code `unknown_metric`)", body = ErrorBody),
+        (status = 408, description = "over the query time limit (code `timeout`)", body = ErrorBody),
+        (status = 422, description = "over the query memory limit (code `memory_limit`)", body = ErrorBody),
+        (status = 500, description = "the lake could not be read (code `internal`)", body = ErrorBody),
+        (status = 502, description = "ClickHouse failed (code `clickhouse_failed`)", body = ErrorBody),
+    ))]
 async fn metric(
     State(st): State<ApiState>,
     Path(name): Path<String>,
@@ -223,11 +309,10 @@ async fn metric(
         };
         let csv = format_is_csv(q.format.as_deref())?;
         metrics::render(m, &p)?; // refuse bad parameters before touching the lake
-        let head = json!({ "metric": m.name, "params": m.effective(&p) });
-        match q.engine.as_deref() {
+        let (columns, rows) = match q.engine.as_deref() {
             None | Some("datafusion") => {
                 let lake = st.lake().await?;
-                answer(&st, metrics::compute(&lake, m, &p), csv, head).await
+                answer(&st, m.name, metrics::compute(&lake, m, &p)).await?
             }
             Some("clickhouse") => {
                 let ch = st.clickhouse.as_ref().ok_or_else(|| {
@@ -236,24 +321,51 @@ async fn metric(
                             .into(),
                     )
                 })?;
-                answer(&st, ch.compute(m, &p), csv, head).await
+                answer(&st, m.name, ch.compute(m, &p)).await?
             }
-            Some(other) => Err(Error::BadRequest(format!(
-                "unknown engine `{other}` (expected datafusion or clickhouse)"
-            ))),
+            Some(other) => {
+                return Err(Error::BadRequest(format!(
+                    "unknown engine `{other}` (expected datafusion or clickhouse)"
+                )));
+            }
+        };
+        if csv {
+            return Ok(csv_response(&columns, &rows));
         }
+        Ok(Json(MetricAnswer {
+            metric: m.name.to_owned(),
+            params: serde_json::to_value(m.effective(&p))
+                .map_err(|e| Error::Output(e.to_string()))?,
+            columns,
+            rows,
+        })
+        .into_response())
     };
     run.await.unwrap_or_else(|e| error(&e))
 }
 
 /// Body of `POST /v1/sql`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SqlRequest {
+    /// One read-only statement (`SELECT`, `WITH`, `SHOW`, `DESCRIBE`).
     sql: String,
+    /// `json` (default) or `csv`.
     format: Option<String>,
 }
 
+/// Read-only SQL over the lake's tables and projections.
+#[utoipa::path(post, path = "/v1/sql", tag = "analysts",
+    request_body(content = SqlRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "the query's rows", content(
+            (SqlAnswer = "application/json"),
+            (String = "text/csv"))),
+        (status = 400, description = "not JSON, not read-only, or not valid SQL (`field` is `sql`)", body = ErrorBody),
+        (status = 408, description = "over the query time limit (code `timeout`)", body = ErrorBody),
+        (status = 422, description = "over the query memory limit (code `memory_limit`)", body = ErrorBody),
+        (status = 500, description = "the lake could not be read (code `internal`)", body = ErrorBody),
+    ))]
 async fn sql(State(st): State<ApiState>, body: axum::body::Bytes) -> Response {
     let run = async {
         // JSON whatever the content type says (`curl -d` sends a form type)
@@ -269,30 +381,38 @@ async fn sql(State(st): State<ApiState>, body: axum::body::Bytes) -> Response {
             },
         )
         .await?;
-        answer(&st, crate::query::run(&lake, &req.sql), csv, json!({})).await
+        let (columns, rows) = answer(&st, "sql", crate::query::run(&lake, &req.sql)).await?;
+        if csv {
+            return Ok(csv_response(&columns, &rows));
+        }
+        Ok(Json(SqlAnswer { columns, rows }).into_response())
     };
     run.await.unwrap_or_else(|e| error(&e))
 }
 
-/// Runs a query within the time limit; answers CSV, or `head` (a JSON
-/// object) with `columns` and `rows` added.
+/// Runs a query within the time limit (timed as `what`); its columns and
+/// rows.
 async fn answer(
     st: &ApiState,
+    what: &str,
     query: impl std::future::Future<Output = Result<(Vec<String>, Vec<arrow_array::RecordBatch>)>>,
-    csv: bool,
-    mut head: Value,
-) -> Result<Response> {
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    let started = std::time::Instant::now();
     let (columns, batches) = tokio::time::timeout(st.limits.timeout, query)
         .await
         .map_err(|_| Error::Timeout(st.limits.timeout))??;
     let rows = output::rows(&batches)?;
-    if csv {
-        return Ok(csv_response(&columns, &rows));
-    }
-    head["columns"] = json!(columns);
-    head["rows"] = json!(rows);
-    Ok(Json(head).into_response())
+    st.queries.observe(what, started.elapsed().as_secs_f64());
+    Ok((columns, rows))
 }
+
+/// The warehouse's routes, described.
+#[derive(OpenApi)]
+#[openapi(
+    paths(list, metric, sql),
+    components(schemas(MetricList, MetricInfo, MetricAnswer, SqlAnswer, SqlRequest))
+)]
+pub struct WarehouseApi;
 
 fn format_is_csv(f: Option<&str>) -> Result<bool> {
     match f {

@@ -4,8 +4,11 @@
 //! publishes the valid ones with `Nats-Msg-Id = event_id` and answers only
 //! after JetStream acked them. Status codes:
 //! 200 all accepted, 207 some refused, 400 none accepted or unparseable,
-//! 401 bad ingest key, 413 over the size limits, 503 (+ `Retry-After`) when
+//! 413 over the size limits, 503 (+ `Retry-After`) when
 //! the stream cannot be reached — never a 2xx for an unstored event.
+//! Keys (role `ingest`), rate limits and CORS are the composed app's
+//! (`dashboard`): its gate answers 401/403/429 before the collector sees
+//! the request.
 
 pub mod response;
 
@@ -16,16 +19,17 @@ use async_nats::jetstream;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use showrunner_events::batch::parse_body;
 use showrunner_events::{SCHEMA_VERSION, Timestamp, Validator};
 
-use self::response::{EventResult, Refused, results_response};
+use self::response::{BadBatch, BatchAnswer, EventResult, Refused, results_response};
 use crate::metrics::Metrics;
 use crate::publish::{Outgoing, publish_each};
 use showrunner_bus::StreamSettings;
+use showrunner_web::ErrorBody;
 
 /// What the collector needs.
 #[derive(Clone)]
@@ -36,61 +40,37 @@ pub struct CollectorState {
     pub js: jetstream::Context,
     /// Event rules.
     pub validator: Arc<Validator>,
-    /// Accepted ingest keys (`Authorization: Bearer <key>`).
-    pub ingest_keys: Arc<Vec<String>>,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// Stream names.
     pub streams: StreamSettings,
-    /// Origins whose pages may post from a browser (CORS); empty: none.
-    pub cors_origins: Arc<Vec<String>>,
 }
 
-/// The collector's routes (with CORS for the configured origins; an
-/// origin that is not one was refused when the config was read).
+/// The collector's routes (no keys: the app's gate checks them).
 pub fn router(state: CollectorState) -> Router {
     let limit = state.validator.limits.max_batch_bytes;
-    let cors = showrunner_web::cors::layer(&state.cors_origins, &[axum::http::Method::POST]);
-    let r = Router::new()
+    Router::new()
         .route("/v1/events", post(post_events))
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(state);
-    match cors {
-        Ok(Some(cors)) => r.layer(cors),
-        Ok(None) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "collector CORS origins refused; no origin allowed");
-            r
-        }
-    }
+        .with_state(state)
 }
 
-/// Constant-time check of a bearer token against a set of keys.
-pub fn bearer_ok(headers: &HeaderMap, keys: &[String]) -> bool {
-    let Some(token) = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    keys.iter().any(|k| {
-        k.len() == token.len()
-            && k.bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    })
-}
-
+/// Stores a batch of events (a JSON array, or one JSON object a line).
+#[utoipa::path(post, path = "/v1/events", tag = "ingest",
+    request_body(description = "events as a JSON array (or NDJSON, one event a line); see docs/events.md",
+        content((Vec<Object> = "application/json"), (String = "application/x-ndjson"))),
+    responses(
+        (status = 200, description = "every event stored", body = BatchAnswer),
+        (status = 207, description = "some events stored, some refused (each result says which and why)", body = BatchAnswer),
+        (status = 400, description = "no event stored: each refused, or the body unreadable", body = BadBatch),
+        (status = 413, description = "too many events or bytes (code `payload_too_large`)", body = ErrorBody),
+        (status = 503, description = "the event stream is unreachable: nothing stored, retry with the same event ids",
+            body = BatchAnswer, headers(("Retry-After" = u64, description = "seconds"))),
+    ))]
 async fn post_events(
     State(st): State<CollectorState>,
-    headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    if !bearer_ok(&headers, &st.ingest_keys) {
-        return Refused::Unauthorized.into_response();
-    }
     let body = match body {
         Ok(b) => b,
         Err(r) => {
@@ -173,6 +153,31 @@ async fn post_events(
     results_response(status, results, None)
 }
 
+/// The collector's route, described.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(post_events),
+    components(schemas(BatchAnswer, EventResult, BadBatch))
+)]
+pub struct CollectorApi;
+
+/// `showrunner_nats_up`: 1 while the collector's client is connected to
+/// NATS, read at each scrape.
+#[derive(Debug)]
+pub struct NatsUp(pub async_nats::Client);
+
+impl showrunner_web::telemetry::Collector for NatsUp {
+    fn encode(&self, mut e: showrunner_web::telemetry::DescriptorEncoder) -> std::fmt::Result {
+        let up = self.0.connection_state() == async_nats::connection::State::Connected;
+        showrunner_web::telemetry::gauge(
+            &mut e,
+            "showrunner_nats_up",
+            "1 when connected to NATS",
+            f64::from(u8::from(up)),
+        )
+    }
+}
+
 /// True when NATS is connected and the event stream answers.
 pub async fn ready(st: &CollectorState) -> bool {
     if st.client.connection_state() != async_nats::connection::State::Connected {
@@ -203,22 +208,13 @@ mod tests {
             client,
             js,
             validator: Arc::new(Validator::default()),
-            ingest_keys: Arc::new(vec!["unit-test-key".into()]),
             metrics: Arc::new(Metrics::default()),
             streams: StreamSettings::default(),
-            cors_origins: Arc::new(vec!["https://watch.example.com".into()]),
         })
     }
 
-    async fn post(
-        app: Router,
-        key: Option<&str>,
-        body: &str,
-    ) -> (StatusCode, serde_json::Value, Option<String>) {
-        let mut req = Request::post("/v1/events");
-        if let Some(k) = key {
-            req = req.header("authorization", format!("Bearer {k}"));
-        }
+    async fn post(app: Router, body: &str) -> (StatusCode, serde_json::Value, Option<String>) {
+        let req = Request::post("/v1/events");
         let resp = app
             .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
             .await
@@ -246,105 +242,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn auth_is_checked_before_anything_else() {
-        let (s, body, _) = post(offline().await, None, "not even json").await;
-        assert_eq!(s, StatusCode::UNAUTHORIZED);
-        assert_eq!(body["error"]["code"], "unauthorized", "{body}");
-        assert_eq!(
-            post(offline().await, Some("unit-test-kez"), &valid())
-                .await
-                .0,
-            StatusCode::UNAUTHORIZED
-        );
-    }
-
-    #[tokio::test]
     async fn framing_and_validation_answer_without_nats() {
         assert_eq!(
-            post(offline().await, Some("unit-test-key"), "nope").await.0,
+            post(offline().await, "nope").await.0,
             StatusCode::BAD_REQUEST
         );
-        let (s, body, _) = post(
-            offline().await,
-            Some("unit-test-key"),
-            r#"[{"event_type":"seek"}]"#,
-        )
-        .await;
+        let (s, body, _) = post(offline().await, r#"[{"event_type":"seek"}]"#).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
         assert_eq!(body["results"][0]["status"], "rejected");
         let big = format!("[{}]", vec![valid(); 1001].join(","));
         assert_eq!(
-            post(offline().await, Some("unit-test-key"), &big).await.0,
+            post(offline().await, &big).await.0,
             StatusCode::PAYLOAD_TOO_LARGE
         );
     }
 
     #[tokio::test]
     async fn valid_events_are_never_acknowledged_without_the_stream() {
-        let (s, body, retry) = post(offline().await, Some("unit-test-key"), &valid()).await;
+        let (s, body, retry) = post(offline().await, &valid()).await;
         assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(retry.as_deref(), Some("1"));
         assert_eq!(body["results"][0]["status"], "unavailable");
         assert_eq!(body["accepted"], 0);
-    }
-
-    #[tokio::test]
-    async fn browsers_of_allowed_origins_pass_the_preflight_and_read_errors() {
-        use axum::http::header;
-        let preflight = |origin: &str| {
-            Request::builder()
-                .method("OPTIONS")
-                .uri("/v1/events")
-                .header(header::ORIGIN, origin)
-                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-                .header(
-                    header::ACCESS_CONTROL_REQUEST_HEADERS,
-                    "authorization,content-type",
-                )
-                .body(Body::empty())
-                .expect("request")
-        };
-        let r = offline()
-            .await
-            .oneshot(preflight("https://watch.example.com"))
-            .await
-            .expect("answer");
-        assert!(r.status().is_success(), "{}", r.status());
-        let h = r.headers();
-        assert_eq!(
-            h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-            "https://watch.example.com"
-        );
-        let methods = h[header::ACCESS_CONTROL_ALLOW_METHODS]
-            .to_str()
-            .expect("ascii");
-        assert!(methods.contains("POST"), "{methods}");
-        let allowed = h[header::ACCESS_CONTROL_ALLOW_HEADERS]
-            .to_str()
-            .expect("ascii")
-            .to_ascii_lowercase();
-        assert!(allowed.contains("authorization") && allowed.contains("content-type"));
-        // another origin gets no CORS header: the browser refuses it
-        let r = offline()
-            .await
-            .oneshot(preflight("https://evil.example.net"))
-            .await
-            .expect("answer");
-        assert!(
-            r.headers()
-                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-                .is_none()
-        );
-        // the page can read the error of a refused post
-        let req = Request::post("/v1/events")
-            .header(header::ORIGIN, "https://watch.example.com")
-            .body(Body::from("[]"))
-            .expect("request");
-        let r = offline().await.oneshot(req).await.expect("answer");
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-            "https://watch.example.com"
-        );
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use showrunner_events::FieldError;
 
 /// The outcome of one event of a request.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct EventResult {
     /// Position in the request.
     pub index: usize,
@@ -61,11 +61,26 @@ impl EventResult {
     }
 }
 
-#[derive(Serialize)]
-struct Body {
-    accepted: usize,
-    rejected: usize,
-    results: Vec<EventResult>,
+/// The answer of `POST /v1/events`: counts, and each event's outcome.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchAnswer {
+    /// Events stored.
+    pub accepted: usize,
+    /// Events refused for a rule.
+    pub rejected: usize,
+    /// Each event's outcome, in the request's order.
+    pub results: Vec<EventResult>,
+}
+
+/// The two bodies of a 400 (documentation only): every event refused
+/// ([`BatchAnswer`]), or a body that could not be read at all.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum BadBatch {
+    /// Every event was refused.
+    Refused(BatchAnswer),
+    /// The body was not a batch.
+    Unreadable(showrunner_web::ErrorBody),
 }
 
 /// A response listing per-event results.
@@ -78,7 +93,7 @@ pub fn results_response(
     let rejected = results.iter().filter(|r| r.status == "rejected").count();
     let mut r = (
         status,
-        Json(Body {
+        Json(BatchAnswer {
             accepted,
             rejected,
             results,
@@ -97,9 +112,6 @@ pub fn results_response(
 /// of `showrunner_web`.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
-    /// No ingest key, or an unknown one.
-    #[error("missing or invalid ingest key")]
-    Unauthorized,
     /// Too many events or bytes for one request.
     #[error("{0}")]
     TooLarge(String),
@@ -119,7 +131,6 @@ pub enum Refused {
 impl showrunner_web::ApiError for Refused {
     fn code(&self) -> &'static str {
         match self {
-            Refused::Unauthorized => "unauthorized",
             Refused::TooLarge(_) => "payload_too_large",
             Refused::Unreadable { .. } => "unreadable_body",
             Refused::BadBody(_) => "bad_body",
@@ -128,7 +139,6 @@ impl showrunner_web::ApiError for Refused {
 
     fn status(&self) -> StatusCode {
         match self {
-            Refused::Unauthorized => StatusCode::UNAUTHORIZED,
             Refused::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Refused::Unreadable { status, .. } => *status,
             Refused::BadBody(_) => StatusCode::BAD_REQUEST,

@@ -15,28 +15,27 @@ use tracing::{info, warn};
 
 use crate::serve::ServeState;
 
-/// Appends the followers' counters in Prometheus text format.
-pub fn render(state: &ServeState, out: &mut String) {
-    use std::fmt::Write;
+/// Writes the followers' counters (a part of [`super::ServeCollector`]).
+pub fn encode(
+    state: &ServeState,
+    e: &mut showrunner_web::telemetry::DescriptorEncoder,
+) -> std::fmt::Result {
     let live = state.users.live();
     for (name, help, v) in [
         (
-            "showrunner_recommender_live_events_total",
+            "showrunner_recommender_live_events",
             "watch and user events applied to serving's user state from the stream",
             &live.stats.applied,
         ),
         (
-            "showrunner_recommender_undecodable_total",
+            "showrunner_recommender_undecodable",
             "stream messages serving could not decode as events (skipped)",
             &live.stats.undecodable,
         ),
     ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-            v.load(Ordering::Relaxed)
-        );
+        showrunner_web::telemetry::counter(e, name, help, v.load(Ordering::Relaxed))?;
     }
+    Ok(())
 }
 
 /// Starts the followers of the watch and user families.

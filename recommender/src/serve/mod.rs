@@ -24,7 +24,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use showrunner_web::{Query, QueryFields};
+use showrunner_web::{ErrorBody, Query, QueryFields};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use showrunner_events::types::player::DeviceType;
 
@@ -60,28 +61,6 @@ impl ServeState {
             users: Arc::new(users),
             models_dir,
             min_fraction: FeedbackParams::default().min_fraction,
-        }
-    }
-
-    /// Appends serving's metrics in Prometheus text format: the followers'
-    /// counters, users known, and the served model's age.
-    pub fn render_metrics(&self, out: &mut String) {
-        use std::fmt::Write;
-        live::render(self, out);
-        let mut gauge = |name: &str, help: &str, v: f64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        };
-        gauge(
-            "showrunner_recommender_users",
-            "users serving knows (from the lake and the stream)",
-            self.users.len() as f64,
-        );
-        if let Some(m) = self.model() {
-            gauge(
-                "showrunner_recommender_model_age_seconds",
-                "age of the served model version",
-                (now_ms() - m.artifact.manifest.created_at_ms) as f64 / 1e3,
-            );
         }
     }
 
@@ -195,11 +174,16 @@ struct Params {
 }
 
 /// The query of `GET /v1/users/{user}/recommendations`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RecommendationsQuery {
+    /// How many titles, 1 to 200 (default 20).
     k: Option<String>,
+    /// `for_you` (default), `because_you_watched` or `trending`.
     row: Option<String>,
+    /// ISO 3166-1 alpha-2 country to rank for (default: the profile's).
     country: Option<String>,
+    /// The device type asking (`tv`, `mobile`, `web`, …).
     device: Option<String>,
 }
 
@@ -208,10 +192,14 @@ impl QueryFields for RecommendationsQuery {
 }
 
 /// The query of `GET /v1/users/{user}/continue-watching`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ContinueQuery {
+    /// How many rows, 1 to 200 (default 20).
     k: Option<String>,
+    /// ISO 3166-1 alpha-2 country (default: the profile's).
     country: Option<String>,
+    /// The device type asking.
     device: Option<String>,
 }
 
@@ -220,9 +208,12 @@ impl QueryFields for ContinueQuery {
 }
 
 /// The query of `GET /v1/titles/{title}/similar`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SimilarQuery {
+    /// How many titles, 1 to 200 (default 20).
     k: Option<String>,
+    /// ISO 3166-1 alpha-2 country whose availability applies.
     country: Option<String>,
 }
 
@@ -309,6 +300,14 @@ impl ServeState {
     }
 }
 
+/// A home-screen row for a user.
+#[utoipa::path(get, path = "/v1/users/{user}/recommendations", tag = "apps",
+    params(("user" = String, Path, description = "the user's id"), RecommendationsQuery),
+    responses(
+        (status = 200, description = "the row", body = Recommendations),
+        (status = 400, description = "a bad parameter (code `bad_parameter` or `unknown_parameter`, `field` names it)", body = ErrorBody),
+        (status = 503, description = "no model trained yet (code `no_model`)", body = ErrorBody),
+    ))]
 async fn recommendations(
     State(st): State<ServeState>,
     UrlPath(user): UrlPath<String>,
@@ -329,6 +328,14 @@ async fn recommendations(
     }))
 }
 
+/// Resume points and next episodes of a user.
+#[utoipa::path(get, path = "/v1/users/{user}/continue-watching", tag = "apps",
+    params(("user" = String, Path, description = "the user's id"), ContinueQuery),
+    responses(
+        (status = 200, description = "the row", body = ContinueWatching),
+        (status = 400, description = "a bad parameter (code `bad_parameter` or `unknown_parameter`, `field` names it)", body = ErrorBody),
+        (status = 503, description = "no model trained yet (code `no_model`)", body = ErrorBody),
+    ))]
 async fn continue_watching(
     State(st): State<ServeState>,
     UrlPath(user): UrlPath<String>,
@@ -351,6 +358,15 @@ async fn continue_watching(
     }))
 }
 
+/// Titles like a title.
+#[utoipa::path(get, path = "/v1/titles/{title}/similar", tag = "apps",
+    params(("title" = String, Path, description = "the title's (or an episode's) id"), SimilarQuery),
+    responses(
+        (status = 200, description = "the titles", body = Similar),
+        (status = 400, description = "a bad parameter (code `bad_parameter` or `unknown_parameter`, `field` names it)", body = ErrorBody),
+        (status = 503, description = "no model trained yet (code `no_model`)", body = ErrorBody),
+        (status = 404, description = "no such title (code `unknown_title`)", body = ErrorBody),
+    ))]
 async fn similar(
     State(st): State<ServeState>,
     UrlPath(title): UrlPath<String>,
@@ -375,6 +391,12 @@ async fn similar(
     }))
 }
 
+/// The model version serving, and its manifest.
+#[utoipa::path(get, path = "/v1/models/current", tag = "apps",
+    responses(
+        (status = 200, description = "the served version", body = CurrentModel),
+        (status = 503, description = "no model trained yet (code `no_model`)", body = ErrorBody),
+    ))]
 async fn current_model(State(st): State<ServeState>) -> ApiResult<Json<CurrentModel>> {
     let m = st.model().ok_or(ApiError::NoModel)?;
     Ok(Json(CurrentModel {
@@ -384,7 +406,7 @@ async fn current_model(State(st): State<ServeState>) -> ApiResult<Json<CurrentMo
 }
 
 /// `GET /v1/users/{user}/recommendations`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
 pub struct Recommendations {
     /// The user asked about.
     pub user: String,
@@ -401,7 +423,7 @@ pub struct Recommendations {
 }
 
 /// `GET /v1/users/{user}/continue-watching`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
 pub struct ContinueWatching {
     /// The user asked about.
     pub user: String,
@@ -412,7 +434,7 @@ pub struct ContinueWatching {
 }
 
 /// `GET /v1/titles/{title}/similar`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
 pub struct Similar {
     /// The title (a series, for an episode asked about).
     pub title_id: String,
@@ -423,10 +445,62 @@ pub struct Similar {
 }
 
 /// `GET /v1/models/current`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
 pub struct CurrentModel {
     /// The served version's manifest.
+    #[schema(value_type = Object)]
     pub manifest: artifact::Manifest,
     /// Users serving knows.
     pub users_known: usize,
+}
+
+/// Serving's routes, described.
+#[derive(OpenApi)]
+#[openapi(
+    paths(recommendations, continue_watching, similar, current_model),
+    components(schemas(
+        Recommendations,
+        ContinueWatching,
+        Similar,
+        CurrentModel,
+        rank::Item,
+        rank::Resume
+    ))
+)]
+pub struct ServeApi;
+
+/// Serving's figures, read at each scrape: the followers' counters, users
+/// known, and the served model's age.
+#[derive(Debug, Clone)]
+pub struct ServeCollector(pub ServeState);
+
+impl std::fmt::Debug for ServeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeState")
+            .field("models_dir", &self.models_dir)
+            .field("users", &self.users.len())
+            .finish()
+    }
+}
+
+impl showrunner_web::telemetry::Collector for ServeCollector {
+    fn encode(&self, mut e: showrunner_web::telemetry::DescriptorEncoder) -> std::fmt::Result {
+        use showrunner_web::telemetry::gauge;
+        live::encode(&self.0, &mut e)?;
+        gauge(
+            &mut e,
+            "showrunner_recommender_users",
+            "users serving knows (from the lake and the stream)",
+            self.0.users.len() as f64,
+        )?;
+        if let Some(m) = self.0.model() {
+            gauge(
+                &mut e,
+                "showrunner_recommender_model_age_seconds",
+                "age of the served model version",
+                (now_ms() - m.artifact.manifest.created_at_ms) as f64 / 1e3,
+            )?;
+        }
+        Ok(())
+    }
 }

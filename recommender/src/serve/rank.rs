@@ -58,7 +58,7 @@ impl Loaded {
 }
 
 /// One recommended title.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Item {
     /// Title id.
     pub title_id: String,
@@ -76,7 +76,7 @@ pub struct Item {
 }
 
 /// A row of continue watching.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Resume {
     /// The movie or series.
     pub title_id: String,

@@ -92,6 +92,48 @@ impl Serialize for SinkReport {
     }
 }
 
+impl showrunner_web::telemetry::Collector for SinkReport {
+    /// The sink's counters and its consumer's lag, read at each scrape.
+    fn encode(&self, mut e: showrunner_web::telemetry::DescriptorEncoder) -> std::fmt::Result {
+        use showrunner_web::telemetry::{counter, gauge};
+        for (name, help, v) in [
+            (
+                "showrunner_clickhouse_inserted_rows",
+                "rows inserted into ClickHouse (redeliveries included)",
+                &self.inserted,
+            ),
+            (
+                "showrunner_clickhouse_invalid",
+                "messages the ClickHouse sink skipped as undecodable or invalid",
+                &self.invalid,
+            ),
+            (
+                "showrunner_clickhouse_batches",
+                "ClickHouse batches inserted and acknowledged",
+                &self.sink.batches,
+            ),
+            (
+                "showrunner_clickhouse_retries",
+                "ClickHouse inserts that failed and were retried",
+                &self.sink.retries,
+            ),
+            (
+                "showrunner_clickhouse_rejected",
+                "events the ClickHouse server refused (dead-lettered; they are in the lake)",
+                &self.sink.refused,
+            ),
+        ] {
+            counter(&mut e, name, help, Counters::get(v))?;
+        }
+        gauge(
+            &mut e,
+            "showrunner_clickhouse_lag_messages",
+            "messages of the event stream the ClickHouse consumer has not inserted yet (pending + unacknowledged, asked from NATS every second by the sink)",
+            Counters::get(&self.sink.lag) as f64,
+        )
+    }
+}
+
 /// The shortest wait of a pull. ClickHouse wants few large inserts (about
 /// one a second: each insert is a part to merge), and a pull for a large
 /// batch that expires in much less than it takes the server to deliver it

@@ -1,0 +1,39 @@
+//! Who may call what: the one route → role table of the whole app. Every
+//! route a router declares has a row here; the gate
+//! (`showrunner_web::access`) refuses a route without one, and
+//! `dashboard/tests/access.rs` calls every (role, route) pair.
+//!
+//! The routers of the next components (marketing, catalog, playback) add
+//! their rows here when they are composed.
+
+use axum::http::Method;
+use showrunner_web::Access::{Public, Role as Needs};
+use showrunner_web::Role::{Admin, Analyst, App, Ingest};
+use showrunner_web::Route;
+
+/// Every route of the app and who may call it.
+pub static ROUTES: &[Route] = &[
+    // operators and probes
+    Route::new(Method::GET, "/", Public),
+    Route::new(Method::GET, "/healthz", Public),
+    Route::new(Method::GET, "/readyz", Public),
+    Route::new(Method::GET, "/metrics", Public),
+    Route::new(Method::GET, "/openapi.json", Public),
+    // players and apps post events (the collector)
+    Route::new(Method::POST, "/v1/events", Needs(Ingest)),
+    // analysts (the warehouse)
+    Route::new(Method::GET, "/v1/metrics", Needs(Analyst)),
+    Route::new(Method::GET, "/v1/metrics/{name}", Needs(Analyst)),
+    Route::new(Method::POST, "/v1/sql", Needs(Analyst)),
+    // apps (the recommender's serving)
+    Route::new(Method::GET, "/v1/users/{user}/recommendations", Needs(App)),
+    Route::new(
+        Method::GET,
+        "/v1/users/{user}/continue-watching",
+        Needs(App),
+    ),
+    Route::new(Method::GET, "/v1/titles/{title}/similar", Needs(App)),
+    Route::new(Method::GET, "/v1/models/current", Needs(App)),
+    // administration
+    Route::new(Method::POST, "/v1/admin/keys/reload", Needs(Admin)),
+];

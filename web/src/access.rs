@@ -1,0 +1,278 @@
+//! The gate in front of every route: a table says which role each
+//! (method, route) needs ([`Route`]); [`guard`] puts the gate on a router.
+//! For a request the gate finds its route's row (by axum's matched path,
+//! `HEAD` as `GET`), then
+//!
+//! - a public route passes;
+//! - no key, or an unknown one → 401 `unauthorized`;
+//! - a key without the route's role → 403 `forbidden`;
+//! - the key's bucket for that role empty → 429 `rate_limited` with
+//!   `Retry-After` (whole seconds, at least 1);
+//! - a method the table does not list for a listed path → 405
+//!   `method_not_allowed` with `Allow` (the table's methods of that path);
+//! - a route missing from the table → 403 `no_access_rule` (closed by
+//!   default: a route nobody classified serves nobody).
+//!
+//! A request let through carries its [`Principal`] as an extension.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+
+use crate::error::{ApiError, error_response};
+use crate::keys::{Keys, Principal, Role, bearer};
+use crate::limit::Limiter;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health, readiness, metrics, the API's description).
+    Public,
+    /// Keys holding this role.
+    Role(Role),
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Its method.
+    pub method: Method,
+    /// Its path as the router declares it (`/v1/metrics/{name}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+impl Route {
+    /// A row.
+    pub const fn new(method: Method, path: &'static str, access: Access) -> Self {
+        Route {
+            method,
+            path,
+            access,
+        }
+    }
+}
+
+/// What the gate needs: the table, the keys, the buckets.
+#[derive(Debug)]
+pub struct Gate {
+    table: &'static [Route],
+    keys: Keys,
+    limiter: Limiter,
+}
+
+impl Gate {
+    /// A gate over `table`.
+    pub fn new(table: &'static [Route], keys: Keys, limiter: Limiter) -> Self {
+        Gate {
+            table,
+            keys,
+            limiter,
+        }
+    }
+
+    /// The keys it checks (rotation replaces them).
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    fn access(&self, method: &Method, path: &str) -> Option<Access> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.table
+            .iter()
+            .find(|r| r.path == path && r.method == method)
+            .map(|r| r.access)
+    }
+
+    /// The gate's decision for a request to `path` with `token`.
+    fn decide(
+        &self,
+        method: &Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<Option<Principal>, Denied> {
+        let role = match self.access(method, path) {
+            None => {
+                let allow: Vec<Method> = self
+                    .table
+                    .iter()
+                    .filter(|r| r.path == path)
+                    .map(|r| r.method.clone())
+                    .collect();
+                if !allow.is_empty() {
+                    return Err(Denied::Method {
+                        method: method.clone(),
+                        allow,
+                    });
+                }
+                return Err(Denied::NoRule {
+                    method: method.clone(),
+                    path: path.to_owned(),
+                });
+            }
+            Some(Access::Public) => return Ok(None),
+            Some(Access::Role(role)) => role,
+        };
+        let principal = token
+            .and_then(|t| self.keys.current().authenticate(t))
+            .ok_or(Denied::Unauthorized(role))?;
+        if !principal.roles.contains(role) {
+            return Err(Denied::Forbidden {
+                id: principal.id.to_string(),
+                role,
+            });
+        }
+        self.limiter
+            .take(&principal.id, role)
+            .map_err(|wait| Denied::RateLimited {
+                id: principal.id.to_string(),
+                role,
+                wait,
+            })?;
+        Ok(Some(principal))
+    }
+}
+
+/// Why the gate refused a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Denied {
+    /// No key or an unknown one.
+    Unauthorized(Role),
+    /// The key lacks the role.
+    Forbidden {
+        /// The key.
+        id: String,
+        /// The role the route needs.
+        role: Role,
+    },
+    /// The key's bucket is empty.
+    RateLimited {
+        /// The key.
+        id: String,
+        /// The route's role.
+        role: Role,
+        /// Until the next token.
+        wait: Duration,
+    },
+    /// The path is in the table, not with this method.
+    Method {
+        /// The method asked.
+        method: Method,
+        /// The table's methods of the path.
+        allow: Vec<Method>,
+    },
+    /// The route is not in the table.
+    NoRule {
+        /// Its method.
+        method: Method,
+        /// Its path.
+        path: String,
+    },
+}
+
+impl Denied {
+    /// `Retry-After` in whole seconds (at least 1), for a rate limit.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Denied::RateLimited { wait, .. } => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denied::Unauthorized(role) => write!(
+                f,
+                "missing or unknown key (Authorization: Bearer <key with role {role}>)"
+            ),
+            Denied::Forbidden { id, role } => {
+                write!(f, "key `{id}` does not hold role `{role}`")
+            }
+            Denied::RateLimited { id, role, .. } => write!(
+                f,
+                "key `{id}` is over its {role} rate limit; retry after {} s",
+                self.retry_after().unwrap_or(1)
+            ),
+            Denied::Method { method, allow } => {
+                let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
+                write!(
+                    f,
+                    "method {method} not allowed here (allowed: {})",
+                    allow.join(", ")
+                )
+            }
+            Denied::NoRule { method, path } => {
+                write!(f, "{method} {path} has no access rule")
+            }
+        }
+    }
+}
+
+impl ApiError for Denied {
+    fn code(&self) -> &'static str {
+        match self {
+            Denied::Unauthorized(_) => "unauthorized",
+            Denied::Forbidden { .. } => "forbidden",
+            Denied::RateLimited { .. } => "rate_limited",
+            Denied::Method { .. } => "method_not_allowed",
+            Denied::NoRule { .. } => "no_access_rule",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Denied::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Denied::Forbidden { .. } | Denied::NoRule { .. } => StatusCode::FORBIDDEN,
+            Denied::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Denied::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+}
+
+/// `router` with the gate on every route it has now (merge the routes
+/// first, then guard).
+pub fn guard<S: Clone + Send + Sync + 'static>(router: Router<S>, gate: Arc<Gate>) -> Router<S> {
+    router.route_layer(middleware::from_fn_with_state(gate, check))
+}
+
+async fn check(State(gate): State<Arc<Gate>>, mut req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| req.uri().path().to_owned());
+    match gate.decide(req.method(), &path, bearer(req.headers())) {
+        Ok(principal) => {
+            if let Some(p) = principal {
+                req.extensions_mut().insert(p);
+            }
+            next.run(req).await
+        }
+        Err(denied) => {
+            let mut r = error_response(&denied);
+            if let Some(secs) = denied.retry_after() {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            if let Denied::Method { allow, .. } = &denied {
+                let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    r.headers_mut().insert(header::ALLOW, v);
+                }
+            }
+            r
+        }
+    }
+}
