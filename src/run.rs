@@ -207,9 +207,11 @@ pub async fn serve(cfg: &Config, a: ServeArgs) -> Result<()> {
     let (handle, stop) = stop::channel();
     let mut node = Node::new(node_settings(cfg, &ingest, &bind)?, stop);
     node.start(&a.roles).await?;
+    // a log line, not a print: a server's stderr is its log (JSON when
+    // SHOWRUNNER_LOG_FORMAT=json)
     match node.addr() {
-        Some(addr) => eprintln!("roles {} running; listening on http://{addr}", a.roles),
-        None => eprintln!("roles {} running", a.roles),
+        Some(addr) => tracing::info!(roles = %a.roles, url = %format!("http://{addr}"), "serving"),
+        None => tracing::info!(roles = %a.roles, "serving"),
     }
     stop::signal().await;
     handle.stop();

@@ -124,3 +124,80 @@ async fn periodic_roles_run_outside_standalone() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn the_development_keys_are_refused_off_loopback() {
+    // refused before the listener is bound: nothing listens on 0.0.0.0
+    let out = bin()
+        .args([
+            "serve",
+            "--roles",
+            "collector",
+            "--nats",
+            "nats://127.0.0.1:1",
+            "--bind",
+            "0.0.0.0:0",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        !out.status.success(),
+        "serve must refuse the public dev keys"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dev-ingest") && err.contains("showrunner keys new"),
+        "{err}"
+    );
+}
+
+#[test]
+fn logs_are_json_lines_when_asked() {
+    use std::io::BufRead;
+    let h = Harness::new();
+    let port = showrunner_bus::server::free_port().expect("port");
+    let mut child = bin()
+        .env("SHOWRUNNER_LOG_FORMAT", "json")
+        .env("SHOWRUNNER_LOG", "info")
+        .args([
+            "serve",
+            "--roles",
+            "collector",
+            "--nats",
+            &h.url(),
+            "--bind",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let started = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no `http roles started` log line: {seen:?}"));
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{v}");
+        seen.push(line);
+        if v["message"] == "http roles started" {
+            break v;
+        }
+    };
+    assert_eq!(started["roles"], "collector", "{started}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
