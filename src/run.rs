@@ -90,12 +90,10 @@ pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSet
         bind: bind.to_owned(),
         nats_url: ingest.nats_url.clone(),
         streams: ingest.streams.clone(),
-        // empty for an object-store lake: the node refuses the api role there
-        lake: ingest
-            .lake
-            .local_root()
-            .map(PathBuf::from)
-            .unwrap_or_default(),
+        lake: ingest.lake.clone(),
+        // none for an object-store lake without `recommender.models_dir`:
+        // the node then refuses the roles that need one
+        models: cfg.recommender.models(ingest.lake.local_root()).ok(),
         limits: cfg.limits(),
         keys: showrunner_web::Keys::new(cfg.http.keyring().map_err(anyhow::Error::msg)?),
         rate_limits: cfg.http.rate_limits,

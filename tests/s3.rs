@@ -300,18 +300,121 @@ async fn crash_between_commit_and_ack_on_s3_is_not_written_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn roles_that_need_a_directory_refuse_an_s3_lake() {
+async fn the_api_and_the_trainer_serve_an_s3_lake() {
     let s3 = LocalS3::start().unwrap_or_else(|e| panic!("{e}"));
     let h = Harness::new();
+    let (_c, js) = h.js().await;
+    publish(&js, &sim_events(80, 10, 5)).await;
+    drain(&h, &s3, "api", &[]);
+    ingest_drain(&h.url(), &h.lake(), &["--durable", "dir"]);
     let port = showrunner_bus::server::free_port().expect("port");
-    let out = on_s3(&s3, "roles")
-        .args(["serve", "--roles", "collector,api", "--nats", &h.url()])
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .output()
-        .expect("run serve");
+    let serve = |models: Option<&std::path::Path>| {
+        let mut c = on_s3(&s3, "api");
+        if let Some(m) = models {
+            c.env("SHOWRUNNER_RECOMMENDER_MODELS_DIR", m)
+                .env("SHOWRUNNER_RECOMMENDER_RETRAIN_EVERY_SECS", "1");
+        }
+        c.args(["serve", "--roles", "api,trainer", "--nats", &h.url()])
+            .args(["--bind", &format!("127.0.0.1:{port}")]);
+        c
+    };
+
+    // the model versions need a directory, which an S3 lake is not
+    let out = serve(None).output().expect("run serve");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("needs a directory lake"), "{stderr}");
+    assert!(stderr.contains("recommender.models_dir"), "{stderr}");
+
+    let models = tempfile::tempdir().expect("tmp");
+    let child = serve(Some(models.path()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    let get = async |path: &str, key: &str| {
+        http.get(format!("{}{path}", server.base))
+            .bearer_auth(key)
+            .send()
+            .await
+    };
+    eventually(120, "the trainer's first model to be served", async || {
+        get("/v1/models/current", "dev-app-key")
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    // readiness reads the object store
+    let ready: serde_json::Value = get("/readyz", "")
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["ready"], true, "{ready}");
+    let lake = ready["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "lake")
+        .expect("a lake check");
+    assert!(
+        lake["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("s3://"),
+        "{ready}"
+    );
+    // a metric from the S3 lake is the one the directory lake gives
+    let answer: serde_json::Value = get("/v1/metrics/active_users", "dev-analyst-key")
+        .await
+        .expect("metric")
+        .json()
+        .await
+        .expect("json");
+    let dir = bin()
+        .args([
+            "metrics",
+            "--metric",
+            "active_users",
+            "--format",
+            "json",
+            "--lake",
+        ])
+        .arg(h.lake())
+        .output()
+        .expect("metrics on the directory");
+    let from_dir = json_lines(&dir).into_iter().next().expect("a line");
+    assert!(
+        !answer["rows"].as_array().expect("rows").is_empty(),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["rows"], from_dir["rows"],
+        "S3 {answer} vs directory {from_dir}"
+    );
+    // and recommendations for a user the S3 lake knows
+    let user = sim_events(80, 10, 5)
+        .into_iter()
+        .find_map(|e| e.envelope.user_id.clone())
+        .expect("a user");
+    let r = get(
+        &format!("/v1/users/{user}/recommendations?k=5"),
+        "dev-app-key",
+    )
+    .await
+    .expect("recommendations");
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["known_user"], true, "{v}");
+    assert!(
+        models.path().join("CURRENT").exists(),
+        "the versions are in the configured directory"
+    );
 }
 
 /// `showrunner lake compact` on the S3 lake under `prefix` (every

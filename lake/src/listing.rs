@@ -115,6 +115,26 @@ pub fn signature(layout: &Layout, families: &[Family]) -> Result<Signature> {
     Ok(sig)
 }
 
+/// The [`Signature`] of `families` on any store (a directory, or an
+/// object store's listing).
+pub async fn signature_store(store: &crate::Store, families: &[Family]) -> Result<Signature> {
+    if let Some(root) = store.local_root() {
+        return signature(&Layout::new(root), families);
+    }
+    let mut sig = Signature::default();
+    for family in families {
+        for e in store
+            .list_committed(&crate::layout::keys::family(*family))
+            .await?
+        {
+            sig.files += 1;
+            sig.bytes += e.bytes;
+            sig.newest = sig.newest.max(e.modified);
+        }
+    }
+    Ok(sig)
+}
+
 /// The entries of a directory; a missing one is empty.
 fn read_dir(dir: &std::path::Path) -> Result<Vec<std::fs::DirEntry>> {
     match std::fs::read_dir(dir) {

@@ -11,6 +11,7 @@ use showrunner_dashboard::{AppState, ReloadKeys, Surface};
 use showrunner_events::{Limits, Validator};
 use showrunner_ingest::collector::{self, CollectorState};
 use showrunner_ingest::metrics::Metrics;
+use showrunner_lake::Store;
 use showrunner_recommender::serve::{ServeCollector, ServeState, live, users::Users};
 use showrunner_warehouse::api::{ApiState, QueryLimits};
 use showrunner_warehouse::clickhouse::ClickHouseEngine;
@@ -30,8 +31,12 @@ pub struct ApiSettings {
     pub nats_url: String,
     /// Stream names.
     pub streams: StreamSettings,
-    /// The lake the APIs read.
-    pub lake: PathBuf,
+    /// The lake the APIs read (a directory or an object store).
+    pub lake: Store,
+    /// Where model versions are published and served from (a directory);
+    /// `None` (an object-store lake without `recommender.models_dir`):
+    /// the `api` and `trainer` roles are refused.
+    pub models: Option<PathBuf>,
     /// Event rules of the collector.
     pub limits: Limits,
     /// The keys in use (shared: rotation replaces them).
@@ -75,10 +80,9 @@ pub async fn state(
             }
         });
     }
-    let layout = showrunner_lake::Layout::new(&s.lake);
     let recommender = if api {
-        let lake = s.lake.clone();
-        let r = tokio::task::spawn_blocking(move || ServeState::open(&lake))
+        let (lake, models) = (s.lake.clone(), s.models.clone().unwrap_or_default());
+        let r = tokio::task::spawn_blocking(move || ServeState::open_store(&lake, models))
             .await
             .map_err(|e| Error::Task {
                 role: "api",
@@ -89,9 +93,9 @@ pub async fn state(
         tokio::spawn(live::reload_loop(r.clone(), s.reload));
         r
     } else {
-        ServeState::new(layout.models(), Users::default())
+        ServeState::new(s.models.clone().unwrap_or_default(), Users::default())
     };
-    let mut warehouse = ApiState::new(s.lake.clone(), s.query);
+    let mut warehouse = ApiState::over(s.lake.clone(), s.query);
     if let Some(engine) = &s.clickhouse {
         warehouse = warehouse.with_clickhouse(engine.clone());
     }
@@ -156,15 +160,26 @@ pub async fn state(
     })
 }
 
-/// Whether the lake's directory can be listed (one not created yet is an
-/// empty lake: ingest creates it).
-async fn lake_readable(lake: PathBuf) -> showrunner_web::ops::Outcome {
-    match tokio::fs::read_dir(&lake).await {
-        Ok(_) => Ok(format!("{} readable", lake.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(format!("{} empty (not created yet)", lake.display()))
-        }
-        Err(e) => Err(format!("{}: {e}", lake.display())),
+/// Whether the lake can be read: its directory listed (one not created yet
+/// is an empty lake: ingest creates it), or its object store answering a
+/// look-up of the materializer's state (one small HEAD/GET, whatever the
+/// lake's size).
+async fn lake_readable(lake: Store) -> showrunner_web::ops::Outcome {
+    if let Some(dir) = lake.local_root() {
+        return match tokio::fs::read_dir(dir).await {
+            Ok(_) => Ok(format!("{} readable", dir.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(format!("{} empty (not created yet)", dir.display()))
+            }
+            Err(e) => Err(format!("{}: {e}", dir.display())),
+        };
+    }
+    match lake
+        .get_opt(&showrunner_lake::layout::keys::materialize_state())
+        .await
+    {
+        Ok(_) => Ok(format!("{lake} answers")),
+        Err(e) => Err(format!("{lake}: {e}")),
     }
 }
 

@@ -3,7 +3,7 @@
 //! once it is ingested), stopped by one [`Stop`], waited for together.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,8 +26,8 @@ use crate::{Error, Result, jobs, timer};
 /// configuration).
 #[derive(Clone)]
 pub struct NodeSettings {
-    /// The lake (a directory, or an object store for the roles that do
-    /// not [`Role::needs_directory`]).
+    /// The lake: a directory, or an object store (every role runs on
+    /// either; model versions live in the directory `api.models`).
     pub lake: showrunner_lake::Store,
     /// The Parquet ingest (NATS URL and streams included).
     pub ingest: IngestSettings,
@@ -126,12 +126,13 @@ impl Node {
     /// must be started together, in one call).
     pub async fn start(&mut self, roles: &Roles) -> Result<()> {
         let new: Vec<Role> = roles.iter().filter(|r| !self.started.has(*r)).collect();
-        if self.settings.lake.local_root().is_none()
-            && let Some(role) = new.iter().find(|r| r.needs_directory())
+        if self.settings.api.models.is_none()
+            && let Some(role) = new.iter().find(|r| matches!(r, Role::Api | Role::Trainer))
         {
             return Err(Error::Roles(format!(
-                "role {role} needs a directory lake for now, and {} is an object store \
-                 (collector, ingest, clickhouse-sink, materializer and compactor run on one)",
+                "role {role} needs a directory for the model versions, and the lake {} is an \
+                 object store: set config field `recommender.models_dir` \
+                 (SHOWRUNNER_RECOMMENDER_MODELS_DIR)",
                 self.settings.lake
             )));
         }
@@ -224,16 +225,6 @@ impl Node {
             .map(|(_, r)| r.inserted.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// The directory of the lake (checked by [`Node::start`] for the roles
-    /// that need one).
-    fn dir(&self) -> PathBuf {
-        self.settings
-            .lake
-            .local_root()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
-    }
-
     fn start_ingest(&mut self) {
         self.ingest = Some(tokio::spawn(consumer::run(
             self.settings.ingest.clone(),
@@ -276,17 +267,21 @@ impl Node {
     }
 
     fn start_trainer(&mut self) {
-        let (lake, seed, keep) = (
-            self.dir(),
+        let (lake, models, seed, keep) = (
+            self.settings.lake.clone(),
+            self.settings.api.models.clone().unwrap_or_default(),
             self.settings.train_seed,
             self.settings.keep_versions,
         );
         self.periodic("trainer", self.settings.retrain_every, move || {
-            let lake = lake.clone();
+            let (lake, models) = (lake.clone(), models.clone());
             async move {
                 let m = joined(
                     "trainer",
-                    tokio::task::spawn_blocking(move || jobs::train(&lake, seed, keep)).await,
+                    tokio::task::spawn_blocking(move || {
+                        jobs::train_store(&lake, &models, seed, keep)
+                    })
+                    .await,
                 )??;
                 tracing::info!(version = %m.version, users = m.data.users, "recommender retrained");
                 Ok::<(), Error>(())

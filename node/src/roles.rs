@@ -35,13 +35,6 @@ impl Role {
         Role::Compactor,
     ];
 
-    /// Whether it serves or writes models, which need a directory lake for
-    /// now; on an object-store lake the collector, ingest, the ClickHouse
-    /// sink, the materializer and the compactor run.
-    pub fn needs_directory(self) -> bool {
-        matches!(self, Role::Api | Role::Trainer)
-    }
-
     /// Its name in `--roles`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -21,6 +21,10 @@ pub struct RecommenderConfig {
     /// (`retrain_every_secs`; 0: never, after standalone's first training).
     #[serde(rename = "retrain_every_secs", with = "showrunner_events::time::secs")]
     pub retrain_every: Duration,
+    /// Where model versions are published and served from: a directory
+    /// (empty: `<lake>/models`; required when the lake is an object store,
+    /// whose models are served from a local directory).
+    pub models_dir: String,
 }
 
 impl Default for RecommenderConfig {
@@ -29,11 +33,27 @@ impl Default for RecommenderConfig {
             reload: Duration::from_secs(1),
             replay: Duration::from_secs(3_600),
             retrain_every: Duration::from_secs(1_800),
+            models_dir: String::new(),
         }
     }
 }
 
 impl RecommenderConfig {
+    /// The models directory for a lake whose directory is `lake_dir`
+    /// (`None`: an object store): the configured one, else
+    /// `<lake>/models`; an object-store lake needs one configured.
+    pub fn models(&self, lake_dir: Option<&std::path::Path>) -> Result<std::path::PathBuf, String> {
+        match (self.models_dir.is_empty(), lake_dir) {
+            (false, _) => Ok(self.models_dir.clone().into()),
+            (true, Some(dir)) => Ok(showrunner_lake::Layout::new(dir).models()),
+            (true, None) => Err(
+                "config field `recommender.models_dir` is needed for an object-store lake: \
+                 model versions are written to and served from a local directory"
+                    .into(),
+            ),
+        }
+    }
+
     /// Checks the values; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         if !(Duration::from_millis(10)..=Duration::from_secs(3_600)).contains(&self.reload) {

@@ -276,7 +276,8 @@ pub fn profiles(lake: &Path) -> Result<Profiles> {
     profiles_store(&Store::dir(lake))
 }
 
-fn profiles_store(store: &Store) -> Result<Profiles> {
+/// [`profiles`] on any store.
+pub fn profiles_store(store: &Store) -> Result<Profiles> {
     let mut p = Profiles::default();
     store
         .blocking(async { Ok(load::from_store(store, &mut p).await) })

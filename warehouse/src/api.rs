@@ -26,7 +26,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use showrunner_events::Family;
-use showrunner_lake::Layout;
+use showrunner_lake::Store;
 use showrunner_lake::listing::{self, Signature};
 use showrunner_web::telemetry::Durations;
 use showrunner_web::{ApiError, ErrorBody, Query, QueryFields, Telemetry};
@@ -52,7 +52,7 @@ pub struct QueryLimits {
 /// of the lake's files.
 #[derive(Clone)]
 pub struct ApiState {
-    root: PathBuf,
+    store: Store,
     limits: QueryLimits,
     cached: Arc<Mutex<Option<(Signature, Lake)>>>,
     clickhouse: Option<ClickHouseEngine>,
@@ -63,15 +63,23 @@ pub struct ApiState {
 /// What the player and billing files of the lake look like (the
 /// families the cached projections read); unreadable counts as empty, so
 /// the next request tries again.
-fn signature(root: &std::path::Path) -> Signature {
-    listing::signature(&Layout::new(root), &[Family::Player, Family::Billing]).unwrap_or_default()
+async fn signature(store: &Store) -> Signature {
+    listing::signature_store(store, &[Family::Player, Family::Billing])
+        .await
+        .unwrap_or_default()
 }
 
 impl ApiState {
-    /// The API over the lake at `root`.
+    /// The API over the lake at `root` (a directory).
     pub fn new(root: PathBuf, limits: QueryLimits) -> Self {
+        Self::over(Store::dir(root), limits)
+    }
+
+    /// The API over the lake in `store`: a directory, or an object store
+    /// (DataFusion reads the same files there).
+    pub fn over(store: Store, limits: QueryLimits) -> Self {
         Self {
-            root,
+            store,
             limits,
             cached: Arc::new(Mutex::new(None)),
             clickhouse: None,
@@ -99,14 +107,14 @@ impl ApiState {
     /// (recomputed when they changed; concurrent requests wait for one
     /// computation).
     pub async fn lake(&self) -> Result<Lake> {
-        let sig = signature(&self.root);
+        let sig = signature(&self.store).await;
         let mut guard = self.cached.lock().await;
         if let Some((s, lake)) = guard.as_ref()
             && *s == sig
         {
             return Ok(lake.clone());
         }
-        let lake = Lake::open(&self.root).await?;
+        let lake = Lake::open_store(&self.store, LakeOptions::default()).await?;
         let all: Vec<&metrics::Metric> = metrics::METRICS.iter().collect();
         lake.prepare(&all).await?;
         *guard = Some((sig, lake.clone()));
@@ -374,8 +382,8 @@ async fn sql(State(st): State<ApiState>, body: axum::body::Bytes) -> Response {
         })?;
         let csv = format_is_csv(req.format.as_deref())?;
         // a session of its own, so the memory limit is this query's
-        let lake = Lake::open_with(
-            &st.root,
+        let lake = Lake::open_store(
+            &st.store,
             LakeOptions {
                 memory_bytes: Some(st.limits.memory_bytes),
             },

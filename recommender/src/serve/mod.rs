@@ -68,8 +68,18 @@ impl ServeState {
     /// published (an unreadable one is logged and skipped: the reload
     /// poller keeps trying). Blocking.
     pub fn open(lake_dir: &Path) -> Result<ServeState> {
-        let users = Users::load(lake_dir)?;
-        let s = ServeState::new(showrunner_lake::Layout::new(lake_dir).models(), users);
+        Self::open_store(
+            &showrunner_lake::Store::dir(lake_dir),
+            showrunner_lake::Layout::new(lake_dir).models(),
+        )
+    }
+
+    /// [`ServeState::open`] over any store, the model versions read from
+    /// the directory `models_dir` (`<lake>/models` for a directory lake).
+    /// Blocking.
+    pub fn open_store(store: &showrunner_lake::Store, models_dir: PathBuf) -> Result<ServeState> {
+        let users = Users::load_store(store)?;
+        let s = ServeState::new(models_dir, users);
         if let Err(e) = s.reload() {
             tracing::warn!(error = %e, "the current model cannot be loaded; serving 503 until one can");
         }

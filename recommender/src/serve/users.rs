@@ -82,9 +82,15 @@ impl Users {
     /// From the lake: viewing seeded from the watch aggregates (one polars
     /// scan), profiles folded from the `user` family.
     pub fn load(lake_dir: &Path) -> Result<Users> {
+        Self::load_store(&showrunner_lake::Store::dir(lake_dir))
+    }
+
+    /// [`Users::load`] from any store (a directory, or an object store).
+    /// Blocking.
+    pub fn load_store(store: &showrunner_lake::Store) -> Result<Users> {
         Ok(Users::new(
-            lake::viewing(&lake::watch(lake_dir)?),
-            lake::profiles(lake_dir)?,
+            lake::viewing(&lake::watch_store(store)?),
+            lake::profiles_store(store)?,
         ))
     }
 
