@@ -154,7 +154,10 @@ pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
             "ingest metrics on http://{}/metrics",
             listener.local_addr()?
         );
-        let app = showrunner_web::ops::router(showrunner_web::Ops::new(node.telemetry.clone()));
+        let ops =
+            showrunner_node::api::worker_ops(&node.telemetry, &node.settings().ingest.nats_url)
+                .await?;
+        let app = showrunner_web::ops::router(ops);
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
     let mut roles = Roles::of(&[Role::Ingest]);

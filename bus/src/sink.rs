@@ -289,12 +289,12 @@ pub async fn run<S: Sink>(
         stop,
         counters.clone(),
     ));
-    let lag = tokio::spawn(watch_lag(consumer.clone(), counters.clone()));
+    // ends with this function, however it ends (dropped included)
+    let _lag = AbortOnDrop(tokio::spawn(watch_lag(consumer.clone(), counters.clone())));
     let pulled = pull_loop(
         &consumer, &settings, prepare, &cap, batch_tx, &stop_tx, shutdown,
     )
     .await;
-    lag.abort();
     if pulled.is_err() {
         // the batches in hand are written once, not retried
         let _ = stop_tx.send(true);
@@ -307,7 +307,21 @@ pub async fn run<S: Sink>(
         .map_err(|e| Error::Nats(format!("sink settle task: {e}")))??;
     pulled?;
     report.retries = retries;
+    // the figure the loop ends on, not the last one a second before (not
+    // waited for long: NATS may be what stopped the loop)
+    if let Ok(Some(lag)) = tokio::time::timeout(LAG_EVERY, durable::lag(&consumer)).await {
+        counters.lag.store(lag, Ordering::Relaxed);
+    }
     Ok(report)
+}
+
+/// A task aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Keeps `counters.lag` as the server counts it, every [`LAG_EVERY`],

@@ -279,7 +279,7 @@ async fn the_description_lists_every_route_with_its_role() {
         .await
         .expect("answer");
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(r.headers()[header::ALLOW], "GET");
+    assert_eq!(r.headers()[header::ALLOW], "GET, HEAD");
 }
 
 #[tokio::test]

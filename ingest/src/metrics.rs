@@ -25,6 +25,9 @@ pub struct Metrics {
     pub files: AtomicU64,
     /// Parquet bytes committed.
     pub bytes: AtomicU64,
+    /// Whether this process runs the ingest role (its lag is reported only
+    /// then: a collector alone has none to report).
+    pub ingesting: std::sync::atomic::AtomicBool,
 }
 
 impl Metrics {
@@ -91,6 +94,9 @@ impl Collector for Metrics {
         ];
         for (name, help, v) in rows {
             counter(&mut e, name, help, v.load(Ordering::Relaxed))?;
+        }
+        if !self.ingesting.load(Ordering::Relaxed) {
+            return Ok(());
         }
         gauge(
             &mut e,

@@ -155,9 +155,25 @@ pub async fn state(
             s.keys.clone(),
             Limiter::new(s.rate_limits),
         )),
-        reload_keys: checked_reload(s.reload_keys.clone(), s.bind.clone()),
+        reload_keys: checked_reload(s.reload_keys.clone(), bind_addrs(&s.bind).await?),
         cors_origins: Arc::new(s.cors_origins.clone()),
     })
+}
+
+/// The operator routes' state of a worker without the HTTP roles (`ingest
+/// --metrics-bind`): its telemetry, and readiness checking its NATS
+/// connection (a client of its own, connecting in the background).
+pub async fn worker_ops(telemetry: &Telemetry, nats_url: &str) -> Result<Ops> {
+    let client = nats::connect_lazy(nats_url).await?;
+    Ok(Ops::new(telemetry.clone()).check("nats", true, move || {
+        let up = client.connection_state() == async_nats::connection::State::Connected;
+        async move {
+            match up {
+                true => Ok("connected".to_owned()),
+                false => Err("NATS unreachable".to_owned()),
+            }
+        }
+    }))
 }
 
 /// Whether the lake can be read: its directory listed (one not created yet
@@ -183,13 +199,30 @@ async fn lake_readable(lake: Store) -> showrunner_web::ops::Outcome {
     }
 }
 
-/// `reload`, refusing the development keys where `bind` is not loopback.
-fn checked_reload(reload: ReloadKeys, bind: String) -> ReloadKeys {
+/// Every address `bind` (`host:port`, a name resolved) stands for.
+async fn bind_addrs(bind: &str) -> Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(bind)
+        .await
+        .map_err(|source| Error::Http {
+            addr: bind.to_owned(),
+            source,
+        })?
+        .collect();
+    Ok(addrs)
+}
+
+/// Refuses the development keys of `ring` unless every address in `addrs`
+/// is a loopback one.
+fn check_addrs(ring: &showrunner_web::Keyring, addrs: &[SocketAddr]) -> Result<(), String> {
+    addrs.iter().try_for_each(|a| ring.check_bind(*a))
+}
+
+/// `reload`, refusing the development keys where the server listens off
+/// loopback (`addrs`: what its bind address resolved to).
+fn checked_reload(reload: ReloadKeys, addrs: Vec<SocketAddr>) -> ReloadKeys {
     Arc::new(move || {
         let ring = reload()?;
-        if let Ok(addr) = bind.parse::<SocketAddr>() {
-            ring.check_bind(addr)?;
-        }
+        check_addrs(&ring, &addrs)?;
         Ok(ring)
     })
 }
@@ -235,16 +268,12 @@ pub async fn serve(
         addr: addr.to_owned(),
         source,
     };
-    if let Ok(want) = addr.parse::<SocketAddr>() {
-        state
-            .gate
-            .keys()
-            .current()
-            .check_bind(want)
-            .map_err(Error::Keys)?;
-    }
+    // every address the name resolves to, before anything listens
+    check_addrs(&state.gate.keys().current(), &bind_addrs(addr).await?).map_err(Error::Keys)?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(http)?;
     let local = listener.local_addr().map_err(http)?;
+    // and what was bound (a name may resolve differently the second time)
+    check_addrs(&state.gate.keys().current(), &[local]).map_err(Error::Keys)?;
     reload_on_hangup(state.clone(), stop);
     let app = showrunner_dashboard::router_for(state, surface);
     let shutdown = stop.stopped();

@@ -226,6 +226,9 @@ impl Node {
     }
 
     fn start_ingest(&mut self) {
+        self.metrics
+            .ingesting
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.ingest = Some(tokio::spawn(consumer::run(
             self.settings.ingest.clone(),
             Validator::new(self.settings.api.limits.clone()),

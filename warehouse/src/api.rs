@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,7 +29,7 @@ use showrunner_events::Family;
 use showrunner_lake::Store;
 use showrunner_lake::listing::{self, Signature};
 use showrunner_web::telemetry::Durations;
-use showrunner_web::{ApiError, ErrorBody, Query, QueryFields, Telemetry};
+use showrunner_web::{ApiError, ErrorBody, Path, Query, QueryFields, Refusal, Telemetry};
 use tokio::sync::Mutex;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -92,7 +92,7 @@ impl ApiState {
     pub fn with_telemetry(mut self, telemetry: &Telemetry) -> Self {
         self.queries = telemetry.durations(
             "showrunner_query_duration_seconds",
-            "time to answer a metric (by name) or an SQL query (`sql`) through the API, rows included",
+            "time to answer a metric (by name) or an SQL query (`sql`) through the API, rows included; failures and timeouts too",
         );
         self
     }
@@ -370,11 +370,25 @@ pub struct SqlRequest {
             (SqlAnswer = "application/json"),
             (String = "text/csv"))),
         (status = 400, description = "not JSON, not read-only, or not valid SQL (`field` is `sql`)", body = ErrorBody),
+        (status = 413, description = "a body over 2 MiB (code `payload_too_large`)", body = ErrorBody),
         (status = 408, description = "over the query time limit (code `timeout`)", body = ErrorBody),
         (status = 422, description = "over the query memory limit (code `memory_limit`)", body = ErrorBody),
         (status = 500, description = "the lake could not be read (code `internal`)", body = ErrorBody),
     ))]
-async fn sql(State(st): State<ApiState>, body: axum::body::Bytes) -> Response {
+async fn sql(
+    State(st): State<ApiState>,
+    body: std::result::Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => {
+            let code = match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                _ => "unreadable_body",
+            };
+            return Refusal::new(r.status(), code, r.body_text()).into_response();
+        }
+    };
     let run = async {
         // JSON whatever the content type says (`curl -d` sends a form type)
         let req: SqlRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -406,12 +420,16 @@ async fn answer(
     query: impl std::future::Future<Output = Result<(Vec<String>, Vec<arrow_array::RecordBatch>)>>,
 ) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
     let started = std::time::Instant::now();
-    let (columns, batches) = tokio::time::timeout(st.limits.timeout, query)
-        .await
-        .map_err(|_| Error::Timeout(st.limits.timeout))??;
-    let rows = output::rows(&batches)?;
+    let answered = async {
+        let (columns, batches) = tokio::time::timeout(st.limits.timeout, query)
+            .await
+            .map_err(|_| Error::Timeout(st.limits.timeout))??;
+        Ok((columns, output::rows(&batches)?))
+    }
+    .await;
+    // failures and timeouts are timed too
     st.queries.observe(what, started.elapsed().as_secs_f64());
-    Ok((columns, rows))
+    answered
 }
 
 /// The warehouse's routes, described.

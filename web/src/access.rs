@@ -103,12 +103,15 @@ impl Gate {
     ) -> Result<Option<Principal>, Denied> {
         let role = match self.access(method, path) {
             None => {
-                let allow: Vec<Method> = self
+                let mut allow: Vec<Method> = self
                     .table
                     .iter()
                     .filter(|r| r.path == path)
                     .map(|r| r.method.clone())
                     .collect();
+                if allow.contains(&Method::GET) {
+                    allow.push(Method::HEAD); // served as GET
+                }
                 if !allow.is_empty() {
                     return Err(Denied::Method {
                         method: method.clone(),

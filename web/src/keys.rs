@@ -112,7 +112,7 @@ impl FromIterator<Role> for RoleSet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyEntry {
-    /// Its name, shown in logs and metrics: `[a-z0-9_-]`, unique.
+    /// Its name, shown in refusals and logs: `[a-z0-9_-]`, unique.
     pub id: String,
     /// What it may do.
     pub roles: Vec<Role>,
@@ -318,11 +318,12 @@ fn parse_hash(h: &str) -> Option<[u8; 32]> {
 
 /// The bearer token of a request, if it sent one.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    // the scheme is case-insensitive (RFC 9110, 11.1)
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start())
 }
 
 /// The keyring in use, shared by every request and replaced whole when
@@ -449,6 +450,21 @@ mod tests {
             real.check_bind("0.0.0.0:8080".parse().expect("addr"))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, v.parse().expect("header"));
+            bearer(&h).map(str::to_owned)
+        };
+        assert_eq!(with("Bearer k1").as_deref(), Some("k1"));
+        assert_eq!(with("bearer k1").as_deref(), Some("k1"));
+        assert_eq!(with("BEARER  k1").as_deref(), Some("k1"));
+        assert_eq!(with("Basic k1"), None);
+        assert_eq!(with("Bearerk1"), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!   `{"error": {"code", "message", "field"}}` ([`ErrorBody`]); [`Refusal`]
 //!   for a handler's own refusals;
 //! - [`query`] — [`Query`]: query parameters into a typed struct; an
-//!   unknown parameter or a bad value is a 400 naming it;
+//!   unknown parameter or a bad value is a 400 naming it; [`path`] —
+//!   [`Path`]: path parameters refused with the same body;
 //! - [`keys`] — [`Role`]s, keys stored as hashes ([`KeyEntry`]), the
 //!   constant-time [`Keyring`], [`Keys`] (swapped whole on rotation), the
 //!   development keys (loopback only);
@@ -30,6 +31,7 @@ pub mod keys;
 pub mod limit;
 pub mod openapi;
 pub mod ops;
+pub mod path;
 pub mod query;
 pub mod telemetry;
 
@@ -40,4 +42,5 @@ pub use ops::Ops;
 pub use telemetry::Telemetry;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail, Refusal, error_response};
+pub use path::Path;
 pub use query::{Query, QueryFields};

@@ -181,7 +181,11 @@ impl Limiter {
             b.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / rate.per_second))
+            // a very small rate would overflow a Duration: wait "forever"
+            Err(
+                Duration::try_from_secs_f64((1.0 - b.tokens) / rate.per_second)
+                    .unwrap_or(Duration::MAX),
+            )
         }
     }
 }

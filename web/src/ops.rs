@@ -2,9 +2,10 @@
 //!
 //! - `GET /healthz` — the process answers (`ok`);
 //! - `GET /readyz` — each [`Ops::check`] run (at most [`CHECK_TIMEOUT`]
-//!   each), answered as [`Readiness`]: 200 when every *required* check
-//!   passed, else 503; checks that are only reported (a model not trained
-//!   yet) say so without taking the process out of a load balancer;
+//!   each; an answer reused for [`READINESS_FOR`]), answered as
+//!   [`Readiness`]: 200 when every *required* check passed, else 503;
+//!   checks that are only reported (a model not trained yet) say so
+//!   without taking the process out of a load balancer;
 //! - `GET /metrics` — the process's [`Telemetry`], encoded by the
 //!   Prometheus client library.
 
@@ -25,6 +26,10 @@ use crate::telemetry::{CONTENT_TYPE, Telemetry};
 /// How long one readiness check may take before it counts as failed.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long an answer of `/readyz` is reused: a flood of probes costs the
+/// checked services one round of checks a second, not one per probe.
+pub const READINESS_FOR: Duration = Duration::from_secs(1);
+
 /// What a check found: `Ok(detail)` usable, `Err(why)` not.
 pub type Outcome = Result<String, String>;
 
@@ -43,6 +48,7 @@ struct Check {
 pub struct Ops {
     telemetry: Telemetry,
     checks: Vec<Check>,
+    last: Arc<tokio::sync::Mutex<Option<(tokio::time::Instant, Readiness)>>>,
 }
 
 impl std::fmt::Debug for Ops {
@@ -84,6 +90,7 @@ impl Ops {
         Ops {
             telemetry,
             checks: Vec::new(),
+            last: Arc::default(),
         }
     }
 
@@ -98,6 +105,7 @@ impl Ops {
             required,
             run: Arc::new(move || Box::pin(f())),
         });
+        self.last = Arc::default(); // other checks, another answer
         self
     }
 
@@ -106,8 +114,22 @@ impl Ops {
         &self.telemetry
     }
 
-    /// Runs every check (concurrently, each bounded by [`CHECK_TIMEOUT`]).
+    /// The readiness of the last [`READINESS_FOR`], else [`Ops::check_now`]'s
+    /// (one round at a time: concurrent probes wait for it).
     pub async fn readiness(&self) -> Readiness {
+        let mut last = self.last.lock().await;
+        if let Some((at, r)) = last.as_ref()
+            && at.elapsed() < READINESS_FOR
+        {
+            return r.clone();
+        }
+        let r = self.check_now().await;
+        *last = Some((tokio::time::Instant::now(), r.clone()));
+        r
+    }
+
+    /// Runs every check (concurrently, each bounded by [`CHECK_TIMEOUT`]).
+    pub async fn check_now(&self) -> Readiness {
         let runs = self.checks.iter().map(|c| {
             let run = (c.run)();
             async move {
@@ -230,6 +252,25 @@ mod tests {
         assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
         assert!(!r.ready);
         assert_eq!(r.checks.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flood_of_probes_checks_once_a_second() {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ops = Ops::new(Telemetry::new()).check("nats", true, {
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                async { Ok(String::new()) }
+            }
+        });
+        for _ in 0..50 {
+            assert!(ops.readiness().await.ready);
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+        tokio::time::advance(READINESS_FOR).await;
+        ops.readiness().await;
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 
     #[tokio::test(start_paused = true)]

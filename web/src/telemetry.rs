@@ -109,7 +109,7 @@ impl Telemetry {
 /// Labels of an HTTP request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    /// `GET`, `POST`, …
+    /// `GET`, `POST`, … (`other` for a non-standard method).
     pub method: String,
     /// The route as declared (`/v1/metrics/{name}`), `unmatched` for none:
     /// never the raw path, whose values would make a series each.
@@ -153,9 +153,27 @@ pub fn track<S: Clone + Send + Sync + 'static>(router: Router<S>, http: HttpMetr
     router.layer(middleware::from_fn_with_state(http, record))
 }
 
+/// A method as a label: the standard ones by name, any other `other` (a
+/// client may send any token as a method; each would be a series).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 async fn record(State(http): State<HttpMetrics>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method()).to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -284,6 +302,14 @@ mod tests {
             ),
             "{text}"
         );
+        // invented methods share one series
+        assert!(
+            text.contains(
+                r#"showrunner_http_requests_total{method="other",route="unmatched",status="404"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("FOO1"), "{text}");
         assert!(text.contains(r#"showrunner_http_request_duration_seconds_count{method="GET",route="/v1/titles/{title}",status="200"} 2"#), "{text}");
         assert!(text.contains("showrunner_things_total 7"), "{text}");
         assert!(text.contains("showrunner_level 0.5"), "{text}");

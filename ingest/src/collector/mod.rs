@@ -73,6 +73,9 @@ async fn post_events(
 ) -> Response {
     let body = match body {
         Ok(b) => b,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Refused::TooLarge(r.body_text()).into_response();
+        }
         Err(r) => {
             let (status, message) = (r.status(), r.body_text());
             return Refused::Unreadable { status, message }.into_response();

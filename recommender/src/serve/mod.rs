@@ -19,11 +19,12 @@ pub mod users;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use showrunner_web::Path as UrlPath;
 use showrunner_web::{ErrorBody, Query, QueryFields};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
