@@ -289,6 +289,20 @@ mod tests {
                 .expect("answer");
             assert!(r.status() == StatusCode::OK || r.status() == StatusCode::NOT_FOUND);
         }
+        for method in ["FOO1", "FOO2"] {
+            let r = app
+                .clone()
+                .oneshot(
+                    axum::http::Request::builder()
+                        .method(method)
+                        .uri("/nowhere")
+                        .body(Body::empty())
+                        .expect("req"),
+                )
+                .await
+                .expect("answer");
+            assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        }
         let text = t.encode();
         assert!(
             text.contains(
