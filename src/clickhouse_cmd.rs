@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use showrunner_ingest::sinks::clickhouse::migrate;
 
-use crate::config::Config;
+use showrunner_node::Config;
 
 /// `clickhouse` subcommands.
 #[derive(Subcommand, Debug, Clone)]

@@ -10,7 +10,7 @@ use showrunner_bus as nats;
 use showrunner_events::Validator;
 use showrunner_ingest::deadletter::{self, DeadLetter};
 
-use crate::config::Config;
+use showrunner_node::Config;
 
 /// `deadletter` subcommands.
 #[derive(Subcommand, Debug, Clone)]

@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::config::Config;
+use showrunner_node::Config;
 
 /// `lake` subcommands.
 #[derive(Subcommand, Debug, Clone)]

@@ -1,7 +1,6 @@
 //! The `showrunner` binary: command-line parsing and wiring only.
 
 mod clickhouse_cmd;
-mod config;
 mod deadletter_cmd;
 mod events_cmd;
 mod keys_cmd;
@@ -17,7 +16,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use showrunner_node::Config;
 
 /// Event-sourced analytics and recommendations for OTT streaming services.
 #[derive(Parser)]

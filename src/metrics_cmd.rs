@@ -4,13 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
-use showrunner_warehouse::clickhouse::ClickHouseEngine;
 use showrunner_warehouse::lake::LakeOptions;
 use showrunner_warehouse::metrics::{self, Params};
 use showrunner_warehouse::report::{self, Format};
 use showrunner_warehouse::{Lake, query};
 
-use crate::config::Config;
+use showrunner_node::Config;
 
 /// Metric engines.
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -133,7 +132,7 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         return Ok(());
     }
     let results = if a.engine == Engine::Clickhouse {
-        let ch = clickhouse_engine(cfg, a.clickhouse.as_deref(), Some(db))?;
+        let ch = cfg.clickhouse_engine(a.clickhouse.as_deref(), Some(db))?;
         report::compute(report::Engine::ClickHouse(&ch), &chosen, &params).await?
     } else {
         let lake = Lake::open_store(&cfg.lake_store(a.lake)?, LakeOptions::default()).await?;
@@ -147,21 +146,6 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The ClickHouse engine of the config, with the URL and database given.
-pub fn clickhouse_engine(
-    cfg: &Config,
-    url: Option<&str>,
-    database: Option<&str>,
-) -> Result<ClickHouseEngine> {
-    let c = &cfg.clickhouse;
-    Ok(ClickHouseEngine::new(
-        url.unwrap_or(&c.url),
-        &c.user,
-        &c.password,
-        database.unwrap_or(&c.database),
-    )?)
 }
 
 /// Runs `sql`.

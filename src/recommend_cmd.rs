@@ -91,7 +91,7 @@ pub struct EvalArgs {
 }
 
 /// Runs `recommend`.
-pub async fn run(cfg: &crate::config::Config, c: RecommendCommand) -> Result<()> {
+pub async fn run(cfg: &showrunner_node::Config, c: RecommendCommand) -> Result<()> {
     let a = match c {
         RecommendCommand::Eval(a) => a,
         RecommendCommand::Train {

@@ -1,16 +1,12 @@
-//! `ingest` and `serve`, and what `standalone` shares with them: the
-//! config composed into the settings of `showrunner_node`'s roles.
+//! `ingest` and `serve`: their flags over the config, the roles of
+//! `showrunner_node` run with them.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use showrunner_ingest::consumer::IngestSettings;
-use showrunner_node::api::ApiSettings;
-use showrunner_node::{Node, NodeSettings, Role, Roles, stop};
-
-use crate::config::Config;
+use showrunner_node::{Config, Node, Overrides, Role, Roles, stop};
 
 /// Arguments of `ingest`.
 #[derive(Args, Debug, Clone, Default)]
@@ -58,78 +54,21 @@ pub struct IngestArgs {
     pub clickhouse_database: Option<String>,
 }
 
-/// Ingest settings from the config (`[ingest]`'s own) and flags.
-pub fn ingest_settings(cfg: &Config, a: &IngestArgs) -> Result<IngestSettings> {
-    let mut c = cfg.ingest.clone();
-    if let Some(d) = &a.durable {
-        c.durable = d.clone();
+impl IngestArgs {
+    /// What these flags change of the config.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            nats: self.nats.clone(),
+            lake: self.lake.clone(),
+            stream: self.stream.clone(),
+            durable: self.durable.clone(),
+            batch_max: self.batch_max,
+            batch_wait: self.batch_wait_ms.map(Duration::from_millis),
+            ack_wait: self.ack_wait_secs.map(Duration::from_secs),
+            drain: self.drain,
+            clickhouse: self.clickhouse.clone(),
+        }
     }
-    c.batch_max = a.batch_max.unwrap_or(c.batch_max);
-    c.batch_wait = a.batch_wait_ms.map_or(c.batch_wait, Duration::from_millis);
-    c.ack_wait = a.ack_wait_secs.map_or(c.ack_wait, Duration::from_secs);
-    let mut streams = cfg.streams();
-    if let Some(x) = &a.stream {
-        streams.events = x.clone();
-    }
-    let lake = cfg.lake_store(a.lake.clone())?;
-    let mut s = c.settings(a.nats.as_deref().unwrap_or(&cfg.nats.url), lake, streams);
-    s.drain = a.drain;
-    Ok(s)
-}
-
-/// The settings of every role, from the config: `ingest` as `a` says
-/// (its NATS URL and lake are the node's), HTTP on `bind`.
-pub fn node_settings(cfg: &Config, a: &IngestArgs, bind: &str) -> Result<NodeSettings> {
-    let ingest = ingest_settings(cfg, a)?;
-    let ch = &cfg.clickhouse;
-    let clickhouse = ch.sink(
-        a.clickhouse.clone().unwrap_or_else(|| ch.url.clone()),
-        &ingest,
-    );
-    let api = ApiSettings {
-        bind: bind.to_owned(),
-        nats_url: ingest.nats_url.clone(),
-        streams: ingest.streams.clone(),
-        lake: ingest.lake.clone(),
-        // none for an object-store lake without `recommender.models_dir`:
-        // the node then refuses the roles that need one
-        models: cfg.recommender.models(ingest.lake.local_root()).ok(),
-        limits: cfg.limits(),
-        keys: showrunner_web::Keys::new(cfg.http.keyring().map_err(anyhow::Error::msg)?),
-        rate_limits: cfg.http.rate_limits,
-        reload_keys: reload_keys(cfg.source.clone()),
-        cors_origins: cfg.http.cors_origins.clone(),
-        query: cfg.warehouse.query_limits(),
-        clickhouse: match ch.enabled {
-            true => Some(crate::metrics_cmd::clickhouse_engine(cfg, None, None)?),
-            false => None,
-        },
-        replay: cfg.recommender.replay,
-        reload: cfg.recommender.reload,
-    };
-    Ok(NodeSettings {
-        lake: ingest.lake.clone(),
-        ingest,
-        clickhouse,
-        api,
-        materialize_every: cfg.warehouse.materialize_every,
-        retrain_every: cfg.recommender.retrain_every,
-        train_seed: 42,
-        keep_versions: 3,
-        compact_every: cfg.lake.compact_every,
-        closed_after_days: cfg.lake.closed_after_days,
-    })
-}
-
-/// Reads the keys again from `source` (and the environment), the whole
-/// configuration checked as at start.
-fn reload_keys(source: Option<PathBuf>) -> showrunner_dashboard::ReloadKeys {
-    std::sync::Arc::new(move || {
-        Config::load(source.as_deref(), std::env::vars())
-            .map_err(|e| format!("{e:#}"))?
-            .http
-            .keyring()
-    })
 }
 
 /// Runs `ingest`: the ingest role (and the ClickHouse sink's, when asked),
@@ -143,7 +82,7 @@ pub async fn ingest(cfg: &Config, a: IngestArgs) -> Result<()> {
         ),
         ..cfg.clone()
     };
-    let settings = node_settings(cfg, &a, "127.0.0.1:0")?;
+    let settings = cfg.node_settings(&a.overrides(), "127.0.0.1:0")?;
     let (handle, stop) = stop::channel();
     let mut node = Node::new(settings, stop);
     if let Some(addr) = &a.metrics_bind {
@@ -199,14 +138,14 @@ pub struct ServeArgs {
 
 /// Runs `serve`: its roles until SIGINT or SIGTERM.
 pub async fn serve(cfg: &Config, a: ServeArgs) -> Result<()> {
-    let ingest = IngestArgs {
+    let o = Overrides {
         nats: a.nats,
         lake: a.lake,
-        ..IngestArgs::default()
+        ..Overrides::default()
     };
     let bind = a.bind.unwrap_or_else(|| cfg.http.bind.clone());
     let (handle, stop) = stop::channel();
-    let mut node = Node::new(node_settings(cfg, &ingest, &bind)?, stop);
+    let mut node = Node::new(cfg.node_settings(&o, &bind)?, stop);
     node.start(&a.roles).await?;
     // a log line, not a print: a server's stderr is its log (JSON when
     // SHOWRUNNER_LOG_FORMAT=json)

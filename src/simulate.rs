@@ -12,7 +12,7 @@ use showrunner_bus as nats;
 use showrunner_ingest::publish::publish_days;
 use showrunner_simulator::{SimConfig, Simulator};
 
-use crate::config::Config;
+use showrunner_node::Config;
 
 /// Arguments of `simulate`.
 #[derive(Args, Debug, Clone)]
@@ -38,17 +38,6 @@ pub struct SimulateArgs {
     /// Write NDJSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
-}
-
-/// The simulation configuration of the arguments.
-pub fn sim_config(a: &SimulateArgs) -> SimConfig {
-    let start = a.start.unwrap_or_else(|| {
-        let today = chrono::Utc::now().date_naive();
-        today - chrono::Days::new(u64::from(a.days.saturating_sub(1)))
-    });
-    let mut c = SimConfig::new(a.users, a.days, a.seed, start);
-    c.heartbeat_secs = a.heartbeat_secs;
-    c
 }
 
 fn bar(days: u32) -> ProgressBar {
@@ -78,7 +67,12 @@ async fn publish(cfg: &Config, url: &str, sim: SimConfig) -> Result<u64> {
 
 /// Runs `simulate`.
 pub async fn run(cfg: &Config, a: SimulateArgs) -> Result<()> {
-    let sim = sim_config(&a);
+    let last = chrono::Utc::now().date_naive();
+    let mut sim = match a.start {
+        Some(start) => SimConfig::new(a.users, a.days, a.seed, start),
+        None => SimConfig::ending(a.users, a.days, a.seed, last),
+    };
+    sim.heartbeat_secs = a.heartbeat_secs;
     let started = Instant::now();
     let total = match (&a.nats, &a.out) {
         (Some(url), None) => publish(cfg, url, sim).await?,

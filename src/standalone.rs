@@ -8,12 +8,7 @@ use std::sync::atomic::Ordering;
 use anyhow::{Context, Result};
 use clap::Args;
 use showrunner_bus::server::LocalNatsServer;
-use showrunner_node::first_run::{self, Step};
-use showrunner_node::{Node, Role, Roles, stop};
-
-use crate::config::Config;
-use crate::run;
-use crate::simulate::{self, SimulateArgs};
+use showrunner_node::{Config, Node, Overrides, Role, Roles, banner, first_run, stop};
 
 /// Arguments of `standalone`.
 #[derive(Args, Debug, Clone)]
@@ -49,12 +44,12 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         "nats-server running at {url} (store {})",
         nats_store.display()
     );
-    let ingest = run::IngestArgs {
+    let o = Overrides {
         nats: Some(url.clone()),
         lake: Some(lake.clone()),
-        ..run::IngestArgs::default()
+        ..Overrides::default()
     };
-    let mut settings = run::node_settings(cfg, &ingest, &format!("127.0.0.1:{}", a.port))?;
+    let mut settings = cfg.node_settings(&o, &format!("127.0.0.1:{}", a.port))?;
     // with --exit-when-ingested the ClickHouse sink drains before the stop
     settings.clickhouse.drain = a.exit_when_ingested;
     let (handle, stop) = stop::channel();
@@ -70,22 +65,15 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
         roles.insert(Role::ClickhouseSink);
     }
     node.start(&roles).await?;
-    let sim = simulate::sim_config(&SimulateArgs {
-        users: a.users.unwrap_or(cfg.simulator.users),
-        days: a.days.unwrap_or(cfg.simulator.days),
-        seed: cfg.simulator.seed,
-        start: None,
-        heartbeat_secs: cfg.simulator.heartbeat_secs,
-        nats: None,
-        out: None,
-    });
-    first_run::run(&node, &lake, sim, |s| print_step(&s, &lake)).await?;
+    let today = chrono::Utc::now().date_naive();
+    let sim = cfg.simulator.sim(a.users, a.days, today);
+    first_run::run(&node, &lake, sim, |s| eprint!("{}", s.text(&lake))).await?;
     let all = match cfg.clickhouse.enabled {
         true => Roles::all(),
         false => Roles::all().without(Role::ClickhouseSink),
     };
     node.start(&all).await?;
-    banner(cfg, &node, &all, &lake);
+    eprint!("{}", banner::banner(cfg, node.addr(), &all, &lake));
     if !a.exit_when_ingested {
         stop::signal().await;
         eprintln!("stopping…");
@@ -105,83 +93,4 @@ pub async fn run(cfg: &Config, a: StandaloneArgs) -> Result<()> {
     let ingested = report.ingest.map_or(0, |r| r.ingested);
     eprintln!("stopped cleanly ({ingested} events ingested this run)");
     Ok(())
-}
-
-/// One step of the first run, on stderr.
-fn print_step(s: &Step, lake: &std::path::Path) {
-    match s {
-        Step::StreamHolds(n) => eprintln!("event stream holds {n} events; not simulating"),
-        Step::Simulating { users, days } => {
-            eprintln!("first run: simulating {users} users over {days} days");
-        }
-        Step::Published(n) => eprint!("\rpublished {n} events   "),
-        Step::PublishedAll { events, secs } => {
-            eprintln!("\rpublished {events} events in {secs:.1} s");
-        }
-        Step::Ingesting(p) => eprint!(
-            "\ringesting: {} events in the lake, {} to go   ",
-            p.ingested, p.left
-        ),
-        Step::Ingested { progress: p, secs } => eprintln!(
-            "\ringested {} events into {} in {secs:.1} s ({} files)",
-            p.ingested,
-            lake.display(),
-            p.files
-        ),
-        Step::Materialized { metrics, secs } => eprintln!(
-            "materialized {metrics} metrics under {} in {secs:.1} s",
-            showrunner_lake::Layout::new(lake).metrics().display()
-        ),
-        Step::Trained { summary, secs } => {
-            eprintln!("trained recommender {summary} in {secs:.1} s");
-        }
-    }
-}
-
-/// What is running and how to use it.
-fn banner(cfg: &Config, node: &Node, roles: &Roles, lake: &std::path::Path) {
-    let addr = node.addr().map_or_else(String::new, |a| a.to_string());
-    // the development key of a role when the config holds it
-    let key_of = |role: showrunner_web::Role| {
-        let dev = showrunner_web::keys::dev_entries();
-        showrunner_web::keys::DEV_KEYS
-            .iter()
-            .zip(dev)
-            .find(|((_, r, _), e)| *r == role && cfg.http.keys.contains(e))
-            .map_or_else(|| format!("<{role} key>"), |((_, _, k), _)| (*k).to_owned())
-    };
-    let (key, analyst, app) = (
-        key_of(showrunner_web::Role::Ingest),
-        key_of(showrunner_web::Role::Analyst),
-        key_of(showrunner_web::Role::App),
-    );
-    let lake = lake.display();
-    eprintln!("\nShowrunner is running (roles {roles}):");
-    eprintln!("  open        http://{addr}/");
-    eprintln!("  metrics     http://{addr}/metrics");
-    eprintln!(
-        "  send events curl -H 'Authorization: Bearer {key}' --data-binary @events.ndjson http://{addr}/v1/events"
-    );
-    eprintln!(
-        "  metrics API curl -H 'Authorization: Bearer {analyst}' 'http://{addr}/v1/metrics/mrr'"
-    );
-    eprintln!(
-        "  for you     curl -H 'Authorization: Bearer {app}' 'http://{addr}/v1/users/<user>/recommendations?row=for_you'"
-    );
-    eprintln!(
-        "  models      {lake}/models/<version>/ (retrained every {} s)",
-        cfg.recommender.retrain_every.as_secs()
-    );
-    eprintln!(
-        "  metric tables {lake}/metrics/<name>/month=YYYY-MM/data.parquet (every {} s)",
-        cfg.warehouse.materialize_every.as_secs()
-    );
-    eprintln!("  lake        {lake}/events/<family>/date=YYYY-MM-DD/*.parquet");
-    if cfg.clickhouse.enabled {
-        eprintln!(
-            "  clickhouse  {} database {} (fed by its own consumer; `metrics --engine clickhouse`, API `engine=clickhouse`)",
-            cfg.clickhouse.url, cfg.clickhouse.database
-        );
-    }
-    eprintln!("Ctrl-C stops everything.");
 }

@@ -3,6 +3,10 @@
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The configuration does not load or validate (the message names the
+    /// field or the environment variable).
+    #[error("{0}")]
+    Config(String),
     /// A role list that does not parse.
     #[error("{0}")]
     Roles(String),

@@ -59,6 +59,41 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The step as a terminal shows it (`lake` is the lake's directory):
+    /// progress steps start with `\r` and end without a newline, so the
+    /// next one overwrites them.
+    pub fn text(&self, lake: &Path) -> String {
+        match self {
+            Step::StreamHolds(n) => format!("event stream holds {n} events; not simulating\n"),
+            Step::Simulating { users, days } => {
+                format!("first run: simulating {users} users over {days} days\n")
+            }
+            Step::Published(n) => format!("\rpublished {n} events   "),
+            Step::PublishedAll { events, secs } => {
+                format!("\rpublished {events} events in {secs:.1} s\n")
+            }
+            Step::Ingesting(p) => format!(
+                "\ringesting: {} events in the lake, {} to go   ",
+                p.ingested, p.left
+            ),
+            Step::Ingested { progress: p, secs } => format!(
+                "\ringested {} events into {} in {secs:.1} s ({} files)\n",
+                p.ingested,
+                lake.display(),
+                p.files
+            ),
+            Step::Materialized { metrics, secs } => format!(
+                "materialized {metrics} metrics under {} in {secs:.1} s\n",
+                showrunner_lake::Layout::new(lake).metrics().display()
+            ),
+            Step::Trained { summary, secs } => {
+                format!("trained recommender {summary} in {secs:.1} s\n")
+            }
+        }
+    }
+}
+
 /// Runs the first run on `node` (ingest started) over the directory lake
 /// `lake`: `sim` is the audience to publish when the stream is empty.
 pub async fn run(

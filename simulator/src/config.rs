@@ -32,6 +32,12 @@ impl SimConfig {
         }
     }
 
+    /// `days` days whose last is `last` (today, for a first run).
+    pub fn ending(users: u32, days: u32, seed: u64, last: NaiveDate) -> Self {
+        let start = last - chrono::Days::new(u64::from(days.saturating_sub(1)));
+        Self::new(users, days, seed, start)
+    }
+
     /// Titles in the catalog.
     pub fn catalog_size(&self) -> u32 {
         if self.titles > 0 {
@@ -69,6 +75,19 @@ impl Default for SimulatorConfig {
 }
 
 impl SimulatorConfig {
+    /// The simulation this section describes, `users` and `days` when
+    /// given instead of its own, ending on `last`.
+    pub fn sim(&self, users: Option<u32>, days: Option<u32>, last: NaiveDate) -> SimConfig {
+        let mut c = SimConfig::ending(
+            users.unwrap_or(self.users),
+            days.unwrap_or(self.days),
+            self.seed,
+            last,
+        );
+        c.heartbeat_secs = self.heartbeat_secs;
+        c
+    }
+
     /// Checks the fields; the error names the one that is wrong.
     pub fn validate(&self) -> Result<(), String> {
         if self.heartbeat_secs == 0 {

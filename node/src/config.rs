@@ -3,17 +3,19 @@
 //! bus, `[lake]` lake, `[http]` dashboard, `[ingest]` and `[clickhouse]`
 //! ingest, `[limits]` events, `[simulator]` simulator, `[warehouse]`,
 //! `[recommender]`) —, `SHOWRUNNER_<SECTION>_<FIELD>` environment
-//! overrides, and validation at start-up (errors name the field).
+//! overrides, and validation at start-up (errors name the field). What the
+//! roles run with is composed from it in [`crate::settings`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use showrunner_bus::StreamSettings;
 pub use showrunner_bus::config::NatsConfig;
 pub use showrunner_dashboard::config::HttpConfig;
 use showrunner_events::Limits;
+
+use crate::{Error, Result};
 pub use showrunner_events::config::LimitsConfig;
 pub use showrunner_ingest::config::{ClickHouseConfig, IngestConfig};
 pub use showrunner_lake::config::LakeConfig;
@@ -67,7 +69,7 @@ impl Config {
         let (text, source) = match path {
             Some(p) => (
                 std::fs::read_to_string(p)
-                    .with_context(|| format!("reading config {}", p.display()))?,
+                    .map_err(|e| bad(format!("reading config {}: {e}", p.display())))?,
                 Some(p.to_owned()),
             ),
             None => match std::fs::read_to_string("showrunner.toml") {
@@ -76,8 +78,9 @@ impl Config {
             },
         };
         let mut doc: toml::Table =
-            toml::from_str(&text).map_err(|e| anyhow!("config: {}", e.message()))?;
-        let defaults = toml::Table::try_from(Config::default())?;
+            toml::from_str(&text).map_err(|e| bad(format!("config: {}", e.message())))?;
+        let defaults = toml::Table::try_from(Config::default())
+            .map_err(|e| bad(format!("config defaults: {e}")))?;
         let env: BTreeMap<String, String> = env.into_iter().collect();
         for (k, v) in env {
             let Some(rest) = k.strip_prefix("SHOWRUNNER_") else {
@@ -88,29 +91,32 @@ impl Config {
             }
             let lower = rest.to_ascii_lowercase();
             let (keys, default) = config_key(&defaults, &lower).ok_or_else(|| {
-                anyhow!(
+                bad(format!(
                     "environment override `{k}`: no config field `{}`",
                     lower.replacen('_', ".", 1)
-                )
+                ))
             })?;
-            let value =
-                match default {
-                    toml::Value::Integer(_) => toml::Value::Integer(v.parse().map_err(|_| {
-                        anyhow!("environment override `{k}`: `{v}` is not an integer")
-                    })?),
-                    toml::Value::Boolean(_) => toml::Value::Boolean(v.parse().map_err(|_| {
-                        anyhow!("environment override `{k}`: `{v}` is not true or false")
-                    })?),
-                    toml::Value::Float(_) => toml::Value::Float(v.parse().map_err(|_| {
-                        anyhow!("environment override `{k}`: `{v}` is not a number")
-                    })?),
-                    toml::Value::Array(_) => toml::Value::Array(
-                        v.split(',')
-                            .map(|s| toml::Value::String(s.trim().to_owned()))
-                            .collect(),
-                    ),
-                    _ => toml::Value::String(v),
-                };
+            let value = match default {
+                toml::Value::Integer(_) => toml::Value::Integer(v.parse().map_err(|_| {
+                    bad(format!(
+                        "environment override `{k}`: `{v}` is not an integer"
+                    ))
+                })?),
+                toml::Value::Boolean(_) => toml::Value::Boolean(v.parse().map_err(|_| {
+                    bad(format!(
+                        "environment override `{k}`: `{v}` is not true or false"
+                    ))
+                })?),
+                toml::Value::Float(_) => toml::Value::Float(v.parse().map_err(|_| {
+                    bad(format!("environment override `{k}`: `{v}` is not a number"))
+                })?),
+                toml::Value::Array(_) => toml::Value::Array(
+                    v.split(',')
+                        .map(|s| toml::Value::String(s.trim().to_owned()))
+                        .collect(),
+                ),
+                _ => toml::Value::String(v),
+            };
             let (field, tables) = keys.split_last().expect("a key has a field");
             let mut table = &mut doc;
             for t in tables {
@@ -119,12 +125,12 @@ impl Config {
                     .or_insert_with(|| toml::Value::Table(toml::Table::new()));
                 match next {
                     toml::Value::Table(inner) => table = inner,
-                    _ => bail!("config: `{t}` is not a table"),
+                    _ => return Err(bad(format!("config: `{t}` is not a table"))),
                 }
             }
             table.insert(field.clone(), value);
         }
-        let mut cfg: Config = Config::deserialize(doc).map_err(|e| anyhow!("config: {e}"))?;
+        let mut cfg: Config = Config::deserialize(doc).map_err(|e| bad(format!("config: {e}")))?;
         cfg.validate()?;
         cfg.source = source;
         Ok(cfg)
@@ -132,7 +138,7 @@ impl Config {
 
     /// The lake at `path` (a flag's) or at `lake.path`, reached as
     /// `[lake.s3]` says when it is an `s3://` URL.
-    pub fn lake_store(&self, path: Option<std::path::PathBuf>) -> Result<showrunner_lake::Store> {
+    pub fn lake_store(&self, path: Option<PathBuf>) -> Result<showrunner_lake::Store> {
         Ok(LakeConfig {
             path: path.unwrap_or_else(|| self.lake.path.clone()),
             ..self.lake.clone()
@@ -143,10 +149,10 @@ impl Config {
     /// Checks values; the error names the field.
     pub fn validate(&self) -> Result<()> {
         if !showrunner_bus::config::is_name(&self.ingest.durable) {
-            bail!(
+            return Err(bad(format!(
                 "config field `ingest.durable` must be a non-empty name of letters, digits, `_` or `-`, got `{}`",
                 self.ingest.durable
-            );
+            )));
         }
         for section in [
             self.nats.validate(),
@@ -158,7 +164,7 @@ impl Config {
             self.recommender.validate(),
             self.warehouse.validate(),
         ] {
-            section.map_err(|e| anyhow!(e))?;
+            section.map_err(bad)?;
         }
         Ok(())
     }
@@ -172,6 +178,11 @@ impl Config {
     pub fn streams(&self) -> StreamSettings {
         self.nats.streams()
     }
+}
+
+/// A configuration error (its message names the field).
+fn bad(message: impl Into<String>) -> Error {
+    Error::Config(message.into())
 }
 
 /// The path of config keys an environment override's name (lower case,
@@ -203,9 +214,9 @@ mod tests {
     use std::time::Duration;
 
     fn load(toml_text: &str, env: &[(&str, &str)]) -> Result<Config> {
-        let dir = tempfile::tempdir()?;
+        let dir = tempfile::tempdir().expect("temporary directory");
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, toml_text)?;
+        std::fs::write(&p, toml_text).expect("config written");
         Config::load(
             Some(&p),
             env.iter().map(|(a, b)| (a.to_string(), b.to_string())),
