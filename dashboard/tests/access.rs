@@ -76,6 +76,7 @@ async fn app(limits: RateLimits, cors: &[&str]) -> App {
             showrunner_warehouse::api::QueryLimits {
                 memory_bytes: 256 << 20,
                 timeout: Duration::from_secs(10),
+                ..showrunner_warehouse::api::QueryLimits::default()
             },
         ),
         recommender: showrunner_recommender::serve::ServeState::new(

@@ -14,30 +14,34 @@
 //! (the `ApiError` impl below); query parameters are strict (an unknown
 //! one is a 400 naming it).
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arrow_array::RecordBatch;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use showrunner_events::Family;
 use showrunner_lake::Store;
 use showrunner_lake::listing::{self, Signature};
+use showrunner_web::keys::Principal;
 use showrunner_web::telemetry::Durations;
 use showrunner_web::{ApiError, ErrorBody, Path, Query, QueryFields, Refusal, Telemetry};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::clickhouse::ClickHouseEngine;
 use crate::error::{Error, Result};
 use crate::lake::{Lake, LakeOptions};
 use crate::metrics::{self, Params};
-use crate::output;
+use crate::{output, runtime};
 
 /// Limits of the API's queries.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +50,17 @@ pub struct QueryLimits {
     pub memory_bytes: usize,
     /// Time one query may take.
     pub timeout: Duration,
+    /// Rows an SQL answer holds at most.
+    pub max_rows: usize,
+    /// Queries one key may have running at once.
+    pub per_key: usize,
+}
+
+impl Default for QueryLimits {
+    /// `[warehouse]`'s defaults.
+    fn default() -> Self {
+        crate::config::WarehouseConfig::default().query_limits()
+    }
 }
 
 /// State of the API: the lake, and its projections computed once per change
@@ -58,6 +73,8 @@ pub struct ApiState {
     clickhouse: Option<ClickHouseEngine>,
     /// How long each answered query took, by metric name (`sql` for SQL).
     queries: Durations,
+    /// Each key's running queries (at most `limits.per_key`).
+    running: Arc<std::sync::Mutex<HashMap<Arc<str>, Arc<Semaphore>>>>,
 }
 
 /// What the player and billing files of the lake look like (the
@@ -84,6 +101,7 @@ impl ApiState {
             cached: Arc::new(Mutex::new(None)),
             clickhouse: None,
             queries: Durations::default(),
+            running: Arc::default(),
         }
     }
 
@@ -104,8 +122,8 @@ impl ApiState {
     }
 
     /// A session whose projections reflect the lake's current files
-    /// (recomputed when they changed; concurrent requests wait for one
-    /// computation).
+    /// (recomputed, on the query runtime, when they changed; concurrent
+    /// requests wait for one computation).
     pub async fn lake(&self) -> Result<Lake> {
         let sig = signature(&self.store).await;
         let mut guard = self.cached.lock().await;
@@ -114,11 +132,43 @@ impl ApiState {
         {
             return Ok(lake.clone());
         }
-        let lake = Lake::open_store(&self.store, LakeOptions::default()).await?;
-        let all: Vec<&metrics::Metric> = metrics::METRICS.iter().collect();
-        lake.prepare(&all).await?;
+        let store = self.store.clone();
+        // no time limit: the refresh is shared by every waiting request and
+        // grows with the lake; a request that stops waiting aborts it
+        let lake = runtime::run(None, async move {
+            let lake = Lake::open_store(&store, LakeOptions::default()).await?;
+            let all: Vec<&metrics::Metric> = metrics::METRICS.iter().collect();
+            lake.prepare(&all).await?;
+            Ok(lake)
+        })
+        .await?;
         *guard = Some((sig, lake.clone()));
         Ok(lake)
+    }
+
+    /// A place among `caller`'s running queries, held until dropped;
+    /// [`Error::TooManyQueries`] when it has none left. A request without a
+    /// caller (the router used without the gate, as in-process tools do)
+    /// is not counted.
+    fn place(&self, caller: Option<&Principal>) -> Result<Option<OwnedSemaphorePermit>> {
+        let Some(caller) = caller else {
+            return Ok(None);
+        };
+        let per_key = self.limits.per_key.max(1);
+        let semaphore = {
+            let mut running = self
+                .running
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            running
+                .entry(caller.id.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(per_key)))
+                .clone()
+        };
+        semaphore
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| Error::TooManyQueries(per_key))
     }
 }
 
@@ -144,6 +194,7 @@ impl ApiError for Error {
             Error::Query(q) if is_user_error(q) => "bad_query",
             Error::MemoryLimit(_) => "memory_limit",
             Error::Timeout(_) => "timeout",
+            Error::TooManyQueries(_) => "too_many_queries",
             Error::ClickHouse(_) => "clickhouse_failed",
             Error::Query(_) | Error::Output(_) | Error::Lake(_) => "internal",
         }
@@ -161,6 +212,7 @@ impl ApiError for Error {
             Error::Query(q) if is_user_error(q) => StatusCode::BAD_REQUEST,
             Error::MemoryLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Error::TooManyQueries(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::ClickHouse(_) => StatusCode::BAD_GATEWAY,
             Error::Query(_) | Error::Output(_) | Error::Lake(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -193,7 +245,13 @@ fn is_user_error(e: &datafusion::error::DataFusionError) -> bool {
 }
 
 fn error(e: &Error) -> Response {
-    showrunner_web::error_response(e)
+    let mut r = showrunner_web::error_response(e);
+    if let Error::TooManyQueries(_) = e {
+        // a query takes seconds; a second is a fair first wait
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(1));
+    }
+    r
 }
 
 /// `GET /v1/metrics`: every metric the API computes.
@@ -240,7 +298,14 @@ pub struct SqlAnswer {
     pub columns: Vec<String>,
     /// Rows, each a value per column.
     pub rows: Vec<Vec<Value>>,
+    /// The query had more rows than `warehouse.query_max_rows`: these are
+    /// its first ones (add `LIMIT`, or aggregate).
+    pub truncated: bool,
 }
+
+/// Header of an SQL answer cut at `warehouse.query_max_rows` (`true`),
+/// for CSV, which has no place for it in the body.
+pub const TRUNCATED_HEADER: &str = "showrunner-truncated";
 
 /// Every metric: name, definition, breakdowns.
 #[utoipa::path(get, path = "/v1/metrics", tag = "analysts",
@@ -295,9 +360,12 @@ impl QueryFields for MetricQuery {
         (status = 422, description = "over the query memory limit (code `memory_limit`)", body = ErrorBody),
         (status = 500, description = "the lake could not be read (code `internal`)", body = ErrorBody),
         (status = 502, description = "ClickHouse failed (code `clickhouse_failed`)", body = ErrorBody),
+        (status = 429, description = "the key's rate limit is spent (code `rate_limited`), or it already has `warehouse.queries_per_key` queries running (code `too_many_queries`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
     ))]
 async fn metric(
     State(st): State<ApiState>,
+    caller: Option<Extension<Principal>>,
     Path(name): Path<String>,
     Query(q): Query<MetricQuery>,
 ) -> Response {
@@ -317,19 +385,31 @@ async fn metric(
         };
         let csv = format_is_csv(q.format.as_deref())?;
         metrics::render(m, &p)?; // refuse bad parameters before touching the lake
+        let _place = st.place(caller.as_deref())?;
+        let params = p.clone();
         let (columns, rows) = match q.engine.as_deref() {
             None | Some("datafusion") => {
                 let lake = st.lake().await?;
-                answer(&st, m.name, metrics::compute(&lake, m, &p)).await?
+                let query = async move {
+                    let (columns, batches) = metrics::compute(&lake, m, &params).await?;
+                    Ok((columns, batches, ()))
+                };
+                let (columns, rows, ()) = answer(&st, m.name, query).await?;
+                (columns, rows)
             }
             Some("clickhouse") => {
-                let ch = st.clickhouse.as_ref().ok_or_else(|| {
+                let ch = st.clickhouse.clone().ok_or_else(|| {
                     Error::BadRequest(
                         "engine `clickhouse` is not configured (config `clickhouse.enabled`)"
                             .into(),
                     )
                 })?;
-                answer(&st, m.name, ch.compute(m, &p)).await?
+                let query = async move {
+                    let (columns, batches) = ch.compute(m, &params).await?;
+                    Ok((columns, batches, ()))
+                };
+                let (columns, rows, ()) = answer(&st, m.name, query).await?;
+                (columns, rows)
             }
             Some(other) => {
                 return Err(Error::BadRequest(format!(
@@ -366,17 +446,21 @@ pub struct SqlRequest {
 #[utoipa::path(post, path = "/v1/sql", tag = "analysts",
     request_body(content = SqlRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "the query's rows", content(
+        (status = 200, description = "the query's rows (at most `warehouse.query_max_rows`)", content(
             (SqlAnswer = "application/json"),
-            (String = "text/csv"))),
+            (String = "text/csv")),
+            headers(("showrunner-truncated" = String, description = "`true` when the rows were cut at `warehouse.query_max_rows`"))),
         (status = 400, description = "not JSON, not read-only, or not valid SQL (`field` is `sql`)", body = ErrorBody),
         (status = 413, description = "a body over 2 MiB (code `payload_too_large`)", body = ErrorBody),
         (status = 408, description = "over the query time limit (code `timeout`)", body = ErrorBody),
         (status = 422, description = "over the query memory limit (code `memory_limit`)", body = ErrorBody),
         (status = 500, description = "the lake could not be read (code `internal`)", body = ErrorBody),
+        (status = 429, description = "the key's rate limit is spent (code `rate_limited`), or it already has `warehouse.queries_per_key` queries running (code `too_many_queries`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
     ))]
 async fn sql(
     State(st): State<ApiState>,
+    caller: Option<Extension<Principal>>,
     body: std::result::Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let body = match body {
@@ -395,6 +479,7 @@ async fn sql(
             Error::BadRequest(format!("body must be {{\"sql\": \"SELECT …\"}}: {e}"))
         })?;
         let csv = format_is_csv(req.format.as_deref())?;
+        let _place = st.place(caller.as_deref())?;
         // a session of its own, so the memory limit is this query's
         let lake = Lake::open_store(
             &st.store,
@@ -403,29 +488,44 @@ async fn sql(
             },
         )
         .await?;
-        let (columns, rows) = answer(&st, "sql", crate::query::run(&lake, &req.sql)).await?;
-        if csv {
-            return Ok(csv_response(&columns, &rows));
+        let max_rows = st.limits.max_rows;
+        let query = async move { crate::query::run_capped(&lake, &req.sql, max_rows).await };
+        let (columns, rows, truncated) = answer(&st, "sql", query).await?;
+        let mut r = if csv {
+            csv_response(&columns, &rows)
+        } else {
+            Json(SqlAnswer {
+                columns,
+                rows,
+                truncated,
+            })
+            .into_response()
+        };
+        if truncated {
+            r.headers_mut()
+                .insert(TRUNCATED_HEADER, header::HeaderValue::from_static("true"));
         }
-        Ok(Json(SqlAnswer { columns, rows }).into_response())
+        Ok(r)
     };
     run.await.unwrap_or_else(|e| error(&e))
 }
 
-/// Runs a query within the time limit (timed as `what`); its columns and
-/// rows.
-async fn answer(
+/// Runs a query on the query runtime within the time limit (timed as
+/// `what`): its columns, its rows as JSON values, and what else it says.
+async fn answer<X, F>(
     st: &ApiState,
     what: &str,
-    query: impl std::future::Future<Output = Result<(Vec<String>, Vec<arrow_array::RecordBatch>)>>,
-) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    query: F,
+) -> Result<(Vec<String>, Vec<Vec<Value>>, X)>
+where
+    X: Send + 'static,
+    F: Future<Output = Result<(Vec<String>, Vec<RecordBatch>, X)>> + Send + 'static,
+{
     let started = std::time::Instant::now();
-    let answered = async {
-        let (columns, batches) = tokio::time::timeout(st.limits.timeout, query)
-            .await
-            .map_err(|_| Error::Timeout(st.limits.timeout))??;
-        Ok((columns, output::rows(&batches)?))
-    }
+    let answered = runtime::run(Some(st.limits.timeout), async move {
+        let (columns, batches, extra) = query.await?;
+        Ok((columns, output::rows(&batches)?, extra))
+    })
     .await;
     // failures and timeouts are timed too
     st.queries.observe(what, started.elapsed().as_secs_f64());

@@ -15,6 +15,12 @@ pub struct WarehouseConfig {
     /// Time one API query may take (`query_timeout_secs`).
     #[serde(rename = "query_timeout_secs", with = "showrunner_events::time::secs")]
     pub query_timeout: Duration,
+    /// Rows one `POST /v1/sql` answer holds at most (more are cut, and the
+    /// answer says `truncated`).
+    pub query_max_rows: usize,
+    /// Queries (metrics and SQL) one key may have running at once; one more
+    /// is refused with 429 `too_many_queries`.
+    pub queries_per_key: usize,
     /// The materializer role refreshes the metric tables this often
     /// (`materialize_every_secs`; 0: never, after standalone's first run).
     #[serde(
@@ -29,6 +35,8 @@ impl Default for WarehouseConfig {
         Self {
             query_memory_mb: 1_024,
             query_timeout: Duration::from_secs(30),
+            query_max_rows: 100_000,
+            queries_per_key: 2,
             materialize_every: Duration::from_secs(300),
         }
     }
@@ -47,6 +55,14 @@ impl WarehouseConfig {
                 "config field `warehouse.query_timeout_secs` must be within 1..=3600".into(),
             );
         }
+        if !(1..=10_000_000).contains(&self.query_max_rows) {
+            return Err(
+                "config field `warehouse.query_max_rows` must be within 1..=10000000".into(),
+            );
+        }
+        if !(1..=64).contains(&self.queries_per_key) {
+            return Err("config field `warehouse.queries_per_key` must be within 1..=64".into());
+        }
         Ok(())
     }
 
@@ -55,6 +71,8 @@ impl WarehouseConfig {
         QueryLimits {
             memory_bytes: usize::try_from(self.query_memory_mb << 20).unwrap_or(usize::MAX),
             timeout: self.query_timeout,
+            max_rows: self.query_max_rows,
+            per_key: self.queries_per_key,
         }
     }
 }

@@ -33,6 +33,9 @@ pub enum Error {
     /// A query that ran past its time limit.
     #[error("query exceeded its time limit of {0:?}")]
     Timeout(std::time::Duration),
+    /// The key already has its share of queries running.
+    #[error("this key already has {0} queries running; retry when one ends")]
+    TooManyQueries(usize),
     /// The ClickHouse engine failed (server unreachable, query refused).
     #[error("clickhouse: {0}")]
     ClickHouse(String),

@@ -71,7 +71,13 @@ impl Lake {
         if let Some(bytes) = opts.memory_bytes {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
-        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(crate::coop::CooperativeAmplifiers))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         if let Some((url, object_store)) = store.object_store() {
             ctx.register_object_store(url, object_store);
         }

@@ -14,6 +14,9 @@
 //! - [`materialize`] — metric tables as Parquet under `<lake>/metrics/`,
 //!   recomputing only the months new or late event files touch;
 //! - [`api`] — the HTTP query API (`/v1/metrics`, `/v1/sql`), an axum router;
+//! - [`runtime`] — the CPU runtime the API's queries run on, with their
+//!   time limit and abort; [`coop`] — the optimizer rule that makes joins
+//!   yield, so an aborted query stops;
 //! - [`clickhouse`] — the second engine: the same metrics from the
 //!   ClickHouse tables, SQL beside DataFusion's (`sql/**/<name>.clickhouse.sql`);
 //! - [`config`] — the `[warehouse]` configuration section;
@@ -27,6 +30,7 @@
 pub mod api;
 pub mod clickhouse;
 pub mod config;
+pub mod coop;
 pub mod error;
 pub mod lake;
 pub mod materialize;
@@ -34,6 +38,7 @@ pub mod metrics;
 pub mod output;
 pub mod query;
 pub mod report;
+pub mod runtime;
 
 pub use error::{Error, Result};
 pub use lake::Lake;

@@ -24,6 +24,7 @@ fn limits() -> QueryLimits {
     QueryLimits {
         memory_bytes: 256 << 20,
         timeout: Duration::from_secs(60),
+        ..QueryLimits::default()
     }
 }
 
@@ -269,6 +270,7 @@ async fn sql_answers_json_or_csv_within_its_limits() {
         QueryLimits {
             memory_bytes: 64 << 10,
             timeout: Duration::from_secs(60),
+            ..QueryLimits::default()
         },
     ));
     let (s, b) = sql(
@@ -285,6 +287,7 @@ async fn sql_answers_json_or_csv_within_its_limits() {
         QueryLimits {
             memory_bytes: 256 << 20,
             timeout: Duration::from_millis(200),
+            ..QueryLimits::default()
         },
     ));
     let (s, b) = sql(
@@ -315,4 +318,138 @@ async fn metrics_see_files_committed_after_the_first_request() {
     common::write(dir.path(), showrunner_events::Family::Player, &[play], 99);
     let (_, after) = get(&app, uri).await;
     assert_eq!(after["rows"][0][1], json!(users + 1), "{after}");
+}
+
+/// A request as the gate passes it on: with the caller's key.
+fn as_caller(mut req: Request<Body>, id: &str) -> Request<Body> {
+    req.extensions_mut().insert(showrunner_web::Principal {
+        id: id.into(),
+        roles: [showrunner_web::Role::Analyst].into_iter().collect(),
+    });
+    req
+}
+
+fn sql_request(body: Value) -> Request<Body> {
+    Request::post("/v1/sql")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("req")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_answers_are_cut_at_the_row_cap_and_say_so() {
+    let dir = lake();
+    let app = api::router(ApiState::new(
+        dir.path().to_path_buf(),
+        QueryLimits {
+            max_rows: 5,
+            ..limits()
+        },
+    ));
+    // ten rows: the first five, marked
+    let r = app
+        .clone()
+        .oneshot(sql_request(
+            json!({"sql": "SELECT value FROM range(10) ORDER BY value"}),
+        ))
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[api::TRUNCATED_HEADER], "true");
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(v["rows"], json!([[0], [1], [2], [3], [4]]));
+    assert_eq!(v["truncated"], true);
+    // exactly five: whole, not marked
+    let (s, b) = sql(
+        &app,
+        json!({"sql": "SELECT value FROM range(5) ORDER BY value"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let v: Value = serde_json::from_str(&b).expect("json");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(5));
+    assert_eq!(v["truncated"], false);
+    // CSV: five lines under the header, the mark in the header
+    let r = app
+        .clone()
+        .oneshot(sql_request(
+            json!({"sql": "SELECT value FROM range(7) ORDER BY value", "format": "csv"}),
+        ))
+        .await
+        .expect("answer");
+    assert_eq!(r.headers()[api::TRUNCATED_HEADER], "true");
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        "value\n0\n1\n2\n3\n4\n",
+        "CSV cut at five rows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_runs_at_most_its_share_of_queries_at_once() {
+    let dir = lake();
+    let app = api::router(ApiState::new(
+        dir.path().to_path_buf(),
+        QueryLimits {
+            per_key: 1,
+            timeout: Duration::from_secs(3),
+            ..limits()
+        },
+    ));
+    // key a's first query runs until its time limit
+    let long = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.oneshot(as_caller(
+                sql_request(json!({"sql": "SELECT sum(value % 7) FROM range(100000000000)"})),
+                "a",
+            ))
+            .await
+            .expect("answer")
+            .status()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!long.is_finished(), "the long query still runs");
+    // a second query of key a is refused at once, a metric too
+    for req in [
+        sql_request(json!({"sql": "SELECT 1"})),
+        Request::get("/v1/metrics/active_users")
+            .body(Body::empty())
+            .expect("req"),
+    ] {
+        let r = app
+            .clone()
+            .oneshot(as_caller(req, "a"))
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()["retry-after"], "1");
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let e: ErrorBody = serde_json::from_slice(&body).expect("error body");
+        assert_eq!(e.error.code, "too_many_queries");
+    }
+    // key b is not held up by a's query
+    let r = app
+        .clone()
+        .oneshot(as_caller(sql_request(json!({"sql": "SELECT 1"})), "b"))
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::OK);
+    // once a's query has its 408, a may query again
+    assert_eq!(long.await.expect("task"), StatusCode::REQUEST_TIMEOUT);
+    let r = app
+        .clone()
+        .oneshot(as_caller(sql_request(json!({"sql": "SELECT 1"})), "a"))
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::OK);
 }
