@@ -198,6 +198,11 @@ pub struct RecommendArgs {
     /// α 3, λ 30); 1: EASE alone, as before the blend.
     #[arg(long, default_value_t = 0.3)]
     blend: f64,
+    /// Serve the recommender's router alone, without the app's gate, rate
+    /// limiter, telemetry and CORS: the difference with a default run is
+    /// what the HTTP contract costs a request.
+    #[arg(long)]
+    bare: bool,
 }
 
 /// Runs the benchmark.
@@ -212,6 +217,7 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
         row,
         seed,
         blend,
+        bare,
     } = a;
     if users == 0 || titles == 0 || concurrency == 0 {
         bail!("--users, --titles and --concurrency must be ≥ 1");
@@ -309,7 +315,10 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
         keys,
         showrunner_web::limit::Limiter::new(limits),
     );
-    let app = showrunner_dashboard::app_router(state, Arc::new(gate));
+    let app = match bare {
+        true => showrunner_recommender::serve::router(state),
+        false => showrunner_dashboard::app_router(state, Arc::new(gate)),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -364,6 +373,7 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
     let n = lat.len();
     let out = serde_json::json!({
         "bench": "recommend",
+        "served": if bare { "recommender router alone" } else { "the app (gate, limiter, telemetry, CORS)" },
         "users": users,
         "titles": titles,
         "interactions": interactions,
