@@ -157,6 +157,10 @@ pub struct MetricsArgs {
     /// directory's).
     #[arg(long)]
     pub s3: bool,
+    /// Plan the directory lake's suite without the warehouse's
+    /// cooperative-join rule, to measure what it costs.
+    #[arg(long)]
+    pub plain_joins: bool,
 }
 
 /// The suite on a copy of the lake in a local S3 server: upload, open,
@@ -218,6 +222,7 @@ pub async fn run(a: MetricsArgs) -> Result<()> {
         lake: keep,
         no_duckdb,
         s3,
+        plain_joins,
     } = a;
     let with_duckdb = !no_duckdb;
     let tmp = tempfile::tempdir()?;
@@ -228,7 +233,11 @@ pub async fn run(a: MetricsArgs) -> Result<()> {
     let simulate_s = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let lake = Lake::open(&dir).await?;
+    let opts = showrunner_warehouse::lake::LakeOptions {
+        plain_joins,
+        ..Default::default()
+    };
+    let lake = Lake::open_with(&dir, opts).await?;
     let all: Vec<&metrics::Metric> = metrics::METRICS.iter().collect();
     let prepared = lake.prepare(&all).await?;
     let views_s = t.elapsed().as_secs_f64();
@@ -246,6 +255,7 @@ pub async fn run(a: MetricsArgs) -> Result<()> {
     }
     let mut report = json!({
         "bench": "metrics",
+        "plain_joins": plain_joins,
         "events": events,
         "reused_lake": has_lake,
         "simulate_and_write_s": simulate_s,

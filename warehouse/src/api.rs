@@ -485,6 +485,7 @@ async fn sql(
             &st.store,
             LakeOptions {
                 memory_bytes: Some(st.limits.memory_bytes),
+                ..LakeOptions::default()
             },
         )
         .await?;

@@ -39,6 +39,10 @@ pub struct LakeOptions {
     /// Memory the session's queries may hold (bytes); beyond it they spill
     /// or fail. None: unlimited.
     pub memory_bytes: Option<usize>,
+    /// Plans without [`crate::coop::CooperativeAmplifiers`] (joins that
+    /// cannot be stopped): only to measure what the rule costs
+    /// (`showrunner-bench metrics --plain-joins`).
+    pub plain_joins: bool,
 }
 
 /// A DataFusion session over a lake.
@@ -71,12 +75,15 @@ impl Lake {
         if let Some(bytes) = opts.memory_bytes {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
-        let state = datafusion::execution::SessionStateBuilder::new()
+        let mut state = datafusion::execution::SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
-            .with_default_features()
-            .with_physical_optimizer_rule(Arc::new(crate::coop::CooperativeAmplifiers))
-            .build();
+            .with_default_features();
+        if !opts.plain_joins {
+            state =
+                state.with_physical_optimizer_rule(Arc::new(crate::coop::CooperativeAmplifiers));
+        }
+        let state = state.build();
         let ctx = SessionContext::new_with_state(state);
         if let Some((url, object_store)) = store.object_store() {
             ctx.register_object_store(url, object_store);
