@@ -398,7 +398,7 @@ async fn a_key_runs_at_most_its_share_of_queries_at_once() {
         dir.path().to_path_buf(),
         QueryLimits {
             per_key: 1,
-            timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(6),
             ..limits()
         },
     ));

@@ -1,6 +1,7 @@
 //! One analyst cannot take the server down: a query that would run for
 //! hours (a three-way cross join of the player family) gets its 408 at the
-//! time limit, other requests are answered while it runs, and once it is
+//! time limit (8 s: room for the metric below on a loaded machine), other
+//! requests are answered while it runs, and once it is
 //! refused the process stops spending CPU on it.
 
 mod common;
@@ -43,7 +44,7 @@ async fn a_runaway_query_is_refused_and_stops_costing_cpu() {
         dir.path().to_path_buf(),
         QueryLimits {
             memory_bytes: 1 << 30,
-            timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(8),
             ..QueryLimits::default()
         },
     ));
