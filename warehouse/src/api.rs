@@ -146,6 +146,20 @@ impl ApiState {
         Ok(lake)
     }
 
+    /// How many queries the key `id` has running now.
+    pub fn running(&self, id: &str) -> usize {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        running.get(id).map_or(0, |s| {
+            self.limits
+                .per_key
+                .max(1)
+                .saturating_sub(s.available_permits())
+        })
+    }
+
     /// A place among `caller`'s running queries, held until dropped;
     /// [`Error::TooManyQueries`] when it has none left. A request without a
     /// caller (the router used without the gate, as in-process tools do)
@@ -300,6 +314,7 @@ pub struct SqlAnswer {
     pub rows: Vec<Vec<Value>>,
     /// The query had more rows than `warehouse.query_max_rows`: these are
     /// its first ones (add `LIMIT`, or aggregate).
+    #[serde(default)]
     pub truncated: bool,
 }
 
@@ -385,7 +400,7 @@ async fn metric(
         };
         let csv = format_is_csv(q.format.as_deref())?;
         metrics::render(m, &p)?; // refuse bad parameters before touching the lake
-        let _place = st.place(caller.as_deref())?;
+        let place = st.place(caller.as_deref())?;
         let params = p.clone();
         let (columns, rows) = match q.engine.as_deref() {
             None | Some("datafusion") => {
@@ -394,7 +409,7 @@ async fn metric(
                     let (columns, batches) = metrics::compute(&lake, m, &params).await?;
                     Ok((columns, batches, ()))
                 };
-                let (columns, rows, ()) = answer(&st, m.name, query).await?;
+                let (columns, rows, ()) = answer(&st, m.name, place, query).await?;
                 (columns, rows)
             }
             Some("clickhouse") => {
@@ -408,7 +423,7 @@ async fn metric(
                     let (columns, batches) = ch.compute(m, &params).await?;
                     Ok((columns, batches, ()))
                 };
-                let (columns, rows, ()) = answer(&st, m.name, query).await?;
+                let (columns, rows, ()) = answer(&st, m.name, place, query).await?;
                 (columns, rows)
             }
             Some(other) => {
@@ -479,7 +494,7 @@ async fn sql(
             Error::BadRequest(format!("body must be {{\"sql\": \"SELECT …\"}}: {e}"))
         })?;
         let csv = format_is_csv(req.format.as_deref())?;
-        let _place = st.place(caller.as_deref())?;
+        let place = st.place(caller.as_deref())?;
         // a session of its own, so the memory limit is this query's
         let lake = Lake::open_store(
             &st.store,
@@ -491,7 +506,7 @@ async fn sql(
         .await?;
         let max_rows = st.limits.max_rows;
         let query = async move { crate::query::run_capped(&lake, &req.sql, max_rows).await };
-        let (columns, rows, truncated) = answer(&st, "sql", query).await?;
+        let (columns, rows, truncated) = answer(&st, "sql", place, query).await?;
         let mut r = if csv {
             csv_response(&columns, &rows)
         } else {
@@ -513,9 +528,12 @@ async fn sql(
 
 /// Runs a query on the query runtime within the time limit (timed as
 /// `what`): its columns, its rows as JSON values, and what else it says.
+/// The caller's `place` goes with the query: it is given back when the
+/// query's task ends, not when the request gives up waiting.
 async fn answer<X, F>(
     st: &ApiState,
     what: &str,
+    place: Option<OwnedSemaphorePermit>,
     query: F,
 ) -> Result<(Vec<String>, Vec<Vec<Value>>, X)>
 where
@@ -524,6 +542,7 @@ where
 {
     let started = std::time::Instant::now();
     let answered = runtime::run(Some(st.limits.timeout), async move {
+        let _place = place;
         let (columns, batches, extra) = query.await?;
         Ok((columns, output::rows(&batches)?, extra))
     })

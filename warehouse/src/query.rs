@@ -20,7 +20,9 @@ pub async fn run_capped(
     sql: &str,
     max_rows: usize,
 ) -> Result<(Vec<String>, Vec<RecordBatch>, bool)> {
-    let df = plan(lake, sql).await?.limit(0, Some(max_rows + 1))?;
+    let df = plan(lake, sql)
+        .await?
+        .limit(0, Some(max_rows.saturating_add(1)))?;
     let (columns, batches) = collect(df).await?;
     let (mut kept, mut left) = (Vec::with_capacity(batches.len()), max_rows);
     let mut truncated = false;

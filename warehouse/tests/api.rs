@@ -394,14 +394,15 @@ async fn sql_answers_are_cut_at_the_row_cap_and_say_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_runs_at_most_its_share_of_queries_at_once() {
     let dir = lake();
-    let app = api::router(ApiState::new(
+    let state = ApiState::new(
         dir.path().to_path_buf(),
         QueryLimits {
             per_key: 1,
             timeout: Duration::from_secs(6),
             ..limits()
         },
-    ));
+    );
+    let app = api::router(state.clone());
     // key a's first query runs until its time limit
     let long = {
         let app = app.clone();
@@ -415,9 +416,16 @@ async fn a_key_runs_at_most_its_share_of_queries_at_once() {
             .status()
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // once it holds a's place (a moment on a loaded machine), a second
+    // query of key a is refused at once, a metric too
+    for _ in 0..200 {
+        if state.running("a") == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(state.running("a"), 1, "the long query holds key a's place");
     assert!(!long.is_finished(), "the long query still runs");
-    // a second query of key a is refused at once, a metric too
     for req in [
         sql_request(json!({"sql": "SELECT 1"})),
         Request::get("/v1/metrics/active_users")
@@ -446,6 +454,18 @@ async fn a_key_runs_at_most_its_share_of_queries_at_once() {
     assert_eq!(r.status(), StatusCode::OK);
     // once a's query has its 408, a may query again
     assert_eq!(long.await.expect("task"), StatusCode::REQUEST_TIMEOUT);
+    // its place comes back when its task ends (a moment after the 408)
+    for _ in 0..200 {
+        if state.running("a") == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        state.running("a"),
+        0,
+        "the aborted query gave its place back"
+    );
     let r = app
         .clone()
         .oneshot(as_caller(sql_request(json!({"sql": "SELECT 1"})), "a"))
