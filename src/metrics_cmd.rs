@@ -41,9 +41,14 @@ pub struct MetricsArgs {
     #[arg(long = "metric")]
     pub metrics: Vec<String>,
     /// Breakdown dimensions, in order (device, os, player, player_version,
-    /// app_version, cdn, country, isp, network, title).
+    /// app_version, cdn, country, isp, network, title, plan).
     #[arg(long = "by")]
     pub by: Vec<String>,
+    /// Only the views whose dimension holds one of the values, as
+    /// `DIMENSION=V1[,V2…]` (repeatable; e.g. `--where country=FR --where
+    /// device=tv`); the view metrics only.
+    #[arg(long = "where", value_name = "DIMENSION=VALUES")]
+    pub filters: Vec<String>,
     /// Time bucket: hour, day, week, month.
     #[arg(long, default_value = "day")]
     pub bucket: String,
@@ -120,6 +125,16 @@ pub async fn metrics(cfg: &Config, a: MetricsArgs) -> Result<()> {
         to: a.to.as_deref().map(metrics::date).transpose()?,
         bucket: a.bucket.parse()?,
         by: a.by.clone(),
+        filters: a
+            .filters
+            .iter()
+            .map(|f| {
+                let (dim, values) = f
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("--where {f}: expected DIMENSION=V1[,V2…]"))?;
+                Ok(metrics::Filter::parse(dim, values)?)
+            })
+            .collect::<Result<_>>()?,
     };
     let (chosen, skipped) = report::choose(&a.metrics, &params)?;
     for e in skipped {

@@ -17,7 +17,9 @@ use showrunner_testkit::rows;
 
 /// Parameter sets: default, hourly window, weekly by two dimensions,
 /// monthly by plan, daily by title in a window, monthly in a window that
-/// cuts months.
+/// cuts months, daily filtered on two CDNs and an app version by device in
+/// a window, weekly filtered on two plans by CDN (the view metrics only:
+/// the others take no filters and are left out of the last two).
 const PARAMS: &[&[&str]] = &[
     &[],
     &[
@@ -47,6 +49,28 @@ const PARAMS: &[&[&str]] = &[
         "2026-04-15",
         "--to",
         "2026-06-20",
+    ],
+    &[
+        "--bucket",
+        "day",
+        "--from",
+        "2026-04-01",
+        "--to",
+        "2026-04-15",
+        "--where",
+        "cdn=fastpath,cloudreach",
+        "--where",
+        "app_version=5.12.0",
+        "--by",
+        "device",
+    ],
+    &[
+        "--bucket",
+        "week",
+        "--where",
+        "plan=premium,standard",
+        "--by",
+        "cdn",
     ],
 ];
 
@@ -117,6 +141,16 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
         );
     }
     assert_eq!(clean[0].len(), 20);
+    // the filtered sets keep some views, and only the view metrics
+    for filtered in &clean[6..] {
+        assert_eq!(filtered.len(), 11, "{:?}", filtered.keys());
+        for name in ["watch_hours", "video_startup_time", "concurrent_viewers"] {
+            assert!(
+                !filtered[name]["rows"].as_array().expect("rows").is_empty(),
+                "{name} filtered has no rows"
+            );
+        }
+    }
     eprintln!("ClickHouse metrics at {:?}", t.elapsed());
 
     // the same events delivered again (a new message id, so the stream
@@ -190,6 +224,21 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
         &BTreeMap::from([("mrr_movements".to_owned(), via_df)]),
         &BTreeMap::from([("mrr_movements".to_owned(), via_ch)]),
     );
+    // a filtered metric compared with the week before, on either engine
+    let q = "watch_hours?from=2026-04-08&to=2026-04-15&compare=week&cdn=fastpath&by=device";
+    let (status, via_ch) = get(&format!("{q}&engine=clickhouse")).await;
+    assert_eq!(status, 200, "{via_ch}");
+    let (status, via_df) = get(&format!("{q}&engine=datafusion")).await;
+    assert_eq!(status, 200, "{via_df}");
+    for part in [&via_df, &via_df["compare"]] {
+        assert!(!part["rows"].as_array().expect("rows").is_empty(), "{part}");
+    }
+    for (x, y) in [(&via_df, &via_ch), (&via_df["compare"], &via_ch["compare"])] {
+        let (rx, ry) = (rows::of_json(&x["rows"]), rows::of_json(&y["rows"]));
+        if let Some(d) = rows::first_difference(&rx, &ry, 1e-9) {
+            panic!("{q}: DataFusion vs ClickHouse: {d}");
+        }
+    }
     let (status, err) = get("mrr?engine=duckdb").await;
     assert_eq!(status, 400, "{err}");
     drop(server);

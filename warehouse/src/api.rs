@@ -201,6 +201,9 @@ impl ApiError for Error {
             Error::UnknownMetric(_) => "unknown_metric",
             Error::UnknownDimension(..) => "unknown_dimension",
             Error::UnsupportedDimension(..) => "unsupported_dimension",
+            Error::UnsupportedFilter(..) => "unsupported_filter",
+            Error::BadFilter(..) => "bad_filter",
+            Error::BadCompare(_) => "bad_compare",
             Error::UnknownBucket(_) => "unknown_bucket",
             Error::BadDate(_) => "bad_date",
             Error::BadRequest(_) => "bad_request",
@@ -219,6 +222,9 @@ impl ApiError for Error {
             Error::UnknownMetric(_) => StatusCode::NOT_FOUND,
             Error::UnknownDimension(..)
             | Error::UnsupportedDimension(..)
+            | Error::UnsupportedFilter(..)
+            | Error::BadFilter(..)
+            | Error::BadCompare(_)
             | Error::UnknownBucket(_)
             | Error::BadDate(_)
             | Error::BadRequest(_)
@@ -238,7 +244,9 @@ impl ApiError for Error {
         match self {
             Error::UnknownMetric(_) => Some("name"),
             Error::UnknownDimension(..) | Error::UnsupportedDimension(..) => Some("by"),
+            Error::UnsupportedFilter(_, d) | Error::BadFilter(d, _) => Some(d),
             Error::UnknownBucket(_) => Some("bucket"),
+            Error::BadCompare(_) => Some("compare"),
             Error::Refused(_) | Error::Query(_) => Some("sql"),
             _ => None,
         }
@@ -303,6 +311,22 @@ pub struct MetricAnswer {
     pub columns: Vec<String>,
     /// Rows, each a value per column (numbers, strings, null).
     pub rows: Vec<Vec<Value>>,
+    /// With `compare`: the same metric over the comparison period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<ComparedRows>,
+}
+
+/// A metric over a comparison period: the same columns, its own buckets.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ComparedRows {
+    /// `previous` or `week`.
+    #[schema(value_type = String)]
+    pub kind: metrics::Compare,
+    /// The parameters of the comparison period (its `from` and `to`).
+    #[schema(value_type = Object)]
+    pub params: Value,
+    /// Rows, as the answer's `rows`.
+    pub rows: Vec<Vec<Value>>,
 }
 
 /// The answer of an SQL query.
@@ -356,10 +380,80 @@ pub struct MetricQuery {
     format: Option<String>,
     /// `datafusion` (default) or `clickhouse`.
     engine: Option<String>,
+    /// Also compute the metric over a comparison period (needs `from` and
+    /// `to`): `previous` (the same length just before: whole months when
+    /// `from` and `to` are first days of months, else days) or `week` (the
+    /// same days a week earlier). In CSV, a first column `period` says
+    /// `current` or the comparison.
+    compare: Option<String>,
+    // filters, one per dimension (the view metrics only, on their breakdowns)
+    /// Only views whose device type (`tv`, `mobile`, …) is one of these (comma-separated).
+    device: Option<String>,
+    /// Only views whose operating system is one of these (comma-separated).
+    os: Option<String>,
+    /// Only views whose player name is one of these (comma-separated).
+    player: Option<String>,
+    /// Only views whose player version is one of these (comma-separated).
+    player_version: Option<String>,
+    /// Only views whose app version is one of these (comma-separated).
+    app_version: Option<String>,
+    /// Only views whose CDN is one of these (comma-separated).
+    cdn: Option<String>,
+    /// Only views whose viewer's country (ISO 3166-1 alpha-2) is one of these (comma-separated).
+    country: Option<String>,
+    /// Only views whose ISP is one of these (comma-separated).
+    isp: Option<String>,
+    /// Only views whose network type is one of these (comma-separated).
+    network: Option<String>,
+    /// Only views whose title id is one of these (comma-separated).
+    title: Option<String>,
+    /// Only views whose the viewer's plan at the view's start is one of these (comma-separated).
+    plan: Option<String>,
+}
+
+impl MetricQuery {
+    /// The filters the query gives, in [`metrics::DIMENSIONS`] order.
+    fn filters(&self) -> Result<Vec<metrics::Filter>> {
+        [
+            ("device", &self.device),
+            ("os", &self.os),
+            ("player", &self.player),
+            ("player_version", &self.player_version),
+            ("app_version", &self.app_version),
+            ("cdn", &self.cdn),
+            ("country", &self.country),
+            ("isp", &self.isp),
+            ("network", &self.network),
+            ("title", &self.title),
+            ("plan", &self.plan),
+        ]
+        .into_iter()
+        .filter_map(|(d, v)| v.as_deref().map(|v| metrics::Filter::parse(d, v)))
+        .collect()
+    }
 }
 
 impl QueryFields for MetricQuery {
-    const FIELDS: &'static [&'static str] = &["from", "to", "bucket", "by", "format", "engine"];
+    const FIELDS: &'static [&'static str] = &[
+        "from",
+        "to",
+        "bucket",
+        "by",
+        "format",
+        "engine",
+        "compare",
+        "device",
+        "os",
+        "player",
+        "player_version",
+        "app_version",
+        "cdn",
+        "country",
+        "isp",
+        "network",
+        "title",
+        "plan",
+    ];
 }
 
 /// One metric over the lake (or ClickHouse), by time bucket and breakdowns.
@@ -397,20 +491,32 @@ async fn metric(
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            filters: q.filters()?,
         };
         let csv = format_is_csv(q.format.as_deref())?;
         metrics::render(m, &p)?; // refuse bad parameters before touching the lake
+        let compare = q
+            .compare
+            .as_deref()
+            .map(|c| {
+                let c: metrics::Compare = c.parse()?;
+                Ok::<_, Error>((c, c.params(m, &p)?))
+            })
+            .transpose()?;
         let place = st.place(caller.as_deref())?;
-        let params = p.clone();
-        let (columns, rows) = match q.engine.as_deref() {
+        let (params, cparams) = (p.clone(), compare.as_ref().map(|(_, cp)| cp.clone()));
+        let (columns, rows, crows) = match q.engine.as_deref() {
             None | Some("datafusion") => {
                 let lake = st.lake().await?;
                 let query = async move {
                     let (columns, batches) = metrics::compute(&lake, m, &params).await?;
-                    Ok((columns, batches, ()))
+                    let crows = match cparams {
+                        Some(cp) => Some(output::rows(&metrics::compute(&lake, m, &cp).await?.1)?),
+                        None => None,
+                    };
+                    Ok((columns, batches, crows))
                 };
-                let (columns, rows, ()) = answer(&st, m.name, place, query).await?;
-                (columns, rows)
+                answer(&st, m.name, place, query).await?
             }
             Some("clickhouse") => {
                 let ch = st.clickhouse.clone().ok_or_else(|| {
@@ -421,10 +527,13 @@ async fn metric(
                 })?;
                 let query = async move {
                     let (columns, batches) = ch.compute(m, &params).await?;
-                    Ok((columns, batches, ()))
+                    let crows = match cparams {
+                        Some(cp) => Some(output::rows(&ch.compute(m, &cp).await?.1)?),
+                        None => None,
+                    };
+                    Ok((columns, batches, crows))
                 };
-                let (columns, rows, ()) = answer(&st, m.name, place, query).await?;
-                (columns, rows)
+                answer(&st, m.name, place, query).await?
             }
             Some(other) => {
                 return Err(Error::BadRequest(format!(
@@ -432,8 +541,34 @@ async fn metric(
                 )));
             }
         };
+        let compare = match (compare, crows) {
+            (Some((kind, cp)), Some(rows)) => Some(ComparedRows {
+                kind,
+                params: serde_json::to_value(m.effective(&cp))
+                    .map_err(|e| Error::Output(e.to_string()))?,
+                rows,
+            }),
+            _ => None,
+        };
         if csv {
-            return Ok(csv_response(&columns, &rows));
+            return Ok(match compare {
+                None => csv_response(&columns, &rows),
+                Some(c) => {
+                    let columns: Vec<String> = std::iter::once("period".to_owned())
+                        .chain(columns)
+                        .collect();
+                    let kind =
+                        serde_json::to_value(c.kind).map_err(|e| Error::Output(e.to_string()))?;
+                    let mut labelled = Vec::with_capacity(rows.len() + c.rows.len());
+                    for (label, part) in [(Value::from("current"), rows), (kind, c.rows)] {
+                        for r in part {
+                            labelled.push(std::iter::once(label.clone()).chain(r).collect());
+                        }
+                    }
+                    let rows: Vec<Vec<Value>> = labelled;
+                    csv_response(&columns, &rows)
+                }
+            });
         }
         Ok(Json(MetricAnswer {
             metric: m.name.to_owned(),
@@ -441,6 +576,7 @@ async fn metric(
                 .map_err(|e| Error::Output(e.to_string()))?,
             columns,
             rows,
+            compare,
         })
         .into_response())
     };

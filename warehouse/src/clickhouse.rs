@@ -24,7 +24,9 @@ use arrow_schema::{DataType, Field, Schema};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::metrics::{Bucket, Metric, Params, Source, Window, by_plan, dim_columns};
+use crate::metrics::{
+    Bucket, Metric, Params, Source, Window, by_plan, dim_columns, filter_conditions,
+};
 
 /// The projections, ClickHouse flavour: (placeholder name, SQL). Each may
 /// use the ones before it.
@@ -146,6 +148,7 @@ fn expand(mut sql: String, database: &str, cached: &[&str]) -> String {
 fn render_with(m: &Metric, p: &Params, database: &str, cached: &[&str]) -> Result<String> {
     check_database(database)?;
     m.accepts(&p.by)?;
+    m.accepts_filters(&p.filters)?;
     let p = m.effective(p);
     let dims = dim_columns(m, &p)?;
     let w = Window::of(&p);
@@ -162,6 +165,12 @@ fn render_with(m: &Metric, p: &Params, database: &str, cached: &[&str]) -> Resul
             .to_owned()
     } else {
         "{{views}}".to_owned()
+    };
+    let filters = filter_conditions(&p)?;
+    let views = if filters.is_empty() {
+        views
+    } else {
+        format!("(SELECT * FROM {views} WHERE 1{filters})")
     };
     let v = format!(
         "(SELECT {} AS bucket, * FROM {views} WHERE start_ms >= {from} AND start_ms < {to})",

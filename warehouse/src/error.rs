@@ -15,6 +15,17 @@ pub enum Error {
     /// A breakdown the metric does not have.
     #[error("metric `{0}` does not break down by `{1}` (it accepts: {2})")]
     UnsupportedDimension(String, String, String),
+    /// A filter the metric does not take.
+    #[error(
+        "metric `{0}` cannot be filtered by `{1}` (filters apply to the view metrics, on their breakdowns)"
+    )]
+    UnsupportedFilter(String, String),
+    /// A filter's values that cannot be used.
+    #[error("bad filter on `{0}`: {1}")]
+    BadFilter(String, String),
+    /// A comparison that cannot be made.
+    #[error("bad comparison: {0}")]
+    BadCompare(String),
     /// A bucket that does not exist.
     #[error("unknown bucket `{0}` (expected hour, day, week or month)")]
     UnknownBucket(String),

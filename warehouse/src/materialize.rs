@@ -227,6 +227,7 @@ pub async fn run_store(store: &Store) -> Result<Report> {
                         Bucket::Day
                     },
                     by: Vec::new(),
+                    filters: Vec::new(),
                 };
                 let (_, batches) = metrics::compute(&lake, m, &p).await?;
                 report.files_written += write_month(&table, *month, &batches).await?;

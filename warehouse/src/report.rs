@@ -52,8 +52,13 @@ pub fn choose(names: &[String], p: &Params) -> Result<(Vec<&'static Metric>, Vec
     let mut skipped = Vec::new();
     if names.is_empty() {
         for m in metrics::METRICS {
-            match m.accepts(&p.by) {
-                Err(e @ Error::UnsupportedDimension(..)) => skipped.push(e),
+            match m
+                .accepts(&p.by)
+                .and_then(|()| m.accepts_filters(&p.filters))
+            {
+                Err(e @ (Error::UnsupportedDimension(..) | Error::UnsupportedFilter(..))) => {
+                    skipped.push(e)
+                }
                 _ => chosen.push(m),
             }
         }

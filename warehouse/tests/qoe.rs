@@ -2,7 +2,9 @@
 //! worked out by hand below (not by running the same SQL): a view with
 //! stalls, a seek stall and a pause; a startup stall and a stall with no
 //! end; an exit before start; a start failure; a mid-play fatal error; a
-//! duplicated event row in a second file; a second day.
+//! duplicated event row in a second file; a second day. The API's filters
+//! and comparison periods are worked out over the same lake, through the
+//! router.
 
 mod common;
 
@@ -416,4 +418,213 @@ async fn sql_is_read_only() {
             .await
             .expect("select");
     assert_eq!(cols, ["view_id", "startup_ms"]);
+}
+
+/// The API over the hand-built lake (its temp dir kept alive).
+async fn api() -> (tempfile::TempDir, axum::Router) {
+    use showrunner_warehouse::api::{self, ApiState, QueryLimits};
+    let (d, _lake) = lake().await;
+    let app = api::router(ApiState::new(
+        d.path().to_path_buf(),
+        QueryLimits::default(),
+    ));
+    (d, app)
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (u16, String) {
+    use tower::ServiceExt;
+    let r = app
+        .clone()
+        .oneshot(
+            axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .expect("req"),
+        )
+        .await
+        .expect("response");
+    let status = r.status().as_u16();
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn get_json(app: &axum::Router, uri: &str) -> Value {
+    let (s, body) = get(app, uri).await;
+    assert_eq!(s, 200, "{uri}: {body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+/// A refusal's status, code and field.
+async fn refused(app: &axum::Router, uri: &str) -> (u16, String, String) {
+    let (s, body) = get(app, uri).await;
+    let v: Value = serde_json::from_str(&body).expect("json error");
+    (
+        s,
+        v["error"]["code"].as_str().unwrap_or_default().to_owned(),
+        v["error"]["field"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_keep_only_the_views_they_name() {
+    let (_d, app) = api().await;
+    // cdn b: B (startup 3,000) and D (never started) on the first day, nothing on the second
+    let v = get_json(&app, "/v1/metrics/video_startup_time?cdn=b").await;
+    assert_eq!(
+        v["rows"],
+        json!([["2026-03-02", 3000, 3000, 3000, 1]]),
+        "{v}"
+    );
+    assert_eq!(
+        v["params"]["filters"],
+        json!([{"dimension": "cdn", "values": ["b"]}])
+    );
+    // cdn a: A (1,000) and E (500) then F (2,000): nearest rank over [500, 1000]
+    let v = get_json(&app, "/v1/metrics/video_startup_time?cdn=a").await;
+    assert_eq!(
+        v["rows"],
+        json!([
+            ["2026-03-02", 500, 1000, 1000, 2],
+            ["2026-03-03", 2000, 2000, 2000, 1]
+        ])
+    );
+    // title t2: C (exit) and D (failure) the first day, F the second
+    let v = get_json(&app, "/v1/metrics/playback_failures?title=t2").await;
+    assert_eq!(
+        &v["rows"][0].as_array().expect("row")[..3],
+        &[json!("2026-03-02"), json!(1), json!(2)]
+    );
+    close(&v["rows"][0][3], 0.5);
+    assert_eq!(
+        &v["rows"][1].as_array().expect("row")[..3],
+        &[json!("2026-03-03"), json!(0), json!(1)]
+    );
+    close(&v["rows"][1][3], 0.0);
+    // two filters: cdn a and title t2 keep C (an exit before start) and F
+    let v = get_json(&app, "/v1/metrics/exits_before_video_start?cdn=a&title=t2").await;
+    assert_eq!(
+        &v["rows"][0].as_array().expect("row")[..3],
+        &[json!("2026-03-02"), json!(1), json!(1)]
+    );
+    close(&v["rows"][0][3], 1.0);
+    assert_eq!(
+        &v["rows"][1].as_array().expect("row")[..3],
+        &[json!("2026-03-03"), json!(0), json!(1)]
+    );
+    // several values: every cdn is no filter at all
+    let all = get_json(&app, "/v1/metrics/watch_hours").await;
+    let both = get_json(&app, "/v1/metrics/watch_hours?cdn=a,b").await;
+    assert_eq!(all["rows"], both["rows"]);
+    // a filter with a breakdown; the views of t1 on cdn a: A and E (60,000 played)
+    let v = get_json(&app, "/v1/metrics/watch_hours?by=cdn&title=t1&cdn=a").await;
+    assert_eq!(v["rows"].as_array().expect("rows").len(), 1, "{v}");
+    assert_eq!(
+        &v["rows"][0].as_array().expect("row")[..2],
+        &[json!("2026-03-02"), json!("a")]
+    );
+    close(&v["rows"][0][2], (47_500.0 + 60_000.0) / 3_600_000.0);
+    // concurrent viewers, at whole minutes: t1 on cdn a is A at 10:01 and E
+    // at 10:07, one viewer each (average over the day's 1,440 minutes);
+    // F's 30 s of t2 hold no whole minute
+    let v = get_json(&app, "/v1/metrics/concurrent_viewers?title=t1&cdn=a").await;
+    assert_eq!(
+        &v["rows"][0].as_array().expect("row")[..2],
+        &[json!("2026-03-02"), json!(1)],
+        "{v}"
+    );
+    close(&v["rows"][0][2], 2.0 / 1_440.0);
+    assert_eq!(v["rows"].as_array().expect("rows").len(), 1, "{v}");
+    let v = get_json(&app, "/v1/metrics/concurrent_viewers?title=t2").await;
+    assert_eq!(v["rows"], json!([]), "{v}");
+    // a value that matches nothing: no rows
+    let v = get_json(&app, "/v1/metrics/active_users?country=DE").await;
+    assert_eq!(v["rows"], json!([]));
+    // refusals name the filter
+    for (uri, code, field) in [
+        (
+            "/v1/metrics/mrr?country=FR",
+            "unsupported_filter",
+            "country",
+        ),
+        (
+            "/v1/metrics/customer_churn?plan=basic",
+            "unsupported_filter",
+            "plan",
+        ),
+        ("/v1/metrics/watch_hours?cdn=a%27b", "bad_filter", "cdn"),
+        ("/v1/metrics/watch_hours?isp=a%5Cb", "bad_filter", "isp"),
+        ("/v1/metrics/watch_hours?cdn=", "bad_filter", "cdn"),
+    ] {
+        assert_eq!(
+            refused(&app, uri).await,
+            (400, code.to_owned(), field.to_owned()),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_metric_is_compared_with_a_previous_period() {
+    let (_d, app) = api().await;
+    // the second day (u4), compared with the day before (u1, u2, u3)
+    let v = get_json(
+        &app,
+        "/v1/metrics/active_users?from=2026-03-03&to=2026-03-04&compare=previous",
+    )
+    .await;
+    assert_eq!(v["rows"], json!([["2026-03-03", 1]]));
+    assert_eq!(v["compare"]["kind"], "previous");
+    assert_eq!(v["compare"]["params"]["from"], "2026-03-02");
+    assert_eq!(v["compare"]["params"]["to"], "2026-03-03");
+    assert_eq!(v["compare"]["rows"], json!([["2026-03-02", 3]]));
+    // the same weekday a week later has nobody; a week before it is the first day
+    let v = get_json(
+        &app,
+        "/v1/metrics/active_users?from=2026-03-09&to=2026-03-10&compare=week",
+    )
+    .await;
+    assert_eq!(v["rows"], json!([]));
+    assert_eq!(v["compare"]["kind"], "week");
+    assert_eq!(v["compare"]["rows"], json!([["2026-03-02", 3]]));
+    // filters apply to both periods: cdn b was only seen the first day
+    let v = get_json(
+        &app,
+        "/v1/metrics/active_users?from=2026-03-03&to=2026-03-04&compare=previous&cdn=b",
+    )
+    .await;
+    assert_eq!(v["rows"], json!([]));
+    assert_eq!(
+        v["compare"]["rows"],
+        json!([["2026-03-02", 2]]),
+        "u2 (B) and u3 (D)"
+    );
+    // without compare, no compare field
+    let v = get_json(&app, "/v1/metrics/active_users").await;
+    assert!(v.get("compare").is_none(), "{v}");
+    // CSV: a first column says which period
+    let (s, csv) = get(
+        &app,
+        "/v1/metrics/active_users?from=2026-03-03&to=2026-03-04&compare=previous&format=csv",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        csv,
+        "period,bucket,users\ncurrent,2026-03-03,1\nprevious,2026-03-02,3\n"
+    );
+    for uri in [
+        "/v1/metrics/active_users?compare=previous",
+        "/v1/metrics/active_users?from=2026-03-03&compare=previous",
+        "/v1/metrics/active_users?from=2026-03-03&to=2026-03-03&compare=previous",
+        "/v1/metrics/active_users?from=2026-03-02&to=2026-03-04&compare=month",
+        "/v1/metrics/mrr?from=2026-03-01&to=2026-04-01&compare=week",
+        "/v1/metrics/mrr?from=2026-03-02&to=2026-04-01&compare=previous",
+    ] {
+        assert_eq!(
+            refused(&app, uri).await,
+            (400, "bad_compare".to_owned(), "compare".to_owned()),
+            "{uri}"
+        );
+    }
 }

@@ -301,6 +301,7 @@ fn window(from: &str, to: &str, bucket: Bucket) -> Params {
         to: Some(metrics::date(to).expect("date")),
         bucket,
         by: Vec::new(),
+        filters: Vec::new(),
     }
 }
 

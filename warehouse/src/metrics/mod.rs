@@ -88,6 +88,22 @@ impl Metric {
         }
         Ok(())
     }
+
+    /// Accepts every filter of `filters`? Only the metrics over views take
+    /// filters, on the dimensions they break down by.
+    pub fn accepts_filters(&self, filters: &[Filter]) -> Result<()> {
+        for f in filters {
+            let (name, _) = dimension(&f.dimension)?;
+            let over_views = matches!(self.source, Source::Views | Source::ViewMinutes);
+            if !over_views || !self.dims.contains(&name) {
+                return Err(Error::UnsupportedFilter(
+                    self.name.to_owned(),
+                    name.to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Every breakdown of the view-based metrics.
@@ -334,6 +350,85 @@ pub fn dimension(name: &str) -> Result<(&'static str, &'static str)> {
         })
 }
 
+/// The period a metric is compared with (`compare=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    /// The period of the same length just before: as many whole months
+    /// when the window is whole months (`from` and `to` first days of a
+    /// month), else as many days.
+    Previous,
+    /// The same days a week earlier (the same weekdays).
+    Week,
+}
+
+impl std::str::FromStr for Compare {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Compare> {
+        match s {
+            "previous" => Ok(Compare::Previous),
+            "week" => Ok(Compare::Week),
+            other => Err(Error::BadCompare(format!(
+                "unknown comparison `{other}` (expected previous or week)"
+            ))),
+        }
+    }
+}
+
+impl Compare {
+    /// The parameters of the comparison period of `p` for `m`: `p` with
+    /// its window moved back. The window must be bounded on both sides; a
+    /// monthly metric compares only with whole previous months.
+    pub fn params(self, m: &Metric, p: &Params) -> Result<Params> {
+        use chrono::{Datelike, Days, Months};
+        let (Some(from), Some(to)) = (p.from, p.to) else {
+            return Err(Error::BadCompare(
+                "a comparison needs both `from` and `to`".to_owned(),
+            ));
+        };
+        if to <= from {
+            return Err(Error::BadCompare("`to` must be after `from`".to_owned()));
+        }
+        let whole_months = from.day() == 1 && to.day() == 1;
+        let (cfrom, cto) = match self {
+            Compare::Week if m.source == Source::Monthly => {
+                return Err(Error::BadCompare(format!(
+                    "`{}` is monthly: compare it with `previous` months",
+                    m.name
+                )));
+            }
+            Compare::Week => (
+                from.checked_sub_days(Days::new(7)),
+                to.checked_sub_days(Days::new(7)),
+            ),
+            Compare::Previous if whole_months => {
+                let n = u32::try_from(month_index(to) - month_index(from)).unwrap_or(0);
+                (from.checked_sub_months(Months::new(n)), Some(from))
+            }
+            Compare::Previous if m.source == Source::Monthly => {
+                return Err(Error::BadCompare(format!(
+                    "`{}` is monthly: give `from` and `to` as first days of months",
+                    m.name
+                )));
+            }
+            Compare::Previous => {
+                let days = u64::try_from((to - from).num_days()).unwrap_or(0);
+                (from.checked_sub_days(Days::new(days)), Some(from))
+            }
+        };
+        let (Some(cfrom), Some(cto)) = (cfrom, cto) else {
+            return Err(Error::BadCompare(
+                "the comparison period starts before year 1".to_owned(),
+            ));
+        };
+        Ok(Params {
+            from: Some(cfrom),
+            to: Some(cto),
+            ..p.clone()
+        })
+    }
+}
+
 /// Parses `YYYY-MM-DD`.
 pub fn date(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Error::BadDate(s.to_owned()))
@@ -350,6 +445,54 @@ pub struct Params {
     pub bucket: Bucket,
     /// Breakdown columns, in order.
     pub by: Vec<String>,
+    /// Filters: only the views whose dimension holds one of these values
+    /// (by dimension name; several filters all apply).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
+}
+
+/// One filter of a metric: the dimension (a name of [`DIMENSIONS`]) holds
+/// one of `values`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    /// The dimension's name.
+    pub dimension: String,
+    /// The values kept.
+    pub values: Vec<String>,
+}
+
+impl Filter {
+    /// A filter of `dimension` (a name or column of [`DIMENSIONS`]) on
+    /// comma-separated `values`. A value may hold any character but a
+    /// quote, a backslash or a control character, so it is a literal in
+    /// every engine's SQL as it is.
+    pub fn parse(dimension: &str, values: &str) -> Result<Filter> {
+        let (name, _) = self::dimension(dimension)?;
+        let values: Vec<String> = values
+            .split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if values.is_empty() {
+            return Err(Error::BadFilter(
+                name.to_owned(),
+                "give at least one value".to_owned(),
+            ));
+        }
+        if let Some(v) = values
+            .iter()
+            .find(|v| v.chars().any(|c| c == '\'' || c == '\\' || c.is_control()))
+        {
+            return Err(Error::BadFilter(
+                name.to_owned(),
+                format!("{v:?} holds a quote, a backslash or a control character"),
+            ));
+        }
+        Ok(Filter {
+            dimension: name.to_owned(),
+            values,
+        })
+    }
 }
 
 impl Default for Params {
@@ -359,6 +502,7 @@ impl Default for Params {
             to: None,
             bucket: Bucket::Day,
             by: Vec::new(),
+            filters: Vec::new(),
         }
     }
 }
@@ -389,10 +533,25 @@ pub(crate) fn dim_columns(m: &Metric, p: &Params) -> Result<String> {
     Ok(dims)
 }
 
-/// Breaks down by the viewer's plan (a join with the subscription replay)?
+/// Breaks down or filters by the viewer's plan (a join with the
+/// subscription replay)?
 pub(crate) fn by_plan(p: &Params) -> bool {
     p.by.iter()
+        .chain(p.filters.iter().map(|f| &f.dimension))
         .any(|d| dimension(d).is_ok_and(|(n, _)| n == "plan"))
+}
+
+/// The filters as SQL conditions over the views' columns, each preceded
+/// by ` AND ` (the same text in DataFusion and ClickHouse: `Filter::parse`
+/// keeps quotes and backslashes out of values).
+pub(crate) fn filter_conditions(p: &Params) -> Result<String> {
+    let mut sql = String::new();
+    for f in &p.filters {
+        let (_, col) = dimension(&f.dimension)?;
+        let values: Vec<String> = f.values.iter().map(|v| format!("'{v}'")).collect();
+        sql.push_str(&format!(" AND {col} IN ({})", values.join(", ")));
+    }
+    Ok(sql)
 }
 
 /// The window of a computation: `[from, to)` in epoch ms, and the month
@@ -422,6 +581,7 @@ impl Window {
 /// The SQL of a metric for these parameters.
 pub fn render(m: &Metric, p: &Params) -> Result<String> {
     m.accepts(&p.by)?;
+    m.accepts_filters(&p.filters)?;
     let p = m.effective(p);
     let dims = dim_columns(m, &p)?;
     let Window {
@@ -438,6 +598,13 @@ pub fn render(m: &Metric, p: &Params) -> Result<String> {
     } else {
         "SELECT * FROM views"
     };
+    let filters = filter_conditions(&p)?;
+    let base = if filters.is_empty() {
+        base.to_owned()
+    } else {
+        format!("SELECT * FROM ({base}) f WHERE TRUE{filters}")
+    };
+    let base = base.as_str();
     let body = m
         .sql
         .replace("{{views}}", base)
@@ -465,4 +632,82 @@ pub async fn compute(
     p: &Params,
 ) -> Result<(Vec<String>, Vec<RecordBatch>)> {
     crate::query::collect(lake.ctx().sql(&render(m, p)?).await?).await
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::*;
+
+    fn window(from: &str, to: &str) -> Params {
+        Params {
+            from: Some(date(from).expect("date")),
+            to: Some(date(to).expect("date")),
+            ..Params::default()
+        }
+    }
+
+    fn moved(name: &str, c: Compare, from: &str, to: &str) -> Result<(String, String)> {
+        let p = c.params(find(name).expect("metric"), &window(from, to))?;
+        let show = |d: Option<NaiveDate>| d.expect("bounded").to_string();
+        Ok((show(p.from), show(p.to)))
+    }
+
+    #[test]
+    fn previous_periods_are_days_or_whole_months() {
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        // 9 days back
+        assert_eq!(
+            moved("watch_hours", Compare::Previous, "2026-03-10", "2026-03-19").expect("ok"),
+            pair("2026-03-01", "2026-03-10")
+        );
+        // March is compared with February (28 days), not the 31 days before
+        assert_eq!(
+            moved("watch_hours", Compare::Previous, "2026-03-01", "2026-04-01").expect("ok"),
+            pair("2026-02-01", "2026-03-01")
+        );
+        // a quarter with the quarter before, across a year
+        assert_eq!(
+            moved("mrr", Compare::Previous, "2026-01-01", "2026-04-01").expect("ok"),
+            pair("2025-10-01", "2026-01-01")
+        );
+        // a week earlier: the same weekdays
+        assert_eq!(
+            moved("active_users", Compare::Week, "2026-03-02", "2026-03-04").expect("ok"),
+            pair("2026-02-23", "2026-02-25")
+        );
+        // monthly metrics: whole months only, never weeks
+        assert!(matches!(
+            moved("mrr", Compare::Previous, "2026-03-02", "2026-04-01"),
+            Err(Error::BadCompare(_))
+        ));
+        assert!(matches!(
+            moved("mrr", Compare::Week, "2026-03-01", "2026-04-01"),
+            Err(Error::BadCompare(_))
+        ));
+        assert!(matches!(
+            moved("watch_hours", Compare::Previous, "2026-03-02", "2026-03-02"),
+            Err(Error::BadCompare(_))
+        ));
+    }
+
+    #[test]
+    fn filter_values_cannot_leave_their_literal() {
+        assert_eq!(
+            Filter::parse("device_type", "tv,mobile").expect("ok"),
+            Filter {
+                dimension: "device".into(),
+                values: vec!["tv".into(), "mobile".into()]
+            }
+        );
+        for bad in ["a'b", "a\\b", "a\nb", "", ","] {
+            assert!(
+                matches!(Filter::parse("cdn", bad), Err(Error::BadFilter(..))),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            Filter::parse("colour", "red"),
+            Err(Error::UnknownDimension(..))
+        ));
+    }
 }
