@@ -182,15 +182,15 @@ async fn qoe_and_engagement_agree_with_each_other() {
         let (f, any) = (int(&vsf[&k][1]), int(&failed[&k][1]));
         assert!(f <= any, "fatal before first frame ⊂ any fatal: {r:?}");
         // a view has a first frame, or failed before it, or exited before it
-        let started = startup.get(&k).map_or(0, |s| int(&s[4]));
+        let started = startup.get(&k).map_or(0, |s| int(&s[5]));
         assert_eq!(started + f + int(&r[1]), views, "{k}");
         for (rate, n) in [(&r[3], int(&r[1])), (&vsf[&k][3], f), (&failed[&k][3], any)] {
             assert!((num(rate) - n as f64 / views as f64).abs() < 1e-12);
         }
     }
     for s in startup.values() {
-        let [p50, p90, p95] = [1, 2, 3].map(|c| int(&s[c]));
-        assert!(0 <= p50 && p50 <= p90 && p90 <= p95, "{s:?}");
+        let [p50, p90, p95, p99] = [1, 2, 3, 4].map(|c| int(&s[c]));
+        assert!(0 <= p50 && p50 <= p90 && p90 <= p95 && p95 <= p99, "{s:?}");
     }
     // watch hours per day = Σ over titles
     let mut by_day: BTreeMap<String, f64> = BTreeMap::new();
@@ -219,4 +219,42 @@ async fn qoe_and_engagement_agree_with_each_other() {
         "{viewer_minutes} viewer-minutes, {playing_minutes} playing minutes, {started} views"
     );
     assert!(users.iter().all(|u| int(&u[1]) <= 300));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn startup_percentiles_are_the_nearest_ranks_of_the_views() {
+    let (_d, lake) = lake().await;
+    // each day's startup times, sorted here, not in SQL
+    let (_, b) = showrunner_warehouse::query::run(
+        &lake,
+        "SELECT to_char(date_trunc('day', to_timestamp_millis(start_ms)), '%Y-%m-%d') AS d, \
+         startup_ms FROM views WHERE ff_ms IS NOT NULL",
+    )
+    .await
+    .expect("views");
+    let mut by_day: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for r in showrunner_warehouse::output::rows(&b).expect("rows") {
+        by_day
+            .entry(r[0].as_str().expect("day").to_owned())
+            .or_default()
+            .push(int(&r[1]));
+    }
+    let (_, startup) = run(&lake, "video_startup_time", &Params::default()).await;
+    assert_eq!(startup.len(), by_day.len());
+    let mut p95_below_p99 = 0;
+    for r in &startup {
+        let v = by_day
+            .get_mut(r[0].as_str().expect("day"))
+            .expect("a day with views");
+        v.sort_unstable();
+        let n = v.len();
+        // nearest rank: v[⌈q·n/100⌉], 1-based
+        let rank = |q: usize| v[(q * n).div_ceil(100) - 1];
+        let want = [rank(50), rank(90), rank(95), rank(99)];
+        let got = [1, 2, 3, 4].map(|c| int(&r[c]));
+        assert_eq!(got, want, "{r:?}");
+        assert_eq!(int(&r[5]), n as i64);
+        p95_below_p99 += usize::from(want[2] < want[3]);
+    }
+    assert!(p95_below_p99 > 0, "some day tells p95 and p99 apart");
 }

@@ -206,8 +206,11 @@ fn day() -> Params {
 async fn startup_time_percentiles_are_nearest_rank() {
     let (_d, lake) = lake().await;
     let (cols, rows) = run(&lake, "video_startup_time", &day()).await;
-    assert_eq!(cols, ["bucket", "p50_ms", "p90_ms", "p95_ms", "views"]);
-    // 2026-03-02: [500, 1000, 3000] → p50 = v[2], p90 = p95 = v[3]; 2026-03-03: [2000]
+    assert_eq!(
+        cols,
+        ["bucket", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "views"]
+    );
+    // 2026-03-02: [500, 1000, 3000] → p50 = v[2], p90 = p95 = p99 = v[3]; 2026-03-03: [2000]
     assert_eq!(
         rows,
         vec![
@@ -216,10 +219,12 @@ async fn startup_time_percentiles_are_nearest_rank() {
                 json!(1000),
                 json!(3000),
                 json!(3000),
+                json!(3000),
                 json!(3)
             ],
             vec![
                 json!("2026-03-03"),
+                json!(2000),
                 json!(2000),
                 json!(2000),
                 json!(2000),
@@ -234,7 +239,9 @@ async fn startup_time_percentiles_are_nearest_rank() {
     let (cols, rows) = run(&lake, "video_startup_time", &by).await;
     assert_eq!(
         cols,
-        ["bucket", "cdn", "p50_ms", "p90_ms", "p95_ms", "views"]
+        [
+            "bucket", "cdn", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "views"
+        ]
     );
     // cdn a on day 1: [500, 1000] → p50 = v[1] = 500, p90 = v[2] = 1000
     assert_eq!(
@@ -245,6 +252,7 @@ async fn startup_time_percentiles_are_nearest_rank() {
             json!(500),
             json!(1000),
             json!(1000),
+            json!(1000),
             json!(2)
         ]
     );
@@ -253,6 +261,7 @@ async fn startup_time_percentiles_are_nearest_rank() {
         vec![
             json!("2026-03-02"),
             json!("b"),
+            json!(3000),
             json!(3000),
             json!(3000),
             json!(3000),
@@ -473,7 +482,7 @@ async fn filters_keep_only_the_views_they_name() {
     let v = get_json(&app, "/v1/metrics/video_startup_time?cdn=b").await;
     assert_eq!(
         v["rows"],
-        json!([["2026-03-02", 3000, 3000, 3000, 1]]),
+        json!([["2026-03-02", 3000, 3000, 3000, 3000, 1]]),
         "{v}"
     );
     assert_eq!(
@@ -485,8 +494,8 @@ async fn filters_keep_only_the_views_they_name() {
     assert_eq!(
         v["rows"],
         json!([
-            ["2026-03-02", 500, 1000, 1000, 2],
-            ["2026-03-03", 2000, 2000, 2000, 1]
+            ["2026-03-02", 500, 1000, 1000, 1000, 2],
+            ["2026-03-03", 2000, 2000, 2000, 2000, 1]
         ])
     );
     // title t2: C (exit) and D (failure) the first day, F the second
