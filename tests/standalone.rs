@@ -69,11 +69,17 @@ fn standalone_first_and_second_run() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["metric"], "video_startup_time");
     assert_eq!(lines[0]["params"]["bucket"], "week");
+    let at = lines[0]["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .position(|c| c == "views")
+        .expect("a views column");
     let views: i64 = lines[0]["rows"]
         .as_array()
         .expect("rows")
         .iter()
-        .map(|r| r[4].as_i64().expect("views"))
+        .map(|r| r[at].as_i64().expect("views"))
         .sum();
     assert!(views > 10, "{}", lines[0]);
     let out = bin()
