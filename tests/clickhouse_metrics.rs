@@ -140,11 +140,16 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
             "{name} has no rows"
         );
     }
-    assert_eq!(clean[0].len(), 20);
+    assert_eq!(clean[0].len(), 21);
     // the filtered sets keep some views, and only the view metrics
     for filtered in &clean[6..] {
-        assert_eq!(filtered.len(), 11, "{:?}", filtered.keys());
-        for name in ["watch_hours", "video_startup_time", "concurrent_viewers"] {
+        assert_eq!(filtered.len(), 12, "{:?}", filtered.keys());
+        for name in [
+            "watch_hours",
+            "video_startup_time",
+            "concurrent_viewers",
+            "rolling_active_users",
+        ] {
             assert!(
                 !filtered[name]["rows"].as_array().expect("rows").is_empty(),
                 "{name} filtered has no rows"

@@ -292,6 +292,8 @@ pub struct MetricInfo {
     pub summary: String,
     /// Computed per month only (`bucket` is ignored).
     pub monthly_only: bool,
+    /// Computed per day only (`bucket` is ignored).
+    pub daily_only: bool,
     /// The breakdowns it accepts in `by`.
     pub breakdowns: Vec<String>,
     /// Broken down by currency first (money).
@@ -357,6 +359,7 @@ async fn list() -> Json<MetricList> {
                 name: m.name.to_owned(),
                 summary: m.summary.to_owned(),
                 monthly_only: m.source == metrics::Source::Monthly,
+                daily_only: m.source == metrics::Source::RollingDays,
                 breakdowns: m.dims.iter().map(|d| (*d).to_owned()).collect(),
                 by_currency: m.by_currency(),
             })

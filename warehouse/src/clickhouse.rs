@@ -196,9 +196,7 @@ fn render_with(m: &Metric, p: &Params, database: &str, cached: &[&str]) -> Resul
 /// The projections the metrics read with these parameters, in
 /// [`PROJECTIONS`] order.
 fn projections_needed(ms: &[&Metric], p: &Params) -> Vec<&'static str> {
-    let views = ms
-        .iter()
-        .any(|m| matches!(m.source, Source::Views | Source::ViewMinutes));
+    let views = ms.iter().any(|m| m.over_views());
     let monthly = ms.iter().any(|m| m.source == Source::Monthly);
     let changes = monthly || (views && by_plan(p));
     PROJECTIONS

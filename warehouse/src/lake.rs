@@ -132,10 +132,7 @@ impl Lake {
     /// of each projection computed.
     pub async fn prepare(&self, metrics: &[&Metric]) -> Result<Vec<(&'static str, usize, f64)>> {
         let mut names = Vec::new();
-        if metrics
-            .iter()
-            .any(|m| matches!(m.source, Source::Views | Source::ViewMinutes))
-        {
+        if metrics.iter().any(|m| m.over_views()) {
             names.extend(["player_events", "views"]);
         }
         if metrics.iter().any(|m| m.source == Source::Monthly) {

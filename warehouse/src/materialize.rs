@@ -116,6 +116,11 @@ fn months_for(
             .flat_map(|d| [*d - Duration::days(1), *d, *d + Duration::days(1)])
             .map(month_start)
             .collect(),
+        // a day's views count in the rolling windows of the 28 days from it
+        Source::RollingDays => player
+            .iter()
+            .flat_map(|d| (-1..=28).map(|k| month_start(*d + Duration::days(k))))
+            .collect(),
         Source::Billing => billing.iter().copied().map(month_start).collect(),
         Source::Monthly => match billing.first() {
             None => BTreeSet::new(),

@@ -258,3 +258,49 @@ async fn startup_percentiles_are_the_nearest_ranks_of_the_views() {
     }
     assert!(p95_below_p99 > 0, "some day tells p95 and p99 apart");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rolling_active_users_agree_with_daily_active_users() {
+    let (_d, lake) = lake().await;
+    let (_, daily) = run(&lake, "active_users", &Params::default()).await;
+    let (_, rolling) = run(&lake, "rolling_active_users", &Params::default()).await;
+    assert!(rolling.len() > 10);
+    // the same days, the same daily count, and windows that only grow
+    assert_eq!(
+        rolling.iter().map(|r| &r[..2]).collect::<Vec<_>>(),
+        daily.iter().map(|r| &r[..2]).collect::<Vec<_>>()
+    );
+    for r in &rolling {
+        let [dau, wau, mau] = [1, 2, 3].map(|c| int(&r[c]));
+        assert!(0 < dau && dau <= wau && wau <= mau, "{r:?}");
+    }
+    // a calendar week (Monday to Sunday) is its Sunday's rolling 7 days
+    let (_, weekly) = run(
+        &lake,
+        "active_users",
+        &Params {
+            bucket: Bucket::Week,
+            ..Params::default()
+        },
+    )
+    .await;
+    let by_day: BTreeMap<String, i64> = rolling
+        .iter()
+        .map(|r| (r[0].as_str().expect("day").to_owned(), int(&r[2])))
+        .collect();
+    let mut checked = 0;
+    for w in &weekly {
+        let monday = chrono::NaiveDate::parse_from_str(w[0].as_str().expect("week"), "%Y-%m-%d")
+            .expect("date");
+        let sunday = (monday + chrono::Duration::days(6)).to_string();
+        if let Some(wau_7d) = by_day.get(&sunday) {
+            assert_eq!(
+                int(&w[1]),
+                *wau_7d,
+                "the week of {monday} is Sunday's 7 days"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}

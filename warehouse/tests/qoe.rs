@@ -637,3 +637,70 @@ async fn a_metric_is_compared_with_a_previous_period() {
         );
     }
 }
+
+/// Views on chosen days (offsets from 2026-03-02): (day, user, view).
+async fn days_lake(plan: &[(i64, &str, &str)]) -> (tempfile::TempDir, Lake) {
+    let mut f = Fixture {
+        events: Vec::new(),
+        n: 0,
+    };
+    for (day, user, view) in plan {
+        f.play(view, user, "t1", "a", day * 86_400_000);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), Family::Player, &f.events, 1);
+    let lake = Lake::open(dir.path()).await.expect("lake");
+    (dir, lake)
+}
+
+#[tokio::test]
+async fn rolling_active_users_look_back_7_and_28_days() {
+    let (_d, lake) = days_lake(&[
+        (0, "u1", "a"),
+        (6, "u2", "b"),
+        (7, "u1", "c"),
+        (27, "u3", "d"),
+        (28, "u2", "e"),
+        (35, "u4", "f"),
+    ])
+    .await;
+    let (cols, rows) = run(&lake, "rolling_active_users", &day()).await;
+    assert_eq!(cols, ["bucket", "dau", "wau_7d", "mau_28d"]);
+    // day 6: u1 (day 0) is within 0..6; day 7: u1 again, u2 of day 6 kept;
+    // day 27: days 21..27 hold u3 only, days 0..27 all three; day 28: u1's
+    // day 0 has left the 28 days but day 7 keeps him; day 35: days 8..35
+    // hold u3, u2 and u4. Days without a view have no row.
+    assert_eq!(
+        rows,
+        vec![
+            vec![json!("2026-03-02"), json!(1), json!(1), json!(1)],
+            vec![json!("2026-03-08"), json!(1), json!(2), json!(2)],
+            vec![json!("2026-03-09"), json!(1), json!(2), json!(2)],
+            vec![json!("2026-03-29"), json!(1), json!(1), json!(3)],
+            vec![json!("2026-03-30"), json!(1), json!(2), json!(3)],
+            vec![json!("2026-04-06"), json!(1), json!(1), json!(3)],
+        ]
+    );
+    // a window starts the rows, not the look-back; the bucket is always a day
+    let p = Params {
+        from: Some(metrics::date("2026-03-29").expect("date")),
+        to: Some(metrics::date("2026-03-31").expect("date")),
+        bucket: Bucket::Month,
+        ..day()
+    };
+    let (_, rows) = run(&lake, "rolling_active_users", &p).await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![json!("2026-03-29"), json!(1), json!(1), json!(3)],
+            vec![json!("2026-03-30"), json!(1), json!(2), json!(3)],
+        ]
+    );
+    assert_eq!(
+        metrics::find("rolling_active_users")
+            .expect("metric")
+            .effective(&p)
+            .bucket,
+        Bucket::Day
+    );
+}

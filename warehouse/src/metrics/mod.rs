@@ -19,6 +19,10 @@ pub enum Source {
     /// The `views` projection, unfiltered (`{{views}}`); the SQL buckets and
     /// windows its own instants `t` with `{{bucket}}`, `{{from_ms}}`, `{{to_ms}}`.
     ViewMinutes,
+    /// The views projection, unfiltered (`{{views}}`), always by day: the
+    /// SQL makes its own days `t` (`{{bucket}}`) and looks back before
+    /// `{{from_ms}}` (rolling windows).
+    RollingDays,
     /// Billing events; the SQL buckets and windows their instants `t`.
     Billing,
     /// Month ends of the subscription replay: always monthly, windowed by
@@ -64,10 +68,20 @@ impl Metric {
     /// month buckets.
     pub fn effective(&self, p: &Params) -> Params {
         let mut p = p.clone();
-        if self.source == Source::Monthly {
-            p.bucket = Bucket::Month;
+        match self.source {
+            Source::Monthly => p.bucket = Bucket::Month,
+            Source::RollingDays => p.bucket = Bucket::Day,
+            _ => {}
         }
         p
+    }
+
+    /// Computed over the views projection (and so filtered by its dimensions)?
+    pub fn over_views(&self) -> bool {
+        matches!(
+            self.source,
+            Source::Views | Source::ViewMinutes | Source::RollingDays
+        )
     }
 
     /// Accepts every breakdown of `by`?
@@ -94,7 +108,7 @@ impl Metric {
     pub fn accepts_filters(&self, filters: &[Filter]) -> Result<()> {
         for f in filters {
             let (name, _) = dimension(&f.dimension)?;
-            let over_views = matches!(self.source, Source::Views | Source::ViewMinutes);
+            let over_views = self.over_views();
             if !over_views || !self.dims.contains(&name) {
                 return Err(Error::UnsupportedFilter(
                     self.name.to_owned(),
@@ -190,6 +204,12 @@ pub const METRICS: &[Metric] = &[
         Views,
         VIEW_DIMS,
         "distinct users with a view (day: DAU, week: WAU, month: MAU)"
+    ),
+    metric!(
+        "rolling_active_users",
+        RollingDays,
+        VIEW_DIMS,
+        "per day: distinct users with a view that day, in the last 7 days and in the last 28 days"
     ),
     metric!(
         "title_engagement",
@@ -621,7 +641,7 @@ pub fn render(m: &Metric, p: &Params) -> Result<String> {
             "WITH v AS (SELECT {} AS bucket, * FROM ({base}) b WHERE start_ms >= {from} AND start_ms < {to})\n{body}",
             p.bucket.expr("start_ms"),
         ),
-        Source::ViewMinutes | Source::Billing | Source::Monthly => body,
+        Source::ViewMinutes | Source::RollingDays | Source::Billing | Source::Monthly => body,
     })
 }
 

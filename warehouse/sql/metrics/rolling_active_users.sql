@@ -1,0 +1,30 @@
+-- rolling_active_users: for each UTC day D of the window, distinct users
+-- with a view starting on D (dau), in the 7 days D−6..D (wau_7d) and in
+-- the 28 days D−27..D (mau_28d): rolling windows, which look back before
+-- the window's start. A row for each day (and breakdown) with at least
+-- one view that day. Anonymous views do not count. Always daily.
+-- Columns: dau, wau_7d, mau_28d.
+-- ({{views}}: the views projection, with the viewer's plan when asked.)
+WITH uv AS (
+    SELECT DISTINCT CAST(start_ms / 86400000 AS BIGINT) AS vday, user_id{{dims}}
+    FROM ({{views}}) v
+    WHERE user_id IS NOT NULL
+      AND start_ms < {{to_ms}}
+      AND start_ms + 2332800000 >= {{from_ms}} -- 27 days
+),
+spread AS (
+    SELECT unnest(range(vday, vday + 28)) AS d, vday, user_id{{dims}}
+    FROM uv
+)
+SELECT {{bucket}} AS bucket{{dims}}, dau, wau_7d, mau_28d
+FROM (
+    SELECT d * 86400000 AS t{{dims}},
+           count(DISTINCT CASE WHEN vday = d THEN user_id END) AS dau,
+           count(DISTINCT CASE WHEN vday > d - 7 THEN user_id END) AS wau_7d,
+           count(DISTINCT user_id) AS mau_28d
+    FROM spread
+    WHERE d * 86400000 >= {{from_ms}} AND d * 86400000 < {{to_ms}}
+    GROUP BY d{{dims}}
+) x
+WHERE dau > 0
+ORDER BY bucket{{dims}}
