@@ -25,6 +25,8 @@ pub static ROUTES: &[Route] = &[
     Route::new(Method::GET, "/v1/metrics", Needs(Analyst)),
     Route::new(Method::GET, "/v1/metrics/{name}", Needs(Analyst)),
     Route::new(Method::POST, "/v1/sql", Needs(Analyst)),
+    Route::new(Method::GET, "/v1/views", Needs(Analyst)),
+    Route::new(Method::GET, "/v1/views/{view}/timeline", Needs(Analyst)),
     // apps (the recommender's serving)
     Route::new(Method::GET, "/v1/users/{user}/recommendations", Needs(App)),
     Route::new(

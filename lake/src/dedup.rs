@@ -14,12 +14,15 @@ pub const KEY: &str = "event_id";
 /// The columns that order an event's copies; the first copy is kept.
 pub const ORDER: [&str; 2] = ["received_at", "occurred_at"];
 
+/// The column [`window_sql`] adds (always 1).
+pub const RANK: &str = "dedup_rank";
+
 /// SQL (DataFusion, DuckDB, any engine with window functions): the rows of
-/// `table`, one per event, with every column of `table` and `dedup_rank`
+/// `table`, one per event, with every column of `table` and [`RANK`]
 /// (always 1).
 pub fn window_sql(table: &str) -> String {
     format!(
-        "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {KEY} ORDER BY {} NULLS LAST) AS dedup_rank FROM {table}) WHERE dedup_rank = 1",
+        "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {KEY} ORDER BY {} NULLS LAST) AS {RANK} FROM {table}) WHERE {RANK} = 1",
         ORDER.join(" NULLS LAST, ")
     )
 }

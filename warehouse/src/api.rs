@@ -7,7 +7,10 @@
 //!   `engine=clickhouse` computes it on ClickHouse (when configured; 400
 //!   otherwise), `engine=datafusion` (the default) over the lake;
 //! - `POST /v1/sql` (`{"sql": "SELECT …", "format": "json|csv"}`) —
-//!   read-only SQL with a memory limit and a time limit per query.
+//!   read-only SQL with a memory limit and a time limit per query;
+//! - `GET /v1/views?from=&to=&<filters>&outcome=&sort=&limit=&offset=` —
+//!   the views behind a metric's cell; `GET /v1/views/{view}/timeline` —
+//!   one view's player events in order ([`crate::drill`]).
 //!
 //! Errors answer `showrunner_web`'s one body, `{"error": {"code",
 //! "message", "field"}}`; each error's code and status are in one match
@@ -41,7 +44,7 @@ use crate::clickhouse::ClickHouseEngine;
 use crate::error::{Error, Result};
 use crate::lake::{Lake, LakeOptions};
 use crate::metrics::{self, Params};
-use crate::{output, runtime};
+use crate::{drill, output, runtime};
 
 /// Limits of the API's queries.
 #[derive(Debug, Clone, Copy)]
@@ -192,6 +195,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/metrics", get(list))
         .route("/v1/metrics/{name}", get(metric))
         .route("/v1/sql", post(sql))
+        .route("/v1/views", get(views))
+        .route("/v1/views/{view}/timeline", get(timeline))
         .with_state(state)
 }
 
@@ -207,6 +212,8 @@ impl ApiError for Error {
             Error::UnknownBucket(_) => "unknown_bucket",
             Error::BadDate(_) => "bad_date",
             Error::BadRequest(_) => "bad_request",
+            Error::BadParameter(..) => "bad_parameter",
+            Error::UnknownView(_) => "unknown_view",
             Error::Refused(_) => "refused",
             Error::Query(q) if is_user_error(q) => "bad_query",
             Error::MemoryLimit(_) => "memory_limit",
@@ -219,12 +226,13 @@ impl ApiError for Error {
 
     fn status(&self) -> StatusCode {
         match self {
-            Error::UnknownMetric(_) => StatusCode::NOT_FOUND,
+            Error::UnknownMetric(_) | Error::UnknownView(_) => StatusCode::NOT_FOUND,
             Error::UnknownDimension(..)
             | Error::UnsupportedDimension(..)
             | Error::UnsupportedFilter(..)
             | Error::BadFilter(..)
             | Error::BadCompare(_)
+            | Error::BadParameter(..)
             | Error::UnknownBucket(_)
             | Error::BadDate(_)
             | Error::BadRequest(_)
@@ -247,6 +255,8 @@ impl ApiError for Error {
             Error::UnsupportedFilter(_, d) | Error::BadFilter(d, _) => Some(d),
             Error::UnknownBucket(_) => Some("bucket"),
             Error::BadCompare(_) => Some("compare"),
+            Error::BadParameter(f, _) => Some(f),
+            Error::UnknownView(_) => Some("view"),
             Error::Refused(_) | Error::Query(_) => Some("sql"),
             _ => None,
         }
@@ -367,96 +377,115 @@ async fn list() -> Json<MetricList> {
     })
 }
 
-/// Query of `GET /v1/metrics/{name}`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MetricQuery {
-    /// First day, inclusive (`YYYY-MM-DD`).
-    from: Option<String>,
-    /// Last day, exclusive (`YYYY-MM-DD`).
-    to: Option<String>,
-    /// `hour`, `day` (default), `week` or `month`.
-    bucket: Option<String>,
-    /// Breakdowns, comma-separated (the metric's `breakdowns`).
-    by: Option<String>,
-    /// `json` (default) or `csv`.
-    format: Option<String>,
-    /// `datafusion` (default) or `clickhouse`.
-    engine: Option<String>,
-    /// Also compute the metric over a comparison period (needs `from` and
-    /// `to`): `previous` (the same length just before: whole months when
-    /// `from` and `to` are first days of months, else days) or `week` (the
-    /// same days a week earlier). In CSV, a first column `period` says
-    /// `current` or the comparison.
-    compare: Option<String>,
-    // filters, one per dimension (the view metrics only, on their breakdowns)
-    /// Only views whose device type (`tv`, `mobile`, …) is one of these (comma-separated).
-    device: Option<String>,
-    /// Only views whose operating system is one of these (comma-separated).
-    os: Option<String>,
-    /// Only views whose player name is one of these (comma-separated).
-    player: Option<String>,
-    /// Only views whose player version is one of these (comma-separated).
-    player_version: Option<String>,
-    /// Only views whose app version is one of these (comma-separated).
-    app_version: Option<String>,
-    /// Only views whose CDN is one of these (comma-separated).
-    cdn: Option<String>,
-    /// Only views whose viewer's country (ISO 3166-1 alpha-2) is one of these (comma-separated).
-    country: Option<String>,
-    /// Only views whose ISP is one of these (comma-separated).
-    isp: Option<String>,
-    /// Only views whose network type is one of these (comma-separated).
-    network: Option<String>,
-    /// Only views whose title id is one of these (comma-separated).
-    title: Option<String>,
-    /// Only views whose the viewer's plan at the view's start is one of these (comma-separated).
-    plan: Option<String>,
+/// Declares a query struct: its own fields, then a filter per dimension
+/// (the view metrics' [`metrics::Filter`]s), with `filters()` and its
+/// accepted names.
+macro_rules! query_with_filters {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($(#[$fm])* $field: Option<String>,)*
+            /// Only views whose device type (`tv`, `mobile`, …) is one of these (comma-separated).
+            device: Option<String>,
+            /// Only views whose operating system is one of these (comma-separated).
+            os: Option<String>,
+            /// Only views whose player name is one of these (comma-separated).
+            player: Option<String>,
+            /// Only views whose player version is one of these (comma-separated).
+            player_version: Option<String>,
+            /// Only views whose app version is one of these (comma-separated).
+            app_version: Option<String>,
+            /// Only views whose CDN is one of these (comma-separated).
+            cdn: Option<String>,
+            /// Only views whose viewer's country (ISO 3166-1 alpha-2) is one of these (comma-separated).
+            country: Option<String>,
+            /// Only views whose ISP is one of these (comma-separated).
+            isp: Option<String>,
+            /// Only views whose network type is one of these (comma-separated).
+            network: Option<String>,
+            /// Only views whose title id is one of these (comma-separated).
+            title: Option<String>,
+            /// Only views whose viewer's plan at the view's start is one of these (comma-separated).
+            plan: Option<String>,
+        }
+
+        impl $name {
+            /// The filters the query gives, in [`metrics::DIMENSIONS`] order.
+            fn filters(&self) -> Result<Vec<metrics::Filter>> {
+                [
+                    ("device", &self.device),
+                    ("os", &self.os),
+                    ("player", &self.player),
+                    ("player_version", &self.player_version),
+                    ("app_version", &self.app_version),
+                    ("cdn", &self.cdn),
+                    ("country", &self.country),
+                    ("isp", &self.isp),
+                    ("network", &self.network),
+                    ("title", &self.title),
+                    ("plan", &self.plan),
+                ]
+                .into_iter()
+                .filter_map(|(d, v)| v.as_deref().map(|v| metrics::Filter::parse(d, v)))
+                .collect()
+            }
+        }
+
+        impl QueryFields for $name {
+            const FIELDS: &'static [&'static str] = &[
+                $(stringify!($field),)*
+                "device", "os", "player", "player_version", "app_version", "cdn",
+                "country", "isp", "network", "title", "plan",
+            ];
+        }
+    };
 }
 
-impl MetricQuery {
-    /// The filters the query gives, in [`metrics::DIMENSIONS`] order.
-    fn filters(&self) -> Result<Vec<metrics::Filter>> {
-        [
-            ("device", &self.device),
-            ("os", &self.os),
-            ("player", &self.player),
-            ("player_version", &self.player_version),
-            ("app_version", &self.app_version),
-            ("cdn", &self.cdn),
-            ("country", &self.country),
-            ("isp", &self.isp),
-            ("network", &self.network),
-            ("title", &self.title),
-            ("plan", &self.plan),
-        ]
-        .into_iter()
-        .filter_map(|(d, v)| v.as_deref().map(|v| metrics::Filter::parse(d, v)))
-        .collect()
+query_with_filters! {
+    /// Query of `GET /v1/metrics/{name}`.
+    MetricQuery {
+        /// First day, inclusive (`YYYY-MM-DD`).
+        from,
+        /// Last day, exclusive (`YYYY-MM-DD`).
+        to,
+        /// `hour`, `day` (default), `week` or `month`.
+        bucket,
+        /// Breakdowns, comma-separated (the metric's `breakdowns`).
+        by,
+        /// `json` (default) or `csv`.
+        format,
+        /// `datafusion` (default) or `clickhouse`.
+        engine,
+        /// Also compute the metric over a comparison period (needs `from` and
+        /// `to`): `previous` (the same length just before: whole months when
+        /// `from` and `to` are first days of months, else days) or `week` (the
+        /// same days a week earlier). In CSV, a first column `period` says
+        /// `current` or the comparison.
+        compare,
     }
 }
 
-impl QueryFields for MetricQuery {
-    const FIELDS: &'static [&'static str] = &[
-        "from",
-        "to",
-        "bucket",
-        "by",
-        "format",
-        "engine",
-        "compare",
-        "device",
-        "os",
-        "player",
-        "player_version",
-        "app_version",
-        "cdn",
-        "country",
-        "isp",
-        "network",
-        "title",
-        "plan",
-    ];
+query_with_filters! {
+    /// Query of `GET /v1/views`.
+    ViewsQuery {
+        /// First day of the views' start, inclusive (`YYYY-MM-DD`).
+        from,
+        /// Last day, exclusive (`YYYY-MM-DD`).
+        to,
+        /// Only these outcomes, comma-separated: `start_failure`,
+        /// `exit_before_start`, `playback_failure`, `completed`, `played`.
+        outcome,
+        /// Order, largest first: `start` (default), `startup`, `stall` or `playing`.
+        sort,
+        /// At most this many views (default 100, at most 1,000).
+        limit,
+        /// Skip this many first (default 0, at most 1,000,000).
+        offset,
+        /// `json` (default) or `csv`.
+        format,
+    }
 }
 
 /// One metric over the lake (or ClickHouse), by time bucket and breakdowns.
@@ -665,6 +694,134 @@ async fn sql(
     run.await.unwrap_or_else(|e| error(&e))
 }
 
+/// The answer of `GET /v1/views`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ViewList {
+    /// Column names ([`drill::COLUMNS`]).
+    pub columns: Vec<String>,
+    /// One row per view.
+    pub rows: Vec<Vec<Value>>,
+    /// More views follow: ask again with `offset` + `limit` (in CSV, the
+    /// header `showrunner-more: true`).
+    pub more: bool,
+}
+
+/// A count parameter: `default` when absent, at most `max`.
+fn count(v: Option<&str>, field: &'static str, default: usize, max: usize) -> Result<usize> {
+    let Some(v) = v else { return Ok(default) };
+    match v.parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(Error::BadParameter(
+            field,
+            format!("`{field}` must be a whole number from 0 to {max}, not `{v}`"),
+        )),
+    }
+}
+
+/// The views behind a metric's cell: the same window and filters, one row
+/// per view with its QoE figures and outcome.
+#[utoipa::path(get, path = "/v1/views", tag = "analysts", params(ViewsQuery),
+    responses(
+        (status = 200, description = "the views, largest first by `sort`", content(
+            (ViewList = "application/json"),
+            (String = "text/csv"))),
+        (status = 400, description = "a bad parameter (`field` names it)", body = ErrorBody),
+        (status = 408, description = "over the query time limit (code `timeout`)", body = ErrorBody),
+        (status = 422, description = "over the query memory limit (code `memory_limit`)", body = ErrorBody),
+        (status = 500, description = "the lake could not be read (code `internal`)", body = ErrorBody),
+        (status = 429, description = "the key's rate limit is spent (code `rate_limited`), or it already has `warehouse.queries_per_key` queries running (code `too_many_queries`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+    ))]
+async fn views(
+    State(st): State<ApiState>,
+    caller: Option<Extension<Principal>>,
+    Query(q): Query<ViewsQuery>,
+) -> Response {
+    let run = async {
+        let vq = drill::ViewQuery {
+            from: q.from.as_deref().map(metrics::date).transpose()?,
+            to: q.to.as_deref().map(metrics::date).transpose()?,
+            filters: q.filters()?,
+            outcomes: q
+                .outcome
+                .as_deref()
+                .map(drill::Outcome::parse_list)
+                .transpose()?
+                .unwrap_or_default(),
+            sort: q
+                .sort
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            limit: count(q.limit.as_deref(), "limit", 100, 1_000)?,
+            offset: count(q.offset.as_deref(), "offset", 0, 1_000_000)?,
+        };
+        let csv = format_is_csv(q.format.as_deref())?;
+        drill::render(&vq)?; // refuse bad parameters before touching the lake
+        let place = st.place(caller.as_deref())?;
+        let lake = st.lake().await?;
+        let limit = vq.limit;
+        let query = async move {
+            let (columns, batches) = drill::list(&lake, &vq).await?;
+            Ok((columns, batches, ()))
+        };
+        let (columns, mut rows, ()) = answer(&st, "views", place, query).await?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        if csv {
+            let mut r = csv_response(&columns, &rows);
+            if more {
+                r.headers_mut().insert(
+                    header::HeaderName::from_static("showrunner-more"),
+                    header::HeaderValue::from_static("true"),
+                );
+            }
+            return Ok(r);
+        }
+        Ok(Json(ViewList {
+            columns,
+            rows,
+            more,
+        })
+        .into_response())
+    };
+    run.await.unwrap_or_else(|e| error(&e))
+}
+
+/// One view's timeline: its row of `/v1/views` and its player events in
+/// order (play request, first frame, stalls, bitrate switches, errors,
+/// end), each with its offset from the play request.
+#[utoipa::path(get, path = "/v1/views/{view}/timeline", tag = "analysts",
+    params(("view" = String, Path, description = "the view's id")),
+    responses(
+        (status = 200, description = "the view and its events", body = drill::Timeline),
+        (status = 400, description = "a bad parameter (`field` names it)", body = ErrorBody),
+        (status = 404, description = "no play request for this view (code `unknown_view`)", body = ErrorBody),
+        (status = 408, description = "over the query time limit (code `timeout`)", body = ErrorBody),
+        (status = 422, description = "over the query memory limit (code `memory_limit`)", body = ErrorBody),
+        (status = 500, description = "the lake could not be read (code `internal`)", body = ErrorBody),
+        (status = 429, description = "the key's rate limit is spent (code `rate_limited`), or it already has `warehouse.queries_per_key` queries running (code `too_many_queries`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+    ))]
+async fn timeline(
+    State(st): State<ApiState>,
+    caller: Option<Extension<Principal>>,
+    Path(view): Path<String>,
+) -> Response {
+    let run = async {
+        let place = st.place(caller.as_deref())?;
+        let lake = st.lake().await?;
+        let query = async move {
+            let t = drill::timeline(&lake, &view).await?;
+            Ok((Vec::new(), Vec::new(), t))
+        };
+        let (_, _, t) = answer(&st, "timeline", place, query).await?;
+        Ok(Json(t).into_response())
+    };
+    run.await.unwrap_or_else(|e| error(&e))
+}
+
 /// Runs a query on the query runtime within the time limit (timed as
 /// `what`): its columns, its rows as JSON values, and what else it says.
 /// The caller's `place` goes with the query: it is given back when the
@@ -694,8 +851,18 @@ where
 /// The warehouse's routes, described.
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, metric, sql),
-    components(schemas(MetricList, MetricInfo, MetricAnswer, SqlAnswer, SqlRequest))
+    paths(list, metric, sql, views, timeline),
+    components(schemas(
+        MetricList,
+        MetricInfo,
+        MetricAnswer,
+        ComparedRows,
+        SqlAnswer,
+        SqlRequest,
+        ViewList,
+        drill::Timeline,
+        drill::TimelineEvent
+    ))
 )]
 pub struct WarehouseApi;
 

@@ -26,6 +26,12 @@ pub enum Error {
     /// A comparison that cannot be made.
     #[error("bad comparison: {0}")]
     BadCompare(String),
+    /// A request parameter that cannot be used: (its name, why).
+    #[error("{1}")]
+    BadParameter(&'static str, String),
+    /// A view the lake has no play request for.
+    #[error("unknown view `{0}`")]
+    UnknownView(String),
     /// A bucket that does not exist.
     #[error("unknown bucket `{0}` (expected hour, day, week or month)")]
     UnknownBucket(String),

@@ -10,6 +10,8 @@
 //!   `subscriptions`, `subscription_movements`, `monthly_churn`);
 //! - [`metrics`] — the metric registry: one SQL file per metric under
 //!   `sql/metrics/`, rendered for a bucket, a window and breakdowns;
+//! - [`drill`] — drill-down: the views behind a metric's cell (same window
+//!   and filters) and one view's timeline;
 //! - [`query`] — read-only SQL (DDL, DML, COPY and statements refused);
 //! - [`materialize`] — metric tables as Parquet under `<lake>/metrics/`,
 //!   recomputing only the months new or late event files touch;
@@ -31,6 +33,7 @@ pub mod api;
 pub mod clickhouse;
 pub mod config;
 pub mod coop;
+pub mod drill;
 pub mod error;
 pub mod lake;
 pub mod materialize;

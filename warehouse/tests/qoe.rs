@@ -704,3 +704,221 @@ async fn rolling_active_users_look_back_7_and_28_days() {
         Bucket::Day
     );
 }
+
+/// The first `n` columns of each row of a view list.
+fn heads(v: &Value, n: usize) -> Vec<Vec<Value>> {
+    v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r.as_array().expect("row")[..n].to_vec())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_views_behind_a_cell_and_their_timelines() {
+    let (_d, app) = api().await;
+    let all = get_json(&app, "/v1/views").await;
+    assert_eq!(
+        all["columns"],
+        json!(showrunner_warehouse::drill::COLUMNS),
+        "{all}"
+    );
+    // latest start first
+    let ids: Vec<&str> = all["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r[0].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["F", "E", "D", "C", "B", "A"]);
+    assert_eq!(all["more"], false);
+    // A in full: completed; 47,500 played, one stall of 2,000, a seek
+    // stall of 500, 10,000 paused; bitrate 3,000 for 29 s then 6,000 for 31 s
+    let a = all["rows"][5].as_array().expect("A");
+    assert_eq!(
+        a[..11],
+        [
+            json!("A"),
+            json!("2026-03-02T10:00:00.000Z"),
+            json!("u1"),
+            json!("t1"),
+            json!("completed"),
+            json!(1000),
+            json!(47_500),
+            json!(2000),
+            json!(1),
+            json!(500),
+            json!(10_000)
+        ]
+    );
+    close(&a[11], (3_000.0 * 29_000.0 + 6_000.0 * 31_000.0) / 60_000.0);
+    assert_eq!(
+        a[12..],
+        [
+            json!("tv"),
+            json!("tizen"),
+            json!("shaka"),
+            json!("4"),
+            json!("5.12.0"),
+            json!("a"),
+            json!("FR"),
+            json!("Orange"),
+            json!("wifi")
+        ]
+    );
+    // a cell: cdn b holds B (started, never ended: played) and D (failed to start)
+    let v = get_json(&app, "/v1/views?cdn=b").await;
+    assert_eq!(
+        heads(&v, 6),
+        vec![
+            vec![
+                json!("D"),
+                json!("2026-03-02T10:05:00.000Z"),
+                json!("u3"),
+                json!("t2"),
+                json!("start_failure"),
+                Value::Null
+            ],
+            vec![
+                json!("B"),
+                json!("2026-03-02T10:01:40.000Z"),
+                json!("u2"),
+                json!("t1"),
+                json!("played"),
+                json!(3000)
+            ],
+        ]
+    );
+    // the cell's count is the metric's
+    let m = get_json(&app, "/v1/metrics/video_start_failures?cdn=b").await;
+    let v = get_json(&app, "/v1/views?cdn=b&outcome=start_failure").await;
+    assert_eq!(
+        m["rows"][0][1],
+        json!(v["rows"].as_array().expect("rows").len())
+    );
+    let v = get_json(&app, "/v1/views?outcome=start_failure,exit_before_start").await;
+    assert_eq!(heads(&v, 1), vec![vec![json!("D")], vec![json!("C")]]);
+    // the slowest starts first, in pages; views that never started last
+    let v = get_json(&app, "/v1/views?sort=startup&limit=2").await;
+    assert_eq!(heads(&v, 1), vec![vec![json!("B")], vec![json!("F")]]);
+    assert_eq!(v["more"], true);
+    let v = get_json(&app, "/v1/views?sort=startup&limit=2&offset=2").await;
+    assert_eq!(heads(&v, 1), vec![vec![json!("A")], vec![json!("E")]]);
+    assert_eq!(v["more"], true);
+    let v = get_json(&app, "/v1/views?sort=startup&limit=2&offset=4").await;
+    assert_eq!(heads(&v, 1), vec![vec![json!("C")], vec![json!("D")]]);
+    assert_eq!(v["more"], false);
+    // a window: the second day is F
+    let v = get_json(&app, "/v1/views?from=2026-03-03&to=2026-03-04").await;
+    assert_eq!(
+        heads(&v, 7),
+        vec![vec![
+            json!("F"),
+            json!("2026-03-03T10:00:00.000Z"),
+            json!("u4"),
+            json!("t2"),
+            json!("completed"),
+            json!(2000),
+            json!(30_000)
+        ]]
+    );
+    let (s, csv) = get(&app, "/v1/views?sort=stall&limit=1&format=csv").await;
+    assert_eq!(s, 200);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("view_id,start,user_id,title_id,outcome,")
+    );
+    // B: a stall from 110,000 left open until its last event at 130,000
+    assert!(
+        lines
+            .next()
+            .expect("B")
+            .starts_with("B,2026-03-02T10:01:40.000Z,u2,t1,played,3000,7000,20000,1,"),
+        "{csv}"
+    );
+    for (uri, field) in [
+        ("/v1/views?limit=1001", "limit"),
+        ("/v1/views?offset=-1", "offset"),
+        ("/v1/views?outcome=lost", "outcome"),
+        ("/v1/views?sort=title", "sort"),
+        ("/v1/views?cdn=a%27", "cdn"),
+    ] {
+        let (s, code, f) = refused(&app, uri).await;
+        assert_eq!((s, f.as_str()), (400, field), "{uri}: {code}");
+    }
+
+    // A's timeline: every event once (the duplicate in the second file
+    // too), by time, with its own fields
+    let t = get_json(&app, "/v1/views/A/timeline").await;
+    assert_eq!(t["view"]["view_id"], "A");
+    assert_eq!(t["view"]["outcome"], "completed");
+    let events = t["events"].as_array().expect("events");
+    let steps: Vec<(&str, i64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["event_type"].as_str().expect("type"),
+                e["offset_ms"].as_i64().expect("offset"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("play_requested", 0),
+            ("first_frame", 1_000),
+            ("bitrate_changed", 1_000),
+            ("rebuffer_start", 10_000),
+            ("rebuffer_end", 12_000),
+            ("seek", 20_000),
+            ("rebuffer_start", 21_000),
+            ("rebuffer_end", 21_500),
+            ("bitrate_changed", 30_000),
+            ("pause", 40_000),
+            ("resume", 50_000),
+            ("view_ended", 61_000),
+        ]
+    );
+    assert_eq!(events[0]["at"], "2026-03-02T10:00:00.000Z");
+    assert_eq!(
+        events[0]["fields"],
+        json!({}),
+        "the context is the view's row"
+    );
+    assert_eq!(events[2]["fields"], json!({"bitrate_kbps": 3000}));
+    assert_eq!(
+        events[5]["fields"],
+        json!({"from_ms": 100, "to_ms": 900_000})
+    );
+    assert_eq!(events[11]["fields"], json!({"reason": "completed"}));
+    // E's errors: one not fatal, then a fatal one
+    let t = get_json(&app, "/v1/views/E/timeline").await;
+    let errors: Vec<&Value> = t["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["event_type"] == "error")
+        .map(|e| &e["fields"])
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            &json!({"code": "Y", "fatal": false}),
+            &json!({"code": "Z", "fatal": true})
+        ]
+    );
+    for uri in [
+        "/v1/views/nope/timeline",
+        "/v1/views/A%27%20OR%201=1/timeline",
+    ] {
+        assert_eq!(
+            refused(&app, uri).await,
+            (404, "unknown_view".to_owned(), "view".to_owned()),
+            "{uri}"
+        );
+    }
+}

@@ -598,6 +598,27 @@ impl Window {
     }
 }
 
+/// The views `p` is about, as SQL over the `views` projection: every
+/// column of it, with the viewer's `plan` when `p` breaks down or filters
+/// by plan, and only the views its filters keep (its window is not
+/// applied here).
+pub(crate) fn views_base(p: &Params) -> Result<String> {
+    // the plan of a view: the viewer's subscription state at its start
+    let base = if by_plan(p) {
+        "SELECT views.*, c.plan FROM views LEFT JOIN subscription_changes c \
+         ON c.user_id = views.user_id AND c.t <= views.start_ms \
+         AND (c.next_t IS NULL OR c.next_t > views.start_ms)"
+    } else {
+        "SELECT * FROM views"
+    };
+    let filters = filter_conditions(p)?;
+    Ok(if filters.is_empty() {
+        base.to_owned()
+    } else {
+        format!("SELECT * FROM ({base}) f WHERE TRUE{filters}")
+    })
+}
+
 /// The SQL of a metric for these parameters.
 pub fn render(m: &Metric, p: &Params) -> Result<String> {
     m.accepts(&p.by)?;
@@ -610,20 +631,7 @@ pub fn render(m: &Metric, p: &Params) -> Result<String> {
         from_mi,
         to_mi,
     } = Window::of(&p);
-    // the plan of a view: the viewer's subscription state at its start
-    let base = if by_plan(&p) {
-        "SELECT views.*, c.plan FROM views LEFT JOIN subscription_changes c \
-         ON c.user_id = views.user_id AND c.t <= views.start_ms \
-         AND (c.next_t IS NULL OR c.next_t > views.start_ms)"
-    } else {
-        "SELECT * FROM views"
-    };
-    let filters = filter_conditions(&p)?;
-    let base = if filters.is_empty() {
-        base.to_owned()
-    } else {
-        format!("SELECT * FROM ({base}) f WHERE TRUE{filters}")
-    };
+    let base = views_base(&p)?;
     let base = base.as_str();
     let body = m
         .sql
