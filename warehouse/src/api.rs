@@ -57,6 +57,10 @@ pub struct QueryLimits {
     pub max_rows: usize,
     /// Queries one key may have running at once.
     pub per_key: usize,
+    /// How long the metrics may answer from projections the lake has moved
+    /// past while fresh ones are computed in the background (zero: every
+    /// request waits for projections of the lake's current files).
+    pub max_staleness: Duration,
 }
 
 impl Default for QueryLimits {
@@ -73,11 +77,24 @@ pub struct ApiState {
     store: Store,
     limits: QueryLimits,
     cached: Arc<Mutex<Option<(Signature, Lake)>>>,
+    /// What requests are answered from, and since when the lake has newer
+    /// files than it; read without waiting for a refresh.
+    served: Arc<std::sync::Mutex<Option<Served>>>,
+    /// A background refresh is running.
+    refreshing: Arc<std::sync::atomic::AtomicBool>,
     clickhouse: Option<ClickHouseEngine>,
     /// How long each answered query took, by metric name (`sql` for SQL).
     queries: Durations,
     /// Each key's running queries (at most `limits.per_key`).
     running: Arc<std::sync::Mutex<HashMap<Arc<str>, Arc<Semaphore>>>>,
+}
+
+/// The projections requests are answered from.
+struct Served {
+    sig: Signature,
+    lake: Lake,
+    /// When a request first saw the lake with files these projections lack.
+    stale_since: Option<std::time::Instant>,
 }
 
 /// What the player and billing files of the lake look like (the
@@ -102,6 +119,8 @@ impl ApiState {
             store,
             limits,
             cached: Arc::new(Mutex::new(None)),
+            served: Arc::default(),
+            refreshing: Arc::default(),
             clickhouse: None,
             queries: Durations::default(),
             running: Arc::default(),
@@ -124,12 +143,54 @@ impl ApiState {
         self
     }
 
-    /// A session whose projections reflect the lake's current files
-    /// (recomputed, on the query runtime, when they changed; concurrent
-    /// requests wait for one computation).
+    /// A session whose projections reflect the lake's files: its current
+    /// ones, or, for at most `limits.max_staleness` after newer files
+    /// appear, the ones it had while fresh projections are computed in the
+    /// background (one refresh at a time, on the query runtime).
     pub async fn lake(&self) -> Result<Lake> {
         let sig = signature(&self.store).await;
+        {
+            let mut served = self
+                .served
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(s) = served.as_mut() {
+                if s.sig == sig {
+                    return Ok(s.lake.clone());
+                }
+                let since = *s.stale_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() < self.limits.max_staleness {
+                    let lake = s.lake.clone();
+                    drop(served);
+                    self.refresh_in_background();
+                    return Ok(lake);
+                }
+            }
+        }
+        self.refresh().await
+    }
+
+    /// Starts a refresh unless one is running.
+    fn refresh_in_background(&self) {
+        use std::sync::atomic::Ordering;
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let st = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = st.refresh().await {
+                tracing::warn!(error = %e, "refreshing the lake's projections failed; the next request tries again");
+            }
+            st.refreshing.store(false, Ordering::Release);
+        });
+    }
+
+    /// Projections of the lake's current files, computed unless the last
+    /// computed ones are of them; concurrent callers wait for one
+    /// computation (and the lake is looked at again once it is their turn).
+    async fn refresh(&self) -> Result<Lake> {
         let mut guard = self.cached.lock().await;
+        let sig = signature(&self.store).await;
         if let Some((s, lake)) = guard.as_ref()
             && *s == sig
         {
@@ -146,6 +207,14 @@ impl ApiState {
         })
         .await?;
         *guard = Some((sig, lake.clone()));
+        *self
+            .served
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Served {
+            sig,
+            lake: lake.clone(),
+            stale_since: None,
+        });
         Ok(lake)
     }
 

@@ -21,6 +21,11 @@ pub struct WarehouseConfig {
     /// Queries (metrics and SQL) one key may have running at once; one more
     /// is refused with 429 `too_many_queries`.
     pub queries_per_key: usize,
+    /// How long metrics may answer from projections the lake has moved past
+    /// while fresh ones are computed in the background
+    /// (`max_staleness_secs`; 0: every request waits for fresh ones).
+    #[serde(rename = "max_staleness_secs", with = "showrunner_events::time::secs")]
+    pub max_staleness: Duration,
     /// The materializer role refreshes the metric tables this often
     /// (`materialize_every_secs`; 0: never, after standalone's first run).
     #[serde(
@@ -37,6 +42,7 @@ impl Default for WarehouseConfig {
             query_timeout: Duration::from_secs(30),
             query_max_rows: 100_000,
             queries_per_key: 2,
+            max_staleness: Duration::from_secs(30),
             materialize_every: Duration::from_secs(300),
         }
     }
@@ -63,6 +69,11 @@ impl WarehouseConfig {
         if !(1..=64).contains(&self.queries_per_key) {
             return Err("config field `warehouse.queries_per_key` must be within 1..=64".into());
         }
+        if self.max_staleness > Duration::from_secs(3_600) {
+            return Err(
+                "config field `warehouse.max_staleness_secs` must be within 0..=3600".into(),
+            );
+        }
         Ok(())
     }
 
@@ -73,6 +84,7 @@ impl WarehouseConfig {
             timeout: self.query_timeout,
             max_rows: self.query_max_rows,
             per_key: self.queries_per_key,
+            max_staleness: self.max_staleness,
         }
     }
 }

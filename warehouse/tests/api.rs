@@ -306,22 +306,75 @@ async fn sql_answers_json_or_csv_within_its_limits() {
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_see_files_committed_after_the_first_request() {
     let dir = lake();
-    let app = api::router(ApiState::new(dir.path().to_path_buf(), limits()));
+    // no staleness allowed: the next request waits for fresh projections
+    let app = api::router(ApiState::new(
+        dir.path().to_path_buf(),
+        QueryLimits {
+            max_staleness: Duration::ZERO,
+            ..limits()
+        },
+    ));
     let uri = "/v1/metrics/active_users?from=2026-01-25&to=2026-01-26";
     let (s, before) = get(&app, uri).await;
     assert_eq!(s, StatusCode::OK, "{before}");
     let users = before["rows"][0][1].as_i64().expect("users");
-    // a new viewer's play request lands in a new file
-    let play = common::play_requested(
+    common::write(
+        dir.path(),
+        showrunner_events::Family::Player,
+        &[new_viewer()],
+        99,
+    );
+    let (_, after) = get(&app, uri).await;
+    assert_eq!(after["rows"][0][1], json!(users + 1), "{after}");
+}
+
+/// A new viewer's play request (on 2026-01-25), for a new file.
+fn new_viewer() -> showrunner_events::WireEvent {
+    common::play_requested(
         "0195a000-0000-7000-8000-00000000f00d",
         "fresh-view",
         "someone-new",
         "2026-01-25T12:00:00.000Z",
         "2026-01-25T12:00:00.100Z",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_answer_from_the_last_projections_while_fresh_ones_are_computed() {
+    let dir = lake();
+    let app = api::router(ApiState::new(
+        dir.path().to_path_buf(),
+        QueryLimits {
+            max_staleness: Duration::from_secs(600),
+            ..limits()
+        },
+    ));
+    let uri = "/v1/metrics/active_users?from=2026-01-25&to=2026-01-26";
+    let (_, before) = get(&app, uri).await;
+    let users = before["rows"][0][1].as_i64().expect("users");
+    common::write(
+        dir.path(),
+        showrunner_events::Family::Player,
+        &[new_viewer()],
+        99,
     );
-    common::write(dir.path(), showrunner_events::Family::Player, &[play], 99);
-    let (_, after) = get(&app, uri).await;
-    assert_eq!(after["rows"][0][1], json!(users + 1), "{after}");
+    // the next answer does not wait for the new file's projections…
+    let (s, stale) = get(&app, uri).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(stale["rows"][0][1], json!(users), "{stale}");
+    // …which the background refresh then brings in
+    let t = std::time::Instant::now();
+    loop {
+        let (_, now) = get(&app, uri).await;
+        if now["rows"][0][1] == json!(users + 1) {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the new viewer never showed: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A request as the gate passes it on: with the caller's key.
