@@ -11,9 +11,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::{Harness, bin, ingest_drain, publish, serve_process, sim_events};
+use common::{Harness, bin, ingest_drain, publish, serve_process, sim_events, train};
 
 /// Makes a key holding every role; (key, its `[[http.keys]]` lines).
 fn every_role_key() -> (String, String) {
@@ -46,17 +46,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let (_client, js) = h.js().await;
     publish(&js, &sim_events(40, 4, 7)).await;
     ingest_drain(&h.url(), &h.lake(), &[]);
-    let train = bin()
-        .args(["recommend", "train", "--lake"])
-        .arg(h.lake())
-        .stdout(Stdio::null())
-        .output()
-        .expect("train runs");
-    assert!(
-        train.status.success(),
-        "{}",
-        String::from_utf8_lossy(&train.stderr)
-    );
+    train(&h.lake());
 
     let (key, lines) = every_role_key();
     let dir = tempfile::tempdir().expect("tmp");

@@ -113,20 +113,6 @@ async fn post_watch(http: &reqwest::Client, base: &str, user: &str, watched: &st
     assert_eq!(body["results"][0]["status"], "accepted", "{body}");
 }
 
-fn train(lake: &std::path::Path) -> Value {
-    let out = bin()
-        .args(["recommend", "train", "--lake"])
-        .arg(lake)
-        .output()
-        .expect("run train");
-    assert!(
-        out.status.success(),
-        "train failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_lines(&out).pop().expect("manifest line")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn recommendations_from_the_lake_fresh_from_the_stream() {
     let h = Harness::new();

@@ -105,17 +105,7 @@ async fn a_runaway_query_leaves_the_rest_of_the_app_answering() {
         .expect("a user");
     publish(&js, &events).await;
     ingest_drain(&h.url(), &h.lake(), &[]);
-    let train = bin()
-        .args(["recommend", "train", "--lake"])
-        .arg(h.lake())
-        .stdout(std::process::Stdio::null())
-        .output()
-        .expect("train runs");
-    assert!(
-        train.status.success(),
-        "{}",
-        String::from_utf8_lossy(&train.stderr)
-    );
+    train(&h.lake());
     let server = serve_process(
         &h.url(),
         &h.lake(),

@@ -377,3 +377,18 @@ pub async fn get_text(url: &str) -> String {
         .await
         .expect("text")
 }
+
+/// `showrunner recommend train --lake LAKE`; its manifest (last JSON line).
+pub fn train(lake: &Path) -> serde_json::Value {
+    let out = bin()
+        .args(["recommend", "train", "--lake"])
+        .arg(lake)
+        .output()
+        .expect("run train");
+    assert!(
+        out.status.success(),
+        "train failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out).pop().expect("manifest line")
+}

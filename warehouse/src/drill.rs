@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use showrunner_events::Family;
 
 use crate::Lake;
 use crate::error::{Error, Result};
@@ -242,35 +243,11 @@ pub struct TimelineEvent {
     pub offset_ms: i64,
     /// The event type.
     pub event_type: String,
-    /// Its fields other than the view's context (nulls left out).
+    /// The payload fields the contract gives its type (nulls left out):
+    /// a play request's are the view's context.
     #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
 }
-
-/// Columns a timeline event does not repeat: the envelope and the view's
-/// context, which the view's row already holds.
-const CONTEXT: &[&str] = &[
-    "event_id",
-    "event_type",
-    "schema_version",
-    "occurred_at",
-    "received_at",
-    "view_id",
-    "user_id",
-    "title_id",
-    "session_id",
-    "device_type",
-    "os",
-    "player_name",
-    "player_version",
-    "app_version",
-    "cdn",
-    "country",
-    "isp",
-    "network_type",
-    "date",
-    "t",
-];
 
 /// The timeline of view `id`; [`Error::UnknownView`] when the lake has no
 /// play request for it.
@@ -305,15 +282,21 @@ pub async fn timeline(lake: &Lake, id: &str) -> Result<Timeline> {
     for row in crate::output::rows(&batches)? {
         let mut fields = Map::new();
         let (mut at, mut t, mut event_type) = (String::new(), 0, String::new());
+        let mut values = Map::new();
         for (c, v) in columns.iter().zip(row) {
             match c.as_str() {
                 "at_text" => at = v.as_str().unwrap_or_default().to_owned(),
                 "t" => t = v.as_i64().unwrap_or_default(),
                 "event_type" => event_type = v.as_str().unwrap_or_default().to_owned(),
-                c if CONTEXT.contains(&c) || c == showrunner_lake::dedup::RANK || v.is_null() => {}
-                c => {
-                    fields.insert(c.to_owned(), v);
+                _ => {
+                    values.insert(c.clone(), v);
                 }
+            }
+        }
+        // the payload fields the contract gives this type, where set
+        for f in Family::fields_of(&event_type).unwrap_or_default() {
+            if let Some(v) = values.remove(f.name()).filter(|v| !v.is_null()) {
+                fields.insert(f.name().to_owned(), v);
             }
         }
         events.push((

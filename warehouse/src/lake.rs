@@ -179,39 +179,25 @@ impl Lake {
         Ok(done)
     }
 
-    /// `player_events` without the cost of deduplicating every row: read the
-    /// raw files, and only when the rows read repeat an `event_id` (the lake
-    /// of one ingest has none: exactly-once) compute it through the `player`
-    /// view, which keeps the first received copy. Copies of one event are
-    /// the same event, so which copy is kept changes nothing here.
+    /// `player_events` without the cost of deduplicating every row through
+    /// the `player` view's window: read the raw files once and, where an
+    /// `event_id` repeats, keep the copy the lake's rule keeps (earliest
+    /// `received_at`, then `occurred_at`, nulls last: `showrunner_lake::dedup`)
+    /// in one pass over the rows. A lake with a single duplicate used to
+    /// fall back to the window, about ten times slower (24 s → 251 s for the
+    /// first metric request over 10 M events, dev build).
     async fn cache_player_events(&self, sql: &str) -> Result<usize> {
         let raw = sql.replace("FROM player\n", "FROM player_raw\n");
         if raw != sql {
-            let df = self.ctx.sql(&raw).await?;
-            let batches = df.collect().await?;
-            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-            let mut ids = std::collections::HashSet::with_capacity(rows);
-            let mut unique = true;
-            'scan: for b in &batches {
-                let col = b
-                    .column_by_name("event_id")
-                    .and_then(|c| c.as_any().downcast_ref::<arrow_array::StringArray>());
-                let Some(col) = col else {
-                    unique = false;
-                    break;
-                };
-                for id in col.iter() {
-                    if !ids.insert(id) {
-                        unique = false;
-                        break 'scan;
-                    }
-                }
-            }
-            if unique && let Some(schema) = batches.first().map(|b| b.schema()) {
+            let batches = self.ctx.sql(&raw).await?.collect().await?;
+            if let Some(kept) = first_copies(batches)?
+                && let Some(schema) = kept.first().map(|b| b.schema())
+            {
+                let rows = kept.iter().map(|b| b.num_rows()).sum();
                 self.ctx.deregister_table("player_events")?;
                 self.ctx.register_table(
                     "player_events",
-                    Arc::new(MemTable::try_new(schema, vec![batches])?),
+                    Arc::new(MemTable::try_new(schema, vec![kept])?),
                 )?;
                 return Ok(rows);
             }
@@ -242,4 +228,69 @@ impl Lake {
     pub fn store(&self) -> &Store {
         &self.store
     }
+}
+
+/// The rows of `batches` (`player_events`' columns, read from the raw
+/// files) with one copy of each `event_id`: the one with the earliest
+/// `received_ms`, then the earliest `t` (nulls last), as the `player` view
+/// keeps. `None` when the columns are not there to decide.
+fn first_copies(
+    batches: Vec<arrow_array::RecordBatch>,
+) -> Result<Option<Vec<arrow_array::RecordBatch>>> {
+    use arrow_array::{Array, BooleanArray, Int64Array, StringArray};
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry;
+    let mut cols = Vec::with_capacity(batches.len());
+    for b in &batches {
+        let int = |name: &str| {
+            b.column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+        };
+        let id = b
+            .column_by_name("event_id")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+        let (Some(id), Some(t), Some(received)) = (id, int("t"), int("received_ms")) else {
+            return Ok(None);
+        };
+        cols.push((id, t, received));
+    }
+    let key = |a: &Int64Array, i: usize| if a.is_null(i) { i64::MAX } else { a.value(i) };
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    // each event's kept copy: (batch, row, its order key)
+    let mut kept: HashMap<&str, (usize, usize, (i64, i64))> = HashMap::with_capacity(rows);
+    let mut repeats = false;
+    for (bi, (id, t, received)) in cols.iter().enumerate() {
+        for ri in 0..id.len() {
+            if id.is_null(ri) {
+                return Ok(None);
+            }
+            let k = (key(received, ri), key(t, ri));
+            match kept.entry(id.value(ri)) {
+                Entry::Vacant(e) => {
+                    e.insert((bi, ri, k));
+                }
+                Entry::Occupied(mut e) => {
+                    repeats = true;
+                    if k < e.get().2 {
+                        e.insert((bi, ri, k));
+                    }
+                }
+            }
+        }
+    }
+    if !repeats {
+        return Ok(Some(batches));
+    }
+    let mut masks: Vec<Vec<bool>> = batches.iter().map(|b| vec![false; b.num_rows()]).collect();
+    for (bi, ri, _) in kept.into_values() {
+        masks[bi][ri] = true;
+    }
+    let mut out = Vec::with_capacity(batches.len());
+    for (b, mask) in batches.iter().zip(masks) {
+        out.push(
+            datafusion::arrow::compute::filter_record_batch(b, &BooleanArray::from(mask))
+                .map_err(|e| crate::Error::Output(e.to_string()))?,
+        );
+    }
+    Ok(Some(out))
 }

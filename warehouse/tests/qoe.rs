@@ -884,11 +884,10 @@ async fn the_views_behind_a_cell_and_their_timelines() {
         ]
     );
     assert_eq!(events[0]["at"], "2026-03-02T10:00:00.000Z");
-    assert_eq!(
-        events[0]["fields"],
-        json!({}),
-        "the context is the view's row"
-    );
+    // a play request carries the view's context; other events their own fields
+    assert_eq!(events[0]["fields"]["cdn"], "a");
+    assert_eq!(events[0]["fields"]["network_type"], "wifi");
+    assert_eq!(events[1]["fields"], json!({}));
     assert_eq!(events[2]["fields"], json!({"bitrate_kbps": 3000}));
     assert_eq!(
         events[5]["fields"],
@@ -921,4 +920,39 @@ async fn the_views_behind_a_cell_and_their_timelines() {
             "{uri}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_repeated_event_keeps_its_earliest_received_copy() {
+    // one play request stored twice, the copies told apart by their CDN:
+    // the first file holds the copy received later
+    let copy = |cdn: &str, received_after: i64| {
+        common::event(&json!({
+            "event_id": "0195a000-0000-7000-8000-0000000c0b1e",
+            "event_type": "play_requested", "schema_version": 1,
+            "occurred_at": showrunner_events::Timestamp(T0).to_string(),
+            "received_at": showrunner_events::Timestamp(T0 + received_after).to_string(),
+            "user_id": "u1", "view_id": "X", "title_id": "t1",
+            "device_type": "tv", "os": "tizen", "player_name": "shaka", "player_version": "4",
+            "app_version": "5.12.0", "cdn": cdn, "country": "FR", "isp": "Orange",
+            "network_type": "wifi"
+        }))
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), Family::Player, &[copy("late", 9_000)], 1);
+    write(dir.path(), Family::Player, &[copy("early", 200)], 2);
+    let cdn = async |lake: &Lake| {
+        let (_, b) = showrunner_warehouse::query::run(lake, "SELECT cdn FROM views")
+            .await
+            .expect("views");
+        output::rows(&b).expect("rows")
+    };
+    // through the `player` view's window, and through the prepared
+    // projections (the raw files read once, copies chosen in one pass)
+    let plain = Lake::open(dir.path()).await.expect("lake");
+    assert_eq!(cdn(&plain).await, vec![vec![json!("early")]]);
+    let prepared = Lake::open(dir.path()).await.expect("lake");
+    let all: Vec<_> = metrics::METRICS.iter().collect();
+    prepared.prepare(&all).await.expect("prepare");
+    assert_eq!(cdn(&prepared).await, vec![vec![json!("early")]]);
 }
