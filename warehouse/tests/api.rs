@@ -303,14 +303,17 @@ async fn sql_answers_json_or_csv_within_its_limits() {
     assert!(b.contains("time limit"), "{b}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn metrics_see_files_committed_after_the_first_request() {
+/// The active users of 2026-01-25, through an API allowing `staleness`:
+/// the lake's dir, the router, the URI asked and its first answer's count
+/// — then a new viewer on that day lands in a new file.
+async fn new_viewer_after_a_first_answer(
+    staleness: Duration,
+) -> (tempfile::TempDir, axum::Router, &'static str, i64) {
     let dir = lake();
-    // no staleness allowed: the next request waits for fresh projections
     let app = api::router(ApiState::new(
         dir.path().to_path_buf(),
         QueryLimits {
-            max_staleness: Duration::ZERO,
+            max_staleness: staleness,
             ..limits()
         },
     ));
@@ -318,46 +321,28 @@ async fn metrics_see_files_committed_after_the_first_request() {
     let (s, before) = get(&app, uri).await;
     assert_eq!(s, StatusCode::OK, "{before}");
     let users = before["rows"][0][1].as_i64().expect("users");
-    common::write(
-        dir.path(),
-        showrunner_events::Family::Player,
-        &[new_viewer()],
-        99,
-    );
-    let (_, after) = get(&app, uri).await;
-    assert_eq!(after["rows"][0][1], json!(users + 1), "{after}");
-}
-
-/// A new viewer's play request (on 2026-01-25), for a new file.
-fn new_viewer() -> showrunner_events::WireEvent {
-    common::play_requested(
+    let play = common::play_requested(
         "0195a000-0000-7000-8000-00000000f00d",
         "fresh-view",
         "someone-new",
         "2026-01-25T12:00:00.000Z",
         "2026-01-25T12:00:00.100Z",
-    )
+    );
+    common::write(dir.path(), showrunner_events::Family::Player, &[play], 99);
+    (dir, app, uri, users)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_see_files_committed_after_the_first_request() {
+    // no staleness allowed: the next request waits for fresh projections
+    let (_dir, app, uri, users) = new_viewer_after_a_first_answer(Duration::ZERO).await;
+    let (_, after) = get(&app, uri).await;
+    assert_eq!(after["rows"][0][1], json!(users + 1), "{after}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_answer_from_the_last_projections_while_fresh_ones_are_computed() {
-    let dir = lake();
-    let app = api::router(ApiState::new(
-        dir.path().to_path_buf(),
-        QueryLimits {
-            max_staleness: Duration::from_secs(600),
-            ..limits()
-        },
-    ));
-    let uri = "/v1/metrics/active_users?from=2026-01-25&to=2026-01-26";
-    let (_, before) = get(&app, uri).await;
-    let users = before["rows"][0][1].as_i64().expect("users");
-    common::write(
-        dir.path(),
-        showrunner_events::Family::Player,
-        &[new_viewer()],
-        99,
-    );
+    let (_dir, app, uri, users) = new_viewer_after_a_first_answer(Duration::from_secs(600)).await;
     // the next answer does not wait for the new file's projections…
     let (s, stale) = get(&app, uri).await;
     assert_eq!(s, StatusCode::OK);
