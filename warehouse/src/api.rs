@@ -533,6 +533,11 @@ query_with_filters! {
         /// same days a week earlier). In CSV, a first column `period` says
         /// `current` or the comparison.
         compare,
+        /// `true`: with a breakdown, add a column `impact`, how much each
+        /// segment moves its bucket's total, as Mux ranks segments:
+        /// (segment value − total value) × segment volume ÷ total volume
+        /// (QoE metrics only; positive is worse).
+        impact,
     }
 }
 
@@ -604,18 +609,52 @@ async fn metric(
                 Ok::<_, Error>((c, c.params(m, &p)?))
             })
             .transpose()?;
+        let impact = match q.impact.as_deref() {
+            None | Some("false") => None,
+            Some("true") => match (m.impact(), p.by.is_empty()) {
+                (Some(imp), false) => Some(imp),
+                (None, _) => {
+                    return Err(Error::BadParameter(
+                        "impact",
+                        format!("`{}` has no impact (the QoE metrics have one)", m.name),
+                    ));
+                }
+                (_, true) => {
+                    return Err(Error::BadParameter(
+                        "impact",
+                        "an impact ranks the segments of a breakdown: give `by`".to_owned(),
+                    ));
+                }
+            },
+            Some(other) => {
+                return Err(Error::BadParameter(
+                    "impact",
+                    format!("`impact` is true or false, not `{other}`"),
+                ));
+            }
+        };
         let place = st.place(caller.as_deref())?;
-        let (params, cparams) = (p.clone(), compare.as_ref().map(|(_, cp)| cp.clone()));
-        let (columns, rows, crows) = match q.engine.as_deref() {
+        // the other parameter sets computed with the answer: the comparison
+        // period, the totals the impacts are weighed against
+        let mut extra: Vec<Params> = compare.iter().map(|(_, cp)| cp.clone()).collect();
+        if impact.is_some() {
+            extra.push(Params {
+                by: Vec::new(),
+                ..p.clone()
+            });
+        }
+        let params = p.clone();
+        let (columns, rows, mut extras) = match q.engine.as_deref() {
             None | Some("datafusion") => {
                 let lake = st.lake().await?;
                 let query = async move {
                     let (columns, batches) = metrics::compute(&lake, m, &params).await?;
-                    let crows = match cparams {
-                        Some(cp) => Some(output::rows(&metrics::compute(&lake, m, &cp).await?.1)?),
-                        None => None,
-                    };
-                    Ok((columns, batches, crows))
+                    let mut extras = Vec::with_capacity(extra.len());
+                    for p in &extra {
+                        let (c, b) = metrics::compute(&lake, m, p).await?;
+                        extras.push((c, output::rows(&b)?));
+                    }
+                    Ok((columns, batches, extras))
                 };
                 answer(&st, m.name, place, query).await?
             }
@@ -628,11 +667,12 @@ async fn metric(
                 })?;
                 let query = async move {
                     let (columns, batches) = ch.compute(m, &params).await?;
-                    let crows = match cparams {
-                        Some(cp) => Some(output::rows(&ch.compute(m, &cp).await?.1)?),
-                        None => None,
-                    };
-                    Ok((columns, batches, crows))
+                    let mut extras = Vec::with_capacity(extra.len());
+                    for p in &extra {
+                        let (c, b) = ch.compute(m, p).await?;
+                        extras.push((c, output::rows(&b)?));
+                    }
+                    Ok((columns, batches, extras))
                 };
                 answer(&st, m.name, place, query).await?
             }
@@ -642,6 +682,16 @@ async fn metric(
                 )));
             }
         };
+        let (mut columns, mut rows) = (columns, rows);
+        if let Some(imp) = impact {
+            let (total_columns, totals) = extras.pop().unwrap_or_default();
+            let impacts = metrics::impacts(imp, &columns, &rows, &total_columns, &totals)?;
+            columns.push("impact".to_owned());
+            for (row, i) in rows.iter_mut().zip(impacts) {
+                row.push(i);
+            }
+        }
+        let crows = extras.pop().map(|(_, rows)| rows);
         let compare = match (compare, crows) {
             (Some((kind, cp)), Some(rows)) => Some(ComparedRows {
                 kind,

@@ -956,3 +956,55 @@ async fn a_repeated_event_keeps_its_earliest_received_copy() {
     prepared.prepare(&all).await.expect("prepare");
     assert_eq!(cdn(&prepared).await, vec![vec![json!("early")]]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn segments_are_ranked_by_their_negative_impact() {
+    let (_d, app) = api().await;
+    // day 1: 2 failures in 5 views (0.4); cdn a 1 in 3, cdn b 1 in 2
+    let v = get_json(&app, "/v1/metrics/playback_failures?by=cdn&impact=true").await;
+    assert_eq!(
+        v["columns"],
+        json!([
+            "bucket",
+            "cdn",
+            "failed_views",
+            "views",
+            "failure_rate",
+            "impact"
+        ])
+    );
+    close(&v["rows"][0][5], (1.0 / 3.0 - 0.4) * 3.0 / 5.0);
+    close(&v["rows"][1][5], (0.5 - 0.4) * 2.0 / 5.0);
+    close(&v["rows"][2][5], 0.0); // day 2: F alone is the total
+    // the median start: day 1 [500, 1000, 3000] → 1000; cdn a [500, 1000] → 500, cdn b 3000
+    let v = get_json(&app, "/v1/metrics/video_startup_time?by=cdn&impact=true").await;
+    close(&v["rows"][0][7], (500.0 - 1000.0) * 2.0 / 3.0);
+    close(&v["rows"][1][7], (3000.0 - 1000.0) / 3.0);
+    // the rebuffering ratio is weighed by stalled + played time, and a
+    // bucket's impacts sum to 0: a (A, E) 2,000 / 109,500; b (B) 20,000 / 27,000
+    let v = get_json(&app, "/v1/metrics/rebuffering_ratio?by=cdn&impact=true").await;
+    let total = 22_000.0 / 136_500.0;
+    let (ia, ib) = (
+        (2_000.0 / 109_500.0 - total) * 109_500.0 / 136_500.0,
+        (20_000.0 / 27_000.0 - total) * 27_000.0 / 136_500.0,
+    );
+    close(&v["rows"][0][5], ia);
+    close(&v["rows"][1][5], ib);
+    assert!((ia + ib).abs() < 1e-12);
+    assert!(ib > 0.0, "cdn b worsens the total");
+    for uri in [
+        "/v1/metrics/watch_hours?by=cdn&impact=true",
+        "/v1/metrics/playback_failures?impact=true",
+        "/v1/metrics/playback_failures?by=cdn&impact=yes",
+    ] {
+        assert_eq!(
+            refused(&app, uri).await,
+            (400, "bad_parameter".to_owned(), "impact".to_owned()),
+            "{uri}"
+        );
+    }
+    // impact=false is the plain answer
+    let plain = get_json(&app, "/v1/metrics/playback_failures?by=cdn").await;
+    let off = get_json(&app, "/v1/metrics/playback_failures?by=cdn&impact=false").await;
+    assert_eq!(plain, off);
+}

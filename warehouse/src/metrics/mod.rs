@@ -10,6 +10,9 @@ use serde::Serialize;
 use crate::Lake;
 use crate::error::{Error, Result};
 
+mod impact;
+pub use impact::{Impact, impacts};
+
 /// Where a metric's rows come from, which decides how its SQL is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
