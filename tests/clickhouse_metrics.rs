@@ -122,7 +122,35 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
 
     // three and a half months of an audience (March to mid-June)
     let t = std::time::Instant::now();
-    let events = sim_events(120, 105, 21);
+    let mut events = sim_events(120, 105, 21);
+    // and the player events of every 50th view again, as another view
+    // without a viewer (anonymous views count as views, never as users)
+    let anonymous: std::collections::HashSet<String> = events
+        .iter()
+        .filter_map(|e| e.envelope.view_id.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .step_by(50)
+        .collect();
+    let copies: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            matches!(e.payload, showrunner_events::types::Payload::Player(_))
+                && e.envelope
+                    .view_id
+                    .as_ref()
+                    .is_some_and(|v| anonymous.contains(v))
+        })
+        .map(|e| {
+            let mut a = e.clone();
+            a.envelope.event_id = uuid::Uuid::from_u128(e.envelope.event_id.as_u128() ^ 1);
+            a.envelope.user_id = None;
+            a.envelope.view_id = a.envelope.view_id.map(|v| format!("{v}-anon"));
+            a
+        })
+        .collect();
+    assert!(copies.len() > 50, "{} anonymous events", copies.len());
+    events.extend(copies);
     publish(&js, &events).await;
     eprintln!("{} events published at {:?}", events.len(), t.elapsed());
     ingest_drain(

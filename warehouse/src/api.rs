@@ -156,6 +156,7 @@ impl ApiState {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(s) = served.as_mut() {
                 if s.sig == sig {
+                    s.stale_since = None;
                     return Ok(s.lake.clone());
                 }
                 let since = *s.stale_since.get_or_insert_with(std::time::Instant::now);
@@ -176,12 +177,20 @@ impl ApiState {
         if self.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
+        /// Lets the next refresh start when this one ends, however it ends.
+        struct Done(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
         let st = self.clone();
+        let done = Done(self.refreshing.clone());
         tokio::spawn(async move {
+            let _done = done;
             if let Err(e) = st.refresh().await {
                 tracing::warn!(error = %e, "refreshing the lake's projections failed; the next request tries again");
             }
-            st.refreshing.store(false, Ordering::Release);
         });
     }
 
@@ -190,10 +199,20 @@ impl ApiState {
     /// computation (and the lake is looked at again once it is their turn).
     async fn refresh(&self) -> Result<Lake> {
         let mut guard = self.cached.lock().await;
+        let started = std::time::Instant::now();
         let sig = signature(&self.store).await;
         if let Some((s, lake)) = guard.as_ref()
             && *s == sig
         {
+            if let Some(served) = self
+                .served
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_mut()
+                .filter(|s| s.sig == sig)
+            {
+                served.stale_since = None;
+            }
             return Ok(lake.clone());
         }
         let store = self.store.clone();
@@ -207,13 +226,16 @@ impl ApiState {
         })
         .await?;
         *guard = Some((sig, lake.clone()));
+        // files that came during the computation are not in it: the lake
+        // has looked newer than these projections since it started
+        let newer = signature(&self.store).await != sig;
         *self
             .served
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Served {
             sig,
             lake: lake.clone(),
-            stale_since: None,
+            stale_since: newer.then_some(started),
         });
         Ok(lake)
     }

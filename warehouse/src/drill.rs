@@ -268,13 +268,17 @@ pub async fn timeline(lake: &Lake, id: &str) -> Result<Timeline> {
         return Err(Error::UnknownView(id.to_owned()));
     };
     let view: Map<String, Value> = columns.into_iter().zip(row).collect();
+    // the view's raw rows first, then the lake's copy of each: the dedup
+    // window over this view's rows, not over the whole family
+    let events =
+        showrunner_lake::dedup::window_sql("(SELECT * FROM player_raw WHERE view_id = $1) r");
     let df = lake
         .ctx()
-        .sql(
+        .sql(&format!(
             "SELECT *, CAST(occurred_at AS BIGINT) AS t, \
              to_char(occurred_at, '%Y-%m-%dT%H:%M:%S%.3fZ') AS at_text \
-             FROM player WHERE view_id = $1 ORDER BY occurred_at, event_id",
-        )
+             FROM ({events}) e ORDER BY occurred_at, event_id"
+        ))
         .await?
         .with_param_values(param())?;
     let (columns, batches) = crate::query::collect(df).await?;

@@ -233,7 +233,10 @@ impl Lake {
 /// The rows of `batches` (`player_events`' columns, read from the raw
 /// files) with one copy of each `event_id`: the one with the earliest
 /// `received_ms`, then the earliest `t` (nulls last), as the `player` view
-/// keeps. `None` when the columns are not there to decide.
+/// keeps. `None` when the columns are not there to decide. The rows were
+/// already narrowed to those with a `view_id`, before the choice (the view
+/// chooses first): the same whenever an event's copies agree on its view,
+/// which copies of one event do.
 fn first_copies(
     batches: Vec<arrow_array::RecordBatch>,
 ) -> Result<Option<Vec<arrow_array::RecordBatch>>> {

@@ -924,13 +924,12 @@ async fn the_views_behind_a_cell_and_their_timelines() {
 
 #[tokio::test]
 async fn a_repeated_event_keeps_its_earliest_received_copy() {
-    // one play request stored twice, the copies told apart by their CDN:
-    // the first file holds the copy received later
-    let copy = |cdn: &str, received_after: i64| {
+    // one play request stored twice, the copies told apart by their CDN
+    let copy = |cdn: &str, occurred_after: i64, received_after: i64| {
         common::event(&json!({
             "event_id": "0195a000-0000-7000-8000-0000000c0b1e",
             "event_type": "play_requested", "schema_version": 1,
-            "occurred_at": showrunner_events::Timestamp(T0).to_string(),
+            "occurred_at": showrunner_events::Timestamp(T0 + occurred_after).to_string(),
             "received_at": showrunner_events::Timestamp(T0 + received_after).to_string(),
             "user_id": "u1", "view_id": "X", "title_id": "t1",
             "device_type": "tv", "os": "tizen", "player_name": "shaka", "player_version": "4",
@@ -938,23 +937,32 @@ async fn a_repeated_event_keeps_its_earliest_received_copy() {
             "network_type": "wifi"
         }))
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), Family::Player, &[copy("late", 9_000)], 1);
-    write(dir.path(), Family::Player, &[copy("early", 200)], 2);
     let cdn = async |lake: &Lake| {
         let (_, b) = showrunner_warehouse::query::run(lake, "SELECT cdn FROM views")
             .await
             .expect("views");
         output::rows(&b).expect("rows")
     };
-    // through the `player` view's window, and through the prepared
-    // projections (the raw files read once, copies chosen in one pass)
-    let plain = Lake::open(dir.path()).await.expect("lake");
-    assert_eq!(cdn(&plain).await, vec![vec![json!("early")]]);
-    let prepared = Lake::open(dir.path()).await.expect("lake");
-    let all: Vec<_> = metrics::METRICS.iter().collect();
-    prepared.prepare(&all).await.expect("prepare");
-    assert_eq!(cdn(&prepared).await, vec![vec![json!("early")]]);
+    // the earliest received wins, whichever file holds it; on a tie of
+    // received_at, the earliest occurred
+    for (first, second) in [
+        (copy("late", 0, 9_000), copy("early", 0, 200)),
+        (copy("early", 0, 200), copy("late", 0, 9_000)),
+        (copy("late", 50, 200), copy("early", 0, 200)),
+        (copy("early", 0, 200), copy("late", 50, 200)),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), Family::Player, &[first], 1);
+        write(dir.path(), Family::Player, &[second], 2);
+        // through the `player` view's window, and through the prepared
+        // projections (the raw files read once, copies chosen in one pass)
+        let plain = Lake::open(dir.path()).await.expect("lake");
+        assert_eq!(cdn(&plain).await, vec![vec![json!("early")]]);
+        let prepared = Lake::open(dir.path()).await.expect("lake");
+        let all: Vec<_> = metrics::METRICS.iter().collect();
+        prepared.prepare(&all).await.expect("prepare");
+        assert_eq!(cdn(&prepared).await, vec![vec![json!("early")]]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,7 +10,7 @@ FROM (
     FROM (
         SELECT arrayJoin(arrayMap(k -> vday + toInt64(k), range(28))) AS d, vday, user_id{{dims}}
         FROM (
-            SELECT DISTINCT intDiv(start_ms, 86400000) AS vday, assumeNotNull(user_id) AS user_id{{dims}}
+            SELECT DISTINCT intDiv(start_ms, 86400000) AS vday, user_id{{dims}}
             FROM {{views}}
             WHERE user_id IS NOT NULL
               AND start_ms < {{to_ms}}

@@ -487,7 +487,8 @@ pub struct Filter {
 impl Filter {
     /// A filter of `dimension` (a name or column of [`DIMENSIONS`]) on
     /// comma-separated `values`. A value may hold any character but a
-    /// quote, a backslash or a control character, so it is a literal in
+    /// quote, a backslash, a control character, a brace (templates' `{{…}}`)
+    /// or `?` (the ClickHouse client's bind mark), so it is a literal in
     /// every engine's SQL as it is.
     pub fn parse(dimension: &str, values: &str) -> Result<Filter> {
         let (name, _) = self::dimension(dimension)?;
@@ -502,13 +503,13 @@ impl Filter {
                 "give at least one value".to_owned(),
             ));
         }
-        if let Some(v) = values
-            .iter()
-            .find(|v| v.chars().any(|c| c == '\'' || c == '\\' || c.is_control()))
-        {
+        if let Some(v) = values.iter().find(|v| {
+            v.chars()
+                .any(|c| matches!(c, '\'' | '\\' | '{' | '}' | '?') || c.is_control())
+        }) {
             return Err(Error::BadFilter(
                 name.to_owned(),
-                format!("{v:?} holds a quote, a backslash or a control character"),
+                format!("{v:?} holds a quote, a backslash, a brace, `?` or a control character"),
             ));
         }
         Ok(Filter {
@@ -730,7 +731,7 @@ mod compare_tests {
                 values: vec!["tv".into(), "mobile".into()]
             }
         );
-        for bad in ["a'b", "a\\b", "a\nb", "", ","] {
+        for bad in ["a'b", "a\\b", "a\nb", "", ",", "{{views}}", "a?b", "}"] {
             assert!(
                 matches!(Filter::parse("cdn", bad), Err(Error::BadFilter(..))),
                 "{bad:?}"
