@@ -272,6 +272,23 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
             panic!("{q}: DataFusion vs ClickHouse: {d}");
         }
     }
+    // segments ranked by their impact, on either engine
+    let q = "playback_failures?by=cdn&impact=true";
+    let (status, via_ch) = get(&format!("{q}&engine=clickhouse")).await;
+    assert_eq!(status, 200, "{via_ch}");
+    let (status, via_df) = get(&format!("{q}&engine=datafusion")).await;
+    assert_eq!(status, 200, "{via_df}");
+    assert_eq!(
+        via_df["columns"].as_array().and_then(|c| c.last()),
+        Some(&"impact".into())
+    );
+    let (rx, ry) = (
+        rows::of_json(&via_df["rows"]),
+        rows::of_json(&via_ch["rows"]),
+    );
+    if let Some(d) = rows::first_difference(&rx, &ry, 1e-9) {
+        panic!("{q}: DataFusion vs ClickHouse: {d}");
+    }
     let (status, err) = get("mrr?engine=duckdb").await;
     assert_eq!(status, 400, "{err}");
     drop(server);
