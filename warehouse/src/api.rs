@@ -76,10 +76,12 @@ impl Default for QueryLimits {
 pub struct ApiState {
     store: Store,
     limits: QueryLimits,
-    cached: Arc<Mutex<Option<(Signature, Lake)>>>,
     /// What requests are answered from, and since when the lake has newer
     /// files than it; read without waiting for a refresh.
     served: Arc<std::sync::Mutex<Option<Served>>>,
+    /// Held by the one refresh that computes projections; the others wait
+    /// their turn, then find its result.
+    refresh_turn: Arc<Mutex<()>>,
     /// A background refresh is running.
     refreshing: Arc<std::sync::atomic::AtomicBool>,
     clickhouse: Option<ClickHouseEngine>,
@@ -118,8 +120,8 @@ impl ApiState {
         Self {
             store,
             limits,
-            cached: Arc::new(Mutex::new(None)),
             served: Arc::default(),
+            refresh_turn: Arc::default(),
             refreshing: Arc::default(),
             clickhouse: None,
             queries: Durations::default(),
@@ -150,10 +152,7 @@ impl ApiState {
     pub async fn lake(&self) -> Result<Lake> {
         let sig = signature(&self.store).await;
         {
-            let mut served = self
-                .served
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut served = self.served();
             if let Some(s) = served.as_mut() {
                 if s.sig == sig {
                     s.stale_since = None;
@@ -198,22 +197,12 @@ impl ApiState {
     /// computed ones are of them; concurrent callers wait for one
     /// computation (and the lake is looked at again once it is their turn).
     async fn refresh(&self) -> Result<Lake> {
-        let mut guard = self.cached.lock().await;
+        let _turn = self.refresh_turn.lock().await;
         let started = std::time::Instant::now();
         let sig = signature(&self.store).await;
-        if let Some((s, lake)) = guard.as_ref()
-            && *s == sig
-        {
-            if let Some(served) = self
-                .served
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .as_mut()
-                .filter(|s| s.sig == sig)
-            {
-                served.stale_since = None;
-            }
-            return Ok(lake.clone());
+        if let Some(s) = self.served().as_mut().filter(|s| s.sig == sig) {
+            s.stale_since = None;
+            return Ok(s.lake.clone());
         }
         let store = self.store.clone();
         // no time limit: the refresh is shared by every waiting request and
@@ -225,19 +214,22 @@ impl ApiState {
             Ok(lake)
         })
         .await?;
-        *guard = Some((sig, lake.clone()));
         // files that came during the computation are not in it: the lake
         // has looked newer than these projections since it started
         let newer = signature(&self.store).await != sig;
-        *self
-            .served
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Served {
+        *self.served() = Some(Served {
             sig,
             lake: lake.clone(),
             stale_since: newer.then_some(started),
         });
         Ok(lake)
+    }
+
+    /// The served projections, locked (never across an await).
+    fn served(&self) -> std::sync::MutexGuard<'_, Option<Served>> {
+        self.served
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// How many queries the key `id` has running now.
@@ -449,6 +441,9 @@ pub struct SqlAnswer {
 /// for CSV, which has no place for it in the body.
 pub const TRUNCATED_HEADER: &str = "showrunner-truncated";
 
+/// Header of a view list after which more views follow (`true`), for CSV.
+pub const MORE_HEADER: &str = "showrunner-more";
+
 /// Every metric: name, definition, breakdowns.
 #[utoipa::path(get, path = "/v1/metrics", tag = "analysts",
     responses((status = 200, description = "the metrics", body = MetricList)))]
@@ -631,30 +626,7 @@ async fn metric(
                 Ok::<_, Error>((c, c.params(m, &p)?))
             })
             .transpose()?;
-        let impact = match q.impact.as_deref() {
-            None | Some("false") => None,
-            Some("true") => match (m.impact(), p.by.is_empty()) {
-                (Some(imp), false) => Some(imp),
-                (None, _) => {
-                    return Err(Error::BadParameter(
-                        "impact",
-                        format!("`{}` has no impact (the QoE metrics have one)", m.name),
-                    ));
-                }
-                (_, true) => {
-                    return Err(Error::BadParameter(
-                        "impact",
-                        "an impact ranks the segments of a breakdown: give `by`".to_owned(),
-                    ));
-                }
-            },
-            Some(other) => {
-                return Err(Error::BadParameter(
-                    "impact",
-                    format!("`impact` is true or false, not `{other}`"),
-                ));
-            }
-        };
+        let impact = impact_of(m, &p, q.impact.as_deref())?;
         let place = st.place(caller.as_deref())?;
         // the other parameter sets computed with the answer: the comparison
         // period, the totals the impacts are weighed against
@@ -665,46 +637,31 @@ async fn metric(
                 ..p.clone()
             });
         }
-        let params = p.clone();
-        let (columns, rows, mut extras) = match q.engine.as_deref() {
-            None | Some("datafusion") => {
-                let lake = st.lake().await?;
-                let query = async move {
-                    let (columns, batches) = metrics::compute(&lake, m, &params).await?;
-                    let mut extras = Vec::with_capacity(extra.len());
-                    for p in &extra {
-                        let (c, b) = metrics::compute(&lake, m, p).await?;
-                        extras.push((c, output::rows(&b)?));
-                    }
-                    Ok((columns, batches, extras))
-                };
-                answer(&st, m.name, place, query).await?
-            }
-            Some("clickhouse") => {
-                let ch = st.clickhouse.clone().ok_or_else(|| {
-                    Error::BadRequest(
-                        "engine `clickhouse` is not configured (config `clickhouse.enabled`)"
-                            .into(),
-                    )
-                })?;
-                let query = async move {
-                    let (columns, batches) = ch.compute(m, &params).await?;
-                    let mut extras = Vec::with_capacity(extra.len());
-                    for p in &extra {
-                        let (c, b) = ch.compute(m, p).await?;
-                        extras.push((c, output::rows(&b)?));
-                    }
-                    Ok((columns, batches, extras))
-                };
-                answer(&st, m.name, place, query).await?
-            }
+        let engine = match q.engine.as_deref() {
+            None | Some("datafusion") => Computer::Lake(st.lake().await?),
+            Some("clickhouse") => Computer::ClickHouse(st.clickhouse.clone().ok_or_else(|| {
+                Error::BadRequest(
+                    "engine `clickhouse` is not configured (config `clickhouse.enabled`)".into(),
+                )
+            })?),
             Some(other) => {
                 return Err(Error::BadRequest(format!(
                     "unknown engine `{other}` (expected datafusion or clickhouse)"
                 )));
             }
         };
-        let (mut columns, mut rows) = (columns, rows);
+        let params = p.clone();
+        let query = async move {
+            let engine = engine.engine();
+            let (columns, batches) = engine.compute_one(m, &params).await?;
+            let mut extras = Vec::with_capacity(extra.len());
+            for p in &extra {
+                let (c, b) = engine.compute_one(m, p).await?;
+                extras.push((c, output::rows(&b)?));
+            }
+            Ok((columns, batches, extras))
+        };
+        let (mut columns, mut rows, mut extras) = answer(&st, m.name, place, query).await?;
         if let Some(imp) = impact {
             let (total_columns, totals) = extras.pop().unwrap_or_default();
             let impacts = metrics::impacts(imp, &columns, &rows, &total_columns, &totals)?;
@@ -713,9 +670,8 @@ async fn metric(
                 row.push(i);
             }
         }
-        let crows = extras.pop().map(|(_, rows)| rows);
-        let compare = match (compare, crows) {
-            (Some((kind, cp)), Some(rows)) => Some(ComparedRows {
+        let compare = match (compare, extras.pop()) {
+            (Some((kind, cp)), Some((_, rows))) => Some(ComparedRows {
                 kind,
                 params: serde_json::to_value(m.effective(&cp))
                     .map_err(|e| Error::Output(e.to_string()))?,
@@ -726,21 +682,7 @@ async fn metric(
         if csv {
             return Ok(match compare {
                 None => csv_response(&columns, &rows),
-                Some(c) => {
-                    let columns: Vec<String> = std::iter::once("period".to_owned())
-                        .chain(columns)
-                        .collect();
-                    let kind =
-                        serde_json::to_value(c.kind).map_err(|e| Error::Output(e.to_string()))?;
-                    let mut labelled = Vec::with_capacity(rows.len() + c.rows.len());
-                    for (label, part) in [(Value::from("current"), rows), (kind, c.rows)] {
-                        for r in part {
-                            labelled.push(std::iter::once(label.clone()).chain(r).collect());
-                        }
-                    }
-                    let rows: Vec<Vec<Value>> = labelled;
-                    csv_response(&columns, &rows)
-                }
+                Some(c) => with_period(columns, rows, c)?,
             });
         }
         Ok(Json(MetricAnswer {
@@ -754,6 +696,55 @@ async fn metric(
         .into_response())
     };
     run.await.unwrap_or_else(|e| error(&e))
+}
+
+/// Where a metric is computed, owned by the query's task.
+enum Computer {
+    Lake(Lake),
+    ClickHouse(ClickHouseEngine),
+}
+
+impl Computer {
+    fn engine(&self) -> crate::report::Engine<'_> {
+        match self {
+            Computer::Lake(l) => crate::report::Engine::DataFusion(l),
+            Computer::ClickHouse(ch) => crate::report::Engine::ClickHouse(ch),
+        }
+    }
+}
+
+/// The `impact` parameter: the metric's weighing when `true` (it must
+/// have one, and a breakdown), none when absent or `false`.
+fn impact_of(m: &metrics::Metric, p: &Params, v: Option<&str>) -> Result<Option<metrics::Impact>> {
+    let bad = |why: String| Err(Error::BadParameter("impact", why));
+    match v {
+        None | Some("false") => Ok(None),
+        Some("true") => match (m.impact(), p.by.is_empty()) {
+            (Some(imp), false) => Ok(Some(imp)),
+            (None, _) => bad(format!(
+                "`{}` has no impact (the QoE metrics have one)",
+                m.name
+            )),
+            (_, true) => bad("an impact ranks the segments of a breakdown: give `by`".to_owned()),
+        },
+        Some(other) => bad(format!("`impact` is true or false, not `{other}`")),
+    }
+}
+
+/// A metric and its comparison as one CSV: a first column `period` says
+/// `current` or the comparison's kind.
+fn with_period(columns: Vec<String>, rows: Vec<Vec<Value>>, c: ComparedRows) -> Result<Response> {
+    let columns: Vec<String> = std::iter::once("period".to_owned())
+        .chain(columns)
+        .collect();
+    let kind = serde_json::to_value(c.kind).map_err(|e| Error::Output(e.to_string()))?;
+    let mut labelled: Vec<Vec<Value>> = Vec::with_capacity(rows.len() + c.rows.len());
+    for (label, part) in [(Value::from("current"), rows), (kind, c.rows)] {
+        for r in part {
+            labelled.push(std::iter::once(label.clone()).chain(r).collect());
+        }
+    }
+    Ok(csv_response(&columns, &labelled))
 }
 
 /// Body of `POST /v1/sql`.
@@ -913,10 +904,8 @@ async fn views(
         if csv {
             let mut r = csv_response(&columns, &rows);
             if more {
-                r.headers_mut().insert(
-                    header::HeaderName::from_static("showrunner-more"),
-                    header::HeaderValue::from_static("true"),
-                );
+                r.headers_mut()
+                    .insert(MORE_HEADER, header::HeaderValue::from_static("true"));
             }
             return Ok(r);
         }

@@ -253,8 +253,9 @@ pub struct TimelineEvent {
 /// play request for it.
 pub async fn timeline(lake: &Lake, id: &str) -> Result<Timeline> {
     let param = || vec![ScalarValue::from(id)];
+    // the list's columns, then the view's start (offsets count from it)
     let view_sql = format!(
-        "SELECT {} FROM ({}) s WHERE view_id = $1",
+        "SELECT {}, start_ms FROM ({}) s WHERE view_id = $1",
         COLUMNS.join(", "),
         selection(&ViewQuery::default())?
     );
@@ -264,9 +265,10 @@ pub async fn timeline(lake: &Lake, id: &str) -> Result<Timeline> {
         .await?
         .with_param_values(param())?;
     let (columns, batches) = crate::query::collect(df).await?;
-    let Some(row) = crate::output::rows(&batches)?.into_iter().next() else {
+    let Some(mut row) = crate::output::rows(&batches)?.into_iter().next() else {
         return Err(Error::UnknownView(id.to_owned()));
     };
+    let start = row.pop().and_then(|v| v.as_i64()).unwrap_or_default();
     let view: Map<String, Value> = columns.into_iter().zip(row).collect();
     // the view's raw rows first, then the lake's copy of each: the dedup
     // window over this view's rows, not over the whole family
@@ -303,27 +305,12 @@ pub async fn timeline(lake: &Lake, id: &str) -> Result<Timeline> {
                 fields.insert(f.name().to_owned(), v);
             }
         }
-        events.push((
-            t,
-            TimelineEvent {
-                at,
-                offset_ms: 0,
-                event_type,
-                fields,
-            },
-        ));
-    }
-    // offsets from the view's start: its first play request, as in `views`
-    let start = events
-        .iter()
-        .find(|(_, e)| e.event_type == "play_requested")
-        .map_or(0, |(t, _)| *t);
-    let events = events
-        .into_iter()
-        .map(|(t, e)| TimelineEvent {
+        events.push(TimelineEvent {
+            at,
             offset_ms: t - start,
-            ..e
-        })
-        .collect();
+            event_type,
+            fields,
+        });
+    }
     Ok(Timeline { view, events })
 }

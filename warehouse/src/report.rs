@@ -44,6 +44,20 @@ pub enum Engine<'a> {
     ClickHouse(&'a ClickHouseEngine),
 }
 
+impl Engine<'_> {
+    /// One metric: its columns and batches.
+    pub async fn compute_one(
+        &self,
+        m: &Metric,
+        p: &Params,
+    ) -> Result<(Vec<String>, Vec<RecordBatch>)> {
+        match self {
+            Engine::DataFusion(lake) => metrics::compute(lake, m, p).await,
+            Engine::ClickHouse(ch) => ch.compute(m, p).await,
+        }
+    }
+}
+
 /// The metrics `names` names (checked against `by`), or, with no names,
 /// every metric that has the breakdowns `by`; the second list says why each
 /// metric left out was.
