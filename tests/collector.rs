@@ -10,7 +10,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 use showrunner_bus::server::free_port;
-use showrunner_events::examples::examples;
 
 const KEY: &str = "test-ingest-key-1";
 const ANALYST: &str = "test-analyst-key-1";
@@ -23,21 +22,6 @@ async fn serve(h: &Harness) -> Server {
         "",
     );
     serve_process(&h.url(), &h.lake(), &[("SHOWRUNNER_CONFIG", &config)]).await
-}
-
-/// A valid event as JSON, without id or received_at (the collector assigns them).
-fn fresh(n: usize) -> Value {
-    let mut e = examples()
-        .into_iter()
-        .find(|e| e.event_type() == "heartbeat")
-        .expect("example");
-    e.envelope.occurred_at = showrunner_events::Timestamp::now().plus_ms(-(n as i64));
-    let mut v = serde_json::to_value(&e).expect("json");
-    let o = v.as_object_mut().expect("object");
-    o.remove("event_id");
-    o.remove("received_at");
-    o.insert("position_ms".into(), json!(n));
-    v
 }
 
 async fn post(
@@ -94,7 +78,7 @@ async fn collector_contract_over_a_real_socket() {
         200
     );
 
-    let one = json!([fresh(1)]).to_string();
+    let one = json!([fresh_heartbeat(1)]).to_string();
     // auth
     let (st, _, body) = post(&base, None, one.clone()).await;
     assert_eq!(st, 401);
@@ -115,21 +99,21 @@ async fn collector_contract_over_a_real_socket() {
         post(&base, Some(KEY), vec![b' '; 1024 * 1024 + 10]).await.0,
         413
     );
-    let many = Value::Array((0..1001).map(fresh).collect()).to_string();
+    let many = Value::Array((0..1001).map(fresh_heartbeat).collect()).to_string();
     assert_eq!(post(&base, Some(KEY), many).await.0, 413);
     // unparseable
     let (st, _, body) = post(&base, Some(KEY), "{{{ not json").await;
     assert_eq!(st, 400);
     assert_eq!(body["error"]["code"], "bad_body", "{body}");
     // mixed batch: per-event results naming the field
-    let mut bad = fresh(2);
+    let mut bad = fresh_heartbeat(2);
     bad["bitrate_kbps"] = json!(-5);
-    let mut unknown = fresh(3);
+    let mut unknown = fresh_heartbeat(3);
     unknown["event_type"] = json!("teleport");
     let (st, _, body) = post(
         &base,
         Some(KEY),
-        json!([fresh(4), bad, unknown, fresh(5)]).to_string(),
+        json!([fresh_heartbeat(4), bad, unknown, fresh_heartbeat(5)]).to_string(),
     )
     .await;
     assert_eq!(st, 207, "{body}");
@@ -139,14 +123,14 @@ async fn collector_contract_over_a_real_socket() {
     assert_eq!(body["results"][2]["field"], "event_type");
     let mut stored: Vec<String> = accepted_ids(&body);
     // all invalid → 400 with results
-    let mut bad = fresh(6);
+    let mut bad = fresh_heartbeat(6);
     bad.as_object_mut().expect("o").remove("position_ms");
     let (st, _, body) = post(&base, Some(KEY), json!([bad]).to_string()).await;
     assert_eq!(st, 400);
     assert_eq!(body["results"][0]["field"], "position_ms");
     // NDJSON, all valid → 200, ids assigned
     let nd = (10..20)
-        .map(|i| fresh(i).to_string())
+        .map(|i| fresh_heartbeat(i).to_string())
         .collect::<Vec<_>>()
         .join("\n");
     let (st, _, body) = post(&base, Some(KEY), nd).await;
@@ -191,7 +175,7 @@ async fn collector_contract_over_a_real_socket() {
 
     // NATS down: 503 + Retry-After, readiness fails
     h.server.stop();
-    let (st, retry, body) = post(&base, Some(KEY), json!([fresh(30)]).to_string()).await;
+    let (st, retry, body) = post(&base, Some(KEY), json!([fresh_heartbeat(30)]).to_string()).await;
     assert_eq!(st, 503, "{body}");
     assert_eq!(retry.as_deref(), Some("1"));
     assert_eq!(body["results"][0]["status"], "unavailable");
@@ -210,7 +194,7 @@ async fn collector_contract_over_a_real_socket() {
     h.server.restart().expect("restart");
     let mut after = Vec::new();
     eventually(30, "the collector to accept again", async || {
-        let (st, _, body) = post(&base, Some(KEY), json!([fresh(40)]).to_string()).await;
+        let (st, _, body) = post(&base, Some(KEY), json!([fresh_heartbeat(40)]).to_string()).await;
         if st == 200 {
             after.extend(accepted_ids(&body));
         }

@@ -19,38 +19,13 @@ const ANALYST: &str = "dev-analyst-key";
 const APP: &str = "dev-app-key";
 const INGEST: &str = "dev-ingest-key";
 
-/// CPU seconds (user and system) process `pid` has used, from its
-/// `/proc/<pid>/stat` (the clock tick is 100 Hz on every Linux this runs on).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/<pid>/stat");
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    let ticks: f64 = f[11].parse::<f64>().expect("utime") + f[12].parse::<f64>().expect("stime");
-    ticks / 100.0
-}
-
-/// One heartbeat for the collector (it assigns id and received_at).
-fn heartbeat(n: u64) -> Value {
-    let mut e = showrunner_events::examples::examples()
-        .into_iter()
-        .find(|e| e.event_type() == "heartbeat")
-        .expect("example");
-    e.envelope.occurred_at = showrunner_events::Timestamp::now();
-    let mut v = serde_json::to_value(&e).expect("json");
-    let o = v.as_object_mut().expect("object");
-    o.remove("event_id");
-    o.remove("received_at");
-    o.insert("position_ms".into(), json!(n));
-    v
-}
-
 /// The three everyday requests, each answered 2xx within `bound`: their
 /// latencies in ms (healthz, collector, recommendations).
 async fn everyday(
     http: &reqwest::Client,
     base: &str,
     user: &str,
-    n: u64,
+    n: usize,
     bound: Duration,
 ) -> [f64; 3] {
     let timed = async |req: reqwest::RequestBuilder, what: &str| {
@@ -80,7 +55,7 @@ async fn everyday(
         timed(
             http.post(format!("{base}/v1/events"))
                 .bearer_auth(INGEST)
-                .json(&json!([heartbeat(n)])),
+                .json(&json!([fresh_heartbeat(n)])),
             "the collector",
         )
         .await
@@ -167,9 +142,12 @@ async fn a_runaway_query_leaves_the_rest_of_the_app_answering() {
     // the server stops working on it: over a window starting a second after
     // the refusal, it is about idle
     tokio::time::sleep_until((refused_at + Duration::from_secs(1)).into()).await;
-    let (cpu, wall) = (cpu_seconds(pid), Instant::now());
+    let (cpu, wall) = (
+        showrunner_testkit::proc::cpu_seconds(Some(pid)),
+        Instant::now(),
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let used = cpu_seconds(pid) - cpu;
+    let used = showrunner_testkit::proc::cpu_seconds(Some(pid)) - cpu;
     let window = wall.elapsed().as_secs_f64();
     assert!(
         used < 0.25 * window,

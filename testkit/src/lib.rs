@@ -10,12 +10,14 @@
 //!   over HTTP;
 //! - [`fixtures`] — simulated audiences (the end-to-end tests', the busy
 //!   days and the multi-day streams of the benchmarks);
-//! - [`rows`] — the one comparator of query results across engines.
+//! - [`rows`] — the one comparator of query results across engines;
+//! - [`proc`] — the CPU time a process has spent (`/proc`).
 //!
 //! (The local nats-server is `showrunner_bus::server`: `standalone` runs
 //! one in production too.)
 
 pub mod clickhouse;
 pub mod fixtures;
+pub mod proc;
 pub mod rows;
 pub mod s3;

@@ -392,3 +392,19 @@ pub fn train(lake: &Path) -> serde_json::Value {
     );
     json_lines(&out).pop().expect("manifest line")
 }
+
+/// A valid heartbeat as JSON, without id or received_at (the collector
+/// assigns them): `n` ms old, at position `n`.
+pub fn fresh_heartbeat(n: usize) -> serde_json::Value {
+    let mut e = showrunner_events::examples::examples()
+        .into_iter()
+        .find(|e| e.event_type() == "heartbeat")
+        .expect("example");
+    e.envelope.occurred_at = showrunner_events::Timestamp::now().plus_ms(-(n as i64));
+    let mut v = serde_json::to_value(&e).expect("json");
+    let o = v.as_object_mut().expect("object");
+    o.remove("event_id");
+    o.remove("received_at");
+    o.insert("position_ms".into(), serde_json::json!(n));
+    v
+}

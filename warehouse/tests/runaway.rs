@@ -14,19 +14,6 @@ use serde_json::json;
 use showrunner_warehouse::api::{self, ApiState, QueryLimits};
 use tower::ServiceExt;
 
-/// CPU seconds this process has used (user and system), from
-/// `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    // the fields after the command name, which is in parentheses
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    let ticks: f64 = f[11].parse::<f64>().expect("utime") + f[12].parse::<f64>().expect("stime");
-    // SAFETY-free: the clock tick is 100 Hz on every Linux this runs on
-    // (sysconf(_SC_CLK_TCK) without libc)
-    ticks / 100.0
-}
-
 async fn status(app: &axum::Router, req: Request<Body>) -> (StatusCode, String) {
     let r = app.clone().oneshot(req).await.expect("response");
     let s = r.status();
@@ -78,9 +65,9 @@ async fn a_runaway_query_is_refused_and_stops_costing_cpu() {
     // the work stops with the refusal: over a window starting a second
     // after it, the process is about idle
     tokio::time::sleep_until((refused_at + Duration::from_secs(1)).into()).await;
-    let (cpu, wall) = (cpu_seconds(), Instant::now());
+    let (cpu, wall) = (showrunner_testkit::proc::cpu_seconds(None), Instant::now());
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let used = cpu_seconds() - cpu;
+    let used = showrunner_testkit::proc::cpu_seconds(None) - cpu;
     let window = wall.elapsed().as_secs_f64();
     assert!(
         used < 0.25 * window,
