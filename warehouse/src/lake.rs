@@ -185,7 +185,8 @@ impl Lake {
     /// `received_at`, then `occurred_at`, nulls last: `showrunner_lake::dedup`)
     /// in one pass over the rows. A lake with a single duplicate used to
     /// fall back to the window, about ten times slower (24 s → 251 s for the
-    /// first metric request over 10 M events, dev build).
+    /// first metric request over 10 M events, dev build; docs/http.md has
+    /// the commands).
     async fn cache_player_events(&self, sql: &str) -> Result<usize> {
         let raw = sql.replace("FROM player\n", "FROM player_raw\n");
         if raw != sql {
