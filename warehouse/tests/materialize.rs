@@ -126,6 +126,13 @@ async fn incremental_tables_equal_the_metrics() {
     assert_eq!(late.new_files, 2);
     assert!(!late.full);
     assert_eq!(late.recomputed["active_users"], ["2026-01"], "{late:?}");
+    // the late viewer counts in the rolling windows of January 20th to
+    // February 16th: the February table changes too (checked below)
+    assert_eq!(
+        late.recomputed["rolling_active_users"],
+        ["2026-01", "2026-02"],
+        "{late:?}"
+    );
     assert_eq!(late.recomputed["transactional_revenue"], ["2026-02"]);
     assert_eq!(
         late.recomputed["mrr"],

@@ -823,6 +823,21 @@ async fn the_views_behind_a_cell_and_their_timelines() {
             json!(30_000)
         ]]
     );
+    // in CSV, the header says more follow
+    let r = tower::ServiceExt::oneshot(
+        app.clone(),
+        axum::http::Request::get("/v1/views?sort=stall&limit=1&format=csv")
+            .body(axum::body::Body::empty())
+            .expect("req"),
+    )
+    .await
+    .expect("response");
+    assert_eq!(
+        r.headers()
+            .get(showrunner_warehouse::api::MORE_HEADER)
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
     let (s, csv) = get(&app, "/v1/views?sort=stall&limit=1&format=csv").await;
     assert_eq!(s, 200);
     let mut lines = csv.lines();
