@@ -344,6 +344,11 @@ impl ApiError for Error {
             _ => None,
         }
     }
+
+    fn retry_after(&self) -> Option<u64> {
+        // a query takes seconds; a second is a fair first wait
+        matches!(self, Error::TooManyQueries(_)).then_some(1)
+    }
 }
 
 /// The HTTP status of an error.
@@ -360,13 +365,7 @@ fn is_user_error(e: &datafusion::error::DataFusionError) -> bool {
 }
 
 fn error(e: &Error) -> Response {
-    let mut r = showrunner_web::error_response(e);
-    if let Error::TooManyQueries(_) = e {
-        // a query takes seconds; a second is a fair first wait
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(1));
-    }
-    r
+    showrunner_web::error_response(e)
 }
 
 /// `GET /v1/metrics`: every metric the API computes.

@@ -183,16 +183,6 @@ pub enum Denied {
     },
 }
 
-impl Denied {
-    /// `Retry-After` in whole seconds (at least 1), for a rate limit.
-    pub fn retry_after(&self) -> Option<u64> {
-        match self {
-            Denied::RateLimited { wait, .. } => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
-            _ => None,
-        }
-    }
-}
-
 impl std::fmt::Display for Denied {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -224,6 +214,14 @@ impl std::fmt::Display for Denied {
 }
 
 impl ApiError for Denied {
+    /// In whole seconds (at least 1), for a rate limit.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Denied::RateLimited { wait, .. } => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            _ => None,
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             Denied::Unauthorized(_) => "unauthorized",
@@ -265,10 +263,6 @@ async fn check(State(gate): State<Arc<Gate>>, mut req: Request, next: Next) -> R
         }
         Err(denied) => {
             let mut r = error_response(&denied);
-            if let Some(secs) = denied.retry_after() {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            }
             if let Denied::Method { allow, .. } = &denied {
                 let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
                 if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {

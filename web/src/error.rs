@@ -7,7 +7,8 @@
 //! ```
 //!
 //! (`field` only when one request field is at fault). A 401 also carries
-//! `WWW-Authenticate: Bearer`.
+//! `WWW-Authenticate: Bearer`; an error that says how long to wait carries
+//! `Retry-After`.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -22,6 +23,11 @@ pub trait ApiError: std::fmt::Display {
     fn status(&self) -> StatusCode;
     /// The request field at fault, when one is.
     fn field(&self) -> Option<&str> {
+        None
+    }
+    /// Seconds to wait before trying again (`Retry-After`), when waiting
+    /// helps.
+    fn retry_after(&self) -> Option<u64> {
         None
     }
 }
@@ -65,6 +71,10 @@ pub fn error_response<E: ApiError + ?Sized>(e: &E) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(secs) = e.retry_after() {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     r
 }
