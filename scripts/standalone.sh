@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian machine: installs nats-server if missing,
-# builds the binary (the test command's profile), and runs `showrunner standalone` (local NATS,
+# the dashboard's chart library (npm, pinned), builds the binary (the test command's profile), and runs `showrunner standalone` (local NATS,
 # a simulated audience on first run, ingest into the Parquet lake, HTTP on
 # 127.0.0.1:8080). Extra arguments go to `showrunner standalone`.
 set -euo pipefail
@@ -17,6 +17,8 @@ fi
 # already built; SHOWRUNNER_PROFILE=release builds the fully optimised one
 # (much longer to build; what the benchmarks use).
 profile="${SHOWRUNNER_PROFILE:-dev}"
+# the dashboard embeds its chart library, from npm at a pinned version
+scripts/assets.sh dashboard/assets
 cargo build --locked --profile "$profile" --bin showrunner
 dir="$profile"
 [ "$profile" = dev ] && dir=debug

@@ -13,8 +13,20 @@ use showrunner_web::Route;
 
 /// Every route of the app and who may call it.
 pub static ROUTES: &[Route] = &[
+    // the analysts' pages (HTML; not in the API's description): without a
+    // key or session, a page sends the browser to sign in
+    Route::page(Method::GET, "/", Public),
+    Route::page(Method::GET, "/api", Public),
+    Route::page(Method::GET, "/signin", Public),
+    Route::page(Method::POST, "/signin", Public),
+    Route::page(Method::POST, "/signout", Public),
+    Route::page(Method::GET, "/assets/{file}", Public),
+    Route::page(Method::GET, "/overview", Needs(Analyst)),
+    Route::page(Method::GET, "/qoe", Needs(Analyst)),
+    Route::page(Method::GET, "/engagement", Needs(Analyst)),
+    Route::page(Method::GET, "/views", Needs(Analyst)),
+    Route::page(Method::GET, "/views/{view}", Needs(Analyst)),
     // operators and probes
-    Route::new(Method::GET, "/", Public),
     Route::new(Method::GET, "/healthz", Public),
     Route::new(Method::GET, "/readyz", Public),
     Route::new(Method::GET, "/metrics", Public),

@@ -3,7 +3,8 @@
 //!
 //! Module map:
 //! - [`router_for`] — the routes of the roles a process takes
-//!   ([`Surface`]); [`router`] — the whole app: `/` (index), `/healthz`, `/readyz`,
+//!   ([`Surface`]); [`router`] — the whole app: the analysts' pages
+//!   ([`pages`]: `/` leads to `/overview`; sign-in), `/healthz`, `/readyz`,
 //!   `/metrics` (the operator routes of `showrunner_web::ops`), the collector's `/v1/events`,
 //!   the warehouse's `/v1/metrics` and `/v1/sql`, the
 //!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`,
@@ -14,12 +15,13 @@
 
 pub mod access;
 pub mod config;
+pub mod pages;
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -82,7 +84,6 @@ pub fn router_for(state: AppState, surface: Surface) -> Router {
         tracing::error!(error = %e, "the API description does not match the route table");
     }));
     let mut r = Router::new()
-        .route("/", get(index))
         .route("/v1/admin/keys/reload", post(reload_keys))
         .with_state(state.clone())
         .route(
@@ -109,6 +110,10 @@ pub fn router_for(state: AppState, surface: Surface) -> Router {
     }
     if surface.api {
         r = r
+            .merge(pages::router(pages::Pages {
+                gate: state.gate.clone(),
+                warehouse: state.warehouse.clone(),
+            }))
             .merge(showrunner_warehouse::api::router(state.warehouse.clone()))
             .merge(showrunner_recommender::serve::router(
                 state.recommender.clone(),
@@ -126,7 +131,7 @@ pub fn router_for(state: AppState, surface: Surface) -> Router {
         title = "Showrunner",
         description = "Events in; metrics, SQL and recommendations out. Errors answer one body, `{\"error\": {\"code\", \"message\", \"field\"}}`; `code` is stable."
     ),
-    paths(index, reload_keys, openapi_json),
+    paths(reload_keys, openapi_json),
     components(schemas(ErrorBody, ErrorDetail, KeysReloaded))
 )]
 struct AppApi;
@@ -224,11 +229,4 @@ async fn reload_keys(State(st): State<AppState>) -> Response {
         )
         .into_response(),
     }
-}
-
-/// The index page: what this server offers.
-#[utoipa::path(get, path = "/", tag = "operators",
-    responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
-async fn index() -> Html<&'static str> {
-    Html(include_str!("index.html"))
 }

@@ -129,6 +129,20 @@ impl ApiState {
         }
     }
 
+    /// The latest day with player events in the lake (its newest
+    /// `date=` partition); `None` for an empty or unreadable lake. What the
+    /// dashboard's pages show by default.
+    pub async fn latest_day(&self) -> Option<chrono::NaiveDate> {
+        let entries = self.store.list_committed("events/player").await.ok()?;
+        entries
+            .iter()
+            .filter_map(|e| {
+                let part = e.key.split('/').find_map(|s| s.strip_prefix("date="))?;
+                chrono::NaiveDate::parse_from_str(part, "%Y-%m-%d").ok()
+            })
+            .max()
+    }
+
     /// Reports query durations into `telemetry`
     /// (`showrunner_query_duration_seconds{what}`).
     pub fn with_telemetry(mut self, telemetry: &Telemetry) -> Self {

@@ -4,7 +4,12 @@
 //! `HEAD` as `GET`), then
 //!
 //! - a public route passes;
-//! - no key, or an unknown one → 401 `unauthorized`;
+//! - the caller is the key of `Authorization: Bearer`, else the session
+//!   of the session cookie ([`crate::session`]); a request with the
+//!   cookie whose method changes state must carry the session's CSRF
+//!   token and not come from another site → else 403 `csrf_failed`;
+//! - no key, or an unknown one → 401 `unauthorized` — on a page
+//!   ([`Route::page`]), a `303 See Other` to `/signin?next=…` instead;
 //! - a key without the route's role → 403 `forbidden`;
 //! - the key's bucket for that role empty → 429 `rate_limited` with
 //!   `Retry-After` (whole seconds, at least 1);
@@ -20,13 +25,17 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::{ApiError, error_response};
 use crate::keys::{Keys, Principal, Role, bearer};
 use crate::limit::Limiter;
+use crate::session::{self, Sessions};
+
+/// How long a browser session lasts unless configured otherwise.
+pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,15 +55,29 @@ pub struct Route {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// An HTML page for browsers, not an API operation: not in the API's
+    /// description, and a caller without a key is sent to sign in.
+    pub page: bool,
 }
 
 impl Route {
-    /// A row.
+    /// A row of the API.
     pub const fn new(method: Method, path: &'static str, access: Access) -> Self {
         Route {
             method,
             path,
             access,
+            page: false,
+        }
+    }
+
+    /// A row of a page.
+    pub const fn page(method: Method, path: &'static str, access: Access) -> Self {
+        Route {
+            method,
+            path,
+            access,
+            page: true,
         }
     }
 }
@@ -65,16 +88,24 @@ pub struct Gate {
     table: &'static [Route],
     keys: Keys,
     limiter: Limiter,
+    sessions: Sessions,
 }
 
 impl Gate {
-    /// A gate over `table`.
+    /// A gate over `table`; browser sessions last [`SESSION_TTL`].
     pub fn new(table: &'static [Route], keys: Keys, limiter: Limiter) -> Self {
         Gate {
             table,
             keys,
             limiter,
+            sessions: Sessions::new(SESSION_TTL),
         }
+    }
+
+    /// The same gate with sessions lasting `ttl`.
+    pub fn with_session_ttl(mut self, ttl: Duration) -> Self {
+        self.sessions = Sessions::new(ttl);
+        self
     }
 
     /// The keys it checks (rotation replaces them).
@@ -82,7 +113,35 @@ impl Gate {
         &self.keys
     }
 
-    fn access(&self, method: &Method, path: &str) -> Option<Access> {
+    /// The browser sessions it accepts.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The caller of a request: the bearer key, else the session cookie's
+    /// (a request changing state with a cookie must pass the CSRF checks).
+    fn caller(&self, method: &Method, headers: &HeaderMap) -> Result<Option<Principal>, Denied> {
+        if let Some(token) = bearer(headers) {
+            return Ok(self.keys.current().authenticate(token));
+        }
+        let Some(token) = session::cookie(headers) else {
+            return Ok(None);
+        };
+        let Some(s) = self.sessions.find(&self.keys.current(), token) else {
+            return Ok(None);
+        };
+        if !method.is_safe() {
+            let presented = headers
+                .get(session::CSRF_HEADER)
+                .and_then(|v| v.to_str().ok());
+            if session::cross_site(headers) || !session::csrf_matches(&s, presented) {
+                return Err(Denied::Csrf);
+            }
+        }
+        Ok(Some(s.principal))
+    }
+
+    fn row(&self, method: &Method, path: &str) -> Option<&Route> {
         let method = if method == Method::HEAD {
             &Method::GET
         } else {
@@ -91,17 +150,18 @@ impl Gate {
         self.table
             .iter()
             .find(|r| r.path == path && r.method == method)
-            .map(|r| r.access)
     }
 
-    /// The gate's decision for a request to `path` with `token`.
+    /// The gate's decision for a request to `path` with `headers`.
     fn decide(
         &self,
         method: &Method,
         path: &str,
-        token: Option<&str>,
+        headers: &HeaderMap,
     ) -> Result<Option<Principal>, Denied> {
-        let role = match self.access(method, path) {
+        let row = self.row(method, path);
+        let page = row.is_some_and(|r| r.page);
+        let role = match row.map(|r| r.access) {
             None => {
                 let mut allow: Vec<Method> = self
                     .table
@@ -126,9 +186,11 @@ impl Gate {
             Some(Access::Public) => return Ok(None),
             Some(Access::Role(role)) => role,
         };
-        let principal = token
-            .and_then(|t| self.keys.current().authenticate(t))
-            .ok_or(Denied::Unauthorized(role))?;
+        let principal = self.caller(method, headers)?.ok_or(if page {
+            Denied::SignIn
+        } else {
+            Denied::Unauthorized(role)
+        })?;
         if !principal.roles.contains(role) {
             return Err(Denied::Forbidden {
                 id: principal.id.to_string(),
@@ -151,6 +213,11 @@ impl Gate {
 pub enum Denied {
     /// No key or an unknown one.
     Unauthorized(Role),
+    /// No key or session on a page: sign in first.
+    SignIn,
+    /// A request with the session cookie changing state without the
+    /// session's CSRF token, or from another site.
+    Csrf,
     /// The key lacks the role.
     Forbidden {
         /// The key.
@@ -190,6 +257,10 @@ impl std::fmt::Display for Denied {
                 f,
                 "missing or unknown key (Authorization: Bearer <key with role {role}>)"
             ),
+            Denied::SignIn => f.write_str("sign in first (/signin)"),
+            Denied::Csrf => f.write_str(
+                "a request with the session cookie must carry its CSRF token (X-CSRF-Token) and come from this site",
+            ),
             Denied::Forbidden { id, role } => {
                 write!(f, "key `{id}` does not hold role `{role}`")
             }
@@ -224,7 +295,8 @@ impl ApiError for Denied {
 
     fn code(&self) -> &'static str {
         match self {
-            Denied::Unauthorized(_) => "unauthorized",
+            Denied::Unauthorized(_) | Denied::SignIn => "unauthorized",
+            Denied::Csrf => "csrf_failed",
             Denied::Forbidden { .. } => "forbidden",
             Denied::RateLimited { .. } => "rate_limited",
             Denied::Method { .. } => "method_not_allowed",
@@ -234,8 +306,10 @@ impl ApiError for Denied {
 
     fn status(&self) -> StatusCode {
         match self {
-            Denied::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Denied::Forbidden { .. } | Denied::NoRule { .. } => StatusCode::FORBIDDEN,
+            Denied::Unauthorized(_) | Denied::SignIn => StatusCode::UNAUTHORIZED,
+            Denied::Forbidden { .. } | Denied::NoRule { .. } | Denied::Csrf => {
+                StatusCode::FORBIDDEN
+            }
             Denied::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Denied::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
@@ -254,12 +328,21 @@ async fn check(State(gate): State<Arc<Gate>>, mut req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| req.uri().path().to_owned());
-    match gate.decide(req.method(), &path, bearer(req.headers())) {
+    match gate.decide(req.method(), &path, req.headers()) {
         Ok(principal) => {
             if let Some(p) = principal {
                 req.extensions_mut().insert(p);
             }
             next.run(req).await
+        }
+        Err(Denied::SignIn) => {
+            let next = req
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned();
+            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            Redirect::to(&format!("/signin?next={next}")).into_response()
         }
         Err(denied) => {
             let mut r = error_response(&denied);

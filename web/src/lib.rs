@@ -11,6 +11,8 @@
 //! - [`keys`] — [`Role`]s, keys stored as hashes ([`KeyEntry`]), the
 //!   constant-time [`Keyring`], [`Keys`] (swapped whole on rotation), the
 //!   development keys (loopback only);
+//! - [`session`] — browser sessions: sign in with a key once, then an
+//!   `HttpOnly`, `SameSite=Strict` cookie with a CSRF token;
 //! - [`limit`] — token buckets per key and role ([`RateLimits`]);
 //! - [`access`] — the gate: a table of (method, route) → [`Access`],
 //!   401 / 403 / 429 by it, closed for routes it does not list;
@@ -33,6 +35,7 @@ pub mod openapi;
 pub mod ops;
 pub mod path;
 pub mod query;
+pub mod session;
 pub mod telemetry;
 
 pub use access::{Access, Gate, Route};

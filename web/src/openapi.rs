@@ -8,7 +8,8 @@
 //! It also holds the table and the description to each other: a described
 //! operation that has no row is an error, and [`undescribed`] lists the
 //! rows no operation describes (the composed app's test wants none) — so
-//! `/openapi.json` lists exactly what the app serves.
+//! `/openapi.json` lists exactly what the app serves as an API (the
+//! table's pages, HTML for browsers, are not in it).
 
 use std::collections::BTreeSet;
 
@@ -82,6 +83,7 @@ fn rate_limited() -> Response {
 fn rows(table: &[Route]) -> BTreeSet<(String, String)> {
     table
         .iter()
+        .filter(|r| !r.page)
         .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
         .collect()
 }
@@ -110,7 +112,7 @@ pub fn apply_access(doc: &mut OpenApi, table: &[Route]) -> Result<(), String> {
             "the description holds no `{ERROR_BODY}` schema (add it to the components)"
         ));
     }
-    for route in table {
+    for route in table.iter().filter(|r| !r.page) {
         let Some(op) = operation(doc, &route.method, route.path) else {
             continue;
         };

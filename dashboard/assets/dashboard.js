@@ -1,0 +1,432 @@
+// The pages' script: fills the tiles, charts and tables the server
+// rendered, from the metrics API named in each element's `data-src` (the
+// same API the CLI and notebooks call), with the browser's session cookie.
+// Every element it fills ends with `data-state` = `ready`, `empty` or
+// `error` (the API's reason shown), and each chart with `data-series` and
+// `data-points`: what the browser tests read.
+"use strict";
+
+(function () {
+  const tz = document.body.dataset.tz || "UTC";
+  const cache = new Map();
+
+  // The warehouse runs at most `warehouse.queries_per_key` (default 2)
+  // queries per key at once and answers 429 `too_many_queries` beyond:
+  // the page keeps two requests in flight, and waits out a 429's
+  // Retry-After (a few times) before saying it failed.
+  const IN_FLIGHT = 2;
+  let running = 0;
+  const waiting = [];
+  const slot = () =>
+    running < IN_FLIGHT ? (running++, Promise.resolve()) : new Promise((go) => waiting.push(go));
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  async function load(src) {
+    for (let attempt = 0; ; attempt++) {
+      await slot();
+      let r;
+      try {
+        r = await fetch(src, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      } finally {
+        release();
+      }
+      const body = await r.json().catch(() => null);
+      if (r.status === 429 && attempt < 5) {
+        await sleep(1000 * Number(r.headers.get("Retry-After") || 1));
+        continue;
+      }
+      if (!r.ok) {
+        const e = body && body.error;
+        throw new Error(e ? `${e.code}: ${e.message}` : `HTTP ${r.status}`);
+      }
+      return body;
+    }
+  }
+
+  // one request per distinct URL, however many elements show it
+  function fetchJson(src) {
+    if (!cache.has(src)) cache.set(src, load(src));
+    return cache.get(src);
+  }
+
+  // ---- numbers ------------------------------------------------------------
+
+  const nf = (digits) =>
+    new Intl.NumberFormat("en-GB", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+
+  function format(v, unit, currency) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "—";
+    switch (unit) {
+      case "percent":
+        return `${nf(2).format(v * 100)} %`;
+      case "ms":
+        return `${nf(0).format(v)} ms`;
+      case "hours":
+        return `${nf(1).format(v)} h`;
+      case "kbps":
+        return `${nf(0).format(v)} kbps`;
+      case "per_minute":
+        return `${nf(3).format(v)} /min`;
+      case "money":
+        try {
+          return new Intl.NumberFormat("en-GB", { style: "currency", currency }).format(v / 100);
+        } catch (_) {
+          return `${nf(2).format(v / 100)} ${currency}`;
+        }
+      case "text":
+        return String(v);
+      default:
+        return nf(2).format(v);
+    }
+  }
+
+  // the change from `prev` to `cur`: points for rates, relative otherwise
+  function change(cur, prev, unit, better) {
+    if (cur === null || prev === null || cur === undefined || prev === undefined) return null;
+    const diff = cur - prev;
+    const text =
+      unit === "percent"
+        ? `${diff >= 0 ? "+" : "−"}${nf(2).format(Math.abs(diff) * 100)} pts`
+        : prev === 0
+          ? diff === 0
+            ? "no change"
+            : "new"
+          : `${diff >= 0 ? "+" : "−"}${nf(1).format(Math.abs(diff / prev) * 100)} %`;
+    let verdict = "same";
+    if (diff !== 0) verdict = (diff > 0) === (better === "higher") ? "better" : "worse";
+    return { text, verdict, arrow: diff > 0 ? "▲" : diff < 0 ? "▼" : "■" };
+  }
+
+  const col = (answer, name) => answer.columns.indexOf(name);
+
+  // epoch seconds of a bucket label (`2026-03-01` or `2026-03-01T14:00:00Z`)
+  const bucketTime = (b) => Date.parse(b.length === 10 ? `${b}T00:00:00Z` : b) / 1000;
+
+  const showTime = (iso) => {
+    try {
+      return new Intl.DateTimeFormat("en-GB", {
+        timeZone: tz,
+        dateStyle: "medium",
+        timeStyle: "medium",
+      }).format(new Date(iso));
+    } catch (_) {
+      return iso;
+    }
+  };
+
+  function fail(el, e) {
+    el.dataset.state = "error";
+    const p = document.createElement("p");
+    p.className = "error";
+    p.setAttribute("role", "alert");
+    p.textContent = `Could not load: ${e.message}`;
+    el.appendChild(p);
+  }
+
+  function cell(tag, text, cls) {
+    const c = document.createElement(tag);
+    c.textContent = text;
+    if (cls) c.className = cls;
+    return c;
+  }
+
+  // ---- tiles --------------------------------------------------------------
+
+  // a tile's value over rows: per currency when money, else one number
+  // (`data-reduce`: `last` bucket by default, `mean` or `sum` of buckets)
+  function reduce(answer, rows, column, how) {
+    const i = col(answer, column);
+    const c = col(answer, "currency");
+    const groups = new Map();
+    for (const r of rows) {
+      const key = c >= 0 ? r[c] : "";
+      if (!groups.has(key)) groups.set(key, []);
+      if (r[i] !== null) groups.get(key).push(r[i]);
+    }
+    const out = new Map();
+    for (const [k, vs] of groups) {
+      if (!vs.length) continue;
+      const sum = vs.reduce((a, b) => a + b, 0);
+      out.set(k, how === "sum" ? sum : how === "mean" ? sum / vs.length : vs[vs.length - 1]);
+    }
+    return out;
+  }
+
+  async function tile(el) {
+    const { col: column, unit, better, reduce: how } = el.dataset;
+    try {
+      const a = await fetchJson(el.dataset.src);
+      const cur = reduce(a, a.rows, column, how);
+      const prev = a.compare ? reduce(a, a.compare.rows, column, how) : new Map();
+      const value = el.querySelector(".value");
+      const previous = el.querySelector(".previous");
+      const changed = el.querySelector(".change");
+      if (!cur.size) {
+        value.textContent = "no data";
+        el.dataset.state = "empty";
+        return;
+      }
+      const lines = [...cur.keys()];
+      value.textContent = lines.map((k) => format(cur.get(k), unit, k)).join(" · ");
+      value.dataset.value = lines.length === 1 ? String(cur.get(lines[0])) : "";
+      if (a.compare) {
+        previous.textContent =
+          "previous: " + lines.map((k) => format(prev.has(k) ? prev.get(k) : null, unit, k)).join(" · ");
+        const ch = lines.length === 1 ? change(cur.get(lines[0]), prev.get(lines[0]) ?? null, unit, better) : null;
+        if (ch) {
+          changed.textContent = `${ch.arrow} ${ch.text} (${ch.verdict})`;
+          changed.className = `change ${ch.verdict}`;
+        }
+      }
+      el.dataset.state = "ready";
+    } catch (e) {
+      fail(el, e);
+    }
+  }
+
+  // ---- charts -------------------------------------------------------------
+
+  const PALETTE = ["#1f5fbf", "#c2410c", "#15803d", "#7e22ce"];
+
+  async function chart(el) {
+    const cols = el.dataset.cols.split(",");
+    const unit = el.dataset.unit;
+    const plot = el.querySelector(".plot");
+    try {
+      const a = await fetchJson(el.dataset.src);
+      // the breakdown's rows are summed away: one series per column
+      const xs = a.rows.map((r) => bucketTime(r[0]));
+      if (!xs.length) {
+        plot.textContent = "No data in this period.";
+        el.dataset.state = "empty";
+        el.dataset.series = "0";
+        el.dataset.points = "0";
+        return;
+      }
+      const data = [xs];
+      const series = [{ label: "time" }];
+      cols.forEach((c, k) => {
+        data.push(a.rows.map((r) => r[col(a, c)]));
+        series.push({ label: c, stroke: PALETTE[k % PALETTE.length], width: 2 });
+      });
+      if (a.compare) {
+        // the comparison shifted onto the current period's times
+        const shift = bucketTime(a.params.from) - bucketTime(a.compare.params.from);
+        const byTime = new Map(a.compare.rows.map((r) => [bucketTime(r[0]) + shift, r]));
+        cols.forEach((c, k) => {
+          data.push(xs.map((x) => (byTime.has(x) ? byTime.get(x)[col(a, c)] : null)));
+          series.push({
+            label: `${c} (${a.compare.kind})`,
+            stroke: PALETTE[k % PALETTE.length],
+            dash: [6, 4],
+            width: 1.5,
+          });
+        });
+      }
+      const opts = {
+        width: Math.max(320, plot.clientWidth || 900),
+        height: 280,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz),
+        series,
+        axes: [
+          {},
+          {
+            size: 80,
+            values: (u, ticks) => ticks.map((v) => format(v, unit, "")),
+          },
+        ],
+        scales: { x: { time: true } },
+      };
+      new uPlot(opts, data, plot);
+      el.dataset.series = String(series.length - 1);
+      el.dataset.points = String(xs.length);
+      el.dataset.state = "ready";
+    } catch (e) {
+      fail(el, e);
+    }
+  }
+
+  // ---- tables -------------------------------------------------------------
+
+  function volumeOf(a, row, volumeCols, volumeUnit) {
+    if (!volumeCols.length) return null;
+    let v = 0;
+    for (const c of volumeCols) v += row[col(a, c)] || 0;
+    return volumeUnit === "ms" ? v / 3.6e6 : v;
+  }
+
+  async function breakdown(el) {
+    const d = el.dataset;
+    const volumeCols = d.volume ? d.volume.split(",") : [];
+    const floor = Number(d.minVolume || 0);
+    const tbody = el.querySelector("tbody");
+    try {
+      const a = await fetchJson(d.src);
+      const di = col(a, d.dimCol); // the answer names the contract's column
+      const vi = col(a, d.value);
+      const ii = col(a, "impact");
+      const prev = new Map((a.compare ? a.compare.rows : []).map((r) => [r[di], r]));
+      let rows = a.rows
+        .map((r) => ({
+          segment: r[di],
+          volume: volumeOf(a, r, volumeCols, d.volumeUnit),
+          value: r[vi],
+          previous: prev.has(r[di]) ? prev.get(r[di])[vi] : null,
+          impact: ii >= 0 ? r[ii] : null,
+        }))
+        .filter((r) => r.volume === null || r.volume >= floor);
+      const key = d.sort === "impact" ? "impact" : d.volume ? "volume" : "value";
+      rows.sort((x, y) => (y[key] ?? -Infinity) - (x[key] ?? -Infinity));
+      for (const r of rows) {
+        const tr = document.createElement("tr");
+        const th = document.createElement("th");
+        th.scope = "row";
+        const link = document.createElement("a");
+        const url = new URL(d.drill, location.origin);
+        if (r.segment !== null) url.searchParams.set(d.dim, r.segment);
+        link.href = url.pathname + url.search;
+        link.textContent = r.segment === null ? "(none)" : r.segment;
+        th.appendChild(link);
+        tr.appendChild(th);
+        tr.appendChild(cell("td", r.volume === null ? "—" : format(r.volume, d.volumeUnit === "ms" ? "hours" : "count"), "num"));
+        tr.appendChild(cell("td", format(r.value, d.unit), "num"));
+        tr.appendChild(cell("td", format(r.previous, d.unit), "num"));
+        const ch = change(r.value, r.previous, d.unit, d.better);
+        tr.appendChild(cell("td", ch ? `${ch.arrow} ${ch.text}` : "—", ch ? `num ${ch.verdict}` : "num"));
+        if (ii >= 0) tr.appendChild(cell("td", format(r.impact, d.unit), "num"));
+        tr.dataset.segment = r.segment ?? "";
+        tr.dataset.value = r.value ?? "";
+        tbody.appendChild(tr);
+      }
+      el.dataset.rows = String(rows.length);
+      el.dataset.state = rows.length ? "ready" : "empty";
+      if (!rows.length) tbody.appendChild(emptyRow(6));
+    } catch (e) {
+      fail(el.parentElement, e);
+      el.dataset.state = "error";
+    }
+  }
+
+  function emptyRow(span) {
+    const tr = document.createElement("tr");
+    const td = cell("td", "No rows in this period.");
+    td.colSpan = span;
+    tr.appendChild(td);
+    return tr;
+  }
+
+  // a plain table of an answer's rows (`data-columns` picks and orders)
+  async function rowsTable(el) {
+    const d = el.dataset;
+    const tbody = el.querySelector("tbody");
+    try {
+      const a = await fetchJson(d.src);
+      const names = d.columns ? d.columns.split(",") : a.columns;
+      const units = d.units ? d.units.split(",") : names.map(() => "auto");
+      const idx = names.map((n) => col(a, n));
+      let rows = a.rows.slice();
+      if (d.sortCol) {
+        const s = col(a, d.sortCol);
+        rows.sort((x, y) => (y[s] ?? -Infinity) - (x[s] ?? -Infinity));
+      }
+      if (d.limit) rows = rows.slice(0, Number(d.limit));
+      const thead = el.querySelector("thead");
+      if (!thead.children.length) {
+        const tr = document.createElement("tr");
+        for (const n of names) {
+          const th = cell("th", n);
+          th.scope = "col";
+          tr.appendChild(th);
+        }
+        thead.appendChild(tr);
+      }
+      for (const r of rows) {
+        const tr = document.createElement("tr");
+        idx.forEach((i, k) => {
+          const v = r[i];
+          const unit = units[k] === "auto" ? (typeof v === "number" ? "count" : "text") : units[k];
+          const td = document.createElement("td");
+          if (typeof v === "number") td.className = "num";
+          if (names[k] === d.linkCol && v !== null) {
+            const link = document.createElement("a");
+            link.href = d.link.replace("{}", encodeURIComponent(v)).replace("%7B%7D", encodeURIComponent(v));
+            link.textContent = String(v);
+            td.appendChild(link);
+          } else if (unit === "text" && typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v)) {
+            td.textContent = showTime(v);
+          } else {
+            td.textContent = v === null ? "—" : unit === "text" ? String(v) : format(v, unit);
+          }
+          tr.appendChild(td);
+        });
+        tbody.appendChild(tr);
+      }
+      el.dataset.rows = String(rows.length);
+      el.dataset.state = rows.length ? "ready" : "empty";
+      if (!rows.length) tbody.appendChild(emptyRow(names.length));
+      const more = document.querySelector("[data-more-of=rows]");
+      if (more && a.more) more.hidden = false;
+    } catch (e) {
+      fail(el.parentElement, e);
+      el.dataset.state = "error";
+    }
+  }
+
+  // ---- a view's timeline ----------------------------------------------------
+
+  async function timeline(el) {
+    try {
+      const t = await fetchJson(el.dataset.src);
+      const dl = el.querySelector("dl");
+      for (const [k, v] of Object.entries(t.view)) {
+        dl.appendChild(cell("dt", k));
+        dl.appendChild(cell("dd", v === null ? "—" : String(v)));
+      }
+      const tbody = el.querySelector("tbody");
+      for (const e of t.events) {
+        const tr = document.createElement("tr");
+        tr.dataset.event = e.event_type;
+        tr.appendChild(cell("td", showTime(e.at)));
+        tr.appendChild(cell("td", `${nf(3).format(e.offset_ms / 1000)} s`, "num"));
+        tr.appendChild(cell("td", e.event_type));
+        tr.appendChild(
+          cell(
+            "td",
+            Object.entries(e.fields)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", "),
+          ),
+        );
+        tbody.appendChild(tr);
+      }
+      el.dataset.rows = String(t.events.length);
+      el.dataset.state = "ready";
+    } catch (e) {
+      fail(el, e);
+    }
+  }
+
+  // ---- forms ----------------------------------------------------------------
+
+  // blank fields stay out of the URL, so shared links hold only real state
+  for (const form of document.querySelectorAll("form.controls")) {
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const params = new URLSearchParams();
+      for (const [k, v] of new FormData(form)) if (String(v).trim() !== "") params.set(k, String(v).trim());
+      const qs = params.toString();
+      location.assign(form.getAttribute("action") + (qs ? `?${qs}` : ""));
+    });
+  }
+
+  document.querySelectorAll(".tile[data-src]").forEach(tile);
+  document.querySelectorAll("figure.chart[data-src]").forEach(chart);
+  document.querySelectorAll("table.breakdown[data-src]").forEach(breakdown);
+  document.querySelectorAll("table.rows[data-src]").forEach(rowsTable);
+  document.querySelectorAll("section.timeline[data-src]").forEach(timeline);
+})();

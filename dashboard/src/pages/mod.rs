@@ -1,0 +1,261 @@
+//! The analysts' pages: server-rendered HTML (maud, checked at compile
+//! time) whose tiles, charts and tables are filled by the page's script
+//! from the same metrics API the CLI and notebooks call — one definition
+//! of every number. A page's whole state is its URL ([`state`]).
+//!
+//! - [`router`] — the pages, sign-in and sign-out, and the embedded assets
+//!   (`/assets/…`: the page script and style, uPlot from npm, checked by
+//!   `build.rs`), with long-lived cache headers;
+//! - every page answers with `Content-Security-Policy: script-src 'self'`
+//!   (no inline script, no other origin) and `frame-ancestors 'none'`;
+//! - sign-in takes a key once and gives the browser the gate's session
+//!   cookie (`showrunner_web::session`); sign-out ends it.
+//!
+//! Pages: [`overview`] (KPI tiles), [`qoe`] (a QoE metric over time with a
+//! comparison, its breakdown with negative impact, filters), [`engagement`]
+//! (active users, watch hours, top titles), [`views`] (the views behind a
+//! cell, and one view's timeline).
+
+mod assets;
+mod engagement;
+mod layout;
+mod overview;
+mod qoe;
+pub mod state;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use showrunner_warehouse::api::ApiState;
+use showrunner_web::session::{self, CSRF_FIELD};
+use showrunner_web::{Gate, Query, Role};
+
+use state::PageQuery;
+
+/// What the pages read: the gate's sessions, the warehouse (for the
+/// lake's latest day; the numbers themselves come from its API).
+#[derive(Clone)]
+pub struct Pages {
+    /// The gate: keys and browser sessions.
+    pub gate: Arc<Gate>,
+    /// The warehouse's API state.
+    pub warehouse: ApiState,
+}
+
+/// The pages' routes (their rows in [`crate::access::ROUTES`] are
+/// `Route::page`).
+pub fn router(pages: Pages) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/overview") }))
+        .route("/signin", get(signin_form).post(signin))
+        .route("/signout", post(signout))
+        .route("/overview", get(overview::show))
+        .route("/qoe", get(qoe::show))
+        .route("/engagement", get(engagement::show))
+        .route("/views", get(views::list))
+        .route("/views/{view}", get(views::timeline))
+        .route("/api", get(api_index))
+        .with_state(pages)
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// The headers of every page.
+fn secured(status: StatusCode, body: Markup) -> Response {
+    let mut r = (status, axum::response::Html(body.into_string())).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A page's answer: 200 with its markup.
+fn page(body: Markup) -> Response {
+    secured(StatusCode::OK, body)
+}
+
+/// A page refusing its query (a bad period, an unknown metric): 400, the
+/// reason shown.
+fn bad_request(message: &str) -> Response {
+    secured(
+        StatusCode::BAD_REQUEST,
+        layout::bare(
+            "Bad request",
+            html! { p role="alert" { (message) } p { a href="/overview" { "Back to the overview" } } },
+        ),
+    )
+}
+
+/// The caller's session, for the page's CSRF token (a bearer key has none).
+fn csrf_of(gate: &Gate, headers: &HeaderMap) -> Option<String> {
+    let token = session::cookie(headers)?;
+    gate.sessions()
+        .find(&gate.keys().current(), token)
+        .map(|s| s.csrf)
+}
+
+/// Where to go after signing in: a path of this site, else the overview.
+fn safe_next(next: Option<&str>) -> &str {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/overview")
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct SigninQuery {
+    next: Option<String>,
+}
+
+impl showrunner_web::QueryFields for SigninQuery {
+    const FIELDS: &'static [&'static str] = &["next"];
+}
+
+async fn signin_form(Query(q): Query<SigninQuery>) -> Response {
+    page(layout::signin(safe_next(q.next.as_deref()), None))
+}
+
+/// `POST /signin` (form: `key`, `next`): a session for an analyst's key.
+async fn signin(State(p): State<Pages>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut key = String::new();
+    let mut next = String::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "key" => key = v.trim().to_owned(),
+            "next" => next = v.into_owned(),
+            _ => {}
+        }
+    }
+    let next = safe_next(Some(&next)).to_owned();
+    if session::cross_site(&headers) {
+        return secured(
+            StatusCode::FORBIDDEN,
+            layout::signin(&next, Some("Sign in from this site's own page.")),
+        );
+    }
+    let ring = p.gate.keys().current();
+    match ring.authenticate(&key) {
+        None => {
+            tracing::info!("sign-in refused: unknown key");
+            secured(
+                StatusCode::UNAUTHORIZED,
+                layout::signin(&next, Some("That key is not known here.")),
+            )
+        }
+        Some(who) if !who.roles.contains(Role::Analyst) => secured(
+            StatusCode::FORBIDDEN,
+            layout::signin(
+                &next,
+                Some("That key does not hold the analyst role the pages need."),
+            ),
+        ),
+        Some(_) => match p.gate.sessions().open(&ring, &key) {
+            Some(opened) => {
+                tracing::info!(key = %opened.principal.id, "signed in");
+                let mut r = Redirect::to(&next).into_response();
+                r.headers_mut().insert(
+                    header::SET_COOKIE,
+                    p.gate.sessions().set_cookie(&opened.token),
+                );
+                r
+            }
+            None => secured(
+                StatusCode::UNAUTHORIZED,
+                layout::signin(&next, Some("That key is not known here.")),
+            ),
+        },
+    }
+}
+
+/// `POST /signout` (form: `csrf`): ends the session and removes its cookie.
+async fn signout(State(p): State<Pages>, headers: HeaderMap, body: Bytes) -> Response {
+    let presented = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v.into_owned());
+    if let Some(token) = session::cookie(&headers) {
+        let current = p.gate.sessions().find(&p.gate.keys().current(), token);
+        if let Some(s) = current {
+            if session::cross_site(&headers) || !session::csrf_matches(&s, presented.as_deref()) {
+                return secured(
+                    StatusCode::FORBIDDEN,
+                    layout::bare(
+                        "Sign-out refused",
+                        html! { p role="alert" { "The sign-out form was not this session's." } },
+                    ),
+                );
+            }
+            p.gate.sessions().close(token);
+            tracing::info!(key = %s.principal.id, "signed out");
+        }
+    }
+    let mut r = Redirect::to("/signin").into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie());
+    r.headers_mut().insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cache\""),
+    );
+    r
+}
+
+/// The period, filters and tz of a request, or the page's 400.
+async fn period_of(p: &Pages, q: &PageQuery) -> Result<state::Period, Response> {
+    let latest = p
+        .warehouse
+        .latest_day()
+        .await
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    state::Period::of(q, latest).map_err(|e| bad_request(&e))
+}
+
+/// `GET /v1/metrics/{metric}` over `period` by `bucket`, with the page's
+/// filters the metric takes (a bad filter value reaches the API, which
+/// says why) and `extra` parameters.
+fn metric_src(
+    metric: &str,
+    period: state::Period,
+    bucket: &str,
+    q: &PageQuery,
+    extra: &[(&str, &str)],
+) -> String {
+    let (from, to) = (period.from.to_string(), period.to.to_string());
+    let mut pairs = vec![
+        ("from", from.as_str()),
+        ("to", to.as_str()),
+        ("bucket", bucket),
+    ];
+    pairs.extend_from_slice(extra);
+    if let Ok(m) = showrunner_warehouse::metrics::find(metric) {
+        for (d, v) in q.filters() {
+            let takes = showrunner_warehouse::metrics::Filter::parse(d, "x")
+                .is_ok_and(|f| m.accepts_filters(&[f]).is_ok());
+            if takes {
+                pairs.push((d, v));
+            }
+        }
+    }
+    format!("/v1/metrics/{metric}?{}", state::encode(pairs))
+}
+
+/// The old endpoint list.
+async fn api_index() -> Response {
+    page(layout::api_index())
+}
