@@ -12,6 +12,12 @@ if ! command -v nats-server >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nats-server
 fi
+if ! command -v npm >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm
+fi
 # The build profile the test command uses (`dev`: dependencies optimised,
 # no debug info in them), so that after `./scripts/test.sh` the binary is
 # already built; SHOWRUNNER_PROFILE=release builds the fully optimised one

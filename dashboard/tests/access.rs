@@ -492,3 +492,254 @@ async fn browsers_of_allowed_origins_pass_the_preflight_and_read_refusals() {
     );
     assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer");
 }
+
+/// A form post of `body` to `path`, with `cookie` and extra headers.
+fn form(path: &str, body: &str, cookie: Option<&str>, extra: &[(&str, &str)]) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "127.0.0.1:8080");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    req.body(Body::from(body.to_owned())).expect("request")
+}
+
+fn with_cookie(method: Method, path: &str, cookie: &str, extra: &[(&str, &str)]) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::COOKIE, cookie);
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    req.body(Body::from(r#"{"sql": "SELECT 1 AS one"}"#))
+        .expect("request")
+}
+
+fn header_of(r: &axum::response::Response, name: header::HeaderName) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_browser_signs_in_holds_a_session_and_signs_out() {
+    let app = app(generous(), &[]).await;
+    let send = |req: Request<Body>| app.router.clone().oneshot(req);
+    let analyst = &app.keys[2].key;
+    let other = &app.keys[1].key; // app role
+    let form_key = |k: &str| format!("key={}&next=%2Fqoe%3Fby%3Dcdn", k);
+
+    // a page without a session: to the sign-in page, coming back after
+    let r = send(request(&Method::GET, "/overview?period=week", None))
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        header_of(&r, header::LOCATION),
+        "/signin?next=%2Foverview%3Fperiod%3Dweek"
+    );
+
+    // a wrong key, a key without the analyst role: refused, no cookie
+    for (key, status) in [
+        ("sr_wrong", StatusCode::UNAUTHORIZED),
+        (other.as_str(), StatusCode::FORBIDDEN),
+    ] {
+        let r = send(form("/signin", &form_key(key), None, &[]))
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), status, "{key}");
+        assert!(r.headers().get(header::SET_COOKIE).is_none());
+    }
+    // signing in from another site's form is refused
+    let r = send(form(
+        "/signin",
+        &form_key(analyst),
+        None,
+        &[("origin", "https://evil.example")],
+    ))
+    .await
+    .expect("answer");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // the analyst's key: a session cookie, and back where it was going
+    let r = send(form("/signin", &form_key(analyst), None, &[]))
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(header_of(&r, header::LOCATION), "/qoe?by=cdn");
+    let set = header_of(&r, header::SET_COOKIE);
+    assert!(
+        set.contains("; HttpOnly; SameSite=Strict; Max-Age=28800"),
+        "{set}"
+    );
+    assert!(!set.contains(analyst.as_str()), "the cookie is not the key");
+    let cookie = set.split(';').next().expect("pair").to_owned();
+    // `next` never leads off the site
+    let r = send(form(
+        "/signin",
+        &format!("key={analyst}&next=%2F%2Fevil.example"),
+        None,
+        &[],
+    ))
+    .await
+    .expect("answer");
+    assert_eq!(header_of(&r, header::LOCATION), "/overview");
+
+    // a page with the cookie: its CSP, and the session's CSRF token
+    let r = send(with_cookie(Method::GET, "/overview", &cookie, &[]))
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = header_of(&r, header::CONTENT_SECURITY_POLICY);
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = axum::body::to_bytes(r.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let html = String::from_utf8_lossy(&html);
+    let csrf = html
+        .split(r#"name="csrf-token" content=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a CSRF token in the page")
+        .to_owned();
+    assert!(csrf.len() >= 40, "{csrf}");
+
+    // the API with the cookie: reads pass; a write needs the token
+    let (s, _) = call(
+        &app.router,
+        with_cookie(Method::GET, "/v1/metrics", &cookie, &[]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, code) = call(
+        &app.router,
+        with_cookie(Method::POST, "/v1/sql", &cookie, &[]),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_deref()),
+        (StatusCode::FORBIDDEN, Some("csrf_failed"))
+    );
+    let (s, code) = call(
+        &app.router,
+        with_cookie(
+            Method::POST,
+            "/v1/sql",
+            &cookie,
+            &[("x-csrf-token", "nope")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_deref()),
+        (StatusCode::FORBIDDEN, Some("csrf_failed"))
+    );
+    let (s, code) = call(
+        &app.router,
+        with_cookie(
+            Method::POST,
+            "/v1/sql",
+            &cookie,
+            &[("x-csrf-token", &csrf), ("origin", "https://evil.example")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_deref()),
+        (StatusCode::FORBIDDEN, Some("csrf_failed")),
+        "the right token from another site"
+    );
+    let (s, code) = call(
+        &app.router,
+        with_cookie(
+            Method::POST,
+            "/v1/sql",
+            &cookie,
+            &[("x-csrf-token", &csrf), ("origin", "http://127.0.0.1:8080")],
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{code:?}");
+
+    // sign-out: another token is refused; the session's own ends it
+    let r = send(form("/signout", "csrf=nope", Some(&cookie), &[]))
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = send(form(
+        "/signout",
+        &format!("csrf={csrf}"),
+        Some(&cookie),
+        &[],
+    ))
+    .await
+    .expect("answer");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(header_of(&r, header::LOCATION), "/signin");
+    assert!(header_of(&r, header::SET_COOKIE).contains("Max-Age=0"));
+    let (s, code) = call(
+        &app.router,
+        with_cookie(Method::GET, "/v1/metrics", &cookie, &[]),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_deref()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "the old cookie opens nothing"
+    );
+}
+
+#[tokio::test]
+async fn assets_are_embedded_versioned_and_cached() {
+    let app = app(generous(), &[]).await;
+    let r = app
+        .router
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/assets/uPlot-1.6.32.min.js")
+                .header(header::ACCEPT_ENCODING, "br, gzip;q=0.8")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        header_of(&r, header::CACHE_CONTROL),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(header_of(&r, header::CONTENT_ENCODING), "gzip");
+    assert!(header_of(&r, header::CONTENT_TYPE).starts_with("text/javascript"));
+    let body = axum::body::to_bytes(r.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "gzip");
+    assert!(body.len() < 30_000, "uPlot gzipped: {} bytes", body.len());
+    // without gzip: the file as npm has it
+    let (s, _) = call(
+        &app.router,
+        request(&Method::GET, "/assets/uPlot-1.6.32.LICENSE.txt", None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, code) = call(
+        &app.router,
+        request(&Method::GET, "/assets/nothing.js", None),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_deref()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
