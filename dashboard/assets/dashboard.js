@@ -26,15 +26,27 @@
   };
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-  async function load(src) {
+  const csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
+
+  // GET `src`, or POST `post` (JSON) to it with the session's CSRF token;
+  // `raw`: the response itself (for CSV)
+  async function load(src, post, raw) {
     for (let attempt = 0; ; attempt++) {
       await slot();
       let r;
       try {
-        r = await fetch(src, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        const init = { credentials: "same-origin", headers: { Accept: raw ? "text/csv" : "application/json" } };
+        if (post) {
+          init.method = "POST";
+          init.headers["Content-Type"] = "application/json";
+          init.headers["X-CSRF-Token"] = csrf;
+          init.body = JSON.stringify(post);
+        }
+        r = await fetch(src, init);
       } finally {
         release();
       }
+      if (raw && r.ok) return r;
       const body = await r.json().catch(() => null);
       if (r.status === 429 && attempt < 5) {
         await sleep(1000 * Number(r.headers.get("Retry-After") || 1));
@@ -78,6 +90,8 @@
         } catch (_) {
           return `${nf(2).format(v / 100)} ${currency}`;
         }
+      case "money_micros":
+        return format(v / 1e4, "money", currency);
       case "text":
         return String(v);
       default:
@@ -208,25 +222,47 @@
         el.dataset.points = "0";
         return;
       }
-      const data = [xs];
+      // one series per column and per key (currency, plan, …): the
+      // answer's text columns after the bucket
+      const keyCols = a.columns
+        .map((c, i) => i)
+        .filter((i) => i > 0 && a.rows.some((r) => typeof r[i] === "string"));
+      const keyOf = (r) => keyCols.map((i) => r[i]).join(" ");
+      const times = [...new Set(xs)].sort((p, q) => p - q);
+      const keys = [...new Set(a.rows.map(keyOf))].sort();
+      const at = new Map(times.map((t, i) => [t, i]));
+      const data = [times];
       const series = [{ label: "time" }];
-      cols.forEach((c, k) => {
-        data.push(a.rows.map((r) => r[col(a, c)]));
-        series.push({ label: c, stroke: PALETTE[k % PALETTE.length], width: 2 });
-      });
+      let k = 0;
+      for (const c of cols) {
+        for (const key of keys) {
+          const ys = times.map(() => null);
+          for (const r of a.rows) if (keyOf(r) === key) ys[at.get(bucketTime(r[0]))] = r[col(a, c)];
+          data.push(ys);
+          const color = PALETTE[k++ % PALETTE.length];
+          series.push({ label: key ? `${c} ${key}` : c, stroke: color, width: 2 });
+        }
+      }
       if (a.compare) {
         // the comparison shifted onto the current period's times
         const shift = bucketTime(a.params.from) - bucketTime(a.compare.params.from);
-        const byTime = new Map(a.compare.rows.map((r) => [bucketTime(r[0]) + shift, r]));
-        cols.forEach((c, k) => {
-          data.push(xs.map((x) => (byTime.has(x) ? byTime.get(x)[col(a, c)] : null)));
-          series.push({
-            label: `${c} (${a.compare.kind})`,
-            stroke: PALETTE[k % PALETTE.length],
-            dash: [6, 4],
-            width: 1.5,
-          });
-        });
+        let j = 0;
+        for (const c of cols) {
+          for (const key of keys) {
+            const ys = times.map(() => null);
+            for (const r of a.compare.rows) {
+              const i = at.get(bucketTime(r[0]) + shift);
+              if (keyOf(r) === key && i !== undefined) ys[i] = r[col(a, c)];
+            }
+            data.push(ys);
+            series.push({
+              label: `${key ? `${c} ${key}` : c} (${a.compare.kind})`,
+              stroke: PALETTE[j++ % PALETTE.length],
+              dash: [6, 4],
+              width: 1.5,
+            });
+          }
+        }
       }
       const opts = {
         width: Math.max(320, plot.clientWidth || 900),
@@ -234,17 +270,33 @@
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz),
         series,
         axes: [
-          {},
+          // a tick per bucket for months and weeks, labelled by the bucket
+          el.dataset.bucket === "month" || el.dataset.bucket === "week"
+            ? {
+                splits: () => times,
+                values: (u, ticks) =>
+                  ticks.map((t) =>
+                    new Intl.DateTimeFormat("en-GB", {
+                      timeZone: "UTC",
+                      month: "short",
+                      year: el.dataset.bucket === "month" ? "numeric" : undefined,
+                      day: el.dataset.bucket === "week" ? "numeric" : undefined,
+                    }).format(new Date(t * 1e3)),
+                  ),
+              }
+            : {},
           {
             size: 80,
-            values: (u, ticks) => ticks.map((v) => format(v, unit, "")),
+            // money in major units (the rows hold minor units)
+            values: (u, ticks) =>
+              ticks.map((v) => (unit === "money" ? format(v / 100, "count") : format(v, unit, ""))),
           },
         ],
         scales: { x: { time: true } },
       };
       new uPlot(opts, data, plot);
       el.dataset.series = String(series.length - 1);
-      el.dataset.points = String(xs.length);
+      el.dataset.points = String(times.length);
       el.dataset.state = "ready";
     } catch (e) {
       fail(el, e);
@@ -360,7 +412,8 @@
           } else if (unit === "text" && typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v)) {
             td.textContent = showTime(v);
           } else {
-            td.textContent = v === null ? "—" : unit === "text" ? String(v) : format(v, unit);
+            const currency = col(a, "currency") >= 0 ? r[col(a, "currency")] : "";
+            td.textContent = v === null ? "—" : unit === "text" ? String(v) : format(v, unit, currency);
           }
           tr.appendChild(td);
         });
@@ -411,6 +464,208 @@
     }
   }
 
+
+  // ---- the month's MRR movements, as a waterfall per currency -------------
+
+  async function waterfall(el) {
+    try {
+      const [m, start] = await Promise.all([fetchJson(el.dataset.src), fetchJson(el.dataset.start)]);
+      const cur = col(m, "currency");
+      const startAt = new Map(start.rows.map((r) => [r[col(start, "currency")], r[col(start, "mrr_minor")]]));
+      if (!m.rows.length) {
+        el.textContent = "No movements this month.";
+        el.dataset.state = "empty";
+        return;
+      }
+      for (const r of m.rows) {
+        const currency = r[cur];
+        const v = (c) => r[col(m, c)] || 0;
+        const s0 = startAt.get(currency) || 0;
+        const steps = [
+          ["MRR at the start", s0, "total"],
+          ["New", v("new"), "up"],
+          ["Expansion", v("expansion"), "up"],
+          ["Reactivation", v("reactivation"), "up"],
+          ["Contraction", -v("contraction"), "down"],
+          ["Churn", -v("churn"), "down"],
+          ["MRR at the end", s0 + v("net_new"), "total"],
+        ];
+        let run = 0;
+        let peak = 0;
+        const bars = steps.map(([label, amount, kind]) => {
+          const from = kind === "total" ? 0 : run;
+          const to = kind === "total" ? amount : run + amount;
+          run = kind === "total" ? amount : to;
+          peak = Math.max(peak, from, to);
+          return { label, amount, kind, lo: Math.min(from, to), hi: Math.max(from, to) };
+        });
+        const fig = document.createElement("figure");
+        fig.className = "wf";
+        fig.appendChild(cell("figcaption", currency));
+        const table = document.createElement("table");
+        for (const b of bars) {
+          const tr = document.createElement("tr");
+          tr.appendChild(cell("th", b.label));
+          const td = document.createElement("td");
+          td.className = "wf-track";
+          const bar = document.createElement("span");
+          bar.className = `wf-bar ${b.kind}`;
+          bar.style.marginLeft = `${peak ? (100 * b.lo) / peak : 0}%`;
+          bar.style.width = `${peak ? Math.max(0.5, (100 * (b.hi - b.lo)) / peak) : 0}%`;
+          td.appendChild(bar);
+          tr.appendChild(td);
+          const sign = b.kind === "total" ? "" : b.amount >= 0 ? "+" : "−";
+          tr.appendChild(cell("td", sign + format(Math.abs(b.amount), "money", currency), "num"));
+          table.appendChild(tr);
+        }
+        fig.appendChild(table);
+        el.appendChild(fig);
+      }
+      el.dataset.state = "ready";
+    } catch (e) {
+      fail(el, e);
+    }
+  }
+
+  // ---- cohorts: retention heat-map ----------------------------------------
+
+  async function heatmap(el) {
+    const absolute = el.dataset.show === "absolute";
+    try {
+      const a = await fetchJson(el.dataset.src);
+      const [b, o, n, kept, rate] = ["bucket", "offset", "cohort_size", "retained", "rate"].map((c) => col(a, c));
+      const cohorts = [...new Set(a.rows.map((r) => r[b]))].sort();
+      const maxOffset = Math.max(0, ...a.rows.map((r) => r[o]));
+      const thead = el.querySelector("thead");
+      const hr = document.createElement("tr");
+      for (const h of ["Cohort", "Size", ...Array.from({ length: maxOffset + 1 }, (_, k) => `+${k}`)]) {
+        const th = cell("th", h, h === "Cohort" ? "" : "num");
+        th.scope = "col";
+        hr.appendChild(th);
+      }
+      thead.appendChild(hr);
+      const tbody = el.querySelector("tbody");
+      for (const c of cohorts) {
+        const rows = a.rows.filter((r) => r[b] === c);
+        const tr = document.createElement("tr");
+        const th = cell("th", c.slice(0, 7));
+        th.scope = "row";
+        tr.appendChild(th);
+        tr.appendChild(cell("td", format(rows[0][n], "count"), "num"));
+        for (let k = 0; k <= maxOffset; k++) {
+          const r = rows.find((x) => x[o] === k);
+          const td = cell("td", r ? (absolute ? format(r[kept], "count") : format(r[rate], "percent")) : "", "num heat");
+          if (r) {
+            td.style.backgroundColor = `rgba(31, 95, 191, ${(0.08 + 0.8 * r[rate]).toFixed(3)})`;
+            if (r[rate] > 0.55) td.style.color = "#fff";
+            td.dataset.rate = String(r[rate]);
+          }
+          tr.appendChild(td);
+        }
+        tbody.appendChild(tr);
+      }
+      el.dataset.rows = String(cohorts.length);
+      el.dataset.state = cohorts.length ? "ready" : "empty";
+      if (!cohorts.length) tbody.appendChild(emptyRow(2));
+    } catch (e) {
+      fail(el.parentElement, e);
+      el.dataset.state = "error";
+    }
+  }
+
+  // ---- the SQL console --------------------------------------------------------
+
+  function sqlConsole(form) {
+    const area = form.querySelector("textarea");
+    const status = document.querySelector(".sql-status");
+    const result = document.querySelector("table.sql-result");
+    const show = (a, ms) => {
+      result.querySelector("thead").replaceChildren();
+      result.querySelector("tbody").replaceChildren();
+      const hr = document.createElement("tr");
+      for (const c of a.columns) hr.appendChild(cell("th", c));
+      result.querySelector("thead").appendChild(hr);
+      for (const r of a.rows) {
+        const tr = document.createElement("tr");
+        for (const v of r) tr.appendChild(cell("td", v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v), typeof v === "number" ? "num" : ""));
+        result.querySelector("tbody").appendChild(tr);
+      }
+      status.textContent = `${a.rows.length} rows in ${ms} ms${a.truncated ? " (cut at the row limit: add LIMIT or aggregate)" : ""}`;
+      status.className = "sql-status";
+      result.dataset.rows = String(a.rows.length);
+      result.dataset.state = "ready";
+    };
+    const run = async () => {
+      status.textContent = "Running…";
+      result.dataset.state = "";
+      const t = performance.now();
+      try {
+        show(await load("/v1/sql", { sql: area.value }), Math.round(performance.now() - t));
+      } catch (e) {
+        status.textContent = e.message;
+        status.className = "sql-status error";
+        status.setAttribute("role", "alert");
+        result.dataset.state = "error";
+      }
+    };
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run();
+    });
+    area.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+        ev.preventDefault();
+        run();
+      }
+    });
+    form.querySelector(".sql-csv").addEventListener("click", async () => {
+      try {
+        const r = await load("/v1/sql", { sql: area.value, format: "csv" }, true);
+        const url = URL.createObjectURL(await r.blob());
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = "query.csv";
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      } catch (e) {
+        status.textContent = e.message;
+        status.className = "sql-status error";
+      }
+    });
+    run();
+  }
+
+  async function schema(el) {
+    try {
+      const a = await load("/v1/sql", {
+        sql: "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+      });
+      const tables = new Map();
+      for (const [t, c, ty] of a.rows) {
+        if (!tables.has(t)) tables.set(t, []);
+        tables.get(t).push([c, ty]);
+      }
+      for (const [t, cols] of tables) {
+        const d = document.createElement("details");
+        d.appendChild(cell("summary", `${t} (${cols.length})`));
+        const ul = document.createElement("ul");
+        for (const [c, ty] of cols) {
+          const li = cell("li", c);
+          li.appendChild(cell("span", ` ${ty}`, "hint"));
+          ul.appendChild(li);
+        }
+        d.appendChild(ul);
+        el.appendChild(d);
+      }
+      el.dataset.tables = String(tables.size);
+      el.dataset.state = "ready";
+    } catch (e) {
+      fail(el, e);
+    }
+  }
+
   // ---- forms ----------------------------------------------------------------
 
   // blank fields stay out of the URL, so shared links hold only real state
@@ -429,4 +684,8 @@
   document.querySelectorAll("table.breakdown[data-src]").forEach(breakdown);
   document.querySelectorAll("table.rows[data-src]").forEach(rowsTable);
   document.querySelectorAll("section.timeline[data-src]").forEach(timeline);
+  document.querySelectorAll("div.waterfall[data-src]").forEach(waterfall);
+  document.querySelectorAll("table.heatmap[data-src]").forEach(heatmap);
+  document.querySelectorAll("form.sql-form").forEach(sqlConsole);
+  document.querySelectorAll("div.schema-list").forEach(schema);
 })();

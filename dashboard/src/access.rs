@@ -24,6 +24,10 @@ pub static ROUTES: &[Route] = &[
     Route::page(Method::GET, "/overview", Needs(Analyst)),
     Route::page(Method::GET, "/qoe", Needs(Analyst)),
     Route::page(Method::GET, "/engagement", Needs(Analyst)),
+    Route::page(Method::GET, "/revenue", Needs(Analyst)),
+    Route::page(Method::GET, "/cohorts", Needs(Analyst)),
+    Route::page(Method::GET, "/titles/{title}", Needs(Analyst)),
+    Route::page(Method::GET, "/sql", Needs(Analyst)),
     Route::page(Method::GET, "/views", Needs(Analyst)),
     Route::page(Method::GET, "/views/{view}", Needs(Analyst)),
     // operators and probes

@@ -298,7 +298,106 @@ const titles = await page.$$eval("table.rows tbody tr", (rs) => rs.length);
 assert.ok(titles > 0 && titles <= 20, `top titles (${titles})`);
 report("engagement", { charts, titles });
 
+// ---- a title's page, from the top titles ------------------------------------------
+
+const topTitle = await page.$eval("table.rows tbody tr:first-child a", (a) => a.textContent);
+await Promise.all([page.waitForNavigation(), page.click("table.rows tbody tr:first-child a")]);
+assert.match(page.url(), new RegExp(`/titles/${topTitle}`));
+await settled("title");
+shots.title = await shot("title");
+const titleTiles = await page.$$eval(".tile", (els) =>
+  els.map((e) => ({ src: e.dataset.src, col: e.dataset.col, value: e.querySelector(".value").dataset.value })),
+);
+for (const t of titleTiles) {
+  assert.match(t.src, new RegExp(`title=${topTitle}`), "every request filters by the title");
+  if (!t.value) continue;
+  const a = await api(t.src);
+  assert.equal(Number(t.value), a.rows[a.rows.length - 1][a.columns.indexOf(t.col)], `title tile ${t.col}`);
+}
+const starts = titleTiles.find((t) => t.col === "starts");
+report("title", { title: topTitle, tiles: titleTiles.length, starts: starts.value });
+
+// ---- revenue ----------------------------------------------------------------------
+
+await page.goto(`${BASE}/revenue?period=month&start=2026-04-01`);
+await settled("revenue");
+shots.revenue = await shot("revenue");
+const mrrChart = await page.$eval("figure.chart", (f) => ({ src: f.dataset.src, series: Number(f.dataset.series), points: Number(f.dataset.points) }));
+const mrr = await api(mrrChart.src);
+const currencies = new Set(mrr.rows.map((r) => r[mrr.columns.indexOf("currency")]));
+assert.ok(currencies.size >= 2, "several currencies");
+assert.equal(mrrChart.series, currencies.size, "one MRR series per currency");
+assert.equal(mrrChart.points, new Set(mrr.rows.map((r) => r[0])).size, "one point per month");
+const falls = await page.$$eval("figure.wf", (fs) => fs.map((f) => f.querySelectorAll("tr").length));
+assert.equal(falls.length, currencies.size, "a waterfall per currency");
+assert.ok(falls.every((n) => n === 7), "start, five movements, end");
+// the waterfall's end is the month's MRR
+const endText = await page.$$eval("figure.wf", (fs) => fs.map((f) => [f.querySelector("figcaption").textContent, f.querySelector("tr:last-child td.num").textContent]));
+const april = mrr.rows.filter((r) => r[0] === "2026-04-01");
+for (const [currency, text] of endText) {
+  const row = april.find((r) => r[mrr.columns.indexOf("currency")] === currency);
+  const shownMinor = Math.round(Number(text.replace(/[^0-9.]/g, "")) * 100);
+  assert.equal(shownMinor, row[mrr.columns.indexOf("mrr_minor")], `MRR at the end of April in ${currency}`);
+}
+report("revenue", { currencies: [...currencies], waterfalls: falls.length });
+
+// ---- cohorts: percent, then subscribers -------------------------------------------
+
+await page.goto(`${BASE}/cohorts?period=month&start=2026-04-01`);
+await settled("cohorts");
+shots.cohorts = await shot("cohorts");
+const heat = await page.$eval("table.heatmap", (t) => ({ src: t.dataset.src, rows: Number(t.dataset.rows), first: t.querySelector("tbody tr td.heat").textContent }));
+const cohorts = await api(heat.src);
+assert.equal(heat.rows, new Set(cohorts.rows.map((r) => r[0])).size, "a row per cohort");
+assert.match(heat.first, /%$/, "percent by default");
+await page.selectOption("select[name=show]", "absolute");
+await Promise.all([page.waitForNavigation(), page.click("form.controls button[type=submit]")]);
+await settled("cohorts absolute");
+const firstAbs = await page.$eval("table.heatmap tbody tr td.heat", (c) => c.textContent);
+const earliest = cohorts.rows
+  .filter((r) => r[cohorts.columns.indexOf("offset")] === 0)
+  .sort((x, y) => (x[0] < y[0] ? -1 : 1))[0];
+assert.equal(Number(firstAbs.replace(/,/g, "")), earliest[cohorts.columns.indexOf("retained")], "subscribers, as the API counts them");
+report("cohorts", { cohorts: heat.rows });
+
+// ---- SQL ----------------------------------------------------------------------------
+
+await page.goto(`${BASE}/sql`);
+await page.waitForFunction(() => document.querySelector("table.sql-result").dataset.state === "ready");
+await page.waitForFunction(() => document.querySelector(".schema-list").dataset.state === "ready");
+const tables = await page.$eval(".schema-list", (e) => Number(e.dataset.tables));
+assert.ok(tables >= 5, `the schema lists the tables (${tables})`);
+await page.fill("#sql", "SELECT event_type, count(*) AS n FROM player GROUP BY event_type ORDER BY event_type");
+await page.press("#sql", "Control+Enter");
+await page.waitForFunction(() => document.querySelector("table.sql-result").dataset.state === "ready" && document.querySelector(".sql-status").textContent.includes("rows"));
+const sqlRows = await page.$$eval("table.sql-result tbody tr", (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
+const direct = await page.request.post(`${BASE}/v1/sql`, {
+  data: { sql: "SELECT event_type, count(*) AS n FROM player GROUP BY event_type ORDER BY event_type" },
+  headers: { Authorization: `Bearer ${KEY}` },
+});
+const directRows = (await direct.json()).rows.map((r) => r.map(String));
+assert.deepEqual(sqlRows, directRows, "the console shows the API's rows");
+shots.sql = await shot("sql");
+const [sqlDownload] = await Promise.all([page.waitForEvent("download"), page.click("button.sql-csv")]);
+const sqlCsv = parseCsv(await (await import("node:fs/promises")).readFile(await sqlDownload.path(), "utf8"));
+assert.deepEqual(sqlCsv[0], ["event_type", "n"]);
+assert.equal(sqlCsv.length - 1, directRows.length, "the CSV download");
+await page.fill("#sql", "SELECT nope FROM player");
+await page.click(".sql-form button[type=submit]");
+await page.waitForFunction(() => document.querySelector("table.sql-result").dataset.state === "error");
+const reason = await page.textContent(".sql-status");
+assert.match(reason, /nope/, `the error says why: ${reason}`);
+expectedProblems(/400/);
+await page.fill("#sql", "DROP TABLE player");
+await page.click(".sql-form button[type=submit]");
+await page.waitForFunction(() => document.querySelector("table.sql-result").dataset.state === "error");
+assert.match(await page.textContent(".sql-status"), /read-only|not allowed|only/i);
+expectedProblems(/400/);
+report("sql", { tables, rows: sqlRows.length });
+
 // ---- keyboard: the skip link comes first ----------------------------------------
+await page.goto(`${BASE}/overview`);
+await settled("overview, for the keyboard");
 await page.keyboard.press("Tab");
 assert.equal(await page.evaluate(() => document.activeElement.className), "skip");
 

@@ -39,7 +39,7 @@ pub enum Error {
     #[error("bad date `{0}` (expected YYYY-MM-DD)")]
     BadDate(String),
     /// A statement that would change something.
-    #[error("refused: {0}")]
+    #[error("only read-only statements run here ({0})")]
     Refused(String),
     /// A request that is malformed.
     #[error("bad request: {0}")]

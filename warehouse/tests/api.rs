@@ -225,11 +225,11 @@ async fn bad_requests_are_4xx_json_with_a_code_and_the_reason() {
         assert!(e.error.message.contains(reason), "{uri}: {body}");
     }
     for (body, code, reason) in [
-        (json!({"sql": "DROP VIEW views"}), "refused", "refused"),
+        (json!({"sql": "DROP VIEW views"}), "refused", "read-only"),
         (
             json!({"sql": "COPY (SELECT 1) TO '/tmp/x.csv'"}),
             "refused",
-            "refused",
+            "read-only",
         ),
         (json!({"sql": "SELEKT 1"}), "bad_query", "query"),
         (

@@ -39,6 +39,7 @@ pub async fn show(
         q,
         period,
         csrf: csrf_of(&p.gate, &headers),
+        periodic: true,
     };
     page(layout::page(
         &frame,
@@ -77,7 +78,7 @@ pub async fn show(
                 table class="rows" data-src=(titles) data-sort-col="starts" data-limit="20"
                     data-columns="title_id,starts,completions,completion_rate,watch_hours"
                     data-units="text,count,count,percent,hours" data-link-col="title_id"
-                    data-link=(q.link("/qoe", &[("title", Some("{}"))])) {
+                    data-link=(q.link("/titles/{}", &[])) {
                     caption { "The 20 titles with the most starts, " (period.from) " – " (period.to) }
                     thead { tr {
                         th scope="col" { "Title" }

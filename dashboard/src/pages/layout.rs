@@ -12,7 +12,10 @@ const NAV: &[(&str, &str)] = &[
     ("/overview", "Overview"),
     ("/qoe", "Quality of experience"),
     ("/engagement", "Engagement"),
+    ("/revenue", "Revenue"),
+    ("/cohorts", "Cohorts"),
     ("/views", "Views"),
+    ("/sql", "SQL"),
 ];
 
 fn head(title: &str, csrf: Option<&str>) -> Markup {
@@ -89,6 +92,9 @@ pub struct Frame<'a> {
     pub period: Period,
     /// The session's CSRF token (none for a bearer key).
     pub csrf: Option<String>,
+    /// Whether the page has a period (the period bar and the controls
+    /// form; the SQL and Live pages have neither).
+    pub periodic: bool,
 }
 
 fn period_label(p: Period) -> String {
@@ -136,6 +142,7 @@ pub fn page(f: &Frame<'_>, controls: Markup, body: Markup) -> Markup {
                 }
                 main id="main" {
                     h1 { (f.title) }
+                    @if f.periodic {
                     div class="period" {
                         a href=(q.link(f.path, &[("start", Some(&prev))])) rel="prev" { "← Previous" }
                         strong class="period-label" { (period_label(f.period)) }
@@ -167,6 +174,7 @@ pub fn page(f: &Frame<'_>, controls: Markup, body: Markup) -> Markup {
                             }
                         }
                         button type="submit" { "Apply" }
+                    }
                     }
                     (body)
                 }

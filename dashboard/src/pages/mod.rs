@@ -13,15 +13,21 @@
 //!
 //! Pages: [`overview`] (KPI tiles), [`qoe`] (a QoE metric over time with a
 //! comparison, its breakdown with negative impact, filters), [`engagement`]
-//! (active users, watch hours, top titles), [`views`] (the views behind a
-//! cell, and one view's timeline).
+//! (active users, watch hours, top titles), [`revenue`] (MRR, movements,
+//! churn, ARPU, LTV, SVOD/TVOD/AVOD), [`cohorts`] (retention heat-map),
+//! [`titles`] (one title's audience and QoE), [`sql`] (the console),
+//! [`views`] (the views behind a cell, and one view's timeline).
 
 mod assets;
+mod cohorts;
 mod engagement;
 mod layout;
 mod overview;
 mod qoe;
+mod revenue;
+mod sql;
 pub mod state;
+mod titles;
 mod views;
 
 use std::sync::Arc;
@@ -59,6 +65,10 @@ pub fn router(pages: Pages) -> Router {
         .route("/overview", get(overview::show))
         .route("/qoe", get(qoe::show))
         .route("/engagement", get(engagement::show))
+        .route("/revenue", get(revenue::show))
+        .route("/cohorts", get(cohorts::show))
+        .route("/titles/{title}", get(titles::show))
+        .route("/sql", get(sql::show))
         .route("/views", get(views::list))
         .route("/views/{view}", get(views::timeline))
         .route("/api", get(api_index))

@@ -135,6 +135,7 @@ pub async fn show(
         q,
         period,
         csrf: csrf_of(&p.gate, &headers),
+        periodic: true,
     };
     let bucket = period.span.name();
     page(layout::page(

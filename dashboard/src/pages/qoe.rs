@@ -167,6 +167,7 @@ pub async fn show(
         q,
         period,
         csrf: csrf_of(&p.gate, &headers),
+        periodic: true,
     };
     let controls = html! {
         label { "Metric "

@@ -33,6 +33,8 @@ pub struct PageQuery {
     pub outcome: Option<String>,
     /// The views list's offset.
     pub offset: Option<String>,
+    /// The cohorts' cells: `percent` (default) or `absolute`.
+    pub show: Option<String>,
     /// Filters, one per dimension (`country=FR,DE`).
     pub device: Option<String>,
     /// Filter.
@@ -69,6 +71,7 @@ impl QueryFields for PageQuery {
         "min_volume",
         "outcome",
         "offset",
+        "show",
         "device",
         "os",
         "player",
@@ -124,6 +127,7 @@ impl PageQuery {
             &self.min_volume,
             &self.outcome,
             &self.offset,
+            &self.show,
         ];
         let mut out: Vec<(&'static str, &str)> = Self::FIELDS
             .iter()
@@ -276,6 +280,17 @@ impl Period {
         }
     }
 
+    /// The twelve months ending with the month of the period's start
+    /// (what the revenue and cohort pages show).
+    pub fn year_to(self) -> Period {
+        let month = Span::Month.floor(self.from);
+        Period {
+            span: Span::Month,
+            from: month.checked_sub_months(Months::new(11)).unwrap_or(month),
+            to: Span::Month.next(month),
+        }
+    }
+
     /// The period after.
     pub fn next(self) -> Period {
         Period {
@@ -319,6 +334,8 @@ mod tests {
         assert_eq!(p.previous().from, d("2026-02-01"));
         assert_eq!(p.previous().to, d("2026-03-01"));
         assert_eq!(p.next().from, d("2026-04-01"));
+        let y = p.year_to();
+        assert_eq!((y.from, y.to), (d("2025-04-01"), d("2026-04-01")));
         // 2026-03-18 is a Wednesday; its ISO week starts on Monday the 16th
         let p = Period::of(&q("week", "2026-03-18"), latest).expect("p");
         assert_eq!((p.from, p.to), (d("2026-03-16"), d("2026-03-23")));

@@ -73,6 +73,7 @@ pub async fn list(
         q,
         period,
         csrf: csrf_of(&p.gate, &headers),
+        periodic: true,
     };
     let more = (offset + PAGE).to_string();
     let back = offset.saturating_sub(PAGE).to_string();
@@ -134,6 +135,7 @@ pub async fn timeline(
         q,
         period,
         csrf: csrf_of(&p.gate, &headers),
+        periodic: true,
     };
     page(layout::page(
         &frame,
