@@ -42,6 +42,7 @@ async fn the_pages_in_chromium() {
         .env("BASE", &server.base)
         .env("KEY", "dev-analyst-key")
         .env("APP_KEY", "dev-app-key")
+        .env("INGEST_KEY", "dev-ingest-key")
         .env("OUT", artefacts())
         .output()
         .expect("run node (apt nodejs; scripts/assets.sh tests/browser)");

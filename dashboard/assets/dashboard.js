@@ -666,6 +666,71 @@
     }
   }
 
+
+  // ---- live: server-sent events ---------------------------------------------
+
+  function liveView(el) {
+    const status = el.querySelector(".live-status");
+    const charts = [...el.querySelectorAll("figure.live-chart")].map((f) => ({ f, plot: null }));
+    const source = new EventSource(el.dataset.stream);
+    let updates = 0;
+    source.addEventListener("pulse", (msg) => {
+      const s = JSON.parse(msg.data);
+      updates++;
+      const full = s.minutes.length >= 2 ? s.minutes[s.minutes.length - 2] : s.minutes[0];
+      const set = (k, v) => (el.querySelector(`[data-live=${k}]`).textContent = format(v, "count"));
+      set("concurrent", s.concurrent);
+      set("plays", full ? full.plays : 0);
+      set("failures", full ? full.failures : 0);
+      set("views", s.views);
+      const xs = s.minutes.map((m) => m.t / 1000);
+      for (const c of charts) {
+        const cols = c.f.dataset.liveCols.split(",");
+        const data = [xs, ...cols.map((k) => s.minutes.map((m) => m[k]))];
+        if (!c.plot) {
+          c.plot = new uPlot(
+            {
+              width: Math.max(320, c.f.querySelector(".plot").clientWidth || 900),
+              height: 220,
+              tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), tz),
+              series: [{ label: "time" }, ...cols.map((k, i) => ({ label: k, stroke: PALETTE[i], width: 2 }))],
+              scales: { x: { time: true } },
+            },
+            data,
+            c.f.querySelector(".plot"),
+          );
+        } else {
+          c.plot.setData(data);
+        }
+        c.f.dataset.series = String(cols.length);
+        c.f.dataset.points = String(xs.length);
+      }
+      const tbody = el.querySelector("table.live-cdns tbody");
+      tbody.replaceChildren();
+      for (const c of s.cdns) {
+        const tr = document.createElement("tr");
+        tr.dataset.cdn = c.cdn;
+        tr.dataset.plays = String(c.plays);
+        const th = cell("th", c.cdn);
+        th.scope = "row";
+        tr.appendChild(th);
+        tr.appendChild(cell("td", format(c.plays, "count"), "num"));
+        tr.appendChild(cell("td", format(c.started, "count"), "num"));
+        tr.appendChild(cell("td", format(c.startup_p50_ms, "ms"), "num"));
+        tr.appendChild(cell("td", format(c.startup_p95_ms, "ms"), "num"));
+        tr.appendChild(cell("td", format(c.rebuffering, "percent"), "num"));
+        tbody.appendChild(tr);
+      }
+      if (!s.cdns.length) tbody.appendChild(emptyRow(6));
+      status.textContent = `Updated ${showTime(new Date(s.now).toISOString())} · every 2 s from the stream`;
+      el.dataset.updates = String(updates);
+      el.dataset.state = "ready";
+    });
+    source.onerror = () => {
+      status.textContent = "Reconnecting to the stream…";
+    };
+  }
+
   // ---- forms ----------------------------------------------------------------
 
   // blank fields stay out of the URL, so shared links hold only real state
@@ -688,4 +753,5 @@
   document.querySelectorAll("table.heatmap[data-src]").forEach(heatmap);
   document.querySelectorAll("form.sql-form").forEach(sqlConsole);
   document.querySelectorAll("div.schema-list").forEach(schema);
+  document.querySelectorAll("div.live[data-stream]").forEach(liveView);
 })();

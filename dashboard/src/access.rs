@@ -28,6 +28,7 @@ pub static ROUTES: &[Route] = &[
     Route::page(Method::GET, "/cohorts", Needs(Analyst)),
     Route::page(Method::GET, "/titles/{title}", Needs(Analyst)),
     Route::page(Method::GET, "/sql", Needs(Analyst)),
+    Route::page(Method::GET, "/live", Needs(Analyst)),
     Route::page(Method::GET, "/views", Needs(Analyst)),
     Route::page(Method::GET, "/views/{view}", Needs(Analyst)),
     // operators and probes
@@ -43,6 +44,7 @@ pub static ROUTES: &[Route] = &[
     Route::new(Method::POST, "/v1/sql", Needs(Analyst)),
     Route::new(Method::GET, "/v1/views", Needs(Analyst)),
     Route::new(Method::GET, "/v1/views/{view}/timeline", Needs(Analyst)),
+    Route::new(Method::GET, "/v1/live", Needs(Analyst)),
     // apps (the recommender's serving)
     Route::new(Method::GET, "/v1/users/{user}/recommendations", Needs(App)),
     Route::new(

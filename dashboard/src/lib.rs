@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod config;
+pub mod live;
 pub mod pages;
 
 use std::sync::Arc;
@@ -51,6 +52,9 @@ pub struct AppState {
     pub reload_keys: ReloadKeys,
     /// Origins whose pages may call from a browser (CORS); empty: none.
     pub cors_origins: Arc<Vec<String>>,
+    /// The last minutes of the player events, followed from the bus (the
+    /// Live page's `/v1/live`).
+    pub pulse: live::SharedPulse,
 }
 
 /// Which routes a process serves: the `collector` role's, the `api`
@@ -114,6 +118,11 @@ pub fn router_for(state: AppState, surface: Surface) -> Router {
                 gate: state.gate.clone(),
                 warehouse: state.warehouse.clone(),
             }))
+            .merge(
+                Router::new()
+                    .route("/v1/live", get(live::stream))
+                    .with_state(state.pulse.clone()),
+            )
             .merge(showrunner_warehouse::api::router(state.warehouse.clone()))
             .merge(showrunner_recommender::serve::router(
                 state.recommender.clone(),
@@ -158,6 +167,7 @@ pub fn openapi_doc(surface: Surface) -> Result<utoipa::openapi::OpenApi, String>
     }
     if surface.api {
         doc.merge(showrunner_warehouse::api::WarehouseApi::openapi());
+        doc.merge(live::LiveApi::openapi());
         doc.merge(showrunner_recommender::serve::ServeApi::openapi());
     }
     showrunner_web::openapi::apply_access(&mut doc, access::ROUTES)?;

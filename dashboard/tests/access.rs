@@ -90,6 +90,7 @@ async fn app(limits: RateLimits, cors: &[&str]) -> App {
         )),
         reload_keys: reload,
         cors_origins: Arc::new(cors.iter().map(|s| (*s).to_owned()).collect()),
+        pulse: Arc::default(),
     };
     App {
         router: router(state),
@@ -105,7 +106,9 @@ fn generous() -> RateLimits {
 
 /// A request to `method path` (path parameters filled in) with `key`.
 fn request(method: &Method, path: &str, key: Option<&str>) -> Request<Body> {
+    // (the live stream never ends: a refused window answers at once)
     let uri = path
+        .replace("/v1/live", "/v1/live?minutes=0")
         .replace("{file}", "dashboard.js")
         .replace("{view}", "v1")
         .replace("{name}", "mrr")
@@ -741,5 +744,45 @@ async fn assets_are_embedded_versioned_and_cached() {
     assert_eq!(
         (s, code.as_deref()),
         (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn the_live_stream_sends_a_snapshot_at_once() {
+    use futures::StreamExt;
+    let app = app(generous(), &[]).await;
+    let analyst = &app.keys[2].key;
+    let req = Request::builder()
+        .uri("/v1/live?minutes=5")
+        .header(header::AUTHORIZATION, format!("Bearer {analyst}"))
+        .body(Body::empty())
+        .expect("request");
+    let r = app.router.clone().oneshot(req).await.expect("answer");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header_of(&r, header::CONTENT_TYPE), "text/event-stream");
+    let mut body = r.into_body().into_data_stream();
+    let first = tokio::time::timeout(Duration::from_secs(5), body.next())
+        .await
+        .expect("a first event at once")
+        .expect("a chunk")
+        .expect("bytes");
+    let text = String::from_utf8_lossy(&first);
+    let data = text
+        .strip_prefix("event: pulse\ndata: ")
+        .and_then(|d| d.split('\n').next())
+        .unwrap_or_else(|| panic!("an SSE pulse event: {text}"));
+    let snap: serde_json::Value = serde_json::from_str(data).expect("JSON");
+    assert_eq!(snap["minutes"].as_array().map(Vec::len), Some(5));
+    assert_eq!(snap["concurrent"], 0, "nothing followed in this app");
+    // a window over the hour the fold keeps is refused
+    let req = Request::builder()
+        .uri("/v1/live?minutes=61")
+        .header(header::AUTHORIZATION, format!("Bearer {analyst}"))
+        .body(Body::empty())
+        .expect("request");
+    let (s, code) = call(&app.router, req).await;
+    assert_eq!(
+        (s, code.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("bad_parameter"))
     );
 }

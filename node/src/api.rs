@@ -95,6 +95,18 @@ pub async fn state(
     } else {
         ServeState::new(s.models.clone().unwrap_or_default(), Users::default())
     };
+    // the Live page's pulse: the last hour of player events, from the bus
+    let pulse: showrunner_dashboard::live::SharedPulse = Arc::default();
+    if api {
+        let since = time::OffsetDateTime::now_utc()
+            - Duration::from_secs(showrunner_projections::pulse::MAX_MINUTES as u64 * 60);
+        showrunner_projections::live::spawn_followers(
+            js.clone(),
+            &s.streams.events,
+            since,
+            pulse.clone(),
+        );
+    }
     let mut warehouse = ApiState::over(s.lake.clone(), s.query);
     if let Some(engine) = &s.clickhouse {
         warehouse = warehouse.with_clickhouse(engine.clone());
@@ -157,6 +169,7 @@ pub async fn state(
         )),
         reload_keys: checked_reload(s.reload_keys.clone(), bind_addrs(&s.bind).await?),
         cors_origins: Arc::new(s.cors_origins.clone()),
+        pulse,
     })
 }
 

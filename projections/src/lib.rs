@@ -10,7 +10,10 @@
 //!   play now;
 //! - [`notifications`] — what was sent to whom, when, opened or suppressed;
 //! - [`load`] — a fold filled from the lake's committed files;
-//! - [`live`] — a fold behind a lock, followed from the bus.
+//! - [`live`] — a fold behind a lock, followed from the bus;
+//! - [`pulse`] — the last minutes of the player family (the dashboard's
+//!   Live page): concurrency, plays, failures, startup and rebuffering by
+//!   CDN.
 //!
 //! Invariant (tested by property tests): applying an event twice, or the
 //! events of one key in any order, gives the same state. Every fold keys
@@ -25,6 +28,7 @@ pub mod live;
 pub mod load;
 pub mod notifications;
 pub mod profiles;
+pub mod pulse;
 pub mod viewing;
 
 use showrunner_events::{Event, Family};

@@ -7,8 +7,8 @@ import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 
-const { BASE, KEY, APP_KEY, OUT } = process.env;
-assert.ok(BASE && KEY && APP_KEY && OUT, "BASE, KEY, APP_KEY and OUT are set");
+const { BASE, KEY, APP_KEY, INGEST_KEY, OUT } = process.env;
+assert.ok(BASE && KEY && APP_KEY && INGEST_KEY && OUT, "BASE, KEY, APP_KEY, INGEST_KEY and OUT are set");
 mkdirSync(OUT, { recursive: true });
 
 const browser = await chromium.launch({
@@ -394,6 +394,38 @@ await page.waitForFunction(() => document.querySelector("table.sql-result").data
 assert.match(await page.textContent(".sql-status"), /read-only|not allowed|only/i);
 expectedProblems(/400/);
 report("sql", { tables, rows: sqlRows.length });
+
+// ---- live: events posted to the collector show within seconds ------------------
+
+await page.goto(`${BASE}/live`);
+await page.waitForFunction(() => document.querySelector("div.live").dataset.state === "ready", null, { timeout: 15_000 });
+const liveBefore = await page.$eval("div.live", (e) => Number(e.dataset.updates));
+const view = `live-probe-${Date.now()}`;
+const now = new Date();
+const at = (ms) => new Date(now.getTime() + ms).toISOString();
+const posted = Date.now();
+const post = await page.request.post(`${BASE}/v1/events`, {
+  headers: { Authorization: `Bearer ${INGEST_KEY}` },
+  data: [
+    {
+      event_type: "play_requested", schema_version: 1, occurred_at: at(-3000), user_id: "u-live", device_id: "d-live",
+      view_id: view, title_id: "t-live", device_type: "tv", os: "tizen", player_name: "shaka", player_version: "4.9",
+      app_version: "9.9.9", cdn: "live-probe-cdn", country: "FR", isp: "Orange", network_type: "wifi",
+    },
+    { event_type: "first_frame", schema_version: 1, occurred_at: at(-1800), user_id: "u-live", device_id: "d-live", view_id: view, title_id: "t-live" },
+  ],
+});
+assert.equal(post.status(), 200, await post.text());
+await page.waitForSelector("table.live-cdns tr[data-cdn=live-probe-cdn]", { timeout: 30_000 });
+const shownAfter = Date.now() - posted;
+const probe = await page.$eval("table.live-cdns tr[data-cdn=live-probe-cdn]", (r) => [...r.children].map((c) => c.textContent));
+assert.deepEqual(probe.slice(0, 4), ["live-probe-cdn", "1", "1", "1,200 ms"], "the posted view: one play, started in 1.2 s");
+const liveAfter = await page.$eval("div.live", (e) => Number(e.dataset.updates));
+assert.ok(liveAfter > liveBefore, "the page updated itself");
+const liveCharts = await page.$$eval("figure.live-chart", (fs) => fs.map((f) => [Number(f.dataset.series), Number(f.dataset.points)]));
+assert.deepEqual(liveCharts, [[1, 15], [2, 15]], "concurrency; plays and failures; 15 minutes each");
+shots.live = await shot("live");
+report("live", { visible_after_ms: shownAfter, updates: liveAfter });
 
 // ---- keyboard: the skip link comes first ----------------------------------------
 await page.goto(`${BASE}/overview`);

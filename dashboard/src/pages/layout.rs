@@ -16,6 +16,7 @@ const NAV: &[(&str, &str)] = &[
     ("/cohorts", "Cohorts"),
     ("/views", "Views"),
     ("/sql", "SQL"),
+    ("/live", "Live"),
 ];
 
 fn head(title: &str, csrf: Option<&str>) -> Markup {

@@ -16,12 +16,14 @@
 //! (active users, watch hours, top titles), [`revenue`] (MRR, movements,
 //! churn, ARPU, LTV, SVOD/TVOD/AVOD), [`cohorts`] (retention heat-map),
 //! [`titles`] (one title's audience and QoE), [`sql`] (the console),
+//! [`live`] (the last minutes, from the stream),
 //! [`views`] (the views behind a cell, and one view's timeline).
 
 mod assets;
 mod cohorts;
 mod engagement;
 mod layout;
+mod live;
 mod overview;
 mod qoe;
 mod revenue;
@@ -69,6 +71,7 @@ pub fn router(pages: Pages) -> Router {
         .route("/cohorts", get(cohorts::show))
         .route("/titles/{title}", get(titles::show))
         .route("/sql", get(sql::show))
+        .route("/live", get(live::show))
         .route("/views", get(views::list))
         .route("/views/{view}", get(views::timeline))
         .route("/api", get(api_index))
