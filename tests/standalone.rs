@@ -34,7 +34,7 @@ fn standalone_first_and_second_run() {
         stderr.contains("first run: simulating 60 users over 7 days"),
         "{stderr}"
     );
-    assert!(stderr.contains("open        http://127.0.0.1:"), "{stderr}");
+    assert!(stderr.contains("dashboard   http://127.0.0.1:"), "{stderr}");
     assert!(stderr.contains("stopped cleanly"), "{stderr}");
     let n = read_lake(&data.join("lake")).expect("lake").len();
     assert!(n > 1_000, "only {n} events in the lake");

@@ -16,6 +16,7 @@
 //!   that several of them use.
 
 pub mod clickhouse;
+pub mod dashboard;
 pub mod ingest;
 pub mod metrics;
 pub mod recommend;

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use showrunner_benchmarks::{clickhouse, ingest, metrics, recommend, stages};
+use showrunner_benchmarks::{clickhouse, dashboard, ingest, metrics, recommend, stages};
 
 /// Showrunner's benchmarks; each prints one JSON object.
 #[derive(Parser)]
@@ -28,6 +28,9 @@ enum Command {
     Recommend(recommend::RecommendArgs),
     /// Where ingest's CPU goes, per stage, single-threaded, no NATS.
     Stages(stages::StagesArgs),
+    /// The analysts' pages' data requests, on a quiet lake and while a
+    /// file of events is committed every second; when new events show.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 fn main() -> Result<()> {
@@ -49,6 +52,7 @@ fn main() -> Result<()> {
             Command::Recommend(a) => recommend::run(a).await,
             Command::Clickhouse(a) => clickhouse::run(a).await,
             Command::Metrics(a) => metrics::run(a).await,
+            Command::Dashboard(a) => dashboard::run(a).await,
         }
     })
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use linfa::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,7 +23,9 @@ use showrunner_recommender::models::als::AlsParams;
 use showrunner_recommender::models::ease::EaseParams;
 use showrunner_recommender::serve::ServeState;
 use showrunner_recommender::serve::users::Users;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
+
+use crate::shared::{get, pct};
 
 const COUNTRIES: [&str; 6] = ["US", "GB", "DE", "FR", "BR", "IN"];
 const GENRES: usize = 24;
@@ -121,50 +123,6 @@ fn synth(
         );
     }
     (Catalog::from_titles(ts), watch, profiles)
-}
-
-/// One keep-alive HTTP/1.1 GET; returns the status.
-async fn get(
-    conn: &mut BufReader<tokio::net::TcpStream>,
-    path: &str,
-    body: &mut Vec<u8>,
-) -> Result<u16> {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {KEY}\r\n\r\n");
-    conn.get_mut().write_all(req.as_bytes()).await?;
-    let mut line = String::new();
-    conn.read_line(&mut line).await?;
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("bad status line `{line}`"))?;
-    let mut len = 0usize;
-    loop {
-        line.clear();
-        if conn.read_line(&mut line).await? == 0 {
-            bail!("connection closed");
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            len = v.trim().parse()?;
-        }
-    }
-    body.resize(len, 0);
-    conn.read_exact(body).await?;
-    Ok(status)
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 /// Arguments of `showrunner-bench recommend`.
@@ -342,7 +300,7 @@ pub async fn run(a: RecommendArgs) -> Result<()> {
                             rng.random_range(0..users)
                         );
                         let t = Instant::now();
-                        let status = get(&mut conn, &path, &mut body).await?;
+                        let status = get(&mut conn, &path, KEY, &mut body).await?;
                         lat.push(t.elapsed().as_secs_f64() * 1e3);
                         bytes += body.len();
                         if status != 200 {

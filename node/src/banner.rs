@@ -20,7 +20,9 @@ pub fn banner(cfg: &Config, addr: Option<SocketAddr>, roles: &Roles, lake: &Path
     let lake = lake.display();
     let mut lines = vec![
         format!("\nShowrunner is running (roles {roles}):"),
-        format!("  open        http://{addr}/"),
+        format!(
+            "  dashboard   http://{addr}/ (sign in with the analyst key {analyst}; Live: http://{addr}/live)"
+        ),
         format!("  metrics     http://{addr}/metrics"),
         format!(
             "  send events curl -H 'Authorization: Bearer {key}' --data-binary @events.ndjson http://{addr}/v1/events"
