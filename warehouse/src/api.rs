@@ -94,6 +94,8 @@ pub struct ApiState {
 /// The projections requests are answered from.
 struct Served {
     sig: Signature,
+    /// The files they were computed from (what the next update compares).
+    inputs: crate::update::Inputs,
     lake: Lake,
     /// When a request first saw the lake with files these projections lack.
     stale_since: Option<std::time::Instant>,
@@ -219,9 +221,22 @@ impl ApiState {
             return Ok(s.lake.clone());
         }
         let store = self.store.clone();
-        // no time limit: the refresh is shared by every waiting request and
-        // grows with the lake; a request that stops waiting aborts it
+        let inputs = crate::update::Inputs::of(&store).await?;
+        let previous = self
+            .served()
+            .as_ref()
+            .map(|s| (s.lake.clone(), s.inputs.clone()));
+        let now = inputs.clone();
+        // no time limit: the refresh is shared by every waiting request;
+        // a request that stops waiting aborts it. The served projections
+        // are updated with the new files (`crate::update`); the first are
+        // computed from every file.
         let lake = runtime::run(None, async move {
+            if let Some((old, before)) = previous {
+                let (lake, done) = old.update(&before, &now).await?;
+                tracing::debug!(?done, "projections updated");
+                return Ok(lake);
+            }
             let lake = Lake::open_store(&store, LakeOptions::default()).await?;
             let all: Vec<&metrics::Metric> = metrics::METRICS.iter().collect();
             lake.prepare(&all).await?;
@@ -233,6 +248,7 @@ impl ApiState {
         let newer = signature(&self.store).await != sig;
         *self.served() = Some(Served {
             sig,
+            inputs,
             lake: lake.clone(),
             stale_since: newer.then_some(started),
         });

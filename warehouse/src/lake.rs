@@ -33,6 +33,15 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("monthly_churn", include_str!("../sql/monthly_churn.sql")),
 ];
 
+/// The projections of the billing family, in dependency order.
+pub const BILLING_PROJECTIONS: &[&str] = &[
+    "billing_months",
+    "subscription_changes",
+    "subscriptions",
+    "subscription_movements",
+    "monthly_churn",
+];
+
 /// Options of a session.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LakeOptions {
@@ -50,6 +59,7 @@ pub struct LakeOptions {
 pub struct Lake {
     ctx: SessionContext,
     store: Store,
+    opts: LakeOptions,
 }
 
 impl Lake {
@@ -122,6 +132,7 @@ impl Lake {
         }
         Ok(Lake {
             ctx,
+            opts,
             store: store.clone(),
         })
     }
@@ -136,13 +147,7 @@ impl Lake {
             names.extend(["player_events", "views"]);
         }
         if metrics.iter().any(|m| m.source == Source::Monthly) {
-            names.extend([
-                "billing_months",
-                "subscription_changes",
-                "subscriptions",
-                "subscription_movements",
-                "monthly_churn",
-            ]);
+            names.extend(BILLING_PROJECTIONS);
         }
         self.cache_projections(&names).await
     }
@@ -150,7 +155,10 @@ impl Lake {
     /// Caches `names` (in [`PROJECTIONS`] order), each planned against the
     /// ones cached before it; `player_events`, only an input of `views`, is
     /// released once `views` holds its rows.
-    async fn cache_projections(&self, names: &[&str]) -> Result<Vec<(&'static str, usize, f64)>> {
+    pub(crate) async fn cache_projections(
+        &self,
+        names: &[&str],
+    ) -> Result<Vec<(&'static str, usize, f64)>> {
         let mut done = Vec::new();
         for (name, sql) in PROJECTIONS.iter().filter(|(n, _)| names.contains(n)) {
             // a view's plan binds the tables it reads when created: re-create
@@ -168,15 +176,37 @@ impl Lake {
             done.push((*name, rows, t.elapsed().as_secs_f64()));
         }
         if names.contains(&"views") {
-            self.ctx.deregister_table("player_events")?;
-            self.ctx
-                .sql(&format!(
-                    "CREATE VIEW player_events AS {}",
-                    PROJECTIONS[0].1
-                ))
-                .await?;
+            self.restore_view("player_events").await?;
         }
         Ok(done)
+    }
+
+    /// Puts projection `name` back as the view [`PROJECTIONS`] declares.
+    pub(crate) async fn restore_view(&self, name: &str) -> Result<()> {
+        let Some((_, sql)) = PROJECTIONS.iter().find(|(n, _)| *n == name) else {
+            return Err(crate::Error::Output(format!("no projection `{name}`")));
+        };
+        self.ctx.deregister_table(name)?;
+        self.ctx
+            .sql(&format!("CREATE VIEW {name} AS {sql}"))
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the table or view `name` by `table`.
+    pub(crate) fn replace_table(
+        &self,
+        name: &str,
+        table: Arc<dyn datafusion::datasource::TableProvider>,
+    ) -> Result<()> {
+        self.ctx.deregister_table(name)?;
+        self.ctx.register_table(name, table)?;
+        Ok(())
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> LakeOptions {
+        self.opts
     }
 
     /// `player_events` without the cost of deduplicating every row through
@@ -188,22 +218,31 @@ impl Lake {
     /// first metric request over 10 M events, dev build; docs/http.md has
     /// the commands).
     async fn cache_player_events(&self, sql: &str) -> Result<usize> {
+        let (table, rows) = self.player_events_of(sql).await?;
+        self.replace_table("player_events", Arc::new(table))?;
+        Ok(rows)
+    }
+
+    /// The rows of `sql` — `player_events`' SQL, or a query around it —
+    /// in memory, read from the raw files with the lake's copy of each
+    /// repeated event ([`first_copies`]), else through the `player` view.
+    pub(crate) async fn player_events_of(&self, sql: &str) -> Result<(MemTable, usize)> {
         let raw = sql.replace("FROM player\n", "FROM player_raw\n");
         if raw != sql {
-            let batches = self.ctx.sql(&raw).await?.collect().await?;
-            if let Some(kept) = first_copies(batches)?
-                && let Some(schema) = kept.first().map(|b| b.schema())
-            {
+            let df = self.ctx.sql(&raw).await?;
+            let planned = Arc::new(df.schema().as_arrow().clone());
+            if let Some(kept) = first_copies(df.collect().await?)? {
+                let schema = kept.first().map_or(planned, |b| b.schema());
                 let rows = kept.iter().map(|b| b.num_rows()).sum();
-                self.ctx.deregister_table("player_events")?;
-                self.ctx.register_table(
-                    "player_events",
-                    Arc::new(MemTable::try_new(schema, vec![kept])?),
-                )?;
-                return Ok(rows);
+                return Ok((MemTable::try_new(schema, vec![kept])?, rows));
             }
         }
-        self.cache("player_events").await
+        let df = self.ctx.sql(sql).await?;
+        let planned = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await?;
+        let schema = batches.first().map_or(planned, |b| b.schema());
+        let rows = batches.iter().map(|b| b.num_rows()).sum();
+        Ok((MemTable::try_new(schema, vec![batches])?, rows))
     }
 
     /// Replaces a table or view by its computed rows, held in memory.

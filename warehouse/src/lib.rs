@@ -13,6 +13,9 @@
 //! - [`drill`] — drill-down: the views behind a metric's cell (same window
 //!   and filters) and one view's timeline;
 //! - [`query`] — read-only SQL (DDL, DML, COPY and statements refused);
+//! - [`update`] — a session's projections updated with the files that
+//!   came since (the views those files touch computed again), not
+//!   computed again from every file;
 //! - [`materialize`] — metric tables as Parquet under `<lake>/metrics/`,
 //!   recomputing only the months new or late event files touch;
 //! - [`api`] — the HTTP query API (`/v1/metrics`, `/v1/sql`), an axum router;
@@ -42,6 +45,7 @@ pub mod output;
 pub mod query;
 pub mod report;
 pub mod runtime;
+pub mod update;
 
 pub use error::{Error, Result};
 pub use lake::Lake;
