@@ -35,8 +35,12 @@ use tokio::io::BufReader;
 use crate::shared::{get, pct};
 
 /// The analyst's development key (the app runs with the development
-/// keyring, on loopback).
+/// keyring, on loopback): the pages' requests.
 const KEY: &str = "dev-analyst-key";
+
+/// A second analyst key, the marker probe's, so that its requests do not
+/// take the pages' places among the key's running queries.
+const PROBE_KEY: &str = "sr_bench-dashboard-probe-key";
 
 /// Arguments of `showrunner-bench dashboard`.
 #[derive(clap::Args, Debug, Clone)]
@@ -109,6 +113,22 @@ struct Timings {
     failed: HashMap<u16, usize>,
 }
 
+/// The slowest requests by their p95: (p95 ms, src).
+fn slowest(by_src: &mut HashMap<String, Vec<f64>>, n: usize) -> Vec<Value> {
+    let mut all: Vec<(f64, f64, &String)> = by_src
+        .iter_mut()
+        .map(|(src, ms)| {
+            ms.sort_by(f64::total_cmp);
+            (pct(ms, 0.95), pct(ms, 0.5), src)
+        })
+        .collect();
+    all.sort_by(|a, b| b.0.total_cmp(&a.0));
+    all.into_iter()
+        .take(n)
+        .map(|(p95, p50, src)| json!({ "src": src, "p50_ms": p50, "p95_ms": p95 }))
+        .collect()
+}
+
 impl Timings {
     fn summary(&mut self) -> Value {
         self.ms.sort_by(f64::total_cmp);
@@ -137,6 +157,7 @@ async fn load_pages(
 ) -> Result<Value> {
     let mut conns = [connect(addr).await?, connect(addr).await?];
     let mut timings: Vec<Timings> = pages.iter().map(|_| Timings::default()).collect();
+    let mut by_src: HashMap<String, Vec<f64>> = HashMap::new();
     let until = Instant::now() + Duration::from_secs(seconds);
     let mut loads = 0;
     while loads == 0 || Instant::now() < until {
@@ -144,7 +165,7 @@ async fn load_pages(
             let queue = std::sync::Mutex::new(srcs.iter());
             let [a, b] = &mut conns;
             let run =
-                async |conn: &mut BufReader<tokio::net::TcpStream>| -> Result<Vec<(f64, u16)>> {
+                async |conn: &mut BufReader<tokio::net::TcpStream>| -> Result<Vec<(f64, u16, String)>> {
                     let mut out = Vec::new();
                     let mut body = Vec::new();
                     loop {
@@ -152,13 +173,14 @@ async fn load_pages(
                         let Some(src) = next else { break };
                         let t = Instant::now();
                         let status = get(conn, src, KEY, &mut body).await?;
-                        out.push((t.elapsed().as_secs_f64() * 1e3, status));
+                        out.push((t.elapsed().as_secs_f64() * 1e3, status, src.clone()));
                     }
                     Ok(out)
                 };
             let (ra, rb) = tokio::join!(run(a), run(b));
-            for (ms, status) in ra?.into_iter().chain(rb?) {
+            for (ms, status, src) in ra?.into_iter().chain(rb?) {
                 timings[i].ms.push(ms);
+                by_src.entry(src).or_default().push(ms);
                 if status != 200 {
                     *timings[i].failed.entry(status).or_default() += 1;
                 }
@@ -175,7 +197,12 @@ async fn load_pages(
         }
         per_page.insert(page.clone(), t.summary());
     }
-    Ok(json!({ "page_loads_each": loads, "pages": per_page, "all": all.summary() }))
+    Ok(json!({
+        "page_loads_each": loads,
+        "pages": per_page,
+        "all": all.summary(),
+        "slowest": slowest(&mut by_src, 8),
+    }))
 }
 
 /// What the writer did.
@@ -262,7 +289,12 @@ async fn visibility(
     let mut body = Vec::new();
     let mut lags = Vec::new();
     let mut waiting: Vec<(String, Instant)> = Vec::new();
-    let (from, to) = (day, day + chrono::Duration::days(1));
+    // the marker's view starts on `day` or just after (a simulated
+    // session may cross midnight): the window is wide, the title unique
+    let (from, to) = (
+        day - chrono::Duration::days(1),
+        day + chrono::Duration::days(2),
+    );
     loop {
         while let Ok(m) = markers.try_recv() {
             waiting.push(m);
@@ -273,7 +305,7 @@ async fn visibility(
         let mut still = Vec::new();
         for (title, at) in waiting {
             let path = format!("/v1/views?from={from}&to={to}&title={title}&limit=1");
-            let status = get(&mut conn, &path, KEY, &mut body).await?;
+            let status = get(&mut conn, &path, PROBE_KEY, &mut body).await?;
             let listed = status == 200
                 && serde_json::from_slice::<Value>(&body)?["rows"]
                     .as_array()
@@ -305,9 +337,14 @@ async fn local_state(lake: &Path) -> Result<showrunner_dashboard::AppState> {
         showrunner_warehouse::api::QueryLimits::default(),
     )
     .with_telemetry(&telemetry);
+    let mut entries = showrunner_web::keys::dev_entries();
+    entries.push(showrunner_web::KeyEntry {
+        id: "bench-probe".into(),
+        roles: vec![showrunner_web::Role::Analyst],
+        hash: showrunner_web::keys::hash_key(PROBE_KEY),
+    });
     let keys = showrunner_web::Keys::new(
-        showrunner_web::Keyring::new(&showrunner_web::keys::dev_entries())
-            .map_err(anyhow::Error::msg)?,
+        showrunner_web::Keyring::new(&entries).map_err(anyhow::Error::msg)?,
     );
     let limits = showrunner_web::RateLimits::all(showrunner_web::Rate::new(1e9, u32::MAX));
     Ok(showrunner_dashboard::AppState {
