@@ -33,8 +33,11 @@ pub const PROJECTIONS: &[(&str, &str)] = &[
     ("monthly_churn", include_str!("../sql/monthly_churn.sql")),
 ];
 
-/// The projections of the billing family, in dependency order.
+/// The projections of the billing family, in dependency order: first the
+/// family itself, deduplicated and held in memory (what the TVOD and AVOD
+/// metrics read, and the replay below), then the subscription replay.
 pub const BILLING_PROJECTIONS: &[&str] = &[
+    "billing",
     "billing_months",
     "subscription_changes",
     "subscriptions",
@@ -148,6 +151,8 @@ impl Lake {
         }
         if metrics.iter().any(|m| m.source == Source::Monthly) {
             names.extend(BILLING_PROJECTIONS);
+        } else if metrics.iter().any(|m| m.source == Source::Billing) {
+            names.push("billing");
         }
         self.cache_projections(&names).await
     }
@@ -160,6 +165,12 @@ impl Lake {
         names: &[&str],
     ) -> Result<Vec<(&'static str, usize, f64)>> {
         let mut done = Vec::new();
+        if names.contains(&"billing") {
+            // the family's view (one row per event id) replaced by its rows
+            let t = std::time::Instant::now();
+            let rows = self.cache("billing").await?;
+            done.push(("billing", rows, t.elapsed().as_secs_f64()));
+        }
         for (name, sql) in PROJECTIONS.iter().filter(|(n, _)| names.contains(n)) {
             // a view's plan binds the tables it reads when created: re-create
             // it so that it reads the projections cached before it

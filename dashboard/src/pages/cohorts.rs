@@ -6,41 +6,22 @@
 //! MRR retention by cohort is not in the metrics API yet (the contract's
 //! `cohort_retention` counts subscribers).
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
-use showrunner_web::Query;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, bad_request, csrf_of, metric_src, page, period_of};
+use super::layout;
+use super::{Ctx, bad_request, metric_src, page};
 
 /// `GET /cohorts`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn show(c: Ctx) -> Response {
+    let (q, period) = (&c.q, c.period);
     let shown = q.get(&q.show).unwrap_or("percent");
     if !["percent", "absolute"].contains(&shown) {
         return bad_request("`show` is `percent` or `absolute`");
     }
     let year = period.year_to();
     let src = metric_src("cohort_retention", year, "month", q, &[]);
-    let frame = Frame {
-        path: "/cohorts",
-        title: "Cohorts",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+    let frame = c.frame("/cohorts", "Cohorts");
     page(layout::page(
         &frame,
         html! {

@@ -2,27 +2,15 @@
 //! and 28 days), watch hours, and the period's top titles with their
 //! starts and completion.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
-use showrunner_web::Query;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, csrf_of, metric_src, page, period_of};
+use super::layout;
+use super::{Ctx, metric_src, page};
 
 /// `GET /engagement`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn show(c: Ctx) -> Response {
+    let (q, period) = (&c.q, c.period);
     let span = period.span.name();
     let series = period.span.series_bucket();
     let tiles = [
@@ -33,14 +21,7 @@ pub async fn show(
     let rolling = metric_src("rolling_active_users", period, "day", q, &[]);
     let hours = metric_src("watch_hours", period, series, q, &[("compare", "previous")]);
     let titles = metric_src("title_engagement", period, span, q, &[]);
-    let frame = Frame {
-        path: "/engagement",
-        title: "Engagement",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+    let frame = c.frame("/engagement", "Engagement");
     page(layout::page(
         &frame,
         html! {},

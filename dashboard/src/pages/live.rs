@@ -3,34 +3,17 @@
 //! per minute, startup time and rebuffering by CDN. Nothing here waits for
 //! the lake.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
-use showrunner_web::Query;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, csrf_of, page, period_of};
+use super::layout;
+use super::{Ctx, page};
 
 /// `GET /live`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let frame = Frame {
-        path: "/live",
-        title: "Live",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
+pub async fn show(c: Ctx) -> Response {
+    let frame = layout::Frame {
         periodic: false,
+        ..c.frame("/live", "Live")
     };
     page(layout::page(
         &frame,

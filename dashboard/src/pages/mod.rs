@@ -229,14 +229,50 @@ async fn signout(State(p): State<Pages>, headers: HeaderMap, body: Bytes) -> Res
     r
 }
 
-/// The period, filters and tz of a request, or the page's 400.
-async fn period_of(p: &Pages, q: &PageQuery) -> Result<state::Period, Response> {
-    let latest = p
-        .warehouse
-        .latest_day()
-        .await
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    state::Period::of(q, latest).map_err(|e| bad_request(&e))
+/// What every page starts from: its URL state, the period it names (by
+/// default the one holding the lake's latest day), and the session's CSRF
+/// token. A bad query answers the page's 400.
+pub struct Ctx {
+    /// The URL state.
+    pub q: PageQuery,
+    /// The period shown.
+    pub period: state::Period,
+    /// The session's CSRF token (none for a bearer key).
+    pub csrf: Option<String>,
+}
+
+impl axum::extract::FromRequestParts<Pages> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        p: &Pages,
+    ) -> Result<Self, Response> {
+        let q = Query::<PageQuery>::parse(parts.uri.query().unwrap_or(""))
+            .map_err(|r| bad_request(&r.message))?;
+        let latest = p
+            .warehouse
+            .latest_day()
+            .await
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let period = state::Period::of(&q, latest).map_err(|e| bad_request(&e))?;
+        let csrf = csrf_of(&p.gate, &parts.headers);
+        Ok(Ctx { q, period, csrf })
+    }
+}
+
+impl Ctx {
+    /// The frame of the page at `path` titled `title`, with its period bar.
+    pub fn frame<'a>(&'a self, path: &'a str, title: &'a str) -> layout::Frame<'a> {
+        layout::Frame {
+            path,
+            title,
+            q: &self.q,
+            period: self.period,
+            csrf: self.csrf.clone(),
+            periodic: true,
+        }
+    }
 }
 
 /// `GET /v1/metrics/{metric}` over `period` by `bucket`, with the page's

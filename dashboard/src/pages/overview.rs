@@ -1,15 +1,11 @@
 //! The overview: one tile per headline figure over the period, each with
 //! the previous period's value and the change.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
-use showrunner_web::Query;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, csrf_of, metric_src, page, period_of};
+use super::layout;
+use super::{Ctx, metric_src, page};
 
 /// One tile: a column of a metric.
 pub struct Tile {
@@ -119,24 +115,9 @@ pub const TILES: &[Tile] = &[
 ];
 
 /// `GET /overview`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let frame = Frame {
-        path: "/overview",
-        title: "Overview",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+pub async fn show(c: Ctx) -> Response {
+    let (q, period) = (&c.q, c.period);
+    let frame = c.frame("/overview", "Overview");
     let bucket = period.span.name();
     page(layout::page(
         &frame,

@@ -3,16 +3,12 @@
 //! previous value, change and negative impact, sorted by impact or volume
 //! above a volume floor — each segment drilling down to its views.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 use showrunner_warehouse::metrics::DIMENSIONS;
-use showrunner_web::Query;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, bad_request, csrf_of, metric_src, page, period_of};
+use super::layout;
+use super::{Ctx, bad_request, metric_src, page};
 
 /// A QoE metric as the page shows it.
 pub struct Qoe {
@@ -100,16 +96,8 @@ pub const METRICS: &[Qoe] = &[
 ];
 
 /// `GET /qoe`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn show(c: Ctx) -> Response {
+    let (q, period) = (&c.q, c.period);
     let name = q.get(&q.metric).unwrap_or("video_startup_time");
     let Some(m) = METRICS.iter().find(|m| m.metric == name) else {
         return bad_request(&format!(
@@ -161,14 +149,7 @@ pub async fn show(
             ("min_volume", None),
         ],
     );
-    let frame = Frame {
-        path: "/qoe",
-        title: "Quality of experience",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+    let frame = c.frame("/qoe", "Quality of experience");
     let controls = html! {
         label { "Metric "
             select name="metric" {

@@ -8,15 +8,11 @@
 //! plan (`by=plan`). Filtering revenue by the viewer's country is not in
 //! the metrics API yet.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
-use showrunner_web::Query;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, bad_request, csrf_of, metric_src, page, period_of};
+use super::layout;
+use super::{Ctx, bad_request, metric_src, page};
 
 fn chart(src: &str, cols: &str, unit: &str, caption: &str) -> Markup {
     html! {
@@ -28,16 +24,8 @@ fn chart(src: &str, cols: &str, unit: &str, caption: &str) -> Markup {
 }
 
 /// `GET /revenue`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn show(c: Ctx) -> Response {
+    let (q, period) = (&c.q, c.period);
     let by = q.get(&q.by);
     if by.is_some_and(|b| b != "plan") {
         return bad_request("`by` is `plan` here (or absent)");
@@ -68,14 +56,7 @@ pub async fn show(
     let avod = metric_src("ad_revenue", month, "month", q, &[("compare", "previous")]);
     let waterfall = metric_src("mrr_movements", month, "month", q, &[]);
     let start_mrr = metric_src("mrr", month.previous(), "month", q, &[]);
-    let frame = Frame {
-        path: "/revenue",
-        title: "Subscriptions and revenue",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+    let frame = c.frame("/revenue", "Subscriptions and revenue");
     let label = month.from.format("%B %Y").to_string();
     page(layout::page(
         &frame,

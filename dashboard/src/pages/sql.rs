@@ -4,38 +4,21 @@
 //! script posts with the session's CSRF token; an error shows the API's
 //! reason.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
-use showrunner_web::Query;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, csrf_of, page, period_of};
+use super::layout;
+use super::{Ctx, page};
 
 /// What the editor holds first.
 const EXAMPLE: &str =
     "SELECT device_type, count(*) AS views\nFROM views\nGROUP BY device_type\nORDER BY views DESC";
 
 /// `GET /sql`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let frame = Frame {
-        path: "/sql",
-        title: "SQL",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
+pub async fn show(c: Ctx) -> Response {
+    let frame = layout::Frame {
         periodic: false,
+        ..c.frame("/sql", "SQL")
     };
     page(layout::page(
         &frame,

@@ -2,15 +2,12 @@
 //! completion, and the QoE of its views, over the period with the
 //! previous one — every figure the metrics API's, filtered by the title.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
-use showrunner_web::{Path, Query};
+use showrunner_web::Path;
 
-use super::layout::{self, Frame};
-use super::state::PageQuery;
-use super::{Pages, bad_request, csrf_of, metric_src, page, period_of};
+use super::layout;
+use super::{Ctx, bad_request, metric_src, page};
 
 /// (metric, column, label, unit, better) of the title's tiles.
 const TILES: &[(&str, &str, &str, &str, &str)] = &[
@@ -62,25 +59,13 @@ const TILES: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 /// `GET /titles/{title}`.
-pub async fn show(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Path(title): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Response {
+pub async fn show(Path(title): Path<String>, mut c: Ctx) -> Response {
     if title.is_empty() || title.len() > 128 || title.contains(['"', '\'', '\\', ',']) {
         return bad_request("not a title id");
     }
     // the title is a filter of every request, next to the page's own
-    let q = PageQuery {
-        title: Some(title.clone()),
-        ..q
-    };
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    c.q.title = Some(title.clone());
+    let (q, period) = (&c.q, c.period);
     let span = period.span.name();
     let starts = metric_src(
         "title_engagement",
@@ -105,14 +90,7 @@ pub async fn show(
         "/titles/{}",
         form_urlencoded::byte_serialize(title.as_bytes()).collect::<String>()
     );
-    let frame = Frame {
-        path: &path,
-        title: &heading,
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+    let frame = c.frame(&path, &heading);
     let drill = q.link("/views", &[]);
     page(layout::page(
         &frame,

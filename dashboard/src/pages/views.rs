@@ -2,15 +2,13 @@
 //! one view's timeline: play request → first frame → stalls → bitrate
 //! switches → errors → end.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
-use showrunner_web::{Path, Query};
+use showrunner_web::Path;
 
-use super::layout::{self, Frame};
-use super::state::{PageQuery, encode};
-use super::{Pages, bad_request, csrf_of, page, period_of};
+use super::layout;
+use super::state::encode;
+use super::{Ctx, bad_request, page};
 
 /// The list's orders (`GET /v1/views`'s `sort`).
 const SORTS: &[(&str, &str)] = &[
@@ -33,16 +31,8 @@ const OUTCOMES: &[&str] = &[
 const PAGE: usize = 100;
 
 /// `GET /views`.
-pub async fn list(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn list(c: Ctx) -> Response {
+    let (q, period) = (&c.q, c.period);
     let sort = q.get(&q.sort).unwrap_or("start");
     if !SORTS.iter().any(|(s, _)| *s == sort) {
         return bad_request("`sort` is start, startup, stall or playing");
@@ -67,14 +57,7 @@ pub async fn list(
     pairs.extend(q.filters());
     let src = format!("/v1/views?{}", encode(pairs));
     let tz = q.tz();
-    let frame = Frame {
-        path: "/views",
-        title: "Views",
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+    let frame = c.frame("/views", "Views");
     let more = (offset + PAGE).to_string();
     let back = offset.saturating_sub(PAGE).to_string();
     page(layout::page(
@@ -112,31 +95,14 @@ pub async fn list(
 }
 
 /// `GET /views/{view}`.
-pub async fn timeline(
-    State(p): State<Pages>,
-    headers: HeaderMap,
-    Path(view): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let q = &q;
+pub async fn timeline(Path(view): Path<String>, c: Ctx) -> Response {
     if view.is_empty() || view.len() > 128 || view.chars().any(char::is_control) {
         return bad_request("not a view id");
     }
-    let period = match period_of(&p, q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let id: String = form_urlencoded::byte_serialize(view.as_bytes()).collect();
     let src = format!("/v1/views/{id}/timeline");
     let title = format!("View {view}");
-    let frame = Frame {
-        path: "/views",
-        title: &title,
-        q,
-        period,
-        csrf: csrf_of(&p.gate, &headers),
-        periodic: true,
-    };
+    let frame = c.frame("/views", &title);
     page(layout::page(
         &frame,
         html! {},
