@@ -119,7 +119,7 @@ fn standalone_first_and_second_run() {
         .expect("sql");
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        String::from_utf8_lossy(&out.stderr).contains("read-only"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
