@@ -586,6 +586,16 @@ async fn a_browser_signs_in_holds_a_session_and_signs_out() {
     );
     assert!(!set.contains(analyst.as_str()), "the cookie is not the key");
     let cookie = set.split(';').next().expect("pair").to_owned();
+    // behind a TLS proxy the cookie is `Secure`
+    let r = send(form(
+        "/signin",
+        &form_key(analyst),
+        None,
+        &[("x-forwarded-proto", "https")],
+    ))
+    .await
+    .expect("answer");
+    assert!(header_of(&r, header::SET_COOKIE).ends_with("; Secure"));
     // `next` never leads off the site
     let r = send(form(
         "/signin",
@@ -616,6 +626,30 @@ async fn a_browser_signs_in_holds_a_session_and_signs_out() {
         .expect("a CSRF token in the page")
         .to_owned();
     assert!(csrf.len() >= 40, "{csrf}");
+    // gzipped for a browser that takes it, the same page
+    let r = send(with_cookie(
+        Method::GET,
+        "/overview",
+        &cookie,
+        &[("accept-encoding", "gzip, deflate, br")],
+    ))
+    .await
+    .expect("answer");
+    assert_eq!(header_of(&r, header::CONTENT_ENCODING), "gzip");
+    assert!(header_of(&r, header::CONTENT_SECURITY_POLICY).contains("script-src 'self'"));
+    let gz = axum::body::to_bytes(r.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped)
+        .expect("gzip");
+    assert!(
+        unzipped.len() > 3 * gz.len(),
+        "{} → {}",
+        unzipped.len(),
+        gz.len()
+    );
+    assert!(unzipped.contains(r#"name="csrf-token""#));
 
     // the API with the cookie: reads pass; a write needs the token
     let (s, _) = call(

@@ -170,11 +170,13 @@ impl Sessions {
         self.len() == 0
     }
 
-    /// The `Set-Cookie` value that gives the browser `token`.
-    pub fn set_cookie(&self, token: &str) -> HeaderValue {
+    /// The `Set-Cookie` value that gives the browser `token`; `secure`
+    /// (the browser came over TLS) adds `Secure`.
+    pub fn set_cookie(&self, token: &str, secure: bool) -> HeaderValue {
         let v = format!(
-            "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-            self.ttl.as_secs()
+            "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            self.ttl.as_secs(),
+            if secure { "; Secure" } else { "" }
         );
         HeaderValue::from_str(&v).unwrap_or_else(|_| clear_cookie())
     }
@@ -270,10 +272,17 @@ mod tests {
     #[test]
     fn the_cookie_is_http_only_strict_and_found_among_others() {
         let sessions = Sessions::new(Duration::from_secs(28_800));
-        let c = sessions.set_cookie("abc");
+        let c = sessions.set_cookie("abc", false);
         assert_eq!(
             c,
             "sr_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800"
+        );
+        assert!(
+            sessions
+                .set_cookie("abc", true)
+                .to_str()
+                .expect("ascii")
+                .ends_with("; Secure")
         );
         let mut h = HeaderMap::new();
         h.append(

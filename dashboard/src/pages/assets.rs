@@ -74,7 +74,8 @@ static GZIPPED: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
         .collect()
 });
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+/// Whether a request's `Accept-Encoding` takes gzip.
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()

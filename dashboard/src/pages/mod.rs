@@ -76,7 +76,44 @@ pub fn router(pages: Pages) -> Router {
         .route("/views/{view}", get(views::timeline))
         .route("/api", get(api_index))
         .with_state(pages)
+        .layer(axum::middleware::from_fn(gzip_html))
         .route("/assets/{file}", get(assets::serve))
+}
+
+/// Pages at most this large are gzipped whole (all of them are).
+const GZIP_MAX: usize = 1 << 20;
+
+/// Gzips a page's HTML for a browser that accepts it (the assets are
+/// gzipped once, in `assets`).
+async fn gzip_html(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let accepts = assets::accepts_gzip(req.headers());
+    let r = next.run(req).await;
+    let html = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !accepts || !html {
+        return r;
+    }
+    let (mut parts, body) = r.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, GZIP_MAX).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "page too large").into_response();
+    };
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    if std::io::Write::write_all(&mut z, &bytes).is_err() {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let Ok(gz) = z.finish() else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Response::from_parts(parts, axum::body::Body::from(gz))
 }
 
 /// The headers of every page.
@@ -125,6 +162,14 @@ fn csrf_of(gate: &Gate, headers: &HeaderMap) -> Option<String> {
     gate.sessions()
         .find(&gate.keys().current(), token)
         .map(|s| s.csrf)
+}
+
+/// Whether the browser reached the server over TLS through a proxy
+/// (`X-Forwarded-Proto: https`): its session cookie is then `Secure`.
+fn behind_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
 /// Where to go after signing in: a path of this site, else the overview.
@@ -186,7 +231,9 @@ async fn signin(State(p): State<Pages>, headers: HeaderMap, body: Bytes) -> Resp
                 let mut r = Redirect::to(&next).into_response();
                 r.headers_mut().insert(
                     header::SET_COOKIE,
-                    p.gate.sessions().set_cookie(&opened.token),
+                    p.gate
+                        .sessions()
+                        .set_cookie(&opened.token, behind_tls(&headers)),
                 );
                 r
             }
