@@ -168,9 +168,16 @@ assert.notEqual(prevSrc, viewsTile.src, "the period is in the requests");
 assert.notEqual(before, viewsTile.value, "another month, other numbers");
 const prevAnswer = await api(prevSrc);
 assert.equal(Number(before), prevAnswer.rows[0][prevAnswer.columns.indexOf("views")]);
-// and the previous period of the later month is this month
+// April is running: its tiles ask for its data so far and compare with as
+// many days before, not with the whole of March; MRR compares month ends
+const to = viewsTile.src.match(/from=2026-04-01&to=(2026-04-\d\d)&/);
+assert.ok(to, `a running month asks for its data so far: ${viewsTile.src}`);
+const days = (Date.parse(to[1]) - Date.parse("2026-04-01")) / 86_400_000;
 const later = await api(viewsTile.src);
-assert.equal(later.compare.rows[0][later.columns.indexOf("views")], Number(before), "compare=previous is the month before");
+assert.equal(later.compare.params.to, "2026-04-01", "compared with the days just before");
+assert.equal((Date.parse("2026-04-01") - Date.parse(later.compare.params.from)) / 86_400_000, days, "as many days");
+assert.match(tiles.find((t) => t.col === "mrr_minor").src, /from=2026-04-01&to=2026-05-01&/, "MRR: month ends");
+assert.match(await page.textContent(".period"), /March 2026/);
 
 // ---- quality of experience -----------------------------------------------------
 

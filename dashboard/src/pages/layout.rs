@@ -148,6 +148,12 @@ pub fn page(f: &Frame<'_>, controls: Markup, body: Markup) -> Markup {
                         a href=(q.link(f.path, &[("start", Some(&prev))])) rel="prev" { "← Previous" }
                         strong class="period-label" { (period_label(f.period)) }
                         span class="range" { (f.period.from) " – " (f.period.to) " (exclusive)" }
+                        @if f.period.running() {
+                            span class="running" {
+                                "running: data through " (f.period.until.pred_opt().unwrap_or(f.period.until))
+                                ", compared with as many days before"
+                            }
+                        }
                         a href=(q.link(f.path, &[("start", Some(&next))])) rel="next" { "Next →" }
                     }
                     form method="get" action=(f.path) class="controls" {

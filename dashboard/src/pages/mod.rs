@@ -324,7 +324,9 @@ impl Ctx {
 
 /// `GET /v1/metrics/{metric}` over `period` by `bucket`, with the page's
 /// filters the metric takes (a bad filter value reaches the API, which
-/// says why) and `extra` parameters.
+/// says why) and `extra` parameters. A running period asks for its data
+/// so far (`Period::until`), except the monthly metrics — month-end
+/// states (MRR at the month's end), compared month with month.
 fn metric_src(
     metric: &str,
     period: state::Period,
@@ -332,17 +334,20 @@ fn metric_src(
     q: &PageQuery,
     extra: &[(&str, &str)],
 ) -> String {
-    let (from, to) = (period.from.to_string(), period.to.to_string());
+    use showrunner_warehouse::metrics::{Filter, Source, find};
+    let found = find(metric).ok();
+    let monthly = found.is_some_and(|m| m.source == Source::Monthly);
+    let to = if monthly { period.to } else { period.until };
+    let (from, to) = (period.from.to_string(), to.to_string());
     let mut pairs = vec![
         ("from", from.as_str()),
         ("to", to.as_str()),
         ("bucket", bucket),
     ];
     pairs.extend_from_slice(extra);
-    if let Ok(m) = showrunner_warehouse::metrics::find(metric) {
+    if let Some(m) = found {
         for (d, v) in q.filters() {
-            let takes = showrunner_warehouse::metrics::Filter::parse(d, "x")
-                .is_ok_and(|f| m.accepts_filters(&[f]).is_ok());
+            let takes = Filter::parse(d, "x").is_ok_and(|f| m.accepts_filters(&[f]).is_ok());
             if takes {
                 pairs.push((d, v));
             }

@@ -241,7 +241,12 @@ impl Span {
     }
 }
 
-/// The window a page shows: `[from, to)`, one [`Span`] long.
+/// The window a page shows: `[from, to)`, one [`Span`] long; its data
+/// requests ask for `[from, until)`, `until` being `to`, or the day after
+/// the lake's latest day when the period is still running — so that a
+/// comparison with the previous period weighs the same number of days
+/// (fourteen days of April against the fourteen before, not against the
+/// whole of March).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
     /// Its length.
@@ -250,6 +255,8 @@ pub struct Period {
     pub from: NaiveDate,
     /// The day after the last.
     pub to: NaiveDate,
+    /// The day after the last with data asked for (`to` unless running).
+    pub until: NaiveDate,
 }
 
 impl Period {
@@ -263,11 +270,23 @@ impl Period {
             None => latest,
         };
         let from = span.floor(day);
+        let to = span.next(from);
+        let until = if (from..to).contains(&latest) {
+            latest + Duration::days(1)
+        } else {
+            to
+        };
         Ok(Period {
             span,
             from,
-            to: span.next(from),
+            to,
+            until,
         })
+    }
+
+    /// Whether the period is still running (its data stops before `to`).
+    pub fn running(self) -> bool {
+        self.until < self.to
     }
 
     /// The period before.
@@ -276,6 +295,7 @@ impl Period {
         Period {
             from,
             to: self.from,
+            until: self.from,
             ..self
         }
     }
@@ -284,18 +304,22 @@ impl Period {
     /// (what the revenue and cohort pages show).
     pub fn year_to(self) -> Period {
         let month = Span::Month.floor(self.from);
+        let to = Span::Month.next(month);
         Period {
             span: Span::Month,
             from: month.checked_sub_months(Months::new(11)).unwrap_or(month),
-            to: Span::Month.next(month),
+            to,
+            until: to,
         }
     }
 
     /// The period after.
     pub fn next(self) -> Period {
+        let to = self.span.next(self.to);
         Period {
             from: self.to,
-            to: self.span.next(self.to),
+            to,
+            until: to,
             ..self
         }
     }
@@ -341,9 +365,15 @@ mod tests {
         assert_eq!((p.from, p.to), (d("2026-03-16"), d("2026-03-23")));
         let p = Period::of(&q("day", "2026-03-18"), latest).expect("p");
         assert_eq!((p.from, p.to), (d("2026-03-18"), d("2026-03-19")));
-        // blank: the month of the lake's latest day
+        // blank: the month of the lake's latest day, its data so far
         let p = Period::of(&q("", ""), latest).expect("p");
         assert_eq!((p.from, p.to), (d("2026-03-01"), d("2026-04-01")));
+        assert_eq!(p.until, d("2026-03-19"));
+        assert!(p.running());
+        // a period over: all of it
+        let p = Period::of(&q("month", "2026-02-10"), latest).expect("p");
+        assert_eq!(p.until, d("2026-03-01"));
+        assert!(!p.running());
         assert!(Period::of(&q("year", ""), latest).is_err());
         assert!(Period::of(&q("month", "18/03/2026"), latest).is_err());
     }
