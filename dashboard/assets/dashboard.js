@@ -105,7 +105,7 @@
     const diff = cur - prev;
     const text =
       unit === "percent"
-        ? `${diff >= 0 ? "+" : "−"}${nf(2).format(Math.abs(diff) * 100)} pts`
+        ? `${diff >= 0 ? "+" : "−"}${nf(Math.abs(diff) < 0.001 ? 3 : 2).format(Math.abs(diff) * 100)} pts`
         : prev === 0
           ? diff === 0
             ? "no change"
