@@ -355,13 +355,23 @@
         tr.dataset.value = r.value ?? "";
         tbody.appendChild(tr);
       }
-      el.dataset.rows = String(rows.length);
-      el.dataset.state = rows.length ? "ready" : "empty";
-      if (!rows.length) tbody.appendChild(emptyRow(6));
+      settle(el, tbody, rows.length, 6);
     } catch (e) {
-      fail(el.parentElement, e);
-      el.dataset.state = "error";
+      failTable(el, e);
     }
+  }
+
+  // a filled table's end: its row count and state, a row saying it is empty
+  function settle(el, tbody, rows, span) {
+    el.dataset.rows = String(rows);
+    el.dataset.state = rows ? "ready" : "empty";
+    if (!rows) tbody.appendChild(emptyRow(span));
+  }
+
+  // a table that could not be filled: the reason beside it
+  function failTable(el, e) {
+    fail(el.parentElement, e);
+    el.dataset.state = "error";
   }
 
   function emptyRow(span) {
@@ -419,14 +429,11 @@
         });
         tbody.appendChild(tr);
       }
-      el.dataset.rows = String(rows.length);
-      el.dataset.state = rows.length ? "ready" : "empty";
-      if (!rows.length) tbody.appendChild(emptyRow(names.length));
+      settle(el, tbody, rows.length, names.length);
       const more = document.querySelector("[data-more-of=rows]");
       if (more && a.more) more.hidden = false;
     } catch (e) {
-      fail(el.parentElement, e);
-      el.dataset.state = "error";
+      failTable(el, e);
     }
   }
 
@@ -564,12 +571,9 @@
         }
         tbody.appendChild(tr);
       }
-      el.dataset.rows = String(cohorts.length);
-      el.dataset.state = cohorts.length ? "ready" : "empty";
-      if (!cohorts.length) tbody.appendChild(emptyRow(2));
+      settle(el, tbody, cohorts.length, 2);
     } catch (e) {
-      fail(el.parentElement, e);
-      el.dataset.state = "error";
+      failTable(el, e);
     }
   }
 

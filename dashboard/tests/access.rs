@@ -658,55 +658,43 @@ async fn a_browser_signs_in_holds_a_session_and_signs_out() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, code) = call(
-        &app.router,
-        with_cookie(Method::POST, "/v1/sql", &cookie, &[]),
-    )
-    .await;
-    assert_eq!(
-        (s, code.as_deref()),
-        (StatusCode::FORBIDDEN, Some("csrf_failed"))
+    let here = "http://127.0.0.1:8080";
+    // (extra headers, status, error code, what is tried)
+    type Case<'a> = (
+        &'a [(&'a str, &'a str)],
+        StatusCode,
+        Option<&'a str>,
+        &'a str,
     );
-    let (s, code) = call(
-        &app.router,
-        with_cookie(
-            Method::POST,
-            "/v1/sql",
-            &cookie,
+    let cases: [Case; 4] = [
+        (&[], StatusCode::FORBIDDEN, Some("csrf_failed"), "no token"),
+        (
             &[("x-csrf-token", "nope")],
+            StatusCode::FORBIDDEN,
+            Some("csrf_failed"),
+            "another token",
         ),
-    )
-    .await;
-    assert_eq!(
-        (s, code.as_deref()),
-        (StatusCode::FORBIDDEN, Some("csrf_failed"))
-    );
-    let (s, code) = call(
-        &app.router,
-        with_cookie(
-            Method::POST,
-            "/v1/sql",
-            &cookie,
+        (
             &[("x-csrf-token", &csrf), ("origin", "https://evil.example")],
+            StatusCode::FORBIDDEN,
+            Some("csrf_failed"),
+            "the right token from another site",
         ),
-    )
-    .await;
-    assert_eq!(
-        (s, code.as_deref()),
-        (StatusCode::FORBIDDEN, Some("csrf_failed")),
-        "the right token from another site"
-    );
-    let (s, code) = call(
-        &app.router,
-        with_cookie(
-            Method::POST,
-            "/v1/sql",
-            &cookie,
-            &[("x-csrf-token", &csrf), ("origin", "http://127.0.0.1:8080")],
+        (
+            &[("x-csrf-token", &csrf), ("origin", here)],
+            StatusCode::OK,
+            None,
+            "the right token from this site",
         ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{code:?}");
+    ];
+    for (headers, status, code, what) in cases {
+        let (s, got) = call(
+            &app.router,
+            with_cookie(Method::POST, "/v1/sql", &cookie, headers),
+        )
+        .await;
+        assert_eq!((s, got.as_deref()), (status, code), "{what}");
+    }
 
     // sign-out: another token is refused; the session's own ends it
     let r = send(form("/signout", "csrf=nope", Some(&cookie), &[]))

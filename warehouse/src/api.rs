@@ -133,16 +133,24 @@ impl ApiState {
 
     /// The latest day with player events in the lake (its newest
     /// `date=` partition); `None` for an empty or unreadable lake. What the
-    /// dashboard's pages show by default.
+    /// dashboard's pages show by default: read from the files the served
+    /// projections were computed from, the lake listed only before any.
     pub async fn latest_day(&self) -> Option<chrono::NaiveDate> {
-        let entries = self.store.list_committed("events/player").await.ok()?;
-        entries
-            .iter()
-            .filter_map(|e| {
-                let part = e.key.split('/').find_map(|s| s.strip_prefix("date="))?;
-                chrono::NaiveDate::parse_from_str(part, "%Y-%m-%d").ok()
-            })
-            .max()
+        let day = |key: &str| {
+            let (_, date, _) = showrunner_lake::layout::keys::parse(key)?;
+            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+        };
+        let served = self
+            .served()
+            .as_ref()
+            // keys sort by date within the family: the last one's is the latest
+            .map(|s| s.inputs.player.iter().rev().find_map(|k| day(k)));
+        if let Some(latest) = served {
+            return latest;
+        }
+        let key = showrunner_lake::layout::keys::family(Family::Player);
+        let entries = self.store.list_committed(&key).await.ok()?;
+        entries.iter().filter_map(|e| day(&e.key)).max()
     }
 
     /// Reports query durations into `telemetry`

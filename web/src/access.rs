@@ -18,7 +18,9 @@
 //! - a route missing from the table → 403 `no_access_rule` (closed by
 //!   default: a route nobody classified serves nobody).
 //!
-//! A request let through carries its [`Principal`] as an extension.
+//! A request let through carries its [`Principal`] as an extension, and,
+//! when it came with the session cookie, the session's
+//! [`SessionCsrf`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +34,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::error::{ApiError, error_response};
 use crate::keys::{Keys, Principal, Role, bearer};
 use crate::limit::Limiter;
-use crate::session::{self, Sessions};
+use crate::session::{self, SessionCsrf, Sessions};
+
+/// Who a request comes from, and its session's CSRF token when it came
+/// with the session cookie.
+type Caller = (Principal, Option<SessionCsrf>);
 
 /// How long a browser session lasts unless configured otherwise.
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
@@ -119,10 +125,11 @@ impl Gate {
     }
 
     /// The caller of a request: the bearer key, else the session cookie's
-    /// (a request changing state with a cookie must pass the CSRF checks).
-    fn caller(&self, method: &Method, headers: &HeaderMap) -> Result<Option<Principal>, Denied> {
+    /// with its CSRF token (a request changing state with a cookie must
+    /// pass the CSRF checks).
+    fn caller(&self, method: &Method, headers: &HeaderMap) -> Result<Option<Caller>, Denied> {
         if let Some(token) = bearer(headers) {
-            return Ok(self.keys.current().authenticate(token));
+            return Ok(self.keys.current().authenticate(token).map(|p| (p, None)));
         }
         let Some(token) = session::cookie(headers) else {
             return Ok(None);
@@ -138,7 +145,7 @@ impl Gate {
                 return Err(Denied::Csrf);
             }
         }
-        Ok(Some(s.principal))
+        Ok(Some((s.principal, Some(SessionCsrf(s.csrf)))))
     }
 
     fn row(&self, method: &Method, path: &str) -> Option<&Route> {
@@ -158,7 +165,7 @@ impl Gate {
         method: &Method,
         path: &str,
         headers: &HeaderMap,
-    ) -> Result<Option<Principal>, Denied> {
+    ) -> Result<Option<Caller>, Denied> {
         let row = self.row(method, path);
         let page = row.is_some_and(|r| r.page);
         let role = match row.map(|r| r.access) {
@@ -186,7 +193,7 @@ impl Gate {
             Some(Access::Public) => return Ok(None),
             Some(Access::Role(role)) => role,
         };
-        let principal = self.caller(method, headers)?.ok_or(if page {
+        let (principal, csrf) = self.caller(method, headers)?.ok_or(if page {
             Denied::SignIn
         } else {
             Denied::Unauthorized(role)
@@ -204,7 +211,7 @@ impl Gate {
                 role,
                 wait,
             })?;
-        Ok(Some(principal))
+        Ok(Some((principal, csrf)))
     }
 }
 
@@ -329,9 +336,12 @@ async fn check(State(gate): State<Arc<Gate>>, mut req: Request, next: Next) -> R
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| req.uri().path().to_owned());
     match gate.decide(req.method(), &path, req.headers()) {
-        Ok(principal) => {
-            if let Some(p) = principal {
+        Ok(caller) => {
+            if let Some((p, csrf)) = caller {
                 req.extensions_mut().insert(p);
+                if let Some(c) = csrf {
+                    req.extensions_mut().insert(c);
+                }
             }
             next.run(req).await
         }

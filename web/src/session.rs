@@ -67,6 +67,11 @@ pub struct Opened {
     pub principal: Principal,
 }
 
+/// The CSRF token of the session a request came with: the gate puts it in
+/// the request's extensions, for the page to hand to its scripts.
+#[derive(Debug, Clone)]
+pub struct SessionCsrf(pub String);
+
 /// The session a request's cookie names.
 #[derive(Debug, Clone)]
 pub struct Session {

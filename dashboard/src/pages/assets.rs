@@ -52,14 +52,24 @@ pub static ASSETS: &[Asset] = &[
     },
 ];
 
-/// `/assets/<name>?v=<hash of its bytes>`: the URL a page links.
+/// Each asset's URL, `/assets/<name>?v=<hash of its bytes>`, hashed once.
+static URLS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|a| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            a.bytes.hash(&mut h);
+            format!("/assets/{}?v={:016x}", a.name, h.finish())
+        })
+        .collect()
+});
+
+/// The URL a page links for asset `name`.
 pub fn url(name: &str) -> String {
-    let Some(a) = ASSETS.iter().find(|a| a.name == name) else {
-        return format!("/assets/{name}");
-    };
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    a.bytes.hash(&mut h);
-    format!("/assets/{name}?v={:016x}", h.finish())
+    ASSETS
+        .iter()
+        .position(|a| a.name == name)
+        .map_or_else(|| format!("/assets/{name}"), |i| URLS[i].clone())
 }
 
 static GZIPPED: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {

@@ -156,14 +156,6 @@ fn bad_request(message: &str) -> Response {
     )
 }
 
-/// The caller's session, for the page's CSRF token (a bearer key has none).
-fn csrf_of(gate: &Gate, headers: &HeaderMap) -> Option<String> {
-    let token = session::cookie(headers)?;
-    gate.sessions()
-        .find(&gate.keys().current(), token)
-        .map(|s| s.csrf)
-}
-
 /// Whether the browser reached the server over TLS through a proxy
 /// (`X-Forwarded-Proto: https`): its session cookie is then `Secure`.
 fn behind_tls(headers: &HeaderMap) -> bool {
@@ -303,7 +295,11 @@ impl axum::extract::FromRequestParts<Pages> for Ctx {
             .await
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
         let period = state::Period::of(&q, latest).map_err(|e| bad_request(&e))?;
-        let csrf = csrf_of(&p.gate, &parts.headers);
+        // the gate found the session (a bearer key has none)
+        let csrf = parts
+            .extensions
+            .get::<showrunner_web::session::SessionCsrf>()
+            .map(|c| c.0.clone());
         Ok(Ctx { q, period, csrf })
     }
 }
