@@ -27,7 +27,10 @@ const PINNED: &[(&str, &str, &str)] = &[
 ];
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/node_modules/uplot");
+    // the manifest's directory as cargo says it now (a compiled-in path
+    // would outlive a moved checkout sharing the target directory)
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("assets/node_modules/uplot");
     println!("cargo:rerun-if-changed=assets/package-lock.json");
     for (file, var, sha) in PINNED {
         let path = dir.join(file);

@@ -2,7 +2,7 @@
 # The whole test suite on a fresh Debian machine: installs what the tests
 # need (nats-server, clickhouse-server, chromium, DuckDB for Python, SeaweedFS
 # for S3, schemathesis and prometheus-client; uPlot and playwright-core from
-# npm), then cargo fmt --check, clippy -D warnings, and every
+# npm; the notebooks' pinned Python environment), then cargo fmt --check, clippy -D warnings, and every
 # test. The Cargo target directory lives outside the clone so reruns are
 # incremental.
 set -euo pipefail
@@ -31,6 +31,10 @@ command -v chromium >/dev/null 2>&1 || install chromium
 command -v npm >/dev/null 2>&1 || install nodejs npm
 # uPlot (embedded by the build) and playwright-core, at their lockfiles' versions
 scripts/assets.sh dashboard/assets tests/browser
+# the notebooks' Python environment (a venv outside the clone, pinned
+# requirements); tests/notebooks.rs executes every notebook with it
+SHOWRUNNER_NOTEBOOK_PYTHON="$(scripts/notebooks-env.sh)"
+export SHOWRUNNER_NOTEBOOK_PYTHON
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 

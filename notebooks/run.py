@@ -1,0 +1,102 @@
+"""Execute the notebooks top to bottom, or check that they are stripped.
+
+    python run.py [--out DIR] [NOTEBOOK ...]   execute (all by default); the
+                                              executed copies go to DIR
+    python run.py --check-stripped             fail on a committed output
+
+Executing needs SHOWRUNNER_LAKE (and the server at SHOWRUNNER_URL, with its
+keys: see README.md). Any exception or failed assertion in a cell fails the
+run; the last line printed is a JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+
+
+def notebooks() -> list[Path]:
+    return sorted(HERE.glob("*.ipynb"))
+
+
+def unstripped(path: Path) -> list[str]:
+    """What a committed notebook must not hold: outputs, execution counts."""
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell.get("outputs"):
+            found.append(f"{path.name}: cell {i} has outputs")
+        if cell.get("execution_count") is not None:
+            found.append(f"{path.name}: cell {i} has an execution count")
+    return found
+
+
+def execute(path: Path, out: Path, timeout: int) -> dict:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+    )
+    started = time.monotonic()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as e:
+        error = str(e)
+    finally:
+        out.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out / path.name)
+    return {
+        "notebook": path.name,
+        "ok": error is None,
+        "seconds": round(time.monotonic() - started, 1),
+        "cells": len(nb.cells),
+        "executed": str(out / path.name),
+        **({"error": error} if error else {}),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--check-stripped", action="store_true")
+    p.add_argument("--out", type=Path, default=HERE.parent / "artefacts" / "notebooks")
+    p.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    p.add_argument("names", nargs="*")
+    args = p.parse_args()
+
+    found = notebooks()
+    if not found:
+        print(f"no notebook in {HERE}", file=sys.stderr)
+        return 1
+    if args.check_stripped:
+        problems = [msg for path in found for msg in unstripped(path)]
+        for msg in problems:
+            print(msg, file=sys.stderr)
+        print(json.dumps({"notebooks": len(found), "unstripped": len(problems)}))
+        return 1 if problems else 0
+
+    chosen = [HERE / n for n in args.names] if args.names else found
+    results = []
+    for path in chosen:
+        r = execute(path, args.out, args.timeout)
+        results.append(r)
+        print(json.dumps(r), flush=True)
+        if not r["ok"]:
+            print(r["error"], file=sys.stderr)
+    print(json.dumps({"notebooks": len(results), "failed": sum(not r["ok"] for r in results)}))
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
