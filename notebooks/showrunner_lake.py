@@ -283,7 +283,10 @@ def wilson(successes: pl.Expr, n: pl.Expr, z: float = 1.96) -> tuple[pl.Expr, pl
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
-    return (centre - half).clip(0.0, 1.0), (centre + half).clip(0.0, 1.0)
+    # exact at the ends (the float formula leaves ±1e-17 there)
+    low = pl.when(successes == 0).then(0.0).otherwise((centre - half).clip(0.0, 1.0))
+    high = pl.when(successes == n).then(1.0).otherwise((centre + half).clip(0.0, 1.0))
+    return low, high
 
 
 # ---------------------------------------------------------------- the API
