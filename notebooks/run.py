@@ -4,7 +4,7 @@
                                               executed copies go to DIR
     python run.py --check-stripped             fail on a committed output
 
-Executing needs SHOWRUNNER_LAKE (and the server at SHOWRUNNER_URL, with its
+Executing needs SR_LAKE (and the server at SR_URL, with its
 keys: see README.md). Any exception or failed assertion in a cell fails the
 run; the last line printed is a JSON summary.
 """

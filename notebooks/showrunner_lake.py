@@ -8,12 +8,15 @@ small client of the HTTP API.
 
 Where things are, from the environment:
 
-- ``SHOWRUNNER_LAKE``: the lake root, a directory or ``s3://bucket/prefix``
+- ``SR_LAKE``: the lake root, a directory or ``s3://bucket/prefix``
   (then polars reads with ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
   ``AWS_REGION`` and ``AWS_ENDPOINT_URL`` when set);
-- ``SHOWRUNNER_URL`` (default ``http://127.0.0.1:8080``), with
-  ``SHOWRUNNER_ANALYST_KEY`` (default the development key
-  ``dev-analyst-key``) and ``SHOWRUNNER_APP_KEY`` (``dev-app-key``).
+- ``SR_URL`` (default ``http://127.0.0.1:8080``), with
+  ``SR_ANALYST_KEY`` (default the development key
+  ``dev-analyst-key``) and ``SR_APP_KEY`` (``dev-app-key``).
+
+(``SR_``, not ``SHOWRUNNER_``: the binary reads every ``SHOWRUNNER_*``
+variable as a configuration override and refuses the ones it does not know.)
 """
 
 from __future__ import annotations
@@ -52,9 +55,9 @@ MS_PER_DAY = 86_400_000
 
 
 def lake_root() -> str:
-    root = os.environ.get("SHOWRUNNER_LAKE")
+    root = os.environ.get("SR_LAKE")
     if not root:
-        raise RuntimeError("set SHOWRUNNER_LAKE to the lake's root (a directory or s3://bucket/prefix)")
+        raise RuntimeError("set SR_LAKE to the lake's root (a directory or s3://bucket/prefix)")
     return root.rstrip("/")
 
 
@@ -296,12 +299,12 @@ class Api:
     """The HTTP API with a bearer key: JSON answers, metrics as DataFrames."""
 
     def __init__(self, base: str | None = None, key: str | None = None):
-        self.base = (base or os.environ.get("SHOWRUNNER_URL", "http://127.0.0.1:8080")).rstrip("/")
-        self.key = key or os.environ.get("SHOWRUNNER_ANALYST_KEY", "dev-analyst-key")
+        self.base = (base or os.environ.get("SR_URL", "http://127.0.0.1:8080")).rstrip("/")
+        self.key = key or os.environ.get("SR_ANALYST_KEY", "dev-analyst-key")
 
     @classmethod
     def app(cls) -> "Api":
-        return cls(key=os.environ.get("SHOWRUNNER_APP_KEY", "dev-app-key"))
+        return cls(key=os.environ.get("SR_APP_KEY", "dev-app-key"))
 
     def get(self, path: str, **params) -> dict:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The notebooks' Python environment: a venv outside the clone
-# ($SHOWRUNNER_NOTEBOOK_VENV, default ~/.cache/showrunner-notebooks) with
+# ($NOTEBOOK_VENV, default ~/.cache/showrunner-notebooks) with
 # notebooks/requirements.txt installed from PyPI (every package pinned).
 # Reinstalled only when the requirements change. Run by scripts/test.sh;
 # prints the venv's python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv="${SHOWRUNNER_NOTEBOOK_VENV:-$HOME/.cache/showrunner-notebooks}"
+venv="${NOTEBOOK_VENV:-$HOME/.cache/showrunner-notebooks}"
 stamp="$venv/.requirements.sha256"
 want="$(sha256sum notebooks/requirements.txt | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then

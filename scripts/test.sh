@@ -33,8 +33,8 @@ command -v npm >/dev/null 2>&1 || install nodejs npm
 scripts/assets.sh dashboard/assets tests/browser
 # the notebooks' Python environment (a venv outside the clone, pinned
 # requirements); tests/notebooks.rs executes every notebook with it
-SHOWRUNNER_NOTEBOOK_PYTHON="$(scripts/notebooks-env.sh)"
-export SHOWRUNNER_NOTEBOOK_PYTHON
+NOTEBOOK_PYTHON="$(scripts/notebooks-env.sh)"
+export NOTEBOOK_PYTHON
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 

@@ -5,14 +5,14 @@
 //! own numbers equal the API's for the same question; any exception or
 //! failed assertion in a cell fails this test. Then the lake's events are
 //! copied to an S3 server (SeaweedFS, `testkit::s3`) and every notebook
-//! runs again reading them there (`SHOWRUNNER_LAKE=s3://…`); over a copy
+//! runs again reading them there (`SR_LAKE=s3://…`); over a copy
 //! missing April's billing, the revenue notebook must fail its check (the
 //! checks bite). The executed
 //! copies go to `artefacts/notebooks/` and `artefacts/notebooks-s3/` (or
 //! under `$SHOWRUNNER_ARTEFACTS`).
 //!
 //! Needs the notebooks' Python environment (`scripts/notebooks-env.sh`,
-//! which the test command runs): `$SHOWRUNNER_NOTEBOOK_PYTHON`, else
+//! which the test command runs): `$NOTEBOOK_PYTHON`, else
 //! `~/.cache/showrunner-notebooks/bin/python`. Missing, the test fails.
 //!
 //! Also checks that the committed notebooks hold no outputs.
@@ -40,13 +40,13 @@ fn notebooks() -> Vec<PathBuf> {
 }
 
 fn python() -> PathBuf {
-    let path = std::env::var_os("SHOWRUNNER_NOTEBOOK_PYTHON")
+    let path = std::env::var_os("NOTEBOOK_PYTHON")
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME")
                 .map(|h| PathBuf::from(h).join(".cache/showrunner-notebooks/bin/python"))
         })
-        .expect("HOME or SHOWRUNNER_NOTEBOOK_PYTHON");
+        .expect("HOME or NOTEBOOK_PYTHON");
     assert!(
         path.exists(),
         "no notebook environment at {} (run scripts/notebooks-env.sh)",
@@ -117,8 +117,8 @@ async fn every_notebook_runs_and_agrees_with_the_api() {
     train(&h.lake());
     let server = serve_process(&h.url(), &h.lake(), &[]).await;
     let env = [
-        ("SHOWRUNNER_LAKE", h.lake().display().to_string()),
-        ("SHOWRUNNER_URL", server.base.clone()),
+        ("SR_LAKE", h.lake().display().to_string()),
+        ("SR_URL", server.base.clone()),
     ];
     assert_all_ran(&run(&python, &env, &artefacts(), &[]));
 
@@ -142,8 +142,8 @@ async fn every_notebook_runs_and_agrees_with_the_api() {
     assert!(copied > 100, "{copied} files");
     let c = s3.config();
     let mut env = vec![
-        ("SHOWRUNNER_LAKE", s3.url("nb")),
-        ("SHOWRUNNER_URL", server.base.clone()),
+        ("SR_LAKE", s3.url("nb")),
+        ("SR_URL", server.base.clone()),
         ("AWS_ACCESS_KEY_ID", c.access_key_id),
         ("AWS_SECRET_ACCESS_KEY", c.secret_access_key),
         ("AWS_REGION", c.region),
@@ -193,8 +193,8 @@ fn run(python: &Path, env: &[(&str, String)], out_dir: &Path, names: &[&str]) ->
         .arg(out_dir)
         .args(names)
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("SHOWRUNNER_ANALYST_KEY", "dev-analyst-key")
-        .env("SHOWRUNNER_APP_KEY", "dev-app-key")
+        .env("SR_ANALYST_KEY", "dev-analyst-key")
+        .env("SR_APP_KEY", "dev-app-key")
         .output()
         .expect("run notebooks/run.py")
 }
