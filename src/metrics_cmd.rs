@@ -41,7 +41,8 @@ pub struct MetricsArgs {
     #[arg(long = "metric")]
     pub metrics: Vec<String>,
     /// Breakdown dimensions, in order (device, os, player, player_version,
-    /// app_version, cdn, country, isp, network, title, plan).
+    /// app_version, cdn, country, isp, network, title, plan, startup,
+    /// rebuffering).
     #[arg(long = "by")]
     pub by: Vec<String>,
     /// Only the views whose dimension holds one of the values, as

@@ -72,6 +72,15 @@ const PARAMS: &[&[&str]] = &[
         "--by",
         "cdn",
     ],
+    // the views' bands, as a filter and as a breakdown
+    &[
+        "--bucket",
+        "week",
+        "--where",
+        "startup=1_2s,2_4s",
+        "--by",
+        "rebuffering",
+    ],
 ];
 
 /// Every metric's JSON object (`columns`, `rows`), by name.
@@ -168,10 +177,10 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
             "{name} has no rows"
         );
     }
-    assert_eq!(clean[0].len(), 21);
+    assert_eq!(clean[0].len(), 23);
     // the filtered sets keep some views, and only the view metrics
     for filtered in &clean[6..] {
-        assert_eq!(filtered.len(), 12, "{:?}", filtered.keys());
+        assert_eq!(filtered.len(), 14, "{:?}", filtered.keys());
         for name in [
             "watch_hours",
             "video_startup_time",

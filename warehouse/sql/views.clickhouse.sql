@@ -9,10 +9,25 @@
 --   ff      first frame (0 when none: has_ff says), end_ms as in views.sql
 --   opens   indexes of the rebuffer_start events that open a stall, closes
 --           the rebuffer_end closing each (0: closed by end)
+-- The bands (startup_band, rebuffering_band) as in views.sql.
 -- Every step is an alias of one SELECT, and the outer SELECT is DISTINCT
 -- (each view is one row, so it removes nothing): ClickHouse 18.16 prunes a
 -- subquery's unused columns without seeing the ones lambdas capture, which
 -- breaks the arrays; DISTINCT keeps every column.
+SELECT *,
+       multiIf(ff_ms IS NULL, 'not_started',
+               startup_ms < 1000, 'under_1s',
+               startup_ms < 2000, '1_2s',
+               startup_ms < 4000, '2_4s',
+               startup_ms < 8000, '4_8s',
+               'over_8s') AS startup_band,
+       multiIf(ff_ms IS NULL, 'not_started',
+               stall_ms = 0, 'none',
+               stall_ms * 100 < playing_ms + stall_ms, 'under_1pct',
+               stall_ms * 100 < 2 * (playing_ms + stall_ms), '1_2pct',
+               stall_ms * 100 < 5 * (playing_ms + stall_ms), '2_5pct',
+               'over_5pct') AS rebuffering_band
+FROM (
 SELECT DISTINCT
        view_id, title_id, user_id, device_type, os, player_name, player_version,
        app_version, cdn, country, isp, network_type,
@@ -90,4 +105,5 @@ FROM (
             LIMIT 1 BY vid
         )
     ) USING view_id
+)
 )

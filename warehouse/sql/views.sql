@@ -10,6 +10,12 @@
 --   playing_ms                   max(0, (end − ff) − paused − stall − seek stall), views with ff
 --   bitrate_ms / bitrate_kbps_ms Σ ms and Σ kbps×ms of bitrate segments clipped to [ff, end]
 --   fatal_before_ff, fatal_any, completed
+--   startup_band       not_started, under_1s, 1_2s, 2_4s, 4_8s, over_8s
+--                      (startup_ms in [0, 1,000), [1,000, 2,000), …)
+--   rebuffering_band   not_started; none (no stall); under_1pct, 1_2pct,
+--                      2_5pct, over_5pct: stall_ms ÷ (playing_ms +
+--                      stall_ms) in [0, 1 %), [1 %, 2 %), … (integer
+--                      arithmetic, the same in every engine)
 --
 -- Edge cases (docs/metrics.md, "Refinements"): a stall with no rebuffer_end
 -- closes at end; stalls, pauses and bitrate segments are clipped to
@@ -107,6 +113,20 @@ rates AS (
     ) segments
     GROUP BY view_id
 )
+SELECT *,
+       CASE WHEN ff_ms IS NULL THEN 'not_started'
+            WHEN startup_ms < 1000 THEN 'under_1s'
+            WHEN startup_ms < 2000 THEN '1_2s'
+            WHEN startup_ms < 4000 THEN '2_4s'
+            WHEN startup_ms < 8000 THEN '4_8s'
+            ELSE 'over_8s' END AS startup_band,
+       CASE WHEN ff_ms IS NULL THEN 'not_started'
+            WHEN stall_ms = 0 THEN 'none'
+            WHEN stall_ms * 100 < playing_ms + stall_ms THEN 'under_1pct'
+            WHEN stall_ms * 100 < 2 * (playing_ms + stall_ms) THEN '1_2pct'
+            WHEN stall_ms * 100 < 5 * (playing_ms + stall_ms) THEN '2_5pct'
+            ELSE 'over_5pct' END AS rebuffering_band
+FROM (
 SELECT s.view_id, s.title_id, s.user_id, s.device_type, s.os, s.player_name, s.player_version,
        s.app_version, s.cdn, s.country, s.isp, s.network_type,
        b.start_ms, b.ff_ms, b.end_ms,
@@ -129,3 +149,4 @@ LEFT JOIN flags f ON s.view_id = f.view_id
 LEFT JOIN stalls st ON s.view_id = st.view_id
 LEFT JOIN pauses pa ON s.view_id = pa.view_id
 LEFT JOIN rates r ON s.view_id = r.view_id
+) per_view

@@ -532,6 +532,12 @@ macro_rules! query_with_filters {
             title: Option<String>,
             /// Only views whose viewer's plan at the view's start is one of these (comma-separated).
             plan: Option<String>,
+            /// Only views whose startup band is one of these (comma-separated):
+            /// `not_started`, `under_1s`, `1_2s`, `2_4s`, `4_8s`, `over_8s`.
+            startup: Option<String>,
+            /// Only views whose rebuffering band is one of these (comma-separated):
+            /// `not_started`, `none`, `under_1pct`, `1_2pct`, `2_5pct`, `over_5pct`.
+            rebuffering: Option<String>,
         }
 
         impl $name {
@@ -549,6 +555,8 @@ macro_rules! query_with_filters {
                     ("network", &self.network),
                     ("title", &self.title),
                     ("plan", &self.plan),
+                    ("startup", &self.startup),
+                    ("rebuffering", &self.rebuffering),
                 ]
                 .into_iter()
                 .filter_map(|(d, v)| v.as_deref().map(|v| metrics::Filter::parse(d, v)))
@@ -560,7 +568,7 @@ macro_rules! query_with_filters {
             const FIELDS: &'static [&'static str] = &[
                 $(stringify!($field),)*
                 "device", "os", "player", "player_version", "app_version", "cdn",
-                "country", "isp", "network", "title", "plan",
+                "country", "isp", "network", "title", "plan", "startup", "rebuffering",
             ];
         }
     };

@@ -361,6 +361,217 @@ async fn engagement() {
 }
 
 #[tokio::test]
+async fn play_time_by_startup_and_rebuffering_band() {
+    let (_d, lake) = lake().await;
+    let month = |by: &str| Params {
+        bucket: Bucket::Month,
+        by: vec![by.to_owned()],
+        ..day()
+    };
+    // startups: A 1,000 (1_2s: 1,000 is not under 1 s), B 3,000 and F 2,000
+    // (2_4s), E 500 (under_1s); C and D never started. Played: A 47,500,
+    // B 7,000, E 60,000, F 30,000.
+    let (cols, rows) = run(&lake, "play_time", &month("startup")).await;
+    assert_eq!(
+        cols,
+        [
+            "bucket",
+            "startup_band",
+            "views",
+            "started_views",
+            "playing_ms",
+            "avg_playing_ms"
+        ]
+    );
+    let m = "2026-03-01";
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                json!(m),
+                json!("1_2s"),
+                json!(1),
+                json!(1),
+                json!(47_500),
+                json!(47_500.0)
+            ],
+            vec![
+                json!(m),
+                json!("2_4s"),
+                json!(2),
+                json!(2),
+                json!(37_000),
+                json!(18_500.0)
+            ],
+            vec![
+                json!(m),
+                json!("not_started"),
+                json!(2),
+                json!(0),
+                json!(0),
+                Value::Null
+            ],
+            vec![
+                json!(m),
+                json!("under_1s"),
+                json!(1),
+                json!(1),
+                json!(60_000),
+                json!(60_000.0)
+            ],
+        ]
+    );
+    // rebuffering: A 2,000 ÷ 49,500 = 4.04 % (2_5pct), B 20,000 ÷ 27,000
+    // (over_5pct), E and F no stall (none)
+    let (_, rows) = run(&lake, "play_time", &month("rebuffering")).await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                json!(m),
+                json!("2_5pct"),
+                json!(1),
+                json!(1),
+                json!(47_500),
+                json!(47_500.0)
+            ],
+            vec![
+                json!(m),
+                json!("none"),
+                json!(2),
+                json!(2),
+                json!(90_000),
+                json!(45_000.0)
+            ],
+            vec![
+                json!(m),
+                json!("not_started"),
+                json!(2),
+                json!(0),
+                json!(0),
+                Value::Null
+            ],
+            vec![
+                json!(m),
+                json!("over_5pct"),
+                json!(1),
+                json!(1),
+                json!(7_000),
+                json!(7_000.0)
+            ],
+        ]
+    );
+    // a band is a filter like any dimension: B on the first day, F on the second
+    let p = Params {
+        filters: vec![metrics::Filter::parse("startup", "2_4s").expect("filter")],
+        ..day()
+    };
+    let (_, rows) = run(&lake, "watch_hours", &p).await;
+    assert_eq!(rows.len(), 2);
+    close(&rows[0][1], 7_000.0 / 3_600_000.0);
+    close(&rows[1][1], 30_000.0 / 3_600_000.0);
+}
+
+#[tokio::test]
+async fn sessions_split_on_thirty_minute_gaps_after_the_latest_end() {
+    let mut f = Fixture {
+        events: Vec::new(),
+        n: 0,
+    };
+    let min = 60_000;
+    // (view, user, start, end); each view's first frame 1,000 after its start
+    let views = [
+        // u1: b starts exactly 30 minutes after a ends (joins); c 30 min and 1 ms after b (opens)
+        ("a", "u1", 0, min),
+        ("b", "u1", min + 30 * min, 2 * min + 30 * min),
+        ("c", "u1", 2 * min + 60 * min + 1, 3 * min + 60 * min + 1),
+        // u2: e inside d; f 35 min after e's end but 18.3 min after d's: it joins
+        ("d", "u2", 0, 1_000_000),
+        ("e", "u2", 100_000, 200_000),
+        ("f", "u2", 2_100_000, 2_160_000),
+        // u3: from 23:50 to 00:20 UTC (T0 is 10:00): one session, of 2026-03-02
+        ("g", "u3", 830 * min, 840 * min),
+        ("h", "u3", 850 * min, 860 * min),
+    ];
+    for (view, user, start, end) in views {
+        f.play(view, user, "t1", "a", start);
+        f.add(view, user, "t1", "first_frame", start + 1_000, json!({}));
+        f.add(
+            view,
+            user,
+            "t1",
+            "view_ended",
+            end,
+            json!({"reason": "user_exit"}),
+        );
+    }
+    // an anonymous view has no session
+    f.add(
+        "z",
+        "",
+        "t1",
+        "play_requested",
+        0,
+        json!({
+            "user_id": null, "device_type": "tv", "os": "tizen", "player_name": "shaka",
+            "player_version": "4", "app_version": "5.12.0", "cdn": "a", "country": "FR",
+            "isp": "Orange", "network_type": "wifi"
+        }),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), Family::Player, &f.events, 1);
+    let lake = Lake::open(dir.path()).await.expect("lake");
+    let (cols, rows) = run(&lake, "sessions", &day()).await;
+    assert_eq!(
+        cols,
+        [
+            "bucket",
+            "sessions",
+            "users",
+            "views",
+            "playing_ms",
+            "avg_playing_ms",
+            "views_per_session"
+        ]
+    );
+    // u1 {a, b} and {c}, u2 {d, e, f}, u3 {g, h}: 4 sessions of 8 views;
+    // played (end − start − 1,000): a, b, c, f 59,000; d 999,000; e 99,000;
+    // g, h 599,000
+    let played = 4 * 59_000 + 999_000 + 99_000 + 2 * 599_000;
+    assert_eq!(
+        rows,
+        vec![vec![
+            json!("2026-03-02"),
+            json!(4),
+            json!(3),
+            json!(8),
+            json!(played),
+            json!(f64::from(played) / 4.0),
+            json!(2.0)
+        ]]
+    );
+    // windowed by the session's start: u3's session began on March 2
+    let p = Params {
+        from: Some(metrics::date("2026-03-03").expect("date")),
+        to: Some(metrics::date("2026-03-04").expect("date")),
+        ..day()
+    };
+    let (_, rows) = run(&lake, "sessions", &p).await;
+    assert!(rows.is_empty(), "{rows:?}");
+    // by the first view's device; a filter keeps views before sessions are made
+    let p = Params {
+        by: vec!["device".into()],
+        filters: vec![metrics::Filter::parse("title", "t1").expect("filter")],
+        ..day()
+    };
+    let (_, rows) = run(&lake, "sessions", &p).await;
+    assert_eq!(
+        rows[0][..4],
+        [json!("2026-03-02"), json!("tv"), json!(4), json!(3)]
+    );
+}
+
+#[tokio::test]
 async fn window_and_buckets() {
     let (_d, lake) = lake().await;
     let p = Params {

@@ -136,6 +136,8 @@ const VIEW_DIMS: &[&str] = &[
     "network",
     "title",
     "plan",
+    "startup",
+    "rebuffering",
 ];
 
 macro_rules! metric {
@@ -213,6 +215,18 @@ pub const METRICS: &[Metric] = &[
         RollingDays,
         VIEW_DIMS,
         "per day: distinct users with a view that day, in the last 7 days and in the last 28 days"
+    ),
+    metric!(
+        "play_time",
+        Views,
+        VIEW_DIMS,
+        "views, started views, Σ and average playing time per started view (by startup or rebuffering band: QoE against engagement)"
+    ),
+    metric!(
+        "sessions",
+        ViewMinutes,
+        VIEW_DIMS,
+        "viewing sessions (a 30-minute gap opens a new one) by their start: sessions, users, views, playing time"
     ),
     metric!(
         "title_engagement",
@@ -359,6 +373,8 @@ pub const DIMENSIONS: &[(&str, &str)] = &[
     ("network", "network_type"),
     ("title", "title_id"),
     ("plan", "plan"),
+    ("startup", "startup_band"),
+    ("rebuffering", "rebuffering_band"),
 ];
 
 /// A dimension, by its name or its column name: (name, column).

@@ -1,0 +1,45 @@
+-- sessions: viewing sessions. A user's views, ordered by start (then
+-- view_id), open a new session when a view starts more than 30 minutes
+-- (1,800,000 ms) after the latest end of the user's earlier views; else
+-- the view joins the current session (as the watch_sessions projection).
+-- Sessions are made from the views the filters keep, over all time, and
+-- bucketed and windowed by their start (a session started before `from`
+-- is not counted, whatever it watched after). Anonymous views have no
+-- session. The session's breakdown values are those of its first view.
+-- ({{views}}: the views projection, with the viewer's plan when asked.)
+-- Columns: sessions, users, views, playing_ms, avg_playing_ms (per
+-- session), views_per_session.
+WITH o AS (
+    SELECT *,
+           max(end_ms) OVER (PARTITION BY user_id ORDER BY start_ms, view_id
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+    FROM ({{views}}) b
+    WHERE user_id IS NOT NULL
+),
+s AS (
+    SELECT *,
+           CASE WHEN prev_end IS NULL OR start_ms - prev_end > 1800000 THEN 1 ELSE 0 END AS opens,
+           sum(CASE WHEN prev_end IS NULL OR start_ms - prev_end > 1800000 THEN 1 ELSE 0 END)
+               OVER (PARTITION BY user_id ORDER BY start_ms, view_id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
+    FROM o
+),
+firsts AS (
+    SELECT user_id, session_no, start_ms AS t{{dims}} FROM s WHERE opens = 1
+),
+totals AS (
+    SELECT user_id, session_no, count(*) AS views, coalesce(sum(playing_ms), 0) AS playing_ms
+    FROM s GROUP BY user_id, session_no
+)
+SELECT {{bucket}} AS bucket{{dims}},
+       count(*) AS sessions,
+       count(DISTINCT f.user_id) AS users,
+       sum(n.views) AS views,
+       sum(n.playing_ms) AS playing_ms,
+       CAST(sum(n.playing_ms) AS DOUBLE) / count(*) AS avg_playing_ms,
+       CAST(sum(n.views) AS DOUBLE) / count(*) AS views_per_session
+FROM firsts f
+JOIN totals n ON n.user_id = f.user_id AND n.session_no = f.session_no
+WHERE t >= {{from_ms}} AND t < {{to_ms}}
+GROUP BY 1{{dims}}
+ORDER BY 1{{dims}}
