@@ -78,6 +78,11 @@
         return `${nf(2).format(v * 100)} %`;
       case "ms":
         return `${nf(0).format(v)} ms`;
+      case "duration":
+        // milliseconds as seconds, minutes, or hours and minutes
+        if (v < 60e3) return `${nf(1).format(v / 1e3)} s`;
+        if (v < 3600e3) return `${nf(1).format(v / 60e3)} min`;
+        return `${Math.floor(v / 3600e3)} h ${String(Math.round((v % 3600e3) / 60e3)).padStart(2, "0")} min`;
       case "hours":
         return `${nf(1).format(v)} h`;
       case "kbps":
@@ -534,6 +539,62 @@
     }
   }
 
+  // ---- QoE against engagement: plays and play time by band ----------------
+
+  async function bands(el) {
+    const d = el.dataset;
+    const order = d.order.split(",");
+    const labels = d.labels.split("|");
+    const tbody = el.querySelector("tbody");
+    try {
+      const a = await fetchJson(d.src);
+      const [b, n, s, p] = [d.bandCol, "views", "started_views", "playing_ms"].map((c) => col(a, c));
+      // the period's buckets summed per band
+      const per = new Map(order.map((k) => [k, { views: 0, started: 0, playing: 0 }]));
+      for (const r of a.rows) {
+        const t = per.get(r[b]);
+        if (!t) continue;
+        t.views += r[n];
+        t.started += r[s];
+        t.playing += r[p];
+      }
+      const avg = (t) => (t.started ? t.playing / t.started : null);
+      const most = Math.max(1, ...[...per.values()].map((t) => t.views));
+      const longest = Math.max(1, ...[...per.values()].map((t) => avg(t) || 0));
+      const bar = (v, max) => {
+        const td = document.createElement("td");
+        td.className = "band-track";
+        const span = document.createElement("span");
+        span.className = "band-bar";
+        span.style.width = `${v ? Math.max(0.5, (100 * v) / max) : 0}%`;
+        td.appendChild(span);
+        return td;
+      };
+      let shown = 0;
+      order.forEach((k, i) => {
+        const t = per.get(k);
+        const tr = document.createElement("tr");
+        tr.dataset.band = k;
+        const th = cell("th", labels[i] || k);
+        th.scope = "row";
+        tr.appendChild(th);
+        tr.appendChild(cell("td", format(t.views, "count"), "num"));
+        tr.appendChild(bar(t.views, most));
+        const mean = avg(t);
+        const c = cell("td", format(mean, "duration"), "num");
+        if (mean !== null) c.dataset.value = String(mean);
+        tr.appendChild(c);
+        tr.appendChild(bar(mean, longest));
+        tbody.appendChild(tr);
+        if (t.views) shown++;
+      });
+      el.dataset.rows = String(shown);
+      el.dataset.state = shown ? "ready" : "empty";
+    } catch (e) {
+      fail(el, e);
+    }
+  }
+
   // ---- cohorts: retention heat-map ----------------------------------------
 
   async function heatmap(el) {
@@ -755,6 +816,7 @@
   document.querySelectorAll("section.timeline[data-src]").forEach(timeline);
   document.querySelectorAll("div.waterfall[data-src]").forEach(waterfall);
   document.querySelectorAll("table.heatmap[data-src]").forEach(heatmap);
+  document.querySelectorAll("table.bands[data-src]").forEach(bands);
   document.querySelectorAll("form.sql-form").forEach(sqlConsole);
   document.querySelectorAll("div.schema-list").forEach(schema);
   document.querySelectorAll("div.live[data-stream]").forEach(liveView);

@@ -297,13 +297,54 @@ shots.engagement = await shot("engagement");
 const charts = await page.$$eval("figure.chart", (fs) =>
   fs.map((f) => ({ src: f.dataset.src, series: Number(f.dataset.series), points: Number(f.dataset.points) })),
 );
-assert.equal(charts.length, 2);
+assert.equal(charts.length, 3);
 assert.equal(charts[0].series, 3, "DAU, rolling 7 and 28 days");
 assert.equal(charts[1].series, 2, "watch hours and the previous period");
+assert.equal(charts[2].series, 2, "sessions and their users");
 for (const c of charts) assert.equal(c.points, (await api(c.src)).rows.length, c.src);
 const titles = await page.$$eval("table.rows tbody tr", (rs) => rs.length);
 assert.ok(titles > 0 && titles <= 20, `top titles (${titles})`);
-report("engagement", { charts, titles });
+// sessions: the tile is the API's sum over the period
+const sessionsTile = await page.$eval(".tile[data-col=sessions]", (e) => ({
+  src: e.dataset.src,
+  value: Number(e.querySelector(".value").dataset.value),
+}));
+const sessionsAnswer = await api(sessionsTile.src);
+const sessionsSum = sessionsAnswer.rows.reduce((t, r) => t + r[sessionsAnswer.columns.indexOf("sessions")], 0);
+assert.ok(sessionsSum > 0, "sessions in the period");
+assert.equal(sessionsTile.value, sessionsSum, "the sessions tile");
+// QoE against engagement: each band's plays and average play time are the API's
+const bandTables = await page.$$eval("table.bands", (ts) =>
+  ts.map((t) => ({
+    src: t.dataset.src,
+    col: t.dataset.bandCol,
+    rows: [...t.querySelectorAll("tbody tr")].map((r) => ({
+      band: r.dataset.band,
+      plays: Number(r.cells[1].textContent.replace(/,/g, "")),
+      avg: r.cells[3].dataset.value === undefined ? null : Number(r.cells[3].dataset.value),
+    })),
+  })),
+);
+assert.equal(bandTables.length, 2, "startup and rebuffering");
+for (const t of bandTables) {
+  const a = await api(t.src);
+  const [b, n, s, p] = [t.col, "views", "started_views", "playing_ms"].map((c) => a.columns.indexOf(c));
+  assert.ok(b > 0, `${t.src}: the band column`);
+  let plays = 0;
+  for (const row of t.rows) {
+    const rs = a.rows.filter((r) => r[b] === row.band);
+    const views = rs.reduce((x, r) => x + r[n], 0);
+    const started = rs.reduce((x, r) => x + r[s], 0);
+    const played = rs.reduce((x, r) => x + r[p], 0);
+    assert.equal(row.plays, views, `${t.col} ${row.band}: plays`);
+    if (started) assert.ok(Math.abs(row.avg - played / started) <= 1e-9 * (played / started), `${t.col} ${row.band}: average`);
+    else assert.equal(row.avg, null, `${t.col} ${row.band}: no started play`);
+    plays += views;
+  }
+  assert.ok(plays > 0, `${t.col}: plays shown`);
+  assert.equal(plays, a.rows.reduce((x, r) => x + r[n], 0), `${t.col}: every band shown`);
+}
+report("engagement", { charts, titles, sessions: sessionsSum, bands: bandTables.map((t) => t.rows.length) });
 
 // ---- a title's page, from the top titles ------------------------------------------
 

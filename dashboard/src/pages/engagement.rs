@@ -1,6 +1,7 @@
 //! Engagement: active users (calendar: daily, weekly, monthly; rolling 7
-//! and 28 days), watch hours, and the period's top titles with their
-//! starts and completion.
+//! and 28 days), watch hours, sessions, QoE against engagement (plays and
+//! average play time by startup and rebuffering band), and the period's
+//! top titles with their starts and completion.
 
 use axum::response::Response;
 use maud::html;
@@ -21,6 +22,24 @@ pub async fn show(c: Ctx) -> Response {
     let rolling = metric_src("rolling_active_users", period, "day", q, &[]);
     let hours = metric_src("watch_hours", period, series, q, &[("compare", "previous")]);
     let titles = metric_src("title_engagement", period, span, q, &[]);
+    let sessions = metric_src("sessions", period, span, q, &[("compare", "previous")]);
+    let sessions_series = metric_src("sessions", period, series, q, &[]);
+    let bands = [
+        (
+            "startup",
+            "Startup time",
+            "startup_band",
+            "under_1s,1_2s,2_4s,4_8s,over_8s,not_started",
+            "under 1 s|1–2 s|2–4 s|4–8 s|8 s or more|never started",
+        ),
+        (
+            "rebuffering",
+            "Rebuffering",
+            "rebuffering_band",
+            "none,under_1pct,1_2pct,2_5pct,over_5pct,not_started",
+            "no stall|under 1 %|1–2 %|2–5 %|5 % or more|never started",
+        ),
+    ];
     let frame = c.frame("/engagement", "Engagement");
     page(layout::page(
         &frame,
@@ -46,6 +65,29 @@ pub async fn show(c: Ctx) -> Response {
                     p class="change" {}
                 }
             }
+            section class="tiles" aria-label="Sessions" {
+                div class="tile" data-src=(sessions) data-col="sessions" data-unit="count"
+                    data-better="higher" data-reduce="sum" {
+                    h2 { "Sessions" }
+                    output class="value" { "…" }
+                    p class="previous" {}
+                    p class="change" {}
+                }
+                div class="tile" data-src=(sessions) data-col="avg_playing_ms" data-unit="duration"
+                    data-better="higher" data-reduce="mean" {
+                    h2 { "Play time per session" }
+                    output class="value" { "…" }
+                    p class="previous" {}
+                    p class="change" {}
+                }
+                div class="tile" data-src=(sessions) data-col="views_per_session" data-unit="number"
+                    data-better="higher" data-reduce="mean" {
+                    h2 { "Views per session" }
+                    output class="value" { "…" }
+                    p class="previous" {}
+                    p class="change" {}
+                }
+            }
             figure class="chart" data-src=(rolling) data-cols="dau,wau_7d,mau_28d" data-unit="count" data-bucket="day" {
                 figcaption { "Active users: daily, rolling 7 days, rolling 28 days " (layout::csv_link(&rolling)) }
                 div class="plot" {}
@@ -53,6 +95,33 @@ pub async fn show(c: Ctx) -> Response {
             figure class="chart" data-src=(hours) data-cols="hours" data-unit="hours" data-bucket=(series) {
                 figcaption { "Watch hours by " (series) ", with the previous period dashed " (layout::csv_link(&hours)) }
                 div class="plot" {}
+            }
+            figure class="chart" data-src=(sessions_series) data-cols="sessions,users" data-unit="count" data-bucket=(series) {
+                figcaption { "Sessions and the users who had them, by " (series) " " (layout::csv_link(&sessions_series)) }
+                div class="plot" {}
+            }
+            section class="qoe-engagement" {
+                h2 { "Quality of experience against engagement" }
+                p class="hint" {
+                    "Plays and how long the started ones lasted, by the view's startup time and by its rebuffering "
+                    "(stalled share of playing and stalled time), " (period.from) " – " (period.to) "."
+                }
+                div class="band-tables" {
+                    @for (dim, name, column, order, labels) in bands {
+                        @let src = metric_src("play_time", period, span, q, &[("by", dim)]);
+                        table class="bands" data-src=(src) data-band-col=(column) data-order=(order) data-labels=(labels) {
+                            caption { (name) " " (layout::csv_link(&src)) }
+                            thead { tr {
+                                th scope="col" { (name) }
+                                th scope="col" class="num" { "Plays" }
+                                th scope="col" { span class="sr-only" { "Plays, as a bar" } }
+                                th scope="col" class="num" { "Average play time" }
+                                th scope="col" { span class="sr-only" { "Average play time, as a bar" } }
+                            } }
+                            tbody {}
+                        }
+                    }
+                }
             }
             section {
                 h2 { "Top titles " (layout::csv_link(&titles)) }

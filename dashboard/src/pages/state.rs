@@ -57,6 +57,10 @@ pub struct PageQuery {
     pub title: Option<String>,
     /// Filter.
     pub plan: Option<String>,
+    /// Filter (a startup band).
+    pub startup: Option<String>,
+    /// Filter (a rebuffering band).
+    pub rebuffering: Option<String>,
 }
 
 impl QueryFields for PageQuery {
@@ -83,6 +87,8 @@ impl QueryFields for PageQuery {
         "network",
         "title",
         "plan",
+        "startup",
+        "rebuffering",
     ];
 }
 
@@ -93,7 +99,8 @@ fn given(v: &Option<String>) -> Option<&str> {
 impl PageQuery {
     /// The filters given, as (dimension, value) in [`DIMENSIONS`] order.
     pub fn filters(&self) -> Vec<(&'static str, &str)> {
-        let values = [
+        // one per dimension, in its order (a missing one fails to compile)
+        let values: [&Option<String>; DIMENSIONS.len()] = [
             &self.device,
             &self.os,
             &self.player,
@@ -105,6 +112,8 @@ impl PageQuery {
             &self.network,
             &self.title,
             &self.plan,
+            &self.startup,
+            &self.rebuffering,
         ];
         DIMENSIONS
             .iter()
