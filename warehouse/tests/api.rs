@@ -73,9 +73,9 @@ async fn metrics_over_http_are_the_library_rows() {
         .collect();
     let want: Vec<&str> = metrics::METRICS.iter().map(|m| m.name).collect();
     assert_eq!(names, want);
-    assert_eq!(list["metrics"][12]["name"], "mrr");
-    assert_eq!(list["metrics"][12]["monthly_only"], true);
-    assert_eq!(list["metrics"][12]["daily_only"], false);
+    assert_eq!(list["metrics"][14]["name"], "mrr");
+    assert_eq!(list["metrics"][14]["monthly_only"], true);
+    assert_eq!(list["metrics"][14]["daily_only"], false);
     assert_eq!(list["metrics"][9]["name"], "active_users");
     assert_eq!(list["metrics"][10]["name"], "rolling_active_users");
     assert_eq!(list["metrics"][10]["daily_only"], true);
