@@ -177,7 +177,7 @@ async fn every_metric_agrees_between_datafusion_and_clickhouse() {
             "{name} has no rows"
         );
     }
-    assert_eq!(clean[0].len(), 23);
+    assert_eq!(clean[0].len(), 24);
     // the filtered sets keep some views, and only the view metrics
     for filtered in &clean[6..] {
         assert_eq!(filtered.len(), 14, "{:?}", filtered.keys());

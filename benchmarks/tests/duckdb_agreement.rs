@@ -29,8 +29,8 @@ fn every_metric_agrees_with_duckdb() {
     let duck = report["duckdb"]["per_metric"]
         .as_object()
         .expect("per metric");
-    assert_eq!(df.len(), 23);
-    assert_eq!(duck.len(), 23);
+    assert_eq!(df.len(), 24);
+    assert_eq!(duck.len(), 24);
     let with_rows = df.values().filter(|m| m["rows"].as_u64() > Some(0)).count();
     assert!(with_rows >= 18, "{df:?}");
 }

@@ -597,44 +597,81 @@
 
   // ---- cohorts: retention heat-map ----------------------------------------
 
+  // one heat-map table from a cohort answer: a row per cohort, a cell per
+  // offset; `size` and `kept` name the columns (subscribers or MRR), rows
+  // of `currency` only when given
+  function heatTable(el, a, { size, kept, unit, currency, absolute }) {
+    const [b, o, n, k, rate, cur] = ["bucket", "offset", size, kept, "rate", "currency"].map((c) => col(a, c));
+    const rows = currency ? a.rows.filter((r) => r[cur] === currency) : a.rows;
+    const cohorts = [...new Set(rows.map((r) => r[b]))].sort();
+    const maxOffset = Math.max(0, ...rows.map((r) => r[o]));
+    const thead = el.querySelector("thead");
+    const hr = document.createElement("tr");
+    for (const h of ["Cohort", unit === "money" ? "MRR" : "Size", ...Array.from({ length: maxOffset + 1 }, (_, i) => `+${i}`)]) {
+      const th = cell("th", h, h === "Cohort" ? "" : "num");
+      th.scope = "col";
+      hr.appendChild(th);
+    }
+    thead.appendChild(hr);
+    const tbody = el.querySelector("tbody");
+    for (const c of cohorts) {
+      const mine = rows.filter((r) => r[b] === c);
+      const tr = document.createElement("tr");
+      const th = cell("th", c.slice(0, 7));
+      th.scope = "row";
+      tr.appendChild(th);
+      tr.appendChild(cell("td", format(mine[0][n], unit, currency), "num"));
+      for (let i = 0; i <= maxOffset; i++) {
+        const r = mine.find((x) => x[o] === i);
+        const td = cell("td", r ? (absolute ? format(r[k], unit, currency) : format(r[rate], "percent")) : "", "num heat");
+        if (r) {
+          // MRR can grow past its start (expansion): the shade stops at 100 %
+          td.style.backgroundColor = `rgba(31, 95, 191, ${(0.08 + 0.8 * Math.min(1, r[rate])).toFixed(3)})`;
+          if (r[rate] > 0.55) td.style.color = "#fff";
+          td.dataset.rate = String(r[rate]);
+        }
+        tr.appendChild(td);
+      }
+      tbody.appendChild(tr);
+    }
+    settle(el, tbody, cohorts.length, 2);
+  }
+
   async function heatmap(el) {
-    const absolute = el.dataset.show === "absolute";
     try {
       const a = await fetchJson(el.dataset.src);
-      const [b, o, n, kept, rate] = ["bucket", "offset", "cohort_size", "retained", "rate"].map((c) => col(a, c));
-      const cohorts = [...new Set(a.rows.map((r) => r[b]))].sort();
-      const maxOffset = Math.max(0, ...a.rows.map((r) => r[o]));
-      const thead = el.querySelector("thead");
-      const hr = document.createElement("tr");
-      for (const h of ["Cohort", "Size", ...Array.from({ length: maxOffset + 1 }, (_, k) => `+${k}`)]) {
-        const th = cell("th", h, h === "Cohort" ? "" : "num");
-        th.scope = "col";
-        hr.appendChild(th);
-      }
-      thead.appendChild(hr);
-      const tbody = el.querySelector("tbody");
-      for (const c of cohorts) {
-        const rows = a.rows.filter((r) => r[b] === c);
-        const tr = document.createElement("tr");
-        const th = cell("th", c.slice(0, 7));
-        th.scope = "row";
-        tr.appendChild(th);
-        tr.appendChild(cell("td", format(rows[0][n], "count"), "num"));
-        for (let k = 0; k <= maxOffset; k++) {
-          const r = rows.find((x) => x[o] === k);
-          const td = cell("td", r ? (absolute ? format(r[kept], "count") : format(r[rate], "percent")) : "", "num heat");
-          if (r) {
-            td.style.backgroundColor = `rgba(31, 95, 191, ${(0.08 + 0.8 * r[rate]).toFixed(3)})`;
-            if (r[rate] > 0.55) td.style.color = "#fff";
-            td.dataset.rate = String(r[rate]);
-          }
-          tr.appendChild(td);
-        }
-        tbody.appendChild(tr);
-      }
-      settle(el, tbody, cohorts.length, 2);
+      heatTable(el, a, { size: "cohort_size", kept: "retained", unit: "count", absolute: el.dataset.show === "absolute" });
     } catch (e) {
       failTable(el, e);
+    }
+  }
+
+  // MRR retention: a heat-map per currency
+  async function heatmaps(el) {
+    try {
+      const a = await fetchJson(el.dataset.src);
+      const currencies = [...new Set(a.rows.map((r) => r[col(a, "currency")]))].sort();
+      for (const currency of currencies) {
+        const table = document.createElement("table");
+        table.className = "heatmap";
+        table.dataset.currency = currency;
+        table.appendChild(cell("caption", `${currency}: MRR still paid k months after the cohort's first paid month`));
+        table.appendChild(document.createElement("thead"));
+        table.appendChild(document.createElement("tbody"));
+        el.appendChild(table);
+        heatTable(table, a, {
+          size: "cohort_mrr_minor",
+          kept: "mrr_minor",
+          unit: "money",
+          currency,
+          absolute: el.dataset.show === "absolute",
+        });
+      }
+      el.dataset.tables = String(currencies.length);
+      el.dataset.state = currencies.length ? "ready" : "empty";
+      if (!currencies.length) el.textContent = "No paying cohort in these months.";
+    } catch (e) {
+      fail(el, e);
     }
   }
 
@@ -816,6 +853,7 @@
   document.querySelectorAll("section.timeline[data-src]").forEach(timeline);
   document.querySelectorAll("div.waterfall[data-src]").forEach(waterfall);
   document.querySelectorAll("table.heatmap[data-src]").forEach(heatmap);
+  document.querySelectorAll("div.heatmaps[data-src]").forEach(heatmaps);
   document.querySelectorAll("table.bands[data-src]").forEach(bands);
   document.querySelectorAll("form.sql-form").forEach(sqlConsole);
   document.querySelectorAll("div.schema-list").forEach(schema);

@@ -406,7 +406,36 @@ const earliest = cohorts.rows
   .filter((r) => r[cohorts.columns.indexOf("offset")] === 0)
   .sort((x, y) => (x[0] < y[0] ? -1 : 1))[0];
 assert.equal(Number(firstAbs.replace(/,/g, "")), earliest[cohorts.columns.indexOf("retained")], "subscribers, as the API counts them");
-report("cohorts", { cohorts: heat.rows });
+// MRR retention: a heat-map per currency, each cell the API's rate
+await page.selectOption("select[name=show]", "percent");
+await Promise.all([page.waitForNavigation(), page.click("form.controls button[type=submit]")]);
+await settled("cohorts MRR");
+const mrrHeat = await page.$eval("div.heatmaps", (d) => ({
+  src: d.dataset.src,
+  tables: [...d.querySelectorAll("table.heatmap")].map((t) => ({
+    currency: t.dataset.currency,
+    cells: [...t.querySelectorAll("tbody tr")].map((r) => [...r.querySelectorAll("td.heat")].map((c) => c.dataset.rate ?? null)),
+    cohorts: [...t.querySelectorAll("tbody th")].map((h) => h.textContent),
+  })),
+}));
+const mrrAnswer = await api(mrrHeat.src);
+const [mb, mc, mo, mr] = ["bucket", "currency", "offset", "rate"].map((c) => mrrAnswer.columns.indexOf(c));
+assert.deepEqual(
+  mrrHeat.tables.map((t) => t.currency),
+  [...new Set(mrrAnswer.rows.map((r) => r[mc]))].sort(),
+  "a heat-map per currency",
+);
+let mrrCells = 0;
+for (const t of mrrHeat.tables) {
+  t.cohorts.forEach((c, i) => {
+    for (const r of mrrAnswer.rows.filter((x) => x[mc] === t.currency && x[mb].slice(0, 7) === c)) {
+      assert.equal(Number(t.cells[i][r[mo]]), r[mr], `${t.currency} ${c} +${r[mo]}`);
+      mrrCells++;
+    }
+  });
+}
+assert.ok(mrrCells > 0, "MRR cells shown");
+report("cohorts", { cohorts: heat.rows, mrr_tables: mrrHeat.tables.length, mrr_cells: mrrCells });
 
 // ---- SQL ----------------------------------------------------------------------------
 

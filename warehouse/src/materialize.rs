@@ -14,7 +14,7 @@
 //!   shorter than a day;
 //! - `transactional_revenue`, `ad_revenue`: the months of new billing dates;
 //! - the monthly metrics: every month from the earliest new billing date on
-//!   (the replay carries a change forward); `cohort_retention` entirely;
+//!   (the replay carries a change forward); the cohort metrics entirely;
 //! - everything, when the definitions changed or no state exists.
 //!
 //! A run with no new files changes nothing. Each file is replaced
@@ -94,6 +94,12 @@ fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
 }
 
+/// Bucketed by cohort month, with cells in the months after it: computed
+/// whole, every month rewritten.
+fn by_cohort(m: &Metric) -> bool {
+    matches!(m.name, "cohort_retention" | "cohort_mrr_retention")
+}
+
 fn next_month(m: NaiveDate) -> NaiveDate {
     m.checked_add_months(chrono::Months::new(1)).unwrap_or(m)
 }
@@ -124,7 +130,7 @@ fn months_for(
         Source::Billing => billing.iter().copied().map(month_start).collect(),
         Source::Monthly => match billing.first() {
             None => BTreeSet::new(),
-            Some(_) if m.name == "cohort_retention" => all.clone(),
+            Some(_) if by_cohort(m) => all.clone(),
             Some(first) => all
                 .iter()
                 .copied()
@@ -203,7 +209,7 @@ pub async fn run_store(store: &Store) -> Result<Report> {
             store,
             name: m.name,
         };
-        if m.name == "cohort_retention" {
+        if by_cohort(m) {
             // its bucket is the cohort month, its cells run past it: compute
             // it whole and split the rows by cohort month
             let p = Params {

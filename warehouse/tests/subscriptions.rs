@@ -506,6 +506,44 @@ async fn cohort_retention_by_first_paid_month() {
 }
 
 #[tokio::test]
+async fn cohort_mrr_retention_counts_expansion_per_currency() {
+    let (_d, lake) = lake().await;
+    let (cols, rows) = run(&lake, "cohort_mrr_retention", &monthly()).await;
+    assert_eq!(
+        cols,
+        [
+            "bucket",
+            "currency",
+            "offset",
+            "cohort_mrr_minor",
+            "mrr_minor",
+            "rate"
+        ]
+    );
+    // January (EUR): u1 1000 + u2 1500; then u1 2000 (u2 gone), u1 2000,
+    // u1 1000 + u2 1500 back. March: EUR u5 1000 + u7 1000, then u5 1000 +
+    // u7 1500 (the upgrade: more than the cohort began with); USD u6 999.
+    let want = [
+        ("2026-01-01", "EUR", 0, 2500, 2500),
+        ("2026-01-01", "EUR", 1, 2500, 2000),
+        ("2026-01-01", "EUR", 2, 2500, 2000),
+        ("2026-01-01", "EUR", 3, 2500, 2500),
+        ("2026-03-01", "EUR", 0, 2000, 2000),
+        ("2026-03-01", "EUR", 1, 2000, 2500),
+        ("2026-03-01", "USD", 0, 999, 999),
+        ("2026-03-01", "USD", 1, 999, 999),
+    ];
+    assert_eq!(rows.len(), want.len(), "{rows:?}");
+    for (r, (c, cur, k, base, kept)) in rows.iter().zip(want) {
+        assert_eq!(
+            &r[..5],
+            &[json!(c), json!(cur), json!(k), json!(base), json!(kept)]
+        );
+        close(&r[5], f64::from(kept) / f64::from(base));
+    }
+}
+
+#[tokio::test]
 async fn monthly_window_selects_overlapping_months() {
     let (_d, lake) = lake().await;
     let (_, rows) = run(

@@ -1,10 +1,9 @@
-//! Cohorts: subscriber retention by the month of a user's first payment,
-//! as a heat-map (rows: cohorts of the twelve months ending with the
-//! period's month; columns: months since), in percent of the cohort or
-//! in subscribers. Each cell says its number; the shade only repeats it.
-//!
-//! MRR retention by cohort is not in the metrics API yet (the contract's
-//! `cohort_retention` counts subscribers).
+//! Cohorts: retention by the month of a user's first payment, as
+//! heat-maps (rows: cohorts of the twelve months ending with the period's
+//! month; columns: months since): subscribers (`cohort_retention`), and
+//! MRR per currency (`cohort_mrr_retention`, expansion counting), each in
+//! percent of the cohort's start or in absolute numbers. Each cell says
+//! its number; the shade only repeats it.
 
 use axum::response::Response;
 use maud::html;
@@ -21,6 +20,7 @@ pub async fn show(c: Ctx) -> Response {
     }
     let year = period.year_to();
     let src = metric_src("cohort_retention", year, "month", q, &[]);
+    let mrr = metric_src("cohort_mrr_retention", year, "month", q, &[]);
     let frame = c.frame("/cohorts", "Cohorts");
     page(layout::page(
         &frame,
@@ -28,7 +28,7 @@ pub async fn show(c: Ctx) -> Response {
             label { "Cells "
                 select name="show" {
                     option value="percent" selected[shown == "percent"] { "percent of the cohort" }
-                    option value="absolute" selected[shown == "absolute"] { "subscribers" }
+                    option value="absolute" selected[shown == "absolute"] { "subscribers and MRR" }
                 }
             }
         },
@@ -43,6 +43,14 @@ pub async fn show(c: Ctx) -> Response {
                     }
                     thead {} tbody {}
                 }
+            }
+            section {
+                h2 { "MRR retention by first-payment month " (layout::csv_link(&mrr)) }
+                p class="hint" {
+                    "The MRR a cohort's subscribers still pay k months on, in each currency, against what they paid "
+                    "at the end of their first paid month; upgrades count, so a cohort can keep more than 100 %."
+                }
+                div class="heatmaps" data-src=(mrr) data-show=(shown) {}
             }
         },
     ))

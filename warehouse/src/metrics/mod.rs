@@ -62,6 +62,7 @@ impl Metric {
                 | "mrr_churn"
                 | "arpu"
                 | "ltv"
+                | "cohort_mrr_retention"
                 | "transactional_revenue"
                 | "ad_revenue"
         )
@@ -275,6 +276,12 @@ pub const METRICS: &[Metric] = &[
         Monthly,
         &[],
         "per signup (first paid) month and offset: users still paying ÷ cohort size"
+    ),
+    metric!(
+        "cohort_mrr_retention",
+        Monthly,
+        &[],
+        "per first-paid month, currency and offset: the cohort's MRR then ÷ its MRR in its first month"
     ),
     metric!(
         "transactional_revenue",
