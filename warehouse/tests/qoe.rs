@@ -550,6 +550,13 @@ async fn sessions_split_on_thirty_minute_gaps_after_the_latest_end() {
             json!(2.0)
         ]]
     );
+    // the same from a window that begins with them (the look-back is empty)
+    let p = Params {
+        from: Some(metrics::date("2026-03-02").expect("date")),
+        to: Some(metrics::date("2026-03-03").expect("date")),
+        ..day()
+    };
+    assert_eq!(run(&lake, "sessions", &p).await.1, rows);
     // windowed by the session's start: u3's session began on March 2
     let p = Params {
         from: Some(metrics::date("2026-03-03").expect("date")),

@@ -7,14 +7,28 @@
 -- is not counted, whatever it watched after). Anonymous views have no
 -- session. The session's breakdown values are those of its first view.
 -- ({{views}}: the views projection, with the viewer's plan when asked.)
+-- Views of a session begun before `from` (none of them opens one) share
+-- session_no 0, which no first view names: they are not counted.
 -- Columns: sessions, users, views, playing_ms, avg_playing_ms (per
 -- session), views_per_session.
-WITH o AS (
-    SELECT *,
-           max(end_ms) OVER (PARTITION BY user_id ORDER BY start_ms, view_id
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-    FROM ({{views}}) b
-    WHERE user_id IS NOT NULL
+WITH b AS ({{views}}),
+-- only views from `from` on can open a session of the window; what came
+-- before matters through one number per user: the latest end of the
+-- views that started before `from`
+pre AS (
+    SELECT user_id, max(end_ms) AS pre_end
+    FROM b
+    WHERE user_id IS NOT NULL AND start_ms < {{from_ms}}
+    GROUP BY user_id
+),
+o AS (
+    SELECT b.*,
+           greatest(p.pre_end,
+                    max(b.end_ms) OVER (PARTITION BY b.user_id ORDER BY b.start_ms, b.view_id
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) AS prev_end
+    FROM b
+    LEFT JOIN pre p ON p.user_id = b.user_id
+    WHERE b.user_id IS NOT NULL AND b.start_ms >= {{from_ms}}
 ),
 s AS (
     SELECT *,
