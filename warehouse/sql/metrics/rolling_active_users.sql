@@ -5,6 +5,9 @@
 -- one view that day. Anonymous views do not count. Always daily.
 -- Columns: dau, wau_7d, mau_28d.
 -- ({{views}}: the views projection, with the viewer's plan when asked.)
+-- Each (day, user) spreads over the days it is the user's latest active
+-- day, at most 28 (the next active day takes over): each user is one row
+-- on a day, so the counts are sums, not distinct counts.
 WITH uv AS (
     SELECT DISTINCT CAST(start_ms / 86400000 AS BIGINT) AS vday, user_id{{dims}}
     FROM ({{views}}) v
@@ -12,16 +15,21 @@ WITH uv AS (
       AND start_ms < {{to_ms}}
       AND start_ms + 2332800000 >= {{from_ms}} -- 27 days
 ),
-spread AS (
-    SELECT unnest(range(vday, vday + 28)) AS d, vday, user_id{{dims}}
+nx AS (
+    SELECT vday, user_id{{dims}},
+           lead(vday) OVER (PARTITION BY user_id{{dims}} ORDER BY vday) AS next_day
     FROM uv
+),
+spread AS (
+    SELECT unnest(range(vday, least(vday + 28, coalesce(next_day, vday + 28)))) AS d, vday{{dims}}
+    FROM nx
 )
 SELECT {{bucket}} AS bucket{{dims}}, dau, wau_7d, mau_28d
 FROM (
     SELECT d * 86400000 AS t{{dims}},
-           count(DISTINCT CASE WHEN vday = d THEN user_id END) AS dau,
-           count(DISTINCT CASE WHEN vday > d - 7 THEN user_id END) AS wau_7d,
-           count(DISTINCT user_id) AS mau_28d
+           sum(CASE WHEN vday = d THEN 1 ELSE 0 END) AS dau,
+           sum(CASE WHEN d < vday + 7 THEN 1 ELSE 0 END) AS wau_7d,
+           count(*) AS mau_28d
     FROM spread
     WHERE d * 86400000 >= {{from_ms}} AND d * 86400000 < {{to_ms}}
     GROUP BY d{{dims}}

@@ -22,7 +22,8 @@ pre AS (
     GROUP BY user_id
 ),
 o AS (
-    SELECT b.*,
+    -- only the columns the sessions need travel through the windows' sorts
+    SELECT b.user_id, b.view_id, b.start_ms, b.end_ms, b.playing_ms{{dims}},
            greatest(p.pre_end,
                     max(b.end_ms) OVER (PARTITION BY b.user_id ORDER BY b.start_ms, b.view_id
                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) AS prev_end
