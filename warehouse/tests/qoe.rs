@@ -565,7 +565,8 @@ async fn sessions_split_on_thirty_minute_gaps_after_the_latest_end() {
     };
     let (_, rows) = run(&lake, "sessions", &p).await;
     assert!(rows.is_empty(), "{rows:?}");
-    // by the first view's device; a filter keeps views before sessions are made
+    // by device (all tv here: sessions are made within each device); a
+    // filter keeps views before sessions are made
     let p = Params {
         by: vec!["device".into()],
         filters: vec![metrics::Filter::parse("title", "t1").expect("filter")],
