@@ -383,83 +383,41 @@ async fn play_time_by_startup_and_rebuffering_band() {
             "avg_playing_ms"
         ]
     );
-    let m = "2026-03-01";
+    // (band, views, started views, playing ms, average): a row of the month
+    let month_rows = |want: &[(&str, i64, i64, i64, Option<f64>)]| -> Vec<Vec<Value>> {
+        want.iter()
+            .map(|(band, n, started, played, avg)| {
+                vec![
+                    json!("2026-03-01"),
+                    json!(band),
+                    json!(n),
+                    json!(started),
+                    json!(played),
+                    json!(avg),
+                ]
+            })
+            .collect()
+    };
     assert_eq!(
         rows,
-        vec![
-            vec![
-                json!(m),
-                json!("1_2s"),
-                json!(1),
-                json!(1),
-                json!(47_500),
-                json!(47_500.0)
-            ],
-            vec![
-                json!(m),
-                json!("2_4s"),
-                json!(2),
-                json!(2),
-                json!(37_000),
-                json!(18_500.0)
-            ],
-            vec![
-                json!(m),
-                json!("not_started"),
-                json!(2),
-                json!(0),
-                json!(0),
-                Value::Null
-            ],
-            vec![
-                json!(m),
-                json!("under_1s"),
-                json!(1),
-                json!(1),
-                json!(60_000),
-                json!(60_000.0)
-            ],
-        ]
+        month_rows(&[
+            ("1_2s", 1, 1, 47_500, Some(47_500.0)),
+            ("2_4s", 2, 2, 37_000, Some(18_500.0)),
+            ("not_started", 2, 0, 0, None),
+            ("under_1s", 1, 1, 60_000, Some(60_000.0)),
+        ])
     );
     // rebuffering: A 2,000 ÷ 49,500 = 4.04 % (2_5pct), B 20,000 ÷ 27,000
     // (over_5pct), E and F no stall (none)
     let (_, rows) = run(&lake, "play_time", &month("rebuffering")).await;
     assert_eq!(
         rows,
-        vec![
-            vec![
-                json!(m),
-                json!("2_5pct"),
-                json!(1),
-                json!(1),
-                json!(47_500),
-                json!(47_500.0)
-            ],
-            vec![
-                json!(m),
-                json!("none"),
-                json!(2),
-                json!(2),
-                json!(90_000),
-                json!(45_000.0)
-            ],
-            vec![
-                json!(m),
-                json!("not_started"),
-                json!(2),
-                json!(0),
-                json!(0),
-                Value::Null
-            ],
-            vec![
-                json!(m),
-                json!("over_5pct"),
-                json!(1),
-                json!(1),
-                json!(7_000),
-                json!(7_000.0)
-            ],
-        ]
+        month_rows(&[
+            ("2_5pct", 1, 1, 47_500, Some(47_500.0)),
+            ("none", 2, 2, 90_000, Some(45_000.0)),
+            ("not_started", 2, 0, 0, None),
+            ("over_5pct", 1, 1, 7_000, Some(7_000.0)),
+        ])
     );
     // a band is a filter like any dimension: B on the first day, F on the second
     let p = Params {

@@ -24,6 +24,13 @@ pub async fn show(c: Ctx) -> Response {
     let titles = metric_src("title_engagement", period, span, q, &[]);
     let sessions = metric_src("sessions", period, span, q, &[("compare", "previous")]);
     let sessions_series = metric_src("sessions", period, series, q, &[]);
+    // (label, column of `sessions`, unit): the period's sum of sessions,
+    // the means per session
+    let session_tiles = [
+        ("Sessions", "sessions", "count"),
+        ("Play time per session", "avg_playing_ms", "duration"),
+        ("Views per session", "views_per_session", "number"),
+    ];
     let bands = [
         (
             "startup",
@@ -66,26 +73,14 @@ pub async fn show(c: Ctx) -> Response {
                 }
             }
             section class="tiles" aria-label="Sessions" {
-                div class="tile" data-src=(sessions) data-col="sessions" data-unit="count"
-                    data-better="higher" data-reduce="sum" {
-                    h2 { "Sessions" }
-                    output class="value" { "…" }
-                    p class="previous" {}
-                    p class="change" {}
-                }
-                div class="tile" data-src=(sessions) data-col="avg_playing_ms" data-unit="duration"
-                    data-better="higher" data-reduce="mean" {
-                    h2 { "Play time per session" }
-                    output class="value" { "…" }
-                    p class="previous" {}
-                    p class="change" {}
-                }
-                div class="tile" data-src=(sessions) data-col="views_per_session" data-unit="number"
-                    data-better="higher" data-reduce="mean" {
-                    h2 { "Views per session" }
-                    output class="value" { "…" }
-                    p class="previous" {}
-                    p class="change" {}
+                @for (label, col, unit) in session_tiles {
+                    div class="tile" data-src=(sessions) data-col=(col) data-unit=(unit)
+                        data-better="higher" data-reduce=(if col == "sessions" { "sum" } else { "mean" }) {
+                        h2 { (label) }
+                        output class="value" { "…" }
+                        p class="previous" {}
+                        p class="change" {}
+                    }
                 }
             }
             figure class="chart" data-src=(rolling) data-cols="dau,wau_7d,mau_28d" data-unit="count" data-bucket="day" {
