@@ -443,7 +443,8 @@ async fn sessions_split_on_thirty_minute_gaps_after_the_latest_end() {
         ("a", "u1", 0, min),
         ("b", "u1", min + 30 * min, 2 * min + 30 * min),
         ("c", "u1", 2 * min + 60 * min + 1, 3 * min + 60 * min + 1),
-        // u2: e inside d; f 35 min after e's end but 18.3 min after d's: it joins
+        // u2: e inside d; f 35 min after e's end but 18.3 min after d's: it
+        // joins (f alone on CDN b: by CDN, it is a session of its own)
         ("d", "u2", 0, 1_000_000),
         ("e", "u2", 100_000, 200_000),
         ("f", "u2", 2_100_000, 2_160_000),
@@ -452,7 +453,7 @@ async fn sessions_split_on_thirty_minute_gaps_after_the_latest_end() {
         ("h", "u3", 850 * min, 860 * min),
     ];
     for (view, user, start, end) in views {
-        f.play(view, user, "t1", "a", start);
+        f.play(view, user, "t1", if view == "f" { "b" } else { "a" }, start);
         f.add(view, user, "t1", "first_frame", start + 1_000, json!({}));
         f.add(
             view,
@@ -534,6 +535,33 @@ async fn sessions_split_on_thirty_minute_gaps_after_the_latest_end() {
     assert_eq!(
         rows[0][..4],
         [json!("2026-03-02"), json!("tv"), json!(4), json!(3)]
+    );
+    // by CDN, sessions are made within each CDN: u2's f (CDN b) no longer
+    // joins d and e (CDN a)
+    let p = Params {
+        by: vec!["cdn".into()],
+        ..day()
+    };
+    let (_, rows) = run(&lake, "sessions", &p).await;
+    let heads: Vec<&[Value]> = rows.iter().map(|r| &r[..5]).collect();
+    assert_eq!(
+        heads,
+        [
+            &[
+                json!("2026-03-02"),
+                json!("a"),
+                json!(4),
+                json!(3),
+                json!(7)
+            ][..],
+            &[
+                json!("2026-03-02"),
+                json!("b"),
+                json!(1),
+                json!(1),
+                json!(1)
+            ][..],
+        ]
     );
 }
 
