@@ -283,6 +283,9 @@ def waterfall(moves: pl.DataFrame) -> pl.DataFrame:
 
 def wilson(successes: pl.Expr, n: pl.Expr, z: float = 1.96) -> tuple[pl.Expr, pl.Expr]:
     """The Wilson score interval of a proportion (95 % by default)."""
+    # in floats: counts from `len()` and boolean sums are UInt32, whose n²
+    # wraps from n = 32,768 on
+    successes, n = successes.cast(pl.Float64), n.cast(pl.Float64)
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)

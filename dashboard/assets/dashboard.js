@@ -78,11 +78,14 @@
         return `${nf(2).format(v * 100)} %`;
       case "ms":
         return `${nf(0).format(v)} ms`;
-      case "duration":
-        // milliseconds as seconds, minutes, or hours and minutes
-        if (v < 60e3) return `${nf(1).format(v / 1e3)} s`;
-        if (v < 3600e3) return `${nf(1).format(v / 60e3)} min`;
-        return `${Math.floor(v / 3600e3)} h ${String(Math.round((v % 3600e3) / 60e3)).padStart(2, "0")} min`;
+      case "duration": {
+        // milliseconds as seconds, minutes, or hours and minutes; the unit
+        // chosen from the rounded value (never "60 s" or "1 h 60 min")
+        if (Math.round(v / 100) < 600) return `${nf(1).format(v / 1e3)} s`;
+        if (Math.round(v / 6e3) < 600) return `${nf(1).format(v / 60e3)} min`;
+        const m = Math.round(v / 60e3);
+        return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+      }
       case "hours":
         return `${nf(1).format(v)} h`;
       case "kbps":

@@ -11,10 +11,12 @@
 --   bitrate_ms / bitrate_kbps_ms Σ ms and Σ kbps×ms of bitrate segments clipped to [ff, end]
 --   fatal_before_ff, fatal_any, completed
 --   startup_band       not_started, under_1s, 1_2s, 2_4s, 4_8s, over_8s
---                      (startup_ms in [0, 1,000), [1,000, 2,000), …)
+--                      (startup_ms under 1,000 — a negative one, a first
+--                      frame stamped before its play request, included —,
+--                      [1,000, 2,000), …)
 --   rebuffering_band   not_started; none (no stall); under_1pct, 1_2pct,
 --                      2_5pct, over_5pct: stall_ms ÷ (playing_ms +
---                      stall_ms) in [0, 1 %), [1 %, 2 %), … (integer
+--                      stall_ms) in (0, 1 %), [1 %, 2 %), … (integer
 --                      arithmetic, the same in every engine)
 --
 -- Edge cases (docs/metrics.md, "Refinements"): a stall with no rebuffer_end
