@@ -1,8 +1,7 @@
-"""Execute the notebooks top to bottom, or check that they are stripped.
+"""Execute the notebooks top to bottom.
 
     python run.py [--out DIR] [NOTEBOOK ...]   execute (all by default); the
                                               executed copies go to DIR
-    python run.py --check-stripped             fail on a committed output
 
 Executing needs SR_LAKE (and the server at SR_URL, with its
 keys: see README.md). Any exception or failed assertion in a cell fails the
@@ -24,20 +23,6 @@ HERE = Path(__file__).resolve().parent
 
 def notebooks() -> list[Path]:
     return sorted(HERE.glob("*.ipynb"))
-
-
-def unstripped(path: Path) -> list[str]:
-    """What a committed notebook must not hold: outputs, execution counts."""
-    nb = nbformat.read(path, as_version=4)
-    found = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        if cell.get("outputs"):
-            found.append(f"{path.name}: cell {i} has outputs")
-        if cell.get("execution_count") is not None:
-            found.append(f"{path.name}: cell {i} has an execution count")
-    return found
 
 
 def execute(path: Path, out: Path, timeout: int) -> dict:
@@ -69,7 +54,6 @@ def execute(path: Path, out: Path, timeout: int) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--check-stripped", action="store_true")
     p.add_argument("--out", type=Path, default=HERE.parent / "artefacts" / "notebooks")
     p.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     p.add_argument("names", nargs="*")
@@ -79,13 +63,6 @@ def main() -> int:
     if not found:
         print(f"no notebook in {HERE}", file=sys.stderr)
         return 1
-    if args.check_stripped:
-        problems = [msg for path in found for msg in unstripped(path)]
-        for msg in problems:
-            print(msg, file=sys.stderr)
-        print(json.dumps({"notebooks": len(found), "unstripped": len(problems)}))
-        return 1 if problems else 0
-
     chosen = [HERE / n for n in args.names] if args.names else found
     results = []
     for path in chosen:

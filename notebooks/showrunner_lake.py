@@ -231,12 +231,13 @@ def billing_months() -> pl.DataFrame:
     )
 
 
-def month_end_states() -> pl.DataFrame:
+def month_end_states(months: pl.DataFrame | None = None) -> pl.DataFrame:
     """Each user's state at the end of every month (the last instant before
     the next month), from the month of their first subscription event:
-    ``user_id, mi, month, status, plan, currency, mrr_minor``."""
+    ``user_id, mi, month, status, plan, currency, mrr_minor``. ``months``:
+    :func:`billing_months`, when the caller has it already."""
     c = subscription_changes()
-    m = billing_months()
+    m = billing_months() if months is None else months
     return (
         c.join(m, how="cross")
         .filter((pl.col("t") < pl.col("end_ms")) & (pl.col("next_t").is_null() | (pl.col("next_t") >= pl.col("end_ms"))))
@@ -245,15 +246,16 @@ def month_end_states() -> pl.DataFrame:
     )
 
 
-def mrr_movements(states: pl.DataFrame) -> pl.DataFrame:
+def mrr_movements(states: pl.DataFrame, months: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per user, currency and month: ``a`` (MRR at the end of the month
     before), ``b`` (at the end of the month) and whether it is the user's
-    first paid month in that currency; users are tracked per currency."""
+    first paid month in that currency; users are tracked per currency.
+    ``months``: :func:`billing_months`, when the caller has it already."""
     s = states.filter(pl.col("mrr_minor") > 0).select("user_id", "currency", "mi", "mrr_minor")
     firsts = s.group_by("user_id", "currency").agg(first_mi=pl.col("mi").min())
     before = s.select("user_id", "currency", mi=pl.col("mi") + 1, a="mrr_minor")
     after = s.select("user_id", "currency", "mi", b="mrr_minor")
-    months = billing_months().select("mi", "month")
+    months = (billing_months() if months is None else months).select("mi", "month")
     return (
         after.join(before, on=["user_id", "currency", "mi"], how="full", coalesce=True)
         .with_columns(pl.col("a").fill_null(0), pl.col("b").fill_null(0))

@@ -17,17 +17,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
-
-fn artefacts() -> PathBuf {
-    std::env::var_os("SHOWRUNNER_ARTEFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("artefacts"))
-        .join("browser")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pages_in_chromium() {
@@ -43,7 +36,7 @@ async fn the_pages_in_chromium() {
         .env("KEY", "dev-analyst-key")
         .env("APP_KEY", "dev-app-key")
         .env("INGEST_KEY", "dev-ingest-key")
-        .env("OUT", artefacts())
+        .env("OUT", artefacts("browser"))
         .output()
         .expect("run node (apt nodejs; scripts/assets.sh tests/browser)");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -55,13 +55,6 @@ fn python() -> PathBuf {
     path
 }
 
-fn artefacts() -> PathBuf {
-    std::env::var_os("SHOWRUNNER_ARTEFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("artefacts"))
-        .join("notebooks")
-}
-
 /// What a committed notebook must not hold: a code cell's outputs or
 /// execution count.
 fn unstripped(path: &Path) -> Vec<String> {
@@ -120,7 +113,7 @@ async fn every_notebook_runs_and_agrees_with_the_api() {
         ("SR_LAKE", h.lake().display().to_string()),
         ("SR_URL", server.base.clone()),
     ];
-    assert_all_ran(&run(&python, &env, &artefacts(), &[]));
+    assert_all_ran(&run(&python, &env, &artefacts("notebooks"), &[]));
 
     // the same lake's events copied to S3 (SeaweedFS): the notebooks read
     // them there, the server still reads the directory, the answers agree
@@ -149,12 +142,7 @@ async fn every_notebook_runs_and_agrees_with_the_api() {
         ("AWS_REGION", c.region),
         ("AWS_ENDPOINT_URL", c.endpoint),
     ];
-    assert_all_ran(&run(
-        &python,
-        &env,
-        &artefacts().with_file_name("notebooks-s3"),
-        &[],
-    ));
+    assert_all_ran(&run(&python, &env, &artefacts("notebooks-s3"), &[]));
 
     // the checks bite: over a lake that is not the server's, the revenue
     // notebook fails at its check
@@ -162,7 +150,7 @@ async fn every_notebook_runs_and_agrees_with_the_api() {
     let out = run(
         &python,
         &env,
-        &artefacts().with_file_name("notebooks-mismatch"),
+        &artefacts("notebooks-mismatch"),
         &["3_revenue.ipynb"],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);

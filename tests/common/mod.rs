@@ -408,3 +408,13 @@ pub fn fresh_heartbeat(n: usize) -> serde_json::Value {
     o.insert("position_ms".into(), serde_json::json!(n));
     v
 }
+
+/// Where a test leaves what a person looks at afterwards (screenshots,
+/// executed notebooks): `artefacts/<kind>` in the clone, or under
+/// `$SHOWRUNNER_ARTEFACTS`.
+pub fn artefacts(kind: &str) -> PathBuf {
+    std::env::var_os("SHOWRUNNER_ARTEFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("artefacts"))
+        .join(kind)
+}

@@ -543,7 +543,9 @@ macro_rules! query_with_filters {
         impl $name {
             /// The filters the query gives, in [`metrics::DIMENSIONS`] order.
             fn filters(&self) -> Result<Vec<metrics::Filter>> {
-                [
+                // one per dimension (a new dimension without its field
+                // fails to compile here)
+                let given: [(&str, &Option<String>); metrics::DIMENSIONS.len()] = [
                     ("device", &self.device),
                     ("os", &self.os),
                     ("player", &self.player),
@@ -557,9 +559,10 @@ macro_rules! query_with_filters {
                     ("plan", &self.plan),
                     ("startup", &self.startup),
                     ("rebuffering", &self.rebuffering),
-                ]
-                .into_iter()
-                .filter_map(|(d, v)| v.as_deref().map(|v| metrics::Filter::parse(d, v)))
+                ];
+                given
+                    .into_iter()
+                    .filter_map(|(d, v)| v.as_deref().map(|v| metrics::Filter::parse(d, v)))
                 .collect()
             }
         }

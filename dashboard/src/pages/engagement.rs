@@ -24,12 +24,16 @@ pub async fn show(c: Ctx) -> Response {
     let titles = metric_src("title_engagement", period, span, q, &[]);
     let sessions = metric_src("sessions", period, span, q, &[("compare", "previous")]);
     let sessions_series = metric_src("sessions", period, series, q, &[]);
-    // (label, column of `sessions`, unit): the period's sum of sessions,
-    // the means per session
+    // (label, column of `sessions`, unit, how the period's buckets reduce)
     let session_tiles = [
-        ("Sessions", "sessions", "count"),
-        ("Play time per session", "avg_playing_ms", "duration"),
-        ("Views per session", "views_per_session", "number"),
+        ("Sessions", "sessions", "count", "sum"),
+        (
+            "Play time per session",
+            "avg_playing_ms",
+            "duration",
+            "mean",
+        ),
+        ("Views per session", "views_per_session", "number", "mean"),
     ];
     let bands = [
         (
@@ -73,9 +77,9 @@ pub async fn show(c: Ctx) -> Response {
                 }
             }
             section class="tiles" aria-label="Sessions" {
-                @for (label, col, unit) in session_tiles {
+                @for (label, col, unit, reduce) in session_tiles {
                     div class="tile" data-src=(sessions) data-col=(col) data-unit=(unit)
-                        data-better="higher" data-reduce=(if col == "sessions" { "sum" } else { "mean" }) {
+                        data-better="higher" data-reduce=(reduce) {
                         h2 { (label) }
                         output class="value" { "…" }
                         p class="previous" {}
