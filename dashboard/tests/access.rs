@@ -585,6 +585,7 @@ async fn a_browser_signs_in_holds_a_session_and_signs_out() {
         "{set}"
     );
     assert!(!set.contains(analyst.as_str()), "the cookie is not the key");
+    assert!(!set.contains("Secure"), "plain HTTP: not Secure: {set}");
     let cookie = set.split(';').next().expect("pair").to_owned();
     // behind a TLS proxy the cookie is `Secure`
     let r = send(form(

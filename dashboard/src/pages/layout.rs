@@ -150,7 +150,7 @@ pub fn page(f: &Frame<'_>, controls: Markup, body: Markup) -> Markup {
                         span class="range" { (f.period.from) " – " (f.period.to) " (exclusive)" }
                         @if f.period.running() {
                             span class="running" {
-                                "running: data through " (f.period.until.pred_opt().unwrap_or(f.period.until))
+                                "running: data through " (f.period.until().pred_opt().unwrap_or(f.period.until()))
                                 ", compared with as many days before"
                             }
                         }

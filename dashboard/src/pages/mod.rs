@@ -333,7 +333,7 @@ fn metric_src(
     use showrunner_warehouse::metrics::{Filter, Source, find};
     let found = find(metric).ok();
     let monthly = found.is_some_and(|m| m.source == Source::Monthly);
-    let to = if monthly { period.to } else { period.until };
+    let to = if monthly { period.to } else { period.until() };
     let (from, to) = (period.from.to_string(), to.to_string());
     let mut pairs = vec![
         ("from", from.as_str()),
@@ -355,4 +355,27 @@ fn metric_src(
 /// The old endpoint list.
 async fn api_index() -> Response {
     page(layout::api_index())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_period_asks_for_its_days_so_far_but_month_ends_whole() {
+        let q = PageQuery {
+            period: Some("month".into()),
+            start: Some("2026-04-03".into()),
+            ..PageQuery::default()
+        };
+        let latest = chrono::NaiveDate::from_ymd_opt(2026, 4, 14).expect("date");
+        let p = state::Period::of(&q, latest).expect("period");
+        let views = metric_src("watch_hours", p, "day", &q, &[]);
+        assert!(views.contains("from=2026-04-01&to=2026-04-15&"), "{views}");
+        let mrr = metric_src("mrr", p, "month", &q, &[]);
+        assert!(mrr.contains("from=2026-04-01&to=2026-05-01&"), "{mrr}");
+        // a past month: all of it
+        let march = metric_src("watch_hours", p.previous(), "day", &q, &[]);
+        assert!(march.contains("from=2026-03-01&to=2026-04-01&"), "{march}");
+    }
 }

@@ -31,18 +31,13 @@ pub async fn show(c: Ctx) -> Response {
         return bad_request("`by` is `plan` here (or absent)");
     }
     let year = period.year_to();
-    // the period's month; while it runs, its data so far (the latest
-    // day is in the period, so in this month)
+    // the period's month; while it runs (it holds the lake's latest
+    // day), its data so far
     let month = super::state::Period {
         from: year
             .to
             .checked_sub_months(chrono::Months::new(1))
             .unwrap_or(year.to),
-        until: if period.running() {
-            period.until
-        } else {
-            year.to
-        },
         ..year
     };
     let by_plan: Vec<(&str, &str)> = by.map(|b| ("by", b)).into_iter().collect();

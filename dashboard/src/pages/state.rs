@@ -251,8 +251,8 @@ impl Span {
 }
 
 /// The window a page shows: `[from, to)`, one [`Span`] long; its data
-/// requests ask for `[from, until)`, `until` being `to`, or the day after
-/// the lake's latest day when the period is still running — so that a
+/// requests ask for `[from, until())`, `until()` being `to`, or the day
+/// after the lake's latest day when the period holds it (still running) — so that a
 /// comparison with the previous period weighs the same number of days
 /// (fourteen days of April against the fourteen before, not against the
 /// whole of March).
@@ -264,8 +264,8 @@ pub struct Period {
     pub from: NaiveDate,
     /// The day after the last.
     pub to: NaiveDate,
-    /// The day after the last with data asked for (`to` unless running).
-    pub until: NaiveDate,
+    /// The lake's latest day (whatever period this is).
+    pub latest: NaiveDate,
 }
 
 impl Period {
@@ -280,22 +280,27 @@ impl Period {
         };
         let from = span.floor(day);
         let to = span.next(from);
-        let until = if (from..to).contains(&latest) {
-            latest + Duration::days(1)
-        } else {
-            to
-        };
         Ok(Period {
             span,
             from,
             to,
-            until,
+            latest,
         })
+    }
+
+    /// The day after the last with data asked for: `to`, or the day after
+    /// the lake's latest day when the period holds it.
+    pub fn until(self) -> NaiveDate {
+        if (self.from..self.to).contains(&self.latest) {
+            self.latest + Duration::days(1)
+        } else {
+            self.to
+        }
     }
 
     /// Whether the period is still running (its data stops before `to`).
     pub fn running(self) -> bool {
-        self.until < self.to
+        self.until() < self.to
     }
 
     /// The period before.
@@ -304,7 +309,6 @@ impl Period {
         Period {
             from,
             to: self.from,
-            until: self.from,
             ..self
         }
     }
@@ -318,7 +322,7 @@ impl Period {
             span: Span::Month,
             from: month.checked_sub_months(Months::new(11)).unwrap_or(month),
             to,
-            until: to,
+            latest: self.latest,
         }
     }
 
@@ -328,7 +332,6 @@ impl Period {
         Period {
             from: self.to,
             to,
-            until: to,
             ..self
         }
     }
@@ -377,12 +380,19 @@ mod tests {
         // blank: the month of the lake's latest day, its data so far
         let p = Period::of(&q("", ""), latest).expect("p");
         assert_eq!((p.from, p.to), (d("2026-03-01"), d("2026-04-01")));
-        assert_eq!(p.until, d("2026-03-19"));
+        assert_eq!(p.until(), d("2026-03-19"));
         assert!(p.running());
+        assert!(!p.previous().running(), "February is over");
+        // the year's last month holds the latest day: it runs too
+        let y = p.year_to();
+        assert!(y.running());
+        assert_eq!(y.until(), d("2026-03-19"));
         // a period over: all of it
         let p = Period::of(&q("month", "2026-02-10"), latest).expect("p");
-        assert_eq!(p.until, d("2026-03-01"));
+        assert_eq!(p.until(), d("2026-03-01"));
         assert!(!p.running());
+        // the period after a past one can be the running one
+        assert_eq!(p.next().until(), d("2026-03-19"));
         assert!(Period::of(&q("year", ""), latest).is_err());
         assert!(Period::of(&q("month", "18/03/2026"), latest).is_err());
     }

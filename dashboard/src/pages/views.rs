@@ -42,7 +42,7 @@ pub async fn list(c: Ctx) -> Response {
         Ok(o) => o.unwrap_or(0),
         Err(_) => return bad_request("`offset` is a whole number"),
     };
-    let (from, to) = (period.from.to_string(), period.until.to_string());
+    let (from, to) = (period.from.to_string(), period.until().to_string());
     let (limit, off) = (PAGE.to_string(), offset.to_string());
     let mut pairs = vec![
         ("from", from.as_str()),
