@@ -189,8 +189,15 @@ pub struct User {
     pub satisfaction: f64,
     /// EWMA of daily activity.
     pub engagement: f64,
+    /// Recent bad playback: an EWMA over views (weight 0.1, about the last
+    /// ten views) of how bad each felt, 1 − its experience (1 for a
+    /// failure, 0.7 for an exit before start) — longer-lived than
+    /// `satisfaction`, and what makes people cancel over playback.
+    pub frustration: f64,
     /// Subscription state.
     pub sub: SubState,
+    /// Day the subscriber's interest started to fade, while it does.
+    pub fading_since: Option<u32>,
 }
 
 impl User {
@@ -272,7 +279,9 @@ impl User {
             finished: Vec::new(),
             satisfaction: 0.8,
             engagement: 0.5,
+            frustration: 0.0,
             sub: SubState::None,
+            fading_since: None,
         }
     }
 

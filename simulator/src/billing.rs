@@ -1,7 +1,7 @@
 //! The subscription life cycle of a simulated user: free tier, trials that
 //! convert or not, monthly renewals, failed payments and retries, plan
-//! changes, voluntary cancellation (likelier with low engagement and bad
-//! QoE), refunds, and returns after a cancel.
+//! changes, voluntary cancellation (likelier when interest is fading, with
+//! low engagement and after bad QoE), refunds, and returns after a cancel.
 
 use rand::Rng;
 use showrunner_events::types::Currency;
@@ -110,6 +110,10 @@ pub struct Day<'a, R: Rng> {
     pub engagement: f64,
     /// Satisfaction EWMA.
     pub satisfaction: f64,
+    /// Days the user's interest has been fading, if it is.
+    pub fading_days: Option<u32>,
+    /// Recent bad playback: see [`crate::audience::User::frustration`].
+    pub frustration: f64,
     /// Random stream.
     pub rng: &'a mut R,
 }
@@ -162,17 +166,54 @@ pub fn sign_up(plan: Plan, trial: bool, day: u32, market: usize) -> (SubState, V
     }
 }
 
+/// The most a user's interest fades: activity falls to 10 % of its usual.
+pub const MAX_FADE: f64 = 0.9;
+
+/// Days over which fading interest reaches [`MAX_FADE`].
+pub const FADE_DAYS: f64 = 14.0;
+
+/// Days of fading after which a renewal is canceled with the full fading
+/// weight: people stop watching weeks before they cancel.
+pub const GIVE_UP_DAYS: f64 = 42.0;
+
+/// The daily probability that a subscriber's interest starts to fade (the
+/// catalogue stops holding them): 0.1 %, plus 0.04 % per point of
+/// satisfaction lost — a stalled or failed evening is what starts it.
+pub fn fade_hazard(satisfaction: f64) -> f64 {
+    0.001 + 0.04 * (1.0 - satisfaction).clamp(0.0, 1.0)
+}
+
+/// How far interest has faded `days` after it started (the share of the
+/// usual activity lost): linear to [`MAX_FADE`] over [`FADE_DAYS`].
+pub fn fade(days: u32) -> f64 {
+    (f64::from(days) / FADE_DAYS).min(MAX_FADE)
+}
+
+/// The probability a paying subscriber cancels at a renewal: a 0.8 % floor
+/// nothing in the events explains (moving, money), up to 85 % for interest
+/// that has been fading for [`GIVE_UP_DAYS`], 6 % × (1 − engagement), and
+/// 60 % × the recent share of bad playback (`frustration`).
+pub fn cancel_probability(fading_days: Option<u32>, engagement: f64, frustration: f64) -> f64 {
+    let given_up = fading_days.map_or(0.0, |d| (f64::from(d) / GIVE_UP_DAYS).min(1.0));
+    (0.005
+        + 0.85 * given_up
+        + 0.03 * (1.0 - engagement).clamp(0.0, 1.0)
+        + 2.0 * (frustration - 0.05).clamp(0.0, 1.0))
+    .clamp(0.0, 0.95)
+}
+
 /// Advances one day; returns the new state and the day's billing events
 /// (each with its offset in ms from `d.at`).
 pub fn step<R: Rng>(s: SubState, d: Day<'_, R>) -> (SubState, Vec<(i64, Payload)>) {
     let mut ev = Vec::new();
     let m = d.market;
-    // unhappiness raises every exit probability
-    let unhappy = (1.0 - d.engagement).clamp(0.0, 1.0) * 0.12
-        + (1.0 - d.satisfaction).clamp(0.0, 1.0).powi(2) * 0.6;
+    // fading interest, low engagement and bad playback raise every exit
+    let disengaged = (1.0 - d.engagement).clamp(0.0, 1.0);
+    let faded = d.fading_days.map_or(0.0, fade);
     let next = match s {
         SubState::Trial { plan, until } if d.day >= until => {
-            let convert = (0.85 - unhappy * 2.5).clamp(0.05, 0.95);
+            let convert =
+                (0.85 - 0.8 * faded - 0.15 * disengaged - 1.5 * d.frustration).clamp(0.05, 0.95);
             if d.rng.random_bool(convert) {
                 ev.push((0, renewed(plan, m)));
                 SubState::Active {
@@ -185,11 +226,11 @@ pub fn step<R: Rng>(s: SubState, d: Day<'_, R>) -> (SubState, Vec<(i64, Payload)
             }
         }
         SubState::Active { plan, renew_day } if d.day >= renew_day => {
-            let cancel = (0.025 + unhappy).clamp(0.0, 0.9);
+            let cancel = cancel_probability(d.fading_days, d.engagement, d.frustration);
             if d.rng.random_bool(cancel) {
-                let why = if d.satisfaction < 0.6 {
+                let why = if d.frustration > 0.15 {
                     "playback_quality"
-                } else if d.engagement < 0.3 {
+                } else if faded > 0.3 || d.engagement < 0.3 {
                     "not_using"
                 } else {
                     "too_expensive"

@@ -20,6 +20,24 @@ use crate::viewing::{self, CDNS, FLAKY_CDN, ViewSpec};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Whether a user's interest is fading on day `d` (and since when): only a
+/// trialing or paying subscriber's starts to fade, by
+/// [`billing::fade_hazard`]; it recovers with 1 % a day (a new season
+/// brings them back) and ends with the subscription.
+fn next_fading(u: &User, d: u32, rng: &mut ChaCha8Rng) -> Option<u32> {
+    let paying = matches!(
+        u.sub,
+        SubState::Trial { .. } | SubState::Active { .. } | SubState::PastDue { .. }
+    );
+    match u.fading_since {
+        _ if !paying => None,
+        Some(since) => (!rng.random_bool(0.01)).then_some(since),
+        None => rng
+            .random_bool(billing::fade_hazard(u.satisfaction))
+            .then_some(d),
+    }
+}
+
 /// Ids an event concerns.
 #[derive(Default, Clone, Copy)]
 struct Ids<'a> {
@@ -176,6 +194,7 @@ impl Simulator {
                 out.push(make(rng, t + 2_000 + k as i64, base, p));
             }
         } else {
+            u.fading_since = next_fading(u, d, rng);
             let at = day_start
                 + ((4 - market.utc_offset).rem_euclid(24)) * 3_600_000
                 + rng.random_range(0..3_600_000);
@@ -187,6 +206,8 @@ impl Simulator {
                     market: u.market,
                     engagement: u.engagement,
                     satisfaction: u.satisfaction,
+                    fading_days: u.fading_since.map(|s| d - s),
+                    frustration: u.frustration,
                     rng,
                 },
             );
@@ -196,9 +217,12 @@ impl Simulator {
             }
         }
         let entitled = u.sub.entitled();
-        let p_active =
-            (u.activity * if weekend { 1.25 } else { 1.0 } * (0.6 + 0.6 * u.satisfaction))
-                .clamp(0.0, 0.97);
+        let interest = 1.0 - u.fading_since.map_or(0.0, |s| billing::fade(d - s));
+        let p_active = (u.activity
+            * if weekend { 1.25 } else { 1.0 }
+            * (0.6 + 0.6 * u.satisfaction)
+            * interest)
+            .clamp(0.0, 0.97);
         let active = entitled && rng.random_bool(p_active);
         u.engagement = 0.93 * u.engagement + 0.07 * if active { 1.0 } else { 0.0 };
         if entitled && u.push_opt_in && rng.random_bool(0.03) {
@@ -304,7 +328,9 @@ impl Simulator {
                 e.envelope.received_at = e.envelope.received_at.plus_ms(delay);
                 out.push(e);
             }
-            u.satisfaction = 0.85 * u.satisfaction + 0.15 * o.experience();
+            let experience = o.experience();
+            u.satisfaction = 0.85 * u.satisfaction + 0.15 * experience;
+            u.frustration = 0.9 * u.frustration + 0.1 * (1.0 - experience);
             match title.kind {
                 TitleKind::Movie if o.completed => {
                     u.resume.remove(&ti);
