@@ -279,7 +279,7 @@ impl User {
             finished: Vec::new(),
             satisfaction: 0.8,
             engagement: 0.5,
-            frustration: 0.0,
+            frustration: 0.06,
             sub: SubState::None,
             fading_since: None,
         }

@@ -170,11 +170,11 @@ pub fn sign_up(plan: Plan, trial: bool, day: u32, market: usize) -> (SubState, V
 pub const MAX_FADE: f64 = 0.9;
 
 /// Days over which fading interest reaches [`MAX_FADE`].
-pub const FADE_DAYS: f64 = 14.0;
+pub const FADE_DAYS: f64 = 7.0;
 
-/// Days of fading after which a renewal is canceled with the full fading
-/// weight: people stop watching weeks before they cancel.
-pub const GIVE_UP_DAYS: f64 = 42.0;
+/// Days of fading before it weighs on a renewal at all, and after which it
+/// weighs fully: people stop watching weeks before they cancel.
+pub const GIVE_UP_DAYS: (f64, f64) = (14.0, 49.0);
 
 /// The daily probability that a subscriber's interest starts to fade (the
 /// catalogue stops holding them): 0.1 %, plus 0.04 % per point of
@@ -191,13 +191,17 @@ pub fn fade(days: u32) -> f64 {
 
 /// The probability a paying subscriber cancels at a renewal: a 0.8 % floor
 /// nothing in the events explains (moving, money), up to 85 % for interest
-/// that has been fading for [`GIVE_UP_DAYS`], 6 % × (1 − engagement), and
+/// that has been fading for long enough (linear over [`GIVE_UP_DAYS`]),
+/// 3 % × (1 − engagement), and
 /// 60 % × the recent share of bad playback (`frustration`).
 pub fn cancel_probability(fading_days: Option<u32>, engagement: f64, frustration: f64) -> f64 {
-    let given_up = fading_days.map_or(0.0, |d| (f64::from(d) / GIVE_UP_DAYS).min(1.0));
+    let (from, to) = GIVE_UP_DAYS;
+    let given_up = fading_days.map_or(0.0, |d| {
+        ((f64::from(d) - from) / (to - from)).clamp(0.0, 1.0)
+    });
     (0.005
         + 0.85 * given_up
-        + 0.03 * (1.0 - engagement).clamp(0.0, 1.0)
+        + 0.12 * (1.0 - engagement).clamp(0.0, 1.0).powi(2)
         + 2.0 * (frustration - 0.05).clamp(0.0, 1.0))
     .clamp(0.0, 0.95)
 }

@@ -330,7 +330,7 @@ impl Simulator {
             }
             let experience = o.experience();
             u.satisfaction = 0.85 * u.satisfaction + 0.15 * experience;
-            u.frustration = 0.9 * u.frustration + 0.1 * (1.0 - experience);
+            u.frustration = 0.97 * u.frustration + 0.03 * (1.0 - experience);
             match title.kind {
                 TitleKind::Movie if o.completed => {
                     u.resume.remove(&ti);
