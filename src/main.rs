@@ -1,5 +1,6 @@
 //! The `showrunner` binary: command-line parsing and wiring only.
 
+mod churn_cmd;
 mod clickhouse_cmd;
 mod deadletter_cmd;
 mod events_cmd;
@@ -63,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: lake_cmd::LakeCommand,
     },
+    /// The churn-risk model: `churn train`, `churn score`.
+    Churn {
+        #[command(subcommand)]
+        command: churn_cmd::ChurnCommand,
+    },
     /// Bearer keys: `keys new --role R [--id NAME]`.
     Keys {
         #[command(subcommand)]
@@ -113,6 +119,7 @@ fn main() -> Result<()> {
             Command::Lake { command } => lake_cmd::run(&cfg, command).await,
             Command::Clickhouse { command } => clickhouse_cmd::run(&cfg, command).await,
             Command::Recommend { command } => recommend_cmd::run(&cfg, command).await,
+            Command::Churn { command } => churn_cmd::run(&cfg, command).await,
         }
     })
 }

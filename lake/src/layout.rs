@@ -7,7 +7,7 @@
 //! <lake>/events/<family>/date=YYYY-MM-DD/part-<first>-<last>-<writer><n>.parquet
 //! <lake>/metrics/<metric>/month=YYYY-MM/data.parquet, <lake>/metrics/_state.json
 //! <lake>/models/<version>/…, <lake>/models/CURRENT
-//! <lake>/scores/…
+//! <lake>/scores/churn/model.json, <lake>/scores/churn/scores.parquet
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -125,6 +125,23 @@ pub mod keys {
             super::METRICS,
             super::METRIC_PARTITION_COLUMN
         )
+    }
+
+    /// `scores/churn`: the churn-risk model's directory (its one Parquet
+    /// file is the scores table).
+    pub fn churn() -> String {
+        format!("{}/churn", super::SCORES)
+    }
+
+    /// `scores/churn/model.json`: the served churn-risk model and its
+    /// evaluation.
+    pub fn churn_model() -> String {
+        format!("{}/model.json", churn())
+    }
+
+    /// `scores/churn/scores.parquet`: every subscriber's latest churn risk.
+    pub fn churn_scores() -> String {
+        format!("{}/scores.parquet", churn())
     }
 
     /// `metrics/_state.json`: what materialization has folded in.

@@ -8,6 +8,7 @@
 //!   on it;
 //! - [`clickhouse`] — a real clickhouse-server on loopback, with queries
 //!   over HTTP;
+//! - [`lake`] — lakes written directly, as the Parquet sink would;
 //! - [`fixtures`] — simulated audiences (the end-to-end tests', the busy
 //!   days and the multi-day streams of the benchmarks);
 //! - [`rows`] — the one comparator of query results across engines;
@@ -18,6 +19,7 @@
 
 pub mod clickhouse;
 pub mod fixtures;
+pub mod lake;
 pub mod proc;
 pub mod rows;
 pub mod s3;

@@ -133,6 +133,13 @@ impl Lake {
         for (name, sql) in PROJECTIONS {
             ctx.sql(&format!("CREATE VIEW {name} AS {sql}")).await?;
         }
+        // derived data: the churn-risk scores, once `churn score` wrote them
+        let churn = keys::churn();
+        if !store.list_committed(&churn).await?.is_empty() {
+            let opts = ParquetReadOptions::default().file_extension(".parquet");
+            ctx.register_parquet("churn_scores", &store.table_url(&churn), opts)
+                .await?;
+        }
         Ok(Lake {
             ctx,
             opts,

@@ -16,6 +16,8 @@
 //! - [`update`] — a session's projections updated with the files that
 //!   came since (the views those files touch computed again), not
 //!   computed again from every file;
+//! - [`churn`] — the churn-risk model's feature rows per weekly snapshot
+//!   (`sql/churn_features.sql`), read by the `churn` crate;
 //! - [`materialize`] — metric tables as Parquet under `<lake>/metrics/`,
 //!   recomputing only the months new or late event files touch;
 //! - [`api`] — the HTTP query API (`/v1/metrics`, `/v1/sql`), an axum router;
@@ -33,6 +35,7 @@
 //! The definitions are `docs/metrics.md`.
 
 pub mod api;
+pub mod churn;
 pub mod clickhouse;
 pub mod config;
 pub mod coop;

@@ -4,10 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use serde_json::Value;
-use showrunner_events::arrow::BatchBuilder;
 use showrunner_events::{Family, Validator, WireEvent};
-use showrunner_lake::seqs::SeqSet;
-use showrunner_lake::{Layout, commit, format, layout::part_name};
 use showrunner_simulator::{SimConfig, Simulator};
 use showrunner_testkit::rows;
 use showrunner_warehouse::metrics::{self, Bucket, Params};
@@ -25,29 +22,7 @@ pub fn event(v: &Value) -> WireEvent {
 /// Writes `rows` (all of `family`) as one committed file per event date,
 /// named after `part`, as the Parquet sink would.
 pub fn write(lake: &std::path::Path, family: Family, rows: &[WireEvent], part: u64) {
-    let mut by_date: std::collections::BTreeMap<String, BatchBuilder> = Default::default();
-    for w in rows {
-        let date = w.occurred_at.expect("time").date_string();
-        by_date
-            .entry(date)
-            .or_insert_with(|| BatchBuilder::new(family, 8))
-            .append(w);
-    }
-    for (date, mut b) in by_date {
-        let batch = b.finish().expect("batch");
-        let seqs = SeqSet::from_seqs(&[part]);
-        let bytes = format::encode(
-            &batch,
-            format::properties("EVENTS", "0", &seqs).expect("props"),
-        )
-        .expect("encode");
-        commit::commit_file(
-            &Layout::new(lake).partition(family, &date),
-            &part_name(part, part, "t", 0),
-            &bytes,
-        )
-        .expect("commit");
-    }
+    showrunner_testkit::lake::write_events(lake, family, rows, part);
 }
 
 /// A metric's column names and rows as JSON values.
