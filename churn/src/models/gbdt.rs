@@ -179,14 +179,18 @@ mod tests {
         Dataset::new(x, y)
     }
 
+    fn fitted(d: &DatasetBase<Array2<f64>, Array1<bool>>) -> Gbdt {
+        GbdtParams::new()
+            .check()
+            .expect("params")
+            .fit(d)
+            .expect("fit")
+    }
+
     #[test]
     fn learns_the_rule_and_says_which_feature() {
         let d = data();
-        let m = GbdtParams::new()
-            .check()
-            .expect("params")
-            .fit(&d)
-            .expect("fit");
+        let m = fitted(&d);
         let p = m.predict_proba(d.records().view());
         let c = m.contributions(d.records().view());
         let (mut right, mut first_feature) = (0, 0);
@@ -205,11 +209,7 @@ mod tests {
     #[test]
     fn serde_round_trip_predicts_the_same() {
         let d = data();
-        let m = GbdtParams::new()
-            .check()
-            .expect("params")
-            .fit(&d)
-            .expect("fit");
+        let m = fitted(&d);
         let back: Gbdt =
             serde_json::from_str(&serde_json::to_string(&m).expect("ser")).expect("de");
         assert_eq!(
