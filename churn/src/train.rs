@@ -177,17 +177,8 @@ pub fn train(rows: &Rows, opts: &TrainOptions) -> Result<(Model, TrainReport)> {
     let t = Instant::now();
     let trees = fit_kind(Kind::Gbdt, &train, opts)?;
     seconds.gbdt = t.elapsed().as_secs_f64();
-    let base_eval = evaluate(
-        baseline
-            .predict_proba(test.x.view())
-            .as_slice()
-            .unwrap_or(&[]),
-        &truth,
-    );
-    let tree_eval = evaluate(
-        trees.predict_proba(test.x.view()).as_slice().unwrap_or(&[]),
-        &truth,
-    );
+    let base_eval = evaluate(&baseline.predict_proba(test.x.view()).to_vec(), &truth);
+    let tree_eval = evaluate(&trees.predict_proba(test.x.view()).to_vec(), &truth);
     let trees_win =
         tree_eval.pr_auc > base_eval.pr_auc && tree_eval.lift_at_10 > base_eval.lift_at_10;
     let (kind, reason, kept) = if trees_win {

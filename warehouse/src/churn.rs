@@ -72,14 +72,8 @@ pub async fn snapshot_times(lake: &Lake, every_days: i64) -> Result<Vec<i64>> {
 /// defines them, ordered by (snapshot, user). Computes the projections it
 /// reads and keeps them in the session.
 pub async fn features(lake: &Lake, snapshots: &[i64]) -> Result<Vec<RecordBatch>> {
-    lake.cache_projections(&[
-        "player_events",
-        "views",
-        "billing",
-        "billing_months",
-        "subscription_changes",
-    ])
-    .await?;
+    lake.cache_projections(&["player_events", "views", "billing", "subscription_changes"])
+        .await?;
     let schema = Arc::new(Schema::new(vec![Field::new(
         "snap_ms",
         DataType::Int64,

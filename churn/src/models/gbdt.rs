@@ -90,8 +90,6 @@ impl ParamGuard for GbdtParams {
 pub struct Gbdt {
     /// The trees.
     pub booster: PerpetualBooster,
-    /// Features it was fitted on.
-    pub n_features: usize,
     /// The parameters it was fitted with.
     pub params: GbdtValidParams,
 }
@@ -100,7 +98,6 @@ impl std::fmt::Debug for Gbdt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gbdt")
             .field("trees", &self.booster.get_prediction_trees().len())
-            .field("n_features", &self.n_features)
             .field("params", &self.params)
             .finish()
     }
@@ -137,7 +134,6 @@ impl Fit<Array2<f64>, Array1<bool>, Error> for GbdtValidParams {
             .map_err(|e| Error::Fit(format!("gradient-boosted trees: {e}")))?;
         Ok(Gbdt {
             booster,
-            n_features: x.ncols(),
             params: *self,
         })
     }
