@@ -361,6 +361,7 @@ async fn local_state(lake: &Path) -> Result<showrunner_dashboard::AppState> {
             lake.join("models"),
             Default::default(),
         ),
+        churn: showrunner_churn::api::RiskState::new(lake.into()),
         gate: Arc::new(showrunner_web::Gate::new(
             showrunner_dashboard::access::ROUTES,
             keys,

@@ -11,11 +11,14 @@
 //!   calibration;
 //! - [`train`] — the time-based holdout and the choice between the two;
 //! - [`served`] — the stored model and the scores table under the lake's
-//!   `scores/churn/`.
+//!   `scores/churn/`;
+//! - [`api`] — `GET /v1/users/{user}/churn-risk` over that table, read
+//!   again when `churn score` replaces it.
 //!
 //! The features have one definition, the warehouse's SQL
 //! (`warehouse/sql/churn_features.sql`); docs/churn.md has the model card.
 
+pub mod api;
 pub mod data;
 pub mod error;
 pub mod eval;

@@ -201,3 +201,69 @@ pub async fn write_scores(store: &Store, scores: &[Score]) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// The scores table in `bytes` (what [`write_scores`] wrote), in its order.
+pub fn read_scores(bytes: Bytes) -> Result<Vec<Score>> {
+    use arrow_array::Array;
+    let fmt = |e: &dyn std::fmt::Display| Error::Format(format!("{}: {e}", keys::churn_scores()));
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|b| b.build())
+        .map_err(|e| fmt(&e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fmt(&e))?;
+        let col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| fmt(&format!("no column `{name}`")))
+        };
+        let text = |name: &str| {
+            col(name)?
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .ok_or_else(|| fmt(&format!("`{name}` is not text")))
+        };
+        let float = |name: &str| {
+            col(name)?
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .cloned()
+                .ok_or_else(|| fmt(&format!("`{name}` is not a double")))
+        };
+        let user = text("user_id")?;
+        let snapshot = col("snapshot")?
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .cloned()
+            .ok_or_else(|| fmt(&"`snapshot` is not an integer"))?;
+        let score = float("score")?;
+        let model = text("model")?;
+        let mut reasons = Vec::with_capacity(REASONS);
+        for k in 1..=REASONS {
+            reasons.push((
+                text(&format!("reason_{k}"))?,
+                float(&format!("reason_{k}_value"))?,
+                float(&format!("reason_{k}_log_odds"))?,
+            ));
+        }
+        for i in 0..batch.num_rows() {
+            out.push(Score {
+                user_id: user.value(i).to_owned(),
+                snapshot: snapshot.value(i),
+                score: score.value(i),
+                model: model.value(i).to_owned(),
+                reasons: reasons
+                    .iter()
+                    .take_while(|(f, _, _)| f.is_valid(i))
+                    .map(|(f, v, l)| Reason {
+                        feature: f.value(i).to_owned(),
+                        value: v.value(i),
+                        log_odds: l.value(i),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -3,12 +3,12 @@
 //! (`showrunner_web::access`) refuses a route without one, and
 //! `dashboard/tests/access.rs` calls every (role, route) pair.
 //!
-//! The routers of the next components (marketing, catalog, playback) add
+//! The routers of the next components (campaigns, catalog, playback) add
 //! their rows here when they are composed.
 
 use axum::http::Method;
 use showrunner_web::Access::{Public, Role as Needs};
-use showrunner_web::Role::{Admin, Analyst, App, Ingest};
+use showrunner_web::Role::{Admin, Analyst, App, Ingest, Marketing};
 use showrunner_web::Route;
 
 /// Every route of the app and who may call it.
@@ -54,6 +54,8 @@ pub static ROUTES: &[Route] = &[
     ),
     Route::new(Method::GET, "/v1/titles/{title}/similar", Needs(App)),
     Route::new(Method::GET, "/v1/models/current", Needs(App)),
+    // marketing
+    Route::new(Method::GET, "/v1/users/{user}/churn-risk", Needs(Marketing)),
     // administration
     Route::new(Method::POST, "/v1/admin/keys/reload", Needs(Admin)),
 ];

@@ -8,6 +8,7 @@
 //!   `/metrics` (the operator routes of `showrunner_web::ops`), the collector's `/v1/events`,
 //!   the warehouse's `/v1/metrics` and `/v1/sql`, the
 //!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`,
+//!   marketing's `/v1/users/{user}/churn-risk`,
 //!   and `POST /v1/admin/keys/reload` — all behind the one gate
 //!   (keys, roles, rate limits) and CORS for the configured origins;
 //! - [`access`] — the route → role table;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub warehouse: showrunner_warehouse::api::ApiState,
     /// The recommender's serving state.
     pub recommender: showrunner_recommender::serve::ServeState,
+    /// The churn scores marketing reads.
+    pub churn: showrunner_churn::api::RiskState,
     /// Keys, roles and rate limits of every route ([`access::ROUTES`]).
     pub gate: Arc<Gate>,
     /// How the keys are read again when they rotate.
@@ -126,7 +129,8 @@ pub fn router_for(state: AppState, surface: Surface) -> Router {
             .merge(showrunner_warehouse::api::router(state.warehouse.clone()))
             .merge(showrunner_recommender::serve::router(
                 state.recommender.clone(),
-            ));
+            ))
+            .merge(showrunner_churn::api::router(state.churn.clone()));
     }
     let r = showrunner_web::access::guard(r, state.gate.clone());
     let r = showrunner_web::telemetry::track(r, state.ops.telemetry().http().clone());
@@ -169,6 +173,7 @@ pub fn openapi_doc(surface: Surface) -> Result<utoipa::openapi::OpenApi, String>
         doc.merge(showrunner_warehouse::api::WarehouseApi::openapi());
         doc.merge(live::LiveApi::openapi());
         doc.merge(showrunner_recommender::serve::ServeApi::openapi());
+        doc.merge(showrunner_churn::api::RiskApi::openapi());
     }
     showrunner_web::openapi::apply_access(&mut doc, access::ROUTES)?;
     Ok(doc)

@@ -83,6 +83,7 @@ async fn app(limits: RateLimits, cors: &[&str]) -> App {
             lake.path().join("models"),
             Default::default(),
         ),
+        churn: showrunner_churn::api::RiskState::new(lake.path().into()),
         gate: Arc::new(Gate::new(
             ROUTES,
             Keys::new(Keyring::new(&entries).expect("ring")),

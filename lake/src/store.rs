@@ -375,6 +375,40 @@ impl Store {
         }
     }
 
+    /// The size and modification time of `key`, `None` when there is no
+    /// such file (one `stat` or one HEAD): how a server notices that
+    /// derived data it serves was replaced.
+    pub async fn head(&self, key: &str) -> Result<Option<Entry>> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let path = root.join(key);
+                match std::fs::metadata(&path) {
+                    Ok(m) => Ok(Some(Entry {
+                        key: key.to_owned(),
+                        bytes: m.len(),
+                        modified: m.modified().ok(),
+                    })),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(Error::io("stat", &path, e)),
+                }
+            }
+            Backend::Object { store, prefix, .. } => {
+                let at = self.object_path(prefix, key);
+                match store.head(&at).await {
+                    Ok(m) => Ok(Some(Entry {
+                        key: key.to_owned(),
+                        bytes: m.size,
+                        modified: u64::try_from(m.last_modified.timestamp_millis())
+                            .ok()
+                            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
+                    })),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(Error::object("head", &at, e)),
+                }
+            }
+        }
+    }
+
     /// The bytes of `key`, `None` when there is no such file.
     pub async fn get_opt(&self, key: &str) -> Result<Option<Bytes>> {
         match &self.backend {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use showrunner_bus::{self as nats, StreamSettings};
+use showrunner_churn::api::RiskState;
 use showrunner_dashboard::{AppState, ReloadKeys, Surface};
 use showrunner_events::{Limits, Validator};
 use showrunner_ingest::collector::{self, CollectorState};
@@ -95,6 +96,14 @@ pub async fn state(
     } else {
         ServeState::new(s.models.clone().unwrap_or_default(), Users::default())
     };
+    // marketing's churn scores, read again when `churn score` replaces them
+    let churn = if api {
+        let c = RiskState::open(s.lake.clone()).await;
+        tokio::spawn(showrunner_churn::api::reload_loop(c.clone(), s.reload));
+        c
+    } else {
+        RiskState::new(s.lake.clone())
+    };
     // the Live page's pulse: the last hour of player events, from the bus
     let pulse: showrunner_dashboard::live::SharedPulse = Arc::default();
     if api {
@@ -162,6 +171,7 @@ pub async fn state(
         ops,
         warehouse,
         recommender,
+        churn,
         gate: Arc::new(Gate::new(
             showrunner_dashboard::access::ROUTES,
             s.keys.clone(),
