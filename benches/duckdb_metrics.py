@@ -23,7 +23,7 @@ import time
 import duckdb
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "warehouse", "sql")
-FAMILIES = ["player", "watch", "billing", "catalog", "user", "notification"]
+FAMILIES = ["player", "watch", "billing", "catalog", "user", "notification", "campaign"]
 PROJECTIONS = [
     "player_events",
     "views",

@@ -15,7 +15,7 @@ for line in sys.stdin:
         examples.setdefault(e["event_type"], line.strip())
 
 out = [(root / "docs/events.head.md").read_text()]
-for fam in ["player", "watch", "billing", "catalog", "user", "notification"]:
+for fam in ["player", "watch", "billing", "catalog", "user", "notification", "campaign"]:
     src = (root / f"events/src/types/{fam}.rs").read_text()
     body = src[src.index("event_family!"):]
     out.append(f"\n### Family `{fam}`\n")

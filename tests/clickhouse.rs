@@ -70,7 +70,8 @@ async fn migrate_creates_is_idempotent_and_upgrades() {
             "billing",
             "catalog",
             "user",
-            "notification"
+            "notification",
+            "campaign"
         ]
     );
     let engine = ch

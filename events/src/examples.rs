@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use crate::types::billing::*;
+use crate::types::campaign::*;
 use crate::types::catalog::*;
 use crate::types::notification::*;
 use crate::types::player::*;
@@ -46,6 +47,33 @@ fn other(n: u128, ms: i64, title: Option<&str>, p: Payload) -> Event {
         envelope: e,
         payload: p,
     }
+}
+
+/// A campaign event: about no one user.
+fn campaign(n: u128, p: CampaignEvent) -> Event {
+    let mut e = env(n, 0);
+    e.user_id = None;
+    e.profile_id = None;
+    e.device_id = None;
+    Event {
+        envelope: e,
+        payload: Payload::Campaign(p),
+    }
+}
+
+/// The example campaign's definition.
+fn spring_definition() -> crate::wire::JsonMap {
+    let serde_json::Value::Object(m) = serde_json::json!({
+        "audience": {"segment": "SELECT user_id FROM churn_scores WHERE score > 0.3"},
+        "message": {"title": "{{first_name}}, it's back", "body": "A new season of {{title}}", "deep_link": "showrunner://title/{{title_id}}"},
+        "priority": 5,
+        "control_share": 0.1,
+        "caps": {"per_day": 1},
+        "conversion": {"event": "play_started", "within_hours": 48}
+    }) else {
+        unreachable!("an object")
+    };
+    m
 }
 
 /// One valid event of every type, in family order.
@@ -297,6 +325,8 @@ pub fn examples() -> Vec<Event> {
             Payload::Notification(NotificationEvent::PushSent(PushSent {
                 campaign_id: "c-spring".into(),
                 message: Some("New season of The Long Night".into()),
+                window: Some("once".into()),
+                channel: Some("mobile".into()),
             })),
         ),
         other(
@@ -313,8 +343,60 @@ pub fn examples() -> Vec<Event> {
             None,
             Payload::Notification(NotificationEvent::PushSuppressed(PushSuppressed {
                 campaign_id: "c-spring".into(),
-                rule: SuppressionRule::QuietHours,
+                rule: SuppressionRule::FrequencyCap,
+                window: Some("once".into()),
             })),
+        ),
+        other(
+            31,
+            0,
+            None,
+            Payload::Notification(NotificationEvent::PushDeferred(PushDeferred {
+                campaign_id: "c-spring".into(),
+                rule: SuppressionRule::QuietHours,
+                until: Timestamp(T0 + 18 * 3_600_000),
+                window: Some("once".into()),
+            })),
+        ),
+        campaign(
+            32,
+            CampaignEvent::CampaignCreated(CampaignCreated {
+                campaign_id: "c-spring".into(),
+                name: "Spring season".into(),
+                definition: spring_definition(),
+                actor: "marketing-ada".into(),
+            }),
+        ),
+        campaign(
+            33,
+            CampaignEvent::CampaignUpdated(CampaignUpdated {
+                campaign_id: "c-spring".into(),
+                name: None,
+                definition: spring_definition(),
+                actor: "marketing-ada".into(),
+            }),
+        ),
+        campaign(
+            34,
+            CampaignEvent::CampaignLaunched(CampaignLaunched {
+                campaign_id: "c-spring".into(),
+                send_at: Some(Timestamp(T0 + 3_600_000)),
+                actor: "marketing-ada".into(),
+            }),
+        ),
+        campaign(
+            35,
+            CampaignEvent::CampaignPaused(CampaignPaused {
+                campaign_id: "c-spring".into(),
+                actor: "marketing-bob".into(),
+            }),
+        ),
+        campaign(
+            36,
+            CampaignEvent::CampaignArchived(CampaignArchived {
+                campaign_id: "c-spring".into(),
+                actor: "marketing-bob".into(),
+            }),
         ),
     ]
 }

@@ -290,8 +290,22 @@ wire_fields! {
     // ---- notification ----
     /// Campaign identifier.
     campaign_id: Str,
-    /// Suppression rule: `frequency_cap`, `quiet_hours`, `opt_out`.
+    /// The rule that suppressed or deferred a push: `opt_out`, `holdout`,
+    /// `control`, `quiet_hours`, `frequency_cap`, `campaign_cap`, `expired`.
     rule: Str,
+    /// A campaign's send window: one push per (campaign, user, window).
+    window: Str,
+    /// The delivery channel (a push gateway's subject token).
+    channel: Str,
+    /// When a deferred push is due again.
+    until: Ts,
+    // ---- campaign ----
+    /// A campaign's definition (audience, message, rules) as JSON.
+    definition: Json,
+    /// Who did it: the API key's id.
+    actor: Str,
+    /// When a launched campaign sends (absent: at once).
+    send_at: Ts,
     // ---- custom ----
     /// Free-form custom properties (stored as a JSON string).
     properties: Json,

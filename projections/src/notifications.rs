@@ -1,6 +1,7 @@
 //! Notifications: what was pushed to whom and when, what was opened, what
-//! was suppressed and by which rule — folded from the `notification`
-//! events, kept per user in stamp order (a set: repeats are absorbed).
+//! was deferred or suppressed and by which rule — folded from the
+//! `notification` events, kept per user in stamp order (a set: repeats are
+//! absorbed).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,6 +20,8 @@ pub enum Outcome {
     Opened,
     /// Not sent because of a rule.
     Suppressed(SuppressionRule),
+    /// Held back by a rule until an instant (ms).
+    Deferred(SuppressionRule, i64),
 }
 
 /// One notification event of a user.
@@ -28,6 +31,8 @@ pub struct Push {
     pub at: i64,
     /// Campaign.
     pub campaign_id: String,
+    /// The campaign's send window, when the event says.
+    pub window: Option<String>,
     /// What happened.
     pub outcome: Outcome,
 }
@@ -80,10 +85,17 @@ impl Fold for Notifications {
         let (Payload::Notification(n), Some(user)) = (&e.payload, user_of(e)) else {
             return false;
         };
-        let (campaign_id, outcome) = match n {
-            NotificationEvent::PushSent(x) => (&x.campaign_id, Outcome::Sent),
-            NotificationEvent::PushOpened(x) => (&x.campaign_id, Outcome::Opened),
-            NotificationEvent::PushSuppressed(x) => (&x.campaign_id, Outcome::Suppressed(x.rule)),
+        let (campaign_id, window, outcome) = match n {
+            NotificationEvent::PushSent(x) => (&x.campaign_id, &x.window, Outcome::Sent),
+            NotificationEvent::PushOpened(x) => (&x.campaign_id, &None, Outcome::Opened),
+            NotificationEvent::PushSuppressed(x) => {
+                (&x.campaign_id, &x.window, Outcome::Suppressed(x.rule))
+            }
+            NotificationEvent::PushDeferred(x) => (
+                &x.campaign_id,
+                &x.window,
+                Outcome::Deferred(x.rule, x.until.0),
+            ),
         };
         let s = Stamp::of(e);
         self.users.entry(user.to_owned()).or_default().insert(
@@ -91,6 +103,7 @@ impl Fold for Notifications {
             Push {
                 at: s.at,
                 campaign_id: campaign_id.clone(),
+                window: window.clone(),
                 outcome,
             },
         );

@@ -446,6 +446,7 @@ impl Simulator {
                 Payload::Notification(NotificationEvent::PushSuppressed(PushSuppressed {
                     campaign_id: campaign,
                     rule: SuppressionRule::QuietHours,
+                    window: None,
                 })),
             ));
             return;
@@ -457,6 +458,8 @@ impl Simulator {
             Payload::Notification(NotificationEvent::PushSent(PushSent {
                 campaign_id: campaign.clone(),
                 message: Some(format!("New in {}", GENRES[fav])),
+                window: None,
+                channel: None,
             })),
         ));
         if rng.random_bool(0.12) {

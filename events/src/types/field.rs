@@ -78,8 +78,22 @@ macro_rules! identity_scalar {
         }
     )*};
 }
-identity_scalar!(String, i64, bool, Timestamp, Vec<String>);
-impl_field!(String, i64, bool, Timestamp, Vec<String>);
+identity_scalar!(
+    String,
+    i64,
+    bool,
+    Timestamp,
+    Vec<String>,
+    crate::wire::JsonMap
+);
+impl_field!(
+    String,
+    i64,
+    bool,
+    Timestamp,
+    Vec<String>,
+    crate::wire::JsonMap
+);
 
 /// A string enum on the wire: generates the enum, `as_str`, `ALL`, and its
 /// [`Scalar`]/[`Field`] impls refusing unknown values with the list of valid ones.

@@ -4,6 +4,7 @@
 //! JSON of an [`Event`] is its flat [`WireEvent`].
 
 pub mod billing;
+pub mod campaign;
 pub mod catalog;
 pub(crate) mod field;
 pub mod notification;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
 pub use billing::BillingEvent;
+pub use campaign::CampaignEvent;
 pub use catalog::CatalogEvent;
 pub use field::{Country, Currency};
 pub use notification::NotificationEvent;
@@ -44,6 +46,8 @@ pub enum Family {
     User,
     /// Push notifications.
     Notification,
+    /// Marketing campaigns.
+    Campaign,
 }
 
 impl Family {
@@ -55,6 +59,7 @@ impl Family {
         Family::Catalog,
         Family::User,
         Family::Notification,
+        Family::Campaign,
     ];
 
     /// The family's name (subject token, lake directory).
@@ -66,6 +71,7 @@ impl Family {
             Family::Catalog => "catalog",
             Family::User => "user",
             Family::Notification => "notification",
+            Family::Campaign => "campaign",
         }
     }
 
@@ -78,6 +84,7 @@ impl Family {
             Family::Catalog => CatalogEvent::TYPES,
             Family::User => UserEvent::TYPES,
             Family::Notification => NotificationEvent::TYPES,
+            Family::Campaign => CampaignEvent::TYPES,
         }
     }
 
@@ -98,6 +105,7 @@ impl Family {
             Family::Catalog => CatalogEvent::COLUMNS,
             Family::User => UserEvent::COLUMNS,
             Family::Notification => NotificationEvent::COLUMNS,
+            Family::Campaign => CampaignEvent::COLUMNS,
         };
         let mut out: Vec<FieldId> = Vec::with_capacity(all.len());
         for f in all {
@@ -116,6 +124,7 @@ impl Family {
             .or_else(|| CatalogEvent::fields_of(event_type))
             .or_else(|| UserEvent::fields_of(event_type))
             .or_else(|| NotificationEvent::fields_of(event_type))
+            .or_else(|| CampaignEvent::fields_of(event_type))
     }
 
     /// Envelope ids every event of the family must carry.
@@ -125,6 +134,8 @@ impl Family {
             Family::Watch => &[FieldId::title_id],
             Family::Catalog => &[FieldId::title_id],
             Family::Billing | Family::User | Family::Notification => &[FieldId::user_id],
+            // the campaign is a payload field; events concern no one user
+            Family::Campaign => &[],
         }
     }
 }
@@ -204,6 +215,8 @@ pub enum Payload {
     User(UserEvent),
     /// Notification family.
     Notification(NotificationEvent),
+    /// Campaign family.
+    Campaign(CampaignEvent),
 }
 
 impl Payload {
@@ -216,6 +229,7 @@ impl Payload {
             Payload::Catalog(_) => Family::Catalog,
             Payload::User(_) => Family::User,
             Payload::Notification(_) => Family::Notification,
+            Payload::Campaign(_) => Family::Campaign,
         }
     }
 
@@ -228,6 +242,7 @@ impl Payload {
             Payload::Catalog(p) => p.event_type(),
             Payload::User(p) => p.event_type(),
             Payload::Notification(p) => p.event_type(),
+            Payload::Campaign(p) => p.event_type(),
         }
     }
 
@@ -241,6 +256,7 @@ impl Payload {
             .or_else(|| {
                 NotificationEvent::from_wire(event_type, w).map(|r| r.map(Payload::Notification))
             })
+            .or_else(|| CampaignEvent::from_wire(event_type, w).map(|r| r.map(Payload::Campaign)))
     }
 
     fn to_wire(&self, w: &mut WireEvent) {
@@ -251,6 +267,7 @@ impl Payload {
             Payload::Catalog(p) => p.to_wire(w),
             Payload::User(p) => p.to_wire(w),
             Payload::Notification(p) => p.to_wire(w),
+            Payload::Campaign(p) => p.to_wire(w),
         }
     }
 }
@@ -307,6 +324,7 @@ impl Event {
             Family::Catalog => CatalogEvent::check_wire(name, w),
             Family::User => UserEvent::check_wire(name, w),
             Family::Notification => NotificationEvent::check_wire(name, w),
+            Family::Campaign => CampaignEvent::check_wire(name, w),
         };
         checked.ok_or_else(unknown)??;
         let allowed = Family::fields_of(name)

@@ -1,10 +1,20 @@
-//! The `notification` family: push notifications sent, opened, suppressed.
+//! The `notification` family: what marketing decided for each push — sent,
+//! deferred or suppressed, and by which rule — and what apps report back.
 
 use super::field::{event_family, wire_enum};
+use crate::Timestamp;
 
 wire_enum!(
-    /// The rule that suppressed a push.
-    SuppressionRule { FrequencyCap = "frequency_cap", QuietHours = "quiet_hours", OptOut = "opt_out" }
+    /// The rule that suppressed or deferred a push.
+    SuppressionRule {
+        OptOut = "opt_out",
+        Holdout = "holdout",
+        Control = "control",
+        QuietHours = "quiet_hours",
+        FrequencyCap = "frequency_cap",
+        CampaignCap = "campaign_cap",
+        Expired = "expired",
+    }
 );
 
 event_family! {
@@ -16,6 +26,11 @@ event_family! {
             campaign_id: String,
             /// Message text.
             message: Option<String>,
+            /// The campaign's send window (with the campaign and the user,
+            /// the push's idempotency key).
+            window: Option<String>,
+            /// The delivery channel.
+            channel: Option<String>,
         },
         /// A push was opened.
         PushOpened = "push_opened" {
@@ -28,6 +43,19 @@ event_family! {
             campaign_id: String,
             /// The rule.
             rule: SuppressionRule,
+            /// The campaign's send window.
+            window: Option<String>,
+        },
+        /// A push was held back by a rule until a later instant.
+        PushDeferred = "push_deferred" {
+            /// Campaign.
+            campaign_id: String,
+            /// The rule.
+            rule: SuppressionRule,
+            /// When it is due again.
+            until: Timestamp,
+            /// The campaign's send window.
+            window: Option<String>,
         },
     }
 }
