@@ -8,7 +8,9 @@
 //!   limit;
 //! - [`entitlements`] — subscription state and rentals: what a user may
 //!   play now;
-//! - [`notifications`] — what was sent to whom, when, opened or suppressed;
+//! - [`notifications`] — what was sent to whom, when, opened, deferred or
+//!   suppressed;
+//! - [`campaigns`] — each campaign's definition, lifecycle and audit trail;
 //! - [`load`] — a fold filled from the lake's committed files;
 //! - [`live`] — a fold behind a lock, followed from the bus;
 //! - [`pulse`] — the last minutes of the player family (the dashboard's
@@ -21,6 +23,7 @@
 //! stamp wins a field, sets are unions, counts count distinct events.
 //! This crate links no DataFusion, polars or linfa.
 
+pub mod campaigns;
 pub mod catalog;
 pub mod entitlements;
 pub mod error;
@@ -34,6 +37,7 @@ pub mod viewing;
 use showrunner_events::{Event, Family};
 use uuid::Uuid;
 
+pub use campaigns::Campaigns;
 pub use catalog::{Catalog, CatalogFold};
 pub use entitlements::Entitlements;
 pub use error::{Error, Result};
@@ -122,6 +126,8 @@ pub struct Projections {
     pub entitlements: Entitlements,
     /// Pushes.
     pub notifications: Notifications,
+    /// Campaigns.
+    pub campaigns: Campaigns,
 }
 
 impl Fold for Projections {
@@ -136,6 +142,7 @@ impl Fold for Projections {
         any |= self.profiles.apply(e);
         any |= self.entitlements.apply(e);
         any |= self.notifications.apply(e);
+        any |= self.campaigns.apply(e);
         any
     }
 }

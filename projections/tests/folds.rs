@@ -3,8 +3,11 @@
 use serde_json::{Value, json};
 use showrunner_events::types::catalog::Maturity;
 use showrunner_events::{Event, Timestamp};
+use showrunner_projections::campaigns::Status as CampaignStatus;
 use showrunner_projections::entitlements::{Access, Denial, Status};
-use showrunner_projections::{Catalog, Entitlements, Fold, Notifications, Profiles, Viewing};
+use showrunner_projections::{
+    Campaigns, Catalog, Entitlements, Fold, Notifications, Profiles, Viewing,
+};
 
 const H: i64 = 3_600_000;
 
@@ -227,4 +230,93 @@ fn notifications_count_what_was_sent() {
     assert_eq!(n.sent_between("u1", 0, 10 * H), 3);
     assert_eq!(n.last_sent("u1", "c1"), Some(5 * H));
     assert_eq!(n.history("u1").count(), 5);
+}
+
+/// c1 created by ada at 1 h (draft), launched at 2 h for 5 h, paused by
+/// bob at 3 h, updated (renamed) at 4 h, launched again at 6 h (at once),
+/// archived at 8 h; a pause at 9 h is refused (archived) and an update at
+/// 0.5 h, before the creation, is not part of the campaign at all. The
+/// launch at 2 h arrives last: it is put in its place.
+#[test]
+fn campaigns_follow_their_lifecycle_and_keep_who_did_what() {
+    let mut ev = Events(0);
+    let c = |extra: Value| {
+        let mut v = json!({ "campaign_id": "c1" });
+        for (k, x) in extra.as_object().expect("object") {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let launch_2h = ev.at(
+        2 * H,
+        "campaign_launched",
+        c(json!({ "actor": "ada", "send_at": ts(5 * H) })),
+    );
+    let events = [
+        ev.at(
+            H / 2,
+            "campaign_updated",
+            c(json!({ "actor": "eve", "definition": {"priority": 9} })),
+        ),
+        ev.at(
+            H,
+            "campaign_created",
+            c(json!({ "actor": "ada", "name": "Spring", "definition": {"priority": 1} })),
+        ),
+        ev.at(3 * H, "campaign_paused", c(json!({ "actor": "bob" }))),
+        ev.at(
+            4 * H,
+            "campaign_updated",
+            c(json!({ "actor": "bob", "name": "Spring 2", "definition": {"priority": 2} })),
+        ),
+        ev.at(6 * H, "campaign_launched", c(json!({ "actor": "ada" }))),
+    ];
+    let mut f = Campaigns::default();
+    for e in &events {
+        assert!(f.apply(e));
+    }
+    // before the late launch arrives: paused at 3 h is refused (a draft)
+    let early = f.get("c1").expect("created");
+    assert_eq!(early.status, CampaignStatus::Launched { send_at: 6 * H });
+    assert!(
+        !early
+            .audit
+            .iter()
+            .find(|a| a.at == 3 * H)
+            .expect("pause")
+            .applied
+    );
+    f.apply(&launch_2h);
+    let late = ev.at(8 * H, "campaign_archived", c(json!({ "actor": "bob" })));
+    let refused = ev.at(9 * H, "campaign_paused", c(json!({ "actor": "eve" })));
+    f.apply(&late);
+    f.apply(&refused);
+    f.apply(&late);
+    let got = f.get("c1").expect("created");
+    assert_eq!(got.name, "Spring 2");
+    assert_eq!(got.definition["priority"], json!(2));
+    assert_eq!(
+        (got.revision, got.created_at, got.created_by.as_str()),
+        (2, H, "ada")
+    );
+    assert_eq!(got.status, CampaignStatus::Archived);
+    assert_eq!(got.updated_at, 8 * H);
+    let trail: Vec<(i64, &str, &str, bool)> = got
+        .audit
+        .iter()
+        .map(|a| (a.at / H, a.actor.as_str(), a.action, a.applied))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            (1, "ada", "campaign_created", true),
+            (2, "ada", "campaign_launched", true),
+            (3, "bob", "campaign_paused", true),
+            (4, "bob", "campaign_updated", true),
+            (6, "ada", "campaign_launched", true),
+            (8, "bob", "campaign_archived", true),
+            (9, "eve", "campaign_paused", false),
+        ]
+    );
+    assert!(f.get("c2").is_none());
 }

@@ -7,7 +7,9 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use showrunner_events::Event;
-use showrunner_projections::{CatalogFold, Entitlements, Fold, Notifications, Profiles, Viewing};
+use showrunner_projections::{
+    Campaigns, CatalogFold, Entitlements, Fold, Notifications, Profiles, Viewing,
+};
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01
 
@@ -189,6 +191,46 @@ fn notification_event(n: usize, (kind, key, min, _a, b): Draw) -> Event {
     }
 }
 
+fn campaign_event(n: usize, (kind, key, min, a, b): Draw) -> Event {
+    let id = pick(&["c1", "c2"], key);
+    let actor = pick(&["ada", "bob"], b);
+    let def = json!({ "priority": a % 4 });
+    match kind % 6 {
+        0 | 1 => event(
+            n,
+            "campaign_created",
+            min,
+            json!({ "campaign_id": id, "name": format!("{id} n{a}"), "definition": def, "actor": actor }),
+        ),
+        2 => event(
+            n,
+            "campaign_updated",
+            min,
+            json!({ "campaign_id": id, "definition": def, "actor": actor }),
+        ),
+        3 => {
+            let mut v = json!({ "campaign_id": id, "actor": actor });
+            if a % 2 == 0 {
+                v["send_at"] =
+                    json!(showrunner_events::Timestamp(T0 + i64::from(a) * 60_000).to_string());
+            }
+            event(n, "campaign_launched", min, v)
+        }
+        4 => event(
+            n,
+            "campaign_paused",
+            min,
+            json!({ "campaign_id": id, "actor": actor }),
+        ),
+        _ => event(
+            n,
+            "campaign_archived",
+            min,
+            json!({ "campaign_id": id, "actor": actor }),
+        ),
+    }
+}
+
 /// Draws, a permutation of them and indexes of repeats.
 fn draws() -> impl Strategy<Value = (Vec<Draw>, Vec<usize>, Vec<usize>)> {
     prop::collection::vec(
@@ -277,5 +319,12 @@ proptest! {
         let events = build(&d, notification_event);
         let (a, b) = both::<Notifications>(&events, &order, &repeats);
         prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn campaigns_are_order_free_and_idempotent((d, order, repeats) in draws()) {
+        let events = build(&d, campaign_event);
+        let (a, b) = both::<Campaigns>(&events, &order, &repeats);
+        prop_assert_eq!(a.all(), b.all());
     }
 }
