@@ -12,9 +12,12 @@
 //! - [`clickhouse`] — `clickhouse`: the ClickHouse sink's insert throughput
 //!   and the suite on ClickHouse next to DataFusion;
 //! - [`recommend`] — `recommend`: recommendation serving under HTTP load;
+//! - [`campaigns`] — `campaigns`: marketing's send decisions and preview
+//!   for a large audience;
 //! - [`shared`] — the simulated message fixture and the row comparator
 //!   that several of them use.
 
+pub mod campaigns;
 pub mod clickhouse;
 pub mod dashboard;
 pub mod ingest;

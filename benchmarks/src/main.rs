@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use showrunner_benchmarks::{clickhouse, dashboard, ingest, metrics, recommend, stages};
+use showrunner_benchmarks::{campaigns, clickhouse, dashboard, ingest, metrics, recommend, stages};
 
 /// Showrunner's benchmarks; each prints one JSON object.
 #[derive(Parser)]
@@ -31,6 +31,9 @@ enum Command {
     /// The analysts' pages' data requests, on a quiet lake and while a
     /// file of events is committed every second; when new events show.
     Dashboard(dashboard::DashboardArgs),
+    /// Marketing's send decisions for a large audience: the ledger, the
+    /// audience, the preview (threads) and the recorded decisions.
+    Campaigns(campaigns::CampaignsArgs),
 }
 
 fn main() -> Result<()> {
@@ -53,6 +56,7 @@ fn main() -> Result<()> {
             Command::Clickhouse(a) => clickhouse::run(a).await,
             Command::Metrics(a) => metrics::run(a).await,
             Command::Dashboard(a) => dashboard::run(a).await,
+            Command::Campaigns(a) => campaigns::run(a),
         }
     })
 }

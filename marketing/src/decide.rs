@@ -183,13 +183,30 @@ impl Decider {
         }
     }
 
+    /// What [`Decider::decide`] would decide for `d` at `now`, recording
+    /// nothing: a campaign's preview (each recipient has one message, so
+    /// nothing one decision records can change another's).
+    pub fn preview(&self, d: &Due<'_>, now: DateTime<Utc>) -> Decision {
+        if self.seen(&d.key(), now) {
+            return Decision::Duplicate;
+        }
+        self.judge(d, now)
+    }
+
+    /// Whether `key` was decided (and is not due again by `now`).
+    fn seen(&self, key: &str, now: DateTime<Utc>) -> bool {
+        match self.ledger.keys.get(key) {
+            Some(KeyState::Done) => true,
+            Some(KeyState::Deferred(until)) => now < *until,
+            None => false,
+        }
+    }
+
     /// Decides `d` at `now` and records the outcome.
     pub fn decide(&mut self, d: &Due<'_>, now: DateTime<Utc>) -> Decision {
         let key = d.key();
-        match self.ledger.keys.get(&key) {
-            Some(KeyState::Done) => return Decision::Duplicate,
-            Some(KeyState::Deferred(until)) if now < *until => return Decision::Duplicate,
-            _ => {}
+        if self.seen(&key, now) {
+            return Decision::Duplicate;
         }
         let decision = self.judge(d, now);
         match decision {
