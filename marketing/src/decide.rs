@@ -204,11 +204,16 @@ impl Decider {
 
     /// Decides `d` at `now` and records the outcome.
     pub fn decide(&mut self, d: &Due<'_>, now: DateTime<Utc>) -> Decision {
+        let decision = self.preview(d, now);
+        self.record(d, decision, now);
+        decision
+    }
+
+    /// Records `decision`, which [`Decider::preview`] gave for `d` at
+    /// `now` (a message that turned out not to be sendable — a variable
+    /// without a value — is simply not recorded).
+    pub fn record(&mut self, d: &Due<'_>, decision: Decision, now: DateTime<Utc>) {
         let key = d.key();
-        if self.seen(&key, now) {
-            return Decision::Duplicate;
-        }
-        let decision = self.judge(d, now);
         match decision {
             Decision::Send => {
                 if !d.campaign.transactional {
@@ -220,7 +225,6 @@ impl Decider {
             Decision::Defer { until, .. } => self.ledger.record_deferred(key, until),
             Decision::Duplicate => {}
         }
-        decision
     }
 
     /// Decides every message of `due` at `now`, each user's in order of

@@ -12,12 +12,19 @@
 //!   a duplicate of a key decided before) and the [`Ledger`] caps and
 //!   idempotency keys read;
 //! - [`template`] — `{{variable}}` templates, a missing variable an error
-//!   before anything is sent.
+//!   before anything is sent;
+//! - [`campaign`] — a campaign's definition (audience, message, channel,
+//!   priority, control share, caps, time to live, conversion), read from
+//!   its events' JSON and checked;
+//! - [`plan`] — a campaign's decisions for its whole audience: preview,
+//!   dry run and the sender's decisions are the same function.
 //!
 //! docs/marketing.md says what a marketer can rely on.
 
 pub mod assign;
+pub mod campaign;
 pub mod decide;
+pub mod plan;
 pub mod policy;
 pub mod template;
 pub mod zone;
