@@ -350,7 +350,7 @@ async fn local_state(lake: &Path) -> Result<showrunner_dashboard::AppState> {
     Ok(showrunner_dashboard::AppState {
         collector: showrunner_ingest::collector::CollectorState {
             client,
-            js,
+            js: js.clone(),
             validator: Arc::new(showrunner_events::Validator::default()),
             metrics: Arc::default(),
             streams: showrunner_bus::StreamSettings::default(),
@@ -362,6 +362,7 @@ async fn local_state(lake: &Path) -> Result<showrunner_dashboard::AppState> {
             Default::default(),
         ),
         churn: showrunner_churn::api::RiskState::new(lake.into()),
+        campaigns: showrunner_campaigns::CampaignsState::new(lake.into(), js.clone()),
         gate: Arc::new(showrunner_web::Gate::new(
             showrunner_dashboard::access::ROUTES,
             keys,

@@ -56,6 +56,15 @@ pub static ROUTES: &[Route] = &[
     Route::new(Method::GET, "/v1/models/current", Needs(App)),
     // marketing
     Route::new(Method::GET, "/v1/users/{user}/churn-risk", Needs(Marketing)),
+    Route::new(Method::POST, "/v1/campaigns", Needs(Marketing)),
+    Route::new(Method::GET, "/v1/campaigns", Needs(Marketing)),
+    Route::new(Method::GET, "/v1/campaigns/{id}", Needs(Marketing)),
+    Route::new(Method::PUT, "/v1/campaigns/{id}", Needs(Marketing)),
+    Route::new(Method::POST, "/v1/campaigns/{id}/preview", Needs(Marketing)),
+    Route::new(Method::POST, "/v1/campaigns/{id}/dry-run", Needs(Marketing)),
+    Route::new(Method::POST, "/v1/campaigns/{id}/launch", Needs(Marketing)),
+    Route::new(Method::POST, "/v1/campaigns/{id}/pause", Needs(Marketing)),
+    Route::new(Method::POST, "/v1/campaigns/{id}/archive", Needs(Marketing)),
     // administration
     Route::new(Method::POST, "/v1/admin/keys/reload", Needs(Admin)),
 ];

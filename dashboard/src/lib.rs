@@ -8,7 +8,7 @@
 //!   `/metrics` (the operator routes of `showrunner_web::ops`), the collector's `/v1/events`,
 //!   the warehouse's `/v1/metrics` and `/v1/sql`, the
 //!   recommender's `/v1/users/…`, `/v1/titles/…` and `/v1/models/current`,
-//!   marketing's `/v1/users/{user}/churn-risk`,
+//!   marketing's `/v1/users/{user}/churn-risk` and `/v1/campaigns…`,
 //!   and `POST /v1/admin/keys/reload` — all behind the one gate
 //!   (keys, roles, rate limits) and CORS for the configured origins;
 //! - [`access`] — the route → role table;
@@ -49,6 +49,8 @@ pub struct AppState {
     pub recommender: showrunner_recommender::serve::ServeState,
     /// The churn scores marketing reads.
     pub churn: showrunner_churn::api::RiskState,
+    /// Marketing's campaigns.
+    pub campaigns: showrunner_campaigns::CampaignsState,
     /// Keys, roles and rate limits of every route ([`access::ROUTES`]).
     pub gate: Arc<Gate>,
     /// How the keys are read again when they rotate.
@@ -130,7 +132,8 @@ pub fn router_for(state: AppState, surface: Surface) -> Router {
             .merge(showrunner_recommender::serve::router(
                 state.recommender.clone(),
             ))
-            .merge(showrunner_churn::api::router(state.churn.clone()));
+            .merge(showrunner_churn::api::router(state.churn.clone()))
+            .merge(showrunner_campaigns::router(state.campaigns.clone()));
     }
     let r = showrunner_web::access::guard(r, state.gate.clone());
     let r = showrunner_web::telemetry::track(r, state.ops.telemetry().http().clone());
@@ -174,6 +177,7 @@ pub fn openapi_doc(surface: Surface) -> Result<utoipa::openapi::OpenApi, String>
         doc.merge(live::LiveApi::openapi());
         doc.merge(showrunner_recommender::serve::ServeApi::openapi());
         doc.merge(showrunner_churn::api::RiskApi::openapi());
+        doc.merge(showrunner_campaigns::CampaignsApi::openapi());
     }
     showrunner_web::openapi::apply_access(&mut doc, access::ROUTES)?;
     Ok(doc)
@@ -200,7 +204,7 @@ pub fn app_router(
 /// included, so a page can read why); origins were checked when the
 /// config was read.
 fn with_cors(router: Router, origins: &[String]) -> Router {
-    match showrunner_web::cors::layer(origins, &[Method::GET, Method::POST]) {
+    match showrunner_web::cors::layer(origins, &[Method::GET, Method::POST, Method::PUT]) {
         Ok(Some(cors)) => router.layer(cors),
         Ok(None) => router,
         Err(e) => {

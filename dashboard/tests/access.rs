@@ -65,7 +65,7 @@ async fn app(limits: RateLimits, cors: &[&str]) -> App {
     let state = AppState {
         collector: CollectorState {
             client,
-            js,
+            js: js.clone(),
             validator: Arc::new(showrunner_events::Validator::default()),
             metrics,
             streams: showrunner_bus::StreamSettings::default(),
@@ -84,6 +84,7 @@ async fn app(limits: RateLimits, cors: &[&str]) -> App {
             Default::default(),
         ),
         churn: showrunner_churn::api::RiskState::new(lake.path().into()),
+        campaigns: showrunner_campaigns::CampaignsState::new(lake.path().into(), js.clone()),
         gate: Arc::new(Gate::new(
             ROUTES,
             Keys::new(Keyring::new(&entries).expect("ring")),

@@ -127,9 +127,12 @@ impl Ledger {
         self.keys.insert(key, KeyState::Done);
     }
 
-    /// Marks `key` deferred to `until`.
+    /// Marks `key` deferred to `until` (a key decided for good stays so).
     pub fn record_deferred(&mut self, key: String, until: DateTime<Utc>) {
-        self.keys.insert(key, KeyState::Deferred(until));
+        let s = self.keys.entry(key).or_insert(KeyState::Deferred(until));
+        if *s != KeyState::Done {
+            *s = KeyState::Deferred(until);
+        }
     }
 
     /// Keys decided so far.

@@ -79,7 +79,11 @@ fn reach(user: &str) -> Reach {
 
 #[test]
 fn definitions_are_checked_before_anything_is_written() {
-    let bad = |v: serde_json::Value| Checked::from_json(&definition(v)).map(|_| ()).unwrap_err();
+    let bad = |v: serde_json::Value| {
+        Checked::from_json(&definition(v))
+            .map(|_| ())
+            .expect_err("refused")
+    };
     let base = json!({"audience": {"segment": "SELECT user_id FROM x"}, "message": {"title": "t", "body": "b"}});
     let with = |k: &str, v: serde_json::Value| {
         let mut d = base.clone();

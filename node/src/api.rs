@@ -104,6 +104,27 @@ pub async fn state(
     } else {
         RiskState::new(s.lake.clone())
     };
+    // marketing's campaigns: campaigns, profiles and pushes from the lake,
+    // then followed from the bus
+    let campaigns = {
+        let mut c = showrunner_campaigns::CampaignsState::new(s.lake.clone(), js.clone());
+        if api {
+            c.book = showrunner_campaigns::load(&s.lake)
+                .await
+                .map_err(|e| Error::Task {
+                    role: "api",
+                    message: format!("loading campaigns from the lake: {e}"),
+                })?;
+            let since = time::OffsetDateTime::now_utc() - s.replay;
+            showrunner_projections::live::spawn_followers(
+                js.clone(),
+                &s.streams.events,
+                since,
+                c.book.clone(),
+            );
+        }
+        c
+    };
     // the Live page's pulse: the last hour of player events, from the bus
     let pulse: showrunner_dashboard::live::SharedPulse = Arc::default();
     if api {
@@ -172,6 +193,7 @@ pub async fn state(
         warehouse,
         recommender,
         churn,
+        campaigns,
         gate: Arc::new(Gate::new(
             showrunner_dashboard::access::ROUTES,
             s.keys.clone(),

@@ -65,6 +65,11 @@ impl Notifications {
             .max()
     }
 
+    /// Every user's history, oldest first, in no order of users.
+    pub fn users(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &Push>)> {
+        self.users.iter().map(|(u, h)| (u.as_str(), h.values()))
+    }
+
     /// Number of users with any notification event.
     pub fn len(&self) -> usize {
         self.users.len()
