@@ -47,6 +47,20 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     publish(&js, &sim_events(40, 4, 7)).await;
     ingest_drain(&h.url(), &h.lake(), &[]);
     train(&h.lake());
+    // and churn scores, so churn-risk answers from a table (its 503 is
+    // for a lake `churn score` never ran on)
+    let scores: Vec<showrunner_churn::Score> = (1..=40)
+        .map(|i| showrunner_churn::Score {
+            user_id: format!("u{i:06}"),
+            snapshot: 1_772_323_200_000,
+            score: f64::from(i) / 41.0,
+            model: "logistic".into(),
+            reasons: Vec::new(),
+        })
+        .collect();
+    showrunner_churn::served::write_scores(&showrunner_lake::Store::dir(h.lake()), &scores)
+        .await
+        .expect("scores");
 
     let (key, lines) = every_role_key();
     let dir = tempfile::tempdir().expect("tmp");

@@ -467,10 +467,18 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// Creates a campaign (a draft).
-#[utoipa::path(post, path = "/v1/campaigns", tag = "marketing",
+#[utoipa::path(post, path = "/v1/campaigns", tag = "marketing", operation_id = "create_campaign",
     request_body = NewCampaign,
     responses(
-        (status = 201, description = "created", body = CampaignView),
+        (status = 201, description = "created", body = CampaignView, links(
+            ("get_campaign" = (operation_id = "get_campaign", parameters(("id" = "$response.body#/id")))),
+            ("update_campaign" = (operation_id = "update_campaign", parameters(("id" = "$response.body#/id")))),
+            ("preview_campaign" = (operation_id = "preview_campaign", parameters(("id" = "$response.body#/id")))),
+            ("dry_run_campaign" = (operation_id = "dry_run_campaign", parameters(("id" = "$response.body#/id")))),
+            ("launch_campaign" = (operation_id = "launch_campaign", parameters(("id" = "$response.body#/id")))),
+            ("pause_campaign" = (operation_id = "pause_campaign", parameters(("id" = "$response.body#/id")))),
+            ("archive_campaign" = (operation_id = "archive_campaign", parameters(("id" = "$response.body#/id"))))
+        )),
         (status = 400, description = "a body or id refused (code `bad_request`)", body = ErrorBody),
         (status = 409, description = "the id is taken (code `campaign_exists`)", body = ErrorBody),
         (status = 422, description = "the definition refused (code `bad_definition`, `field` names it)", body = ErrorBody),
@@ -512,7 +520,7 @@ async fn create(
 }
 
 /// Every campaign.
-#[utoipa::path(get, path = "/v1/campaigns", tag = "marketing",
+#[utoipa::path(get, path = "/v1/campaigns", tag = "marketing", operation_id = "list_campaigns",
     responses((status = 200, description = "every campaign", body = CampaignList)))]
 async fn list(State(st): State<CampaignsState>) -> Json<CampaignList> {
     let all = st.book.read().campaigns.all();
@@ -522,7 +530,7 @@ async fn list(State(st): State<CampaignsState>) -> Json<CampaignList> {
 }
 
 /// A campaign, with its audit trail.
-#[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "marketing",
+#[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "marketing", operation_id = "get_campaign",
     params(("id" = String, Path, description = "the campaign's id")),
     responses(
         (status = 200, description = "the campaign", body = CampaignView),
@@ -536,7 +544,7 @@ async fn read(
 }
 
 /// Replaces a campaign's definition (not once archived).
-#[utoipa::path(put, path = "/v1/campaigns/{id}", tag = "marketing",
+#[utoipa::path(put, path = "/v1/campaigns/{id}", tag = "marketing", operation_id = "update_campaign",
     params(("id" = String, Path, description = "the campaign's id")),
     request_body = CampaignChange,
     responses(
@@ -605,7 +613,7 @@ fn limit(v: Option<usize>, default: usize, max: usize) -> ApiResult<usize> {
 }
 
 /// Who the campaign would reach at an instant, after every rule.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/preview", tag = "marketing",
+#[utoipa::path(post, path = "/v1/campaigns/{id}/preview", tag = "marketing", operation_id = "preview_campaign",
     params(("id" = String, Path, description = "the campaign's id")),
     request_body = PlanRequest,
     responses(
@@ -632,7 +640,7 @@ async fn preview(
 
 /// Every decision and message the campaign would make at an instant;
 /// nothing is sent or recorded.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/dry-run", tag = "marketing",
+#[utoipa::path(post, path = "/v1/campaigns/{id}/dry-run", tag = "marketing", operation_id = "dry_run_campaign",
     params(("id" = String, Path, description = "the campaign's id")),
     request_body = PlanRequest,
     responses(
@@ -659,7 +667,7 @@ async fn dry_run(
 
 /// Launches (or resumes) a campaign; refused while a variable is missing
 /// for a recipient it would reach.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/launch", tag = "marketing",
+#[utoipa::path(post, path = "/v1/campaigns/{id}/launch", tag = "marketing", operation_id = "launch_campaign",
     params(("id" = String, Path, description = "the campaign's id")),
     request_body = LaunchRequest,
     responses(
@@ -704,7 +712,7 @@ async fn launch(
 }
 
 /// Pauses a launched campaign.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/pause", tag = "marketing",
+#[utoipa::path(post, path = "/v1/campaigns/{id}/pause", tag = "marketing", operation_id = "pause_campaign",
     params(("id" = String, Path, description = "the campaign's id")),
     responses(
         (status = 200, description = "paused", body = CampaignView),
@@ -733,7 +741,7 @@ async fn pause(
 }
 
 /// Archives a campaign: it never sends again.
-#[utoipa::path(post, path = "/v1/campaigns/{id}/archive", tag = "marketing",
+#[utoipa::path(post, path = "/v1/campaigns/{id}/archive", tag = "marketing", operation_id = "archive_campaign",
     params(("id" = String, Path, description = "the campaign's id")),
     responses(
         (status = 200, description = "archived", body = CampaignView),
