@@ -8,12 +8,17 @@
 //! - [`segment`] — a campaign's audience: read-only SQL over the
 //!   warehouse in a session of its own, under limits;
 //! - [`api`] — `/v1/campaigns…` (marketing role): create, read, update,
-//!   preview, dry run, launch, pause, archive.
+//!   preview, dry run, launch, pause, archive;
+//! - [`sender`] — launched campaigns planned each period and carried out:
+//!   pushes delivered to `notifications.push.<channel>` (`Nats-Msg-Id` =
+//!   the idempotency key), every decision logged as a `notification`
+//!   event.
 //!
 //! docs/marketing.md says what a marketer can rely on.
 
 pub mod api;
 pub mod segment;
+pub mod sender;
 pub mod state;
 
 use std::sync::Arc;

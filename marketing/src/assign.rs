@@ -17,6 +17,11 @@ pub const HOLDOUT_SALT: &str = "showrunner/global-holdout";
 
 /// A user's place in `[0, 1)` under `salt`.
 pub fn unit(salt: &str, user: &str) -> f64 {
+    (hash(salt, user) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The 64-bit hash behind [`unit`] (also what derives deterministic ids).
+pub fn hash(salt: &str, user: &str) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h = OFFSET;
@@ -28,7 +33,7 @@ pub fn unit(salt: &str, user: &str) -> f64 {
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^= h >> 31;
-    (h >> 11) as f64 / (1u64 << 53) as f64
+    h
 }
 
 /// Whether `user` is in the global holdout of `share` (no marketing

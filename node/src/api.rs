@@ -122,6 +122,10 @@ pub async fn state(
                 since,
                 c.book.clone(),
             );
+            tokio::spawn(showrunner_campaigns::sender::run(
+                c.clone(),
+                showrunner_campaigns::sender::SenderSettings::default(),
+            ));
         }
         c
     };
