@@ -90,7 +90,7 @@ def main():
         con.execute(
             f"CREATE VIEW {f}_raw AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true, hive_types_autocast = false)"
             if any(True for _ in _files(a.lake, f))
-            else f"CREATE VIEW {f}_raw AS SELECT NULL AS event_id WHERE false"
+            else f"CREATE VIEW {f}_raw AS SELECT NULL AS event_id, NULL AS occurred_at, NULL AS received_at WHERE false"
         )
         con.execute(f"CREATE VIEW {f} AS " + a.dedup.replace("{table}", f"{f}_raw"))
     t = time.perf_counter()

@@ -435,6 +435,26 @@ impl CampaignsState {
         Ok(())
     }
 
+    /// Campaign `id`, if its status passes `allowed` (else 409
+    /// `invalid_transition`, saying what `only` may).
+    fn admit(&self, id: &str, allowed: fn(Status) -> bool, only: &str) -> ApiResult<Campaign> {
+        let c = self.campaign(id)?;
+        if !allowed(c.status) {
+            return Err(ApiError::Transition(format!(
+                "campaign `{id}` is {}: {only}",
+                c.status.as_str()
+            )));
+        }
+        Ok(c)
+    }
+
+    /// Writes `event` about campaign `id` and answers the campaign as it
+    /// is then.
+    async fn commit(&self, id: &str, event: CampaignEvent) -> ApiResult<Json<CampaignView>> {
+        self.write(event).await?;
+        Ok(Json(view(self.campaign(id)?)))
+    }
+
     /// The plan of campaign `id` at `at` (no recording).
     async fn plan(&self, id: &str, at: DateTime<Utc>) -> ApiResult<(Summary, Vec<Planned>)> {
         let c = self.campaign(id)?;
@@ -509,14 +529,13 @@ async fn create(
     if st.book.read().campaigns.get(&id).is_some() {
         return Err(ApiError::Exists(id));
     }
-    st.write(CampaignEvent::CampaignCreated(CampaignCreated {
+    let event = CampaignEvent::CampaignCreated(CampaignCreated {
         campaign_id: id.clone(),
         name: req.name,
         definition: req.definition,
         actor: actor(caller),
-    }))
-    .await?;
-    Ok((StatusCode::CREATED, Json(view(st.campaign(&id)?))))
+    });
+    Ok((StatusCode::CREATED, st.commit(&id, event).await?))
 }
 
 /// Every campaign.
@@ -562,19 +581,19 @@ async fn update(
     b: RawBody,
 ) -> ApiResult<Json<CampaignView>> {
     let req: CampaignChange = body(&raw(b)?, None)?;
-    let c = st.campaign(&id)?;
-    if c.status == Status::Archived {
-        return Err(ApiError::Transition(format!("campaign `{id}` is archived")));
-    }
+    st.admit(
+        &id,
+        |s| s != Status::Archived,
+        "an archived campaign is not changed",
+    )?;
     Checked::from_json(&req.definition)?;
-    st.write(CampaignEvent::CampaignUpdated(CampaignUpdated {
+    let event = CampaignEvent::CampaignUpdated(CampaignUpdated {
         campaign_id: id.clone(),
         name: req.name.filter(|n| !n.trim().is_empty()),
         definition: req.definition,
         actor: actor(caller),
-    }))
-    .await?;
-    Ok(Json(view(st.campaign(&id)?)))
+    });
+    st.commit(&id, event).await
 }
 
 fn preview_of(id: &str, at: DateTime<Utc>, s: Summary, sample: Vec<Recipient>) -> Preview {
@@ -685,13 +704,11 @@ async fn launch(
     b: RawBody,
 ) -> ApiResult<Json<CampaignView>> {
     let req: LaunchRequest = body(&raw(b)?, Some(LaunchRequest::default()))?;
-    let c = st.campaign(&id)?;
-    if !matches!(c.status, Status::Draft | Status::Paused) {
-        return Err(ApiError::Transition(format!(
-            "campaign `{id}` is {}: only a draft or a paused campaign is launched",
-            c.status.as_str()
-        )));
-    }
+    st.admit(
+        &id,
+        |s| matches!(s, Status::Draft | Status::Paused),
+        "only a draft or a paused campaign is launched",
+    )?;
     let at = req.send_at.unwrap_or_else(Utc::now);
     let (s, _) = st.plan(&id, at).await?;
     if !s.missing_variables.is_empty() {
@@ -702,13 +719,12 @@ async fn launch(
             .collect();
         return Err(ApiError::MissingVariables(list.join(", ")));
     }
-    st.write(CampaignEvent::CampaignLaunched(CampaignLaunched {
+    let event = CampaignEvent::CampaignLaunched(CampaignLaunched {
         campaign_id: id.clone(),
         send_at: req.send_at.map(|t| Timestamp(t.timestamp_millis())),
         actor: actor(caller),
-    }))
-    .await?;
-    Ok(Json(view(st.campaign(&id)?)))
+    });
+    st.commit(&id, event).await
 }
 
 /// Pauses a launched campaign.
@@ -725,19 +741,16 @@ async fn pause(
     caller: Option<Extension<Principal>>,
     UrlPath(id): UrlPath<String>,
 ) -> ApiResult<Json<CampaignView>> {
-    let c = st.campaign(&id)?;
-    if !matches!(c.status, Status::Launched { .. }) {
-        return Err(ApiError::Transition(format!(
-            "campaign `{id}` is {}: only a launched campaign is paused",
-            c.status.as_str()
-        )));
-    }
-    st.write(CampaignEvent::CampaignPaused(CampaignPaused {
+    st.admit(
+        &id,
+        |s| matches!(s, Status::Launched { .. }),
+        "only a launched campaign is paused",
+    )?;
+    let event = CampaignEvent::CampaignPaused(CampaignPaused {
         campaign_id: id.clone(),
         actor: actor(caller),
-    }))
-    .await?;
-    Ok(Json(view(st.campaign(&id)?)))
+    });
+    st.commit(&id, event).await
 }
 
 /// Archives a campaign: it never sends again.
@@ -754,16 +767,12 @@ async fn archive(
     caller: Option<Extension<Principal>>,
     UrlPath(id): UrlPath<String>,
 ) -> ApiResult<Json<CampaignView>> {
-    let c = st.campaign(&id)?;
-    if c.status == Status::Archived {
-        return Err(ApiError::Transition(format!("campaign `{id}` is archived")));
-    }
-    st.write(CampaignEvent::CampaignArchived(CampaignArchived {
+    st.admit(&id, |s| s != Status::Archived, "it is archived already")?;
+    let event = CampaignEvent::CampaignArchived(CampaignArchived {
         campaign_id: id.clone(),
         actor: actor(caller),
-    }))
-    .await?;
-    Ok(Json(view(st.campaign(&id)?)))
+    });
+    st.commit(&id, event).await
 }
 
 /// This API's description.

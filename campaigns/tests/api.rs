@@ -15,20 +15,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 mod common;
 
 use common::profiles;
-use showrunner_bus::server::LocalNatsServer;
 use showrunner_campaigns::api::{CampaignView, DryRun, Preview};
 use showrunner_campaigns::{CampaignsState, router};
 use showrunner_marketing::Policy;
 use showrunner_projections::live::Live;
 use showrunner_projections::{Campaigns, Fold};
-use showrunner_web::{Principal, Role};
-use tower::ServiceExt;
 
 const AT: &str = "2026-06-10T20:30:00Z";
 
@@ -38,26 +34,7 @@ struct Call {
 
 impl Call {
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-            .expect("request");
-        req.extensions_mut().insert(Principal {
-            id: "mk-ada".into(),
-            roles: [Role::Marketing].into_iter().collect(),
-        });
-        let res = self.router.clone().oneshot(req).await.expect("answer");
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
-            .await
-            .expect("body");
-        let v = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).expect("json")
-        };
-        (status, v)
+        common::request(&self.router, method, path, body).await
     }
 
     async fn code(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, String) {
@@ -81,15 +58,7 @@ async fn campaigns_are_events_previewed_dry_run_and_launched() {
     let dir = tempfile::tempdir().expect("tmp");
     let lake = dir.path().join("lake");
     showrunner_testkit::lake::write_lake(&lake, profiles());
-    let server = LocalNatsServer::start(&dir.path().join("nats"), 0).expect("nats-server");
-    let client = showrunner_bus::connect(&server.url(), Duration::from_secs(10))
-        .await
-        .expect("connect");
-    let js = showrunner_bus::context(client, Duration::from_secs(5), 64);
-    let streams = showrunner_bus::StreamSettings::default();
-    showrunner_bus::ensure_streams(&js, &streams)
-        .await
-        .expect("streams");
+    let (_server, js, streams) = common::bus(dir.path()).await;
 
     let store = showrunner_lake::Store::dir(&lake);
     let mut state = CampaignsState::new(store.clone(), js.clone());

@@ -16,11 +16,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use showrunner_bus::server::LocalNatsServer;
 use showrunner_campaigns::sender::{PUSH_STREAM, PassReport, Push, ensure_push_stream};
 use showrunner_campaigns::{Book, CampaignsState, router};
 use showrunner_events::Family;
@@ -28,7 +26,6 @@ use showrunner_marketing::Policy;
 use showrunner_marketing::assign::in_control;
 use showrunner_projections::Fold;
 use showrunner_projections::live::Live;
-use tower::ServiceExt;
 
 const CONTROL: f64 = 0.4;
 
@@ -39,17 +36,9 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 async fn call(state: &CampaignsState, method: Method, path: &str, body: Value) -> StatusCode {
-    let res = router(state.clone())
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(path)
-                .body(Body::from(body.to_string()))
-                .expect("request"),
-        )
+    common::request(&router(state.clone()), method, path, Some(body))
         .await
-        .expect("answer");
-    res.status()
+        .0
 }
 
 /// Every push the gateway's stream holds: key → how many times.
@@ -82,15 +71,7 @@ async fn a_campaign_is_delivered_once_deferred_then_sent_and_survives_restarts()
     let dir = tempfile::tempdir().expect("tmp");
     let lake = dir.path().join("lake");
     showrunner_testkit::lake::write_lake(&lake, common::profiles());
-    let server = LocalNatsServer::start(&dir.path().join("nats"), 0).expect("nats-server");
-    let client = showrunner_bus::connect(&server.url(), Duration::from_secs(10))
-        .await
-        .expect("connect");
-    let js = showrunner_bus::context(client, Duration::from_secs(5), 64);
-    let streams = showrunner_bus::StreamSettings::default();
-    showrunner_bus::ensure_streams(&js, &streams)
-        .await
-        .expect("streams");
+    let (_server, js, streams) = common::bus(dir.path()).await;
     ensure_push_stream(&js, Duration::from_secs(3600))
         .await
         .expect("push stream");
