@@ -2,6 +2,7 @@
 //! fold ([`Book`]) loaded from the lake and followed from the bus — and the
 //! ledger of past decisions rebuilt from the pushes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -53,14 +54,18 @@ impl Book {
     /// The ledger the pushes imply: each non-transactional send counted
     /// for caps, each key decided (sent or suppressed) or deferred.
     pub fn ledger(&self) -> Ledger {
-        let transactional = |campaign: &str| {
-            self.campaigns.get(campaign).is_some_and(|c| {
+        let transactional: HashSet<String> = self
+            .campaigns
+            .all()
+            .into_iter()
+            .filter(|c| {
                 c.definition
                     .get("transactional")
                     .and_then(|v| v.as_bool())
                     .unwrap_or(false)
             })
-        };
+            .map(|c| c.id)
+            .collect();
         let mut ledger = Ledger::default();
         for (user, history) in self.notifications.users() {
             for p in history {
@@ -71,7 +76,7 @@ impl Book {
                     .map(|w| idempotency_key(&p.campaign_id, user, w));
                 match (&p.outcome, key) {
                     (Outcome::Sent, key) => {
-                        if !transactional(&p.campaign_id) {
+                        if !transactional.contains(&p.campaign_id) {
                             ledger.record_sent(&p.campaign_id, user, at);
                         }
                         if let Some(k) = key {
