@@ -12,7 +12,10 @@
 //! - [`sender`] — launched campaigns planned each period and carried out:
 //!   pushes delivered to `notifications.push.<channel>` (`Nats-Msg-Id` =
 //!   the idempotency key), every decision logged as a `notification`
-//!   event.
+//!   event;
+//! - [`webhook`] — delivery to webhook endpoints signed per Standard
+//!   Webhooks, retried with backoff and jitter, logged, endpoints disabled
+//!   after repeated failures.
 //!
 //! docs/marketing.md says what a marketer can rely on.
 
@@ -20,6 +23,7 @@ pub mod api;
 pub mod segment;
 pub mod sender;
 pub mod state;
+pub mod webhook;
 
 use std::sync::Arc;
 
