@@ -2,6 +2,8 @@
 //! projection, and every send decision goes through `showrunner_marketing`.
 //!
 //! Module map:
+//! - [`config`] — the `[marketing]` section: the sender's period, the
+//!   gateway stream's duplicate window, webhook endpoints;
 //! - [`state`] — the [`state::Book`] fold (campaigns, profiles, pushes)
 //!   loaded from the lake and followed from the bus, and the decision
 //!   ledger rebuilt from the pushes;
@@ -20,6 +22,7 @@
 //! docs/marketing.md says what a marketer can rely on.
 
 pub mod api;
+pub mod config;
 pub mod segment;
 pub mod sender;
 pub mod state;

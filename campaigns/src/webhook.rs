@@ -280,3 +280,57 @@ impl Webhooks {
         d
     }
 }
+
+/// The durable consumer that feeds the webhooks from the gateway's stream.
+pub const FEED_CONSUMER: &str = "webhooks";
+
+/// Feeds `hooks` from the push gateway's stream until the connection
+/// fails: a durable consumer ([`FEED_CONSUMER`]) on
+/// [`crate::sender::PUSH_STREAM`] hands each push to every enabled
+/// endpoint ([`Webhooks::deliver`], retries included) and acks it after.
+/// The stream is the queue: the sender never waits for an endpoint, and a
+/// worker stopped mid-delivery leaves the push unacked, so it is handed
+/// out again after `ack_wait` under the same `webhook-id` (receivers drop
+/// the repeat). A push whose every attempt failed is acked too: its
+/// failure is in the log, and the endpoint's count of failures moves
+/// towards disabling it.
+pub async fn feed(
+    js: &async_nats::jetstream::Context,
+    hooks: std::sync::Arc<Webhooks>,
+    ack_wait: Duration,
+) -> Result<(), String> {
+    use async_nats::jetstream::consumer::{AckPolicy, pull};
+    use futures::StreamExt;
+    let stream = js
+        .get_stream(crate::sender::PUSH_STREAM)
+        .await
+        .map_err(|e| format!("stream {}: {e}", crate::sender::PUSH_STREAM))?;
+    let consumer = stream
+        .get_or_create_consumer(
+            FEED_CONSUMER,
+            pull::Config {
+                durable_name: Some(FEED_CONSUMER.into()),
+                ack_policy: AckPolicy::Explicit,
+                ack_wait,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| format!("consumer {FEED_CONSUMER}: {e}"))?;
+    let mut messages = consumer
+        .messages()
+        .await
+        .map_err(|e| format!("consumer {FEED_CONSUMER}: {e}"))?;
+    while let Some(m) = messages.next().await {
+        let m = m.map_err(|e| format!("consumer {FEED_CONSUMER}: {e}"))?;
+        let id = m
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Nats-Msg-Id"))
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_else(|| m.subject.to_string());
+        hooks.deliver(&id, &m.payload).await;
+        m.ack().await.map_err(|e| format!("acking {id}: {e}"))?;
+    }
+    Ok(())
+}

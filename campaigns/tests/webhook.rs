@@ -4,7 +4,11 @@
 //! deliveries and then receives nothing; a refusing one (400) is not
 //! retried; and every request the flaky endpoint received is verified by
 //! an independent implementation — PyPI's `standardwebhooks`, in the
-//! notebooks' environment the test command builds.
+//! notebooks' environment the test command builds. Then the feed: pushes
+//! on the gateway's stream (one published twice) reach a receiver once
+//! each, across a restart of the feeding worker.
+
+mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -16,7 +20,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use showrunner_campaigns::webhook::{Endpoint, Retry, Webhooks};
+use showrunner_campaigns::sender::{ensure_push_stream, push_subject};
+use showrunner_campaigns::webhook::{Endpoint, Retry, Webhooks, feed};
+use showrunner_ingest::publish::{Outgoing, publish_each};
 
 /// A received request: (webhook-id, webhook-timestamp, webhook-signature, body).
 type Seen = (String, String, String, String);
@@ -200,4 +206,70 @@ async fn retries_sign_disable_and_verify_independently() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified 5");
+}
+
+#[tokio::test]
+async fn the_gateway_stream_feeds_the_webhooks_once_across_a_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_server, js, _) = common::bus(dir.path()).await;
+    ensure_push_stream(&js, Duration::from_secs(3600))
+        .await
+        .expect("push stream");
+    let (url, seen) = receiver(&[200]).await;
+    let hooks = Arc::new(
+        Webhooks::new(
+            vec![Endpoint {
+                id: "app".into(),
+                url,
+                secret: SECRET.into(),
+            }],
+            Retry::default(),
+            5,
+        )
+        .expect("endpoint"),
+    );
+    let push = |k: &str| Outgoing {
+        subject: push_subject("mobile"),
+        msg_id: k.into(),
+        payload: format!(r#"{{"key":"{k}"}}"#).into_bytes().into(),
+    };
+    // k1 published twice (a sender restarted between delivery and log)
+    for r in publish_each(&js, vec![push("k1"), push("k2"), push("k1"), push("k3")]).await {
+        r.expect("stored");
+    }
+    let ids = || -> Vec<String> {
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .map(|s| s.0.clone())
+            .collect()
+    };
+    let wait_for = |n: usize| {
+        let ids = &ids;
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while ids().len() < n {
+                assert!(std::time::Instant::now() < deadline, "fed {:?}", ids());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let worker = {
+        let (js, hooks) = (js.clone(), hooks.clone());
+        tokio::spawn(async move { feed(&js, hooks, Duration::from_secs(30)).await })
+    };
+    wait_for(3).await;
+    worker.abort();
+    // a new worker resumes from the durable consumer: nothing again
+    for r in publish_each(&js, vec![push("k4")]).await {
+        r.expect("stored");
+    }
+    let worker = {
+        let (js, hooks) = (js.clone(), hooks.clone());
+        tokio::spawn(async move { feed(&js, hooks, Duration::from_secs(30)).await })
+    };
+    wait_for(4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    worker.abort();
+    assert_eq!(ids(), ["k1", "k2", "k3", "k4"]);
 }

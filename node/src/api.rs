@@ -56,6 +56,8 @@ pub struct ApiSettings {
     pub replay: Duration,
     /// How often serving looks for a new model version.
     pub reload: Duration,
+    /// Campaigns: the sender and webhook endpoints.
+    pub marketing: showrunner_campaigns::config::MarketingConfig,
 }
 
 /// Builds the app state: a NATS client that connects (and reconnects) in
@@ -124,8 +126,9 @@ pub async fn state(
             );
             tokio::spawn(showrunner_campaigns::sender::run(
                 c.clone(),
-                showrunner_campaigns::sender::SenderSettings::default(),
+                s.marketing.sender(),
             ));
+            spawn_webhooks(&js, &s.marketing)?;
         }
         c
     };
@@ -207,6 +210,38 @@ pub async fn state(
         cors_origins: Arc::new(s.cors_origins.clone()),
         pulse,
     })
+}
+
+/// Feeds the configured webhook endpoints from the push gateway's stream,
+/// in the background (reconnecting when the feed fails); none configured:
+/// nothing. A secret's variable missing from the environment is an error.
+fn spawn_webhooks(
+    js: &async_nats::jetstream::Context,
+    m: &showrunner_campaigns::config::MarketingConfig,
+) -> Result<()> {
+    use showrunner_campaigns::webhook::{Webhooks, feed};
+    if m.webhooks.is_empty() {
+        return Ok(());
+    }
+    let config = |message: String| Error::Config(message);
+    let endpoints = m.endpoints(|k| std::env::var(k).ok()).map_err(config)?;
+    let hooks =
+        Arc::new(Webhooks::new(endpoints, m.retry(), m.webhook_disable_after).map_err(config)?);
+    let (js, window) = (js.clone(), m.duplicate_window);
+    tokio::spawn(async move {
+        loop {
+            let ready = showrunner_campaigns::sender::ensure_push_stream(&js, window).await;
+            let fed = match ready {
+                Ok(()) => feed(&js, hooks.clone(), Duration::from_secs(600)).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = fed {
+                tracing::warn!(error = %e, "feeding the webhooks failed; retrying");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    Ok(())
 }
 
 /// The operator routes' state of a worker without the HTTP roles (`ingest

@@ -2,7 +2,7 @@
 //! validates it into the durations and settings its code uses (`[nats]`
 //! bus, `[lake]` lake, `[http]` dashboard, `[ingest]` and `[clickhouse]`
 //! ingest, `[limits]` events, `[simulator]` simulator, `[warehouse]`,
-//! `[recommender]`) —, `SHOWRUNNER_<SECTION>_<FIELD>` environment
+//! `[recommender]`, `[marketing]` campaigns) —, `SHOWRUNNER_<SECTION>_<FIELD>` environment
 //! overrides, and validation at start-up (errors name the field). What the
 //! roles run with is composed from it in [`crate::settings`].
 
@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use showrunner_bus::StreamSettings;
 pub use showrunner_bus::config::NatsConfig;
+pub use showrunner_campaigns::config::MarketingConfig;
 pub use showrunner_dashboard::config::HttpConfig;
 use showrunner_events::Limits;
 
@@ -45,6 +46,8 @@ pub struct Config {
     pub recommender: RecommenderConfig,
     /// The ClickHouse server (`clickhouse migrate`).
     pub clickhouse: ClickHouseConfig,
+    /// Campaigns: the sender and webhook endpoints.
+    pub marketing: MarketingConfig,
     /// The file it was read from, if any (keys are read again from it).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -163,6 +166,7 @@ impl Config {
             self.clickhouse.validate(),
             self.recommender.validate(),
             self.warehouse.validate(),
+            self.marketing.validate(),
         ] {
             section.map_err(bad)?;
         }
@@ -358,5 +362,39 @@ mod tests {
         )
         .expect("origins");
         assert_eq!(ok.http.cors_origins.len(), 2);
+    }
+
+    #[test]
+    fn marketing_reads_the_sender_and_webhooks_and_secrets_stay_out_of_the_file() {
+        let c = load(
+            "[marketing]\nsend_every_ms = 500\nduplicate_window_secs = 7200\n\
+             [[marketing.webhooks]]\nid = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret_env = \"CRM_SECRET\"\n",
+            &[],
+        )
+        .expect("valid");
+        assert_eq!(c.marketing.sender().every, Duration::from_millis(500));
+        assert_eq!(
+            c.marketing.sender().duplicate_window,
+            Duration::from_secs(7_200)
+        );
+        let set = |k: &str| (k == "CRM_SECRET").then(|| "whsec_c2VjcmV0".to_owned());
+        let e = c.marketing.endpoints(set).expect("endpoints");
+        assert_eq!(
+            (e[0].id.as_str(), e[0].secret.as_str()),
+            ("crm", "whsec_c2VjcmV0")
+        );
+        let unset = c.marketing.endpoints(|_| None).expect_err("no secret");
+        assert!(unset.contains("CRM_SECRET"), "{unset}");
+        let e = load("[marketing]\nsend_every_ms = 10\n", &[])
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("marketing.send_every_ms"), "{e}");
+        let e = load(
+            "[[marketing.webhooks]]\nid = \"x\"\nurl = \"http://h\"\nsecret = \"whsec_x\"\n",
+            &[],
+        )
+        .expect_err("a secret in the file is refused")
+        .to_string();
+        assert!(e.contains("secret"), "{e}");
     }
 }

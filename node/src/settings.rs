@@ -85,6 +85,7 @@ impl Config {
             },
             replay: self.recommender.replay,
             reload: self.recommender.reload,
+            marketing: self.marketing.clone(),
         };
         Ok(NodeSettings {
             lake: ingest.lake.clone(),

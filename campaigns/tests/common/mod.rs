@@ -1,6 +1,9 @@
 //! What the campaigns tests share: five profiles (all opted in but u3):
 //! u1 Europe/Paris, u2 America/New_York, u3 America/New_York, u4 no zone
 //! and country ZZ (UTC), u5 Asia/Tokyo.
+//!
+//! Each test crate uses some of them.
+#![allow(dead_code)]
 
 use axum::Router;
 use axum::body::Body;
