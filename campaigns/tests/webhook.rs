@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +22,7 @@ use axum::routing::post;
 use showrunner_campaigns::sender::{ensure_push_stream, push_subject};
 use showrunner_campaigns::webhook::{Endpoint, Retry, Webhooks, feed};
 use showrunner_ingest::publish::{Outgoing, publish_each};
+use showrunner_testkit::python::python;
 
 /// A received request: (webhook-id, webhook-timestamp, webhook-signature, body).
 type Seen = (String, String, String, String);
@@ -71,15 +71,6 @@ async fn receiver(script: &[u16]) -> (String, Arc<Mutex<Vec<Seen>>>) {
 }
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn python() -> PathBuf {
-    std::env::var_os("NOTEBOOK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME or NOTEBOOK_PYTHON"))
-                .join(".cache/showrunner-notebooks/bin/python")
-        })
-}
 
 const VERIFY: &str = r#"
 import json, sys

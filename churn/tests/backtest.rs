@@ -7,7 +7,6 @@
 //! command builds: `$NOTEBOOK_PYTHON`, else ~/.cache/showrunner-notebooks).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::Command;
 
 use arrow_array::cast::AsArray;
@@ -21,18 +20,10 @@ use showrunner_events::Event;
 use showrunner_lake::{Layout, Store};
 use showrunner_simulator::{SimConfig, Simulator};
 use showrunner_testkit::lake::write_lake;
+use showrunner_testkit::python::python;
 use showrunner_warehouse::Lake;
 
 const DAY_MS: i64 = 86_400_000;
-
-fn python() -> PathBuf {
-    std::env::var_os("NOTEBOOK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME or NOTEBOOK_PYTHON"))
-                .join(".cache/showrunner-notebooks/bin/python")
-        })
-}
 
 /// (user → score, snapshot) of the written scores table.
 fn written_scores(lake: &std::path::Path) -> (HashMap<String, f64>, i64) {

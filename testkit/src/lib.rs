@@ -12,7 +12,8 @@
 //! - [`fixtures`] — simulated audiences (the end-to-end tests', the busy
 //!   days and the multi-day streams of the benchmarks);
 //! - [`rows`] — the one comparator of query results across engines;
-//! - [`proc`] — the CPU time a process has spent (`/proc`).
+//! - [`proc`] — the CPU time a process has spent (`/proc`);
+//! - [`python`] — the pinned Python environment of the independent checks.
 //!
 //! (The local nats-server is `showrunner_bus::server`: `standalone` runs
 //! one in production too.)
@@ -21,5 +22,6 @@ pub mod clickhouse;
 pub mod fixtures;
 pub mod lake;
 pub mod proc;
+pub mod python;
 pub mod rows;
 pub mod s3;
