@@ -21,7 +21,6 @@
 //! other order would lose the push. A restart within that window never
 //! sends twice; the ledger (rebuilt from `push_sent`) covers the rest.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
@@ -297,22 +296,27 @@ impl CampaignsState {
 
 /// Runs passes every `settings.every` until the process stops.
 pub async fn run(state: CampaignsState, settings: SenderSettings) {
-    if let Err(e) = ensure_push_stream(&state.js, settings.duplicate_window).await {
-        tracing::warn!(error = %e, "the push gateway's stream is not ready; the sender retries each pass");
-    }
-    let state = Arc::new(state);
+    // the gateway's stream is made sure of once, and again only after a
+    // pass failed (a JetStream API call every period is not needed)
+    let mut stream_ready = false;
     loop {
         tokio::time::sleep(settings.every).await;
-        if let Err(e) = ensure_push_stream(&state.js, settings.duplicate_window).await {
-            tracing::warn!(error = %e, "push stream unavailable; pass skipped");
-            continue;
+        if !stream_ready {
+            if let Err(e) = ensure_push_stream(&state.js, settings.duplicate_window).await {
+                tracing::warn!(error = %e, "push stream unavailable; pass skipped");
+                continue;
+            }
+            stream_ready = true;
         }
         match state.send_pass(Utc::now()).await {
             Ok(r) if r.sent + r.deferred + r.suppressed + r.unrenderable > 0 => {
                 tracing::info!(?r, "campaign pass")
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "campaign pass failed; retried next period"),
+            Err(e) => {
+                stream_ready = false;
+                tracing::warn!(error = %e, "campaign pass failed; retried next period")
+            }
         }
     }
 }
